@@ -1,0 +1,118 @@
+"""Every setting of the box and the hub, declared once with its default and its meaning.
+
+A value comes from, lowest to highest: the default here, the config file (TOML; top-level
+keys or an ``[edge]`` / ``[hub]`` table), the environment (``MOTCUA_<NAME>``), the command line.
+"""
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from office.errors import MotcuaError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+    scope: tuple = ("edge", "hub")
+
+
+SETTINGS = (
+    Setting("data_dir", "var", "Directory for the database, the task queue, keys, print previews and logs."),
+    Setting("database", "", "Database: a SQLite file path or postgresql://user@host/db (hub). Default: <data_dir>/<edge|hub>.db."),
+    Setting("host", "127.0.0.1", "Address the web server listens on (0.0.0.0 to serve the office LAN)."),
+    Setting("port", 8001, "Port of the web server (the hub's default is 8000)."),
+    Setting("web_workers", 1, "Web server worker processes."),
+    Setting("web_threads", 8, "Threads per web worker (each lobby display or console holds one while it asks)."),
+    Setting("secret_key", "", "Key signing login cookies. Default: a random key kept in <data_dir>/secret_key."),
+    Setting("timezone", "Asia/Ho_Chi_Minh", "Time zone of the office: ticket numbers restart at its midnight."),
+    Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
+    Setting("commune_code", "", "GSO code of the commune this box serves (e.g. 05518).", ("edge",)),
+    Setting("hub_url", "", "URL of the hub this box replicates to; empty while offline-only.", ("edge",)),
+    Setting("public_url", "", "Base URL printed in QR codes for tracking a ticket; default this box's own URL.", ("edge",)),
+    Setting("priority_ratio", 2, "Priority tickets called for every normal ticket when both wait.", ("edge",)),
+    Setting("priority_categories", "elderly=Người cao tuổi;disabled=Người khuyết tật;pregnant=Phụ nữ mang thai;child=Người đi cùng trẻ nhỏ",
+            "Priority categories offered at the kiosk, as code=label pairs separated by ';'.", ("edge",)),
+    Setting("default_service_minutes", 5.0, "Assumed minutes per citizen until the service has history.", ("edge",)),
+    Setting("estimate_window", 20, "How many recent services the waiting-time estimate averages.", ("edge",)),
+    Setting("kiosk_reset_seconds", 20, "Seconds of no touch after which the kiosk returns to its start screen.", ("edge",)),
+    Setting("rating_window_seconds", 300, "How long after 'finish' a rating is still taken for that ticket.", ("edge",)),
+    Setting("voice_reading", "north", "How numbers are read aloud: north (linh, tư) or south (lẻ, bốn).", ("edge",)),
+    Setting("clips_dir", "", "Directory of recorded voice clips replacing the shipped ones (same file names). Default: <data_dir>/clips.", ("edge",)),
+    Setting("printer", "dummy", "Ticket printer: dummy, preview (ESC/POS bytes + PNG into <data_dir>/prints), usb:VID:PID, network:HOST[:PORT], serial:DEVICE, file:PATH.", ("edge",)),
+    Setting("printer_width", 576, "Printable width in dots (576 for 80 mm paper, 384 for 58 mm).", ("edge",)),
+    Setting("printer_timeout", 8.0, "Seconds a print may take before it counts as failed.", ("edge",)),
+    Setting("print_max_attempts", 6, "Attempts before a print job is marked failed (it can be reprinted).", ("edge",)),
+    Setting("keypad_pins", "", "GPIO pins of the rating keypad, best rating first (e.g. 17,27,22); empty: no keypad.", ("edge",)),
+    Setting("keypad_counter", 1, "Counter number whose citizens the keypad rates.", ("edge",)),
+)
+
+BY_NAME = {s.name: s for s in SETTINGS}
+SCOPE_DEFAULTS = {"hub": {"port": 8000}}
+
+
+def settings_for(scope):
+    return [s for s in SETTINGS if scope in s.scope]
+
+
+def load_settings(scope, config_file=None, overrides=None, environ=None):
+    """Resolve every setting of ``scope`` into a plain dict."""
+    environ = os.environ if environ is None else environ
+    values = {s.name: SCOPE_DEFAULTS.get(scope, {}).get(s.name, s.default) for s in settings_for(scope)}
+    config_file = config_file or environ.get("MOTCUA_CONFIG")
+    if config_file:
+        values.update(_from_file(Path(config_file), scope, values))
+    for name in values:
+        raw = environ.get(f"MOTCUA_{name.upper()}")
+        if raw is not None:
+            values[name] = _coerce(name, raw)
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _coerce(name, value)
+    return finish(values, scope)
+
+
+def finish(values, scope):
+    data_dir = Path(values["data_dir"]).resolve()
+    values["data_dir"] = str(data_dir)
+    if not values["database"]:
+        values["database"] = str(data_dir / f"{scope}.db")
+    if scope == "edge" and not values["clips_dir"]:
+        values["clips_dir"] = str(data_dir / "clips")
+    return values
+
+
+def _from_file(path, scope, known):
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise MotcuaError(f"Không đọc được tệp cấu hình {path}: {exc}") from exc
+    merged = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    merged.update(data.get(scope, {}))
+    unknown = sorted(set(merged) - set(known))
+    if unknown:
+        raise MotcuaError(f"Tệp cấu hình {path} có mục không biết: {', '.join(unknown)}")
+    return {k: _coerce(k, v) for k, v in merged.items()}
+
+
+def _coerce(name, value):
+    kind = type(BY_NAME[name].default)
+    if isinstance(value, kind):
+        return value
+    try:
+        if kind is bool:
+            return str(value).strip().lower() in ("1", "true", "yes", "on")
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise MotcuaError(f"Giá trị “{value}” không hợp lệ cho {name}.") from exc
+
+
+def parse_pairs(text):
+    """``a=Một;b=Hai`` -> ``{"a": "Một", "b": "Hai"}``."""
+    pairs = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        key, _, label = part.partition("=")
+        pairs[key.strip()] = label.strip() or key.strip()
+    return pairs

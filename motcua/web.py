@@ -1,0 +1,73 @@
+"""Web plumbing shared by the box and the hub: one error handler, secret key, logging."""
+import logging
+import secrets
+from pathlib import Path
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from office.errors import MotcuaError
+
+log = logging.getLogger("motcua.web")
+
+HTTP_MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    401: "Bạn cần đăng nhập.",
+    403: "Bạn không có quyền làm việc này.",
+    404: "Không tìm thấy trang hoặc dữ liệu này.",
+    405: "Thao tác này không được hỗ trợ ở đây.",
+    413: "Dữ liệu gửi lên quá lớn.",
+    429: "Bạn thao tác quá nhanh, vui lòng thử lại sau ít phút.",
+    500: "Hệ thống gặp sự cố. Vui lòng thử lại hoặc báo cán bộ kỹ thuật.",
+}
+
+
+def wants_json():
+    return request.path.startswith(("/api/", "/sync/")) or request.is_json
+
+
+def render_error(error):
+    if wants_json():
+        return jsonify(error.to_dict()), error.status
+    return render_template("error.html", error=error), error.status
+
+
+def install_error_handlers(app):
+    @app.errorhandler(MotcuaError)
+    def handle_motcua_error(error):
+        if error.status >= 500:
+            log.error("%s %s: %s", request.method, request.path, error.message)
+        return render_error(error)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(exc):
+        message = HTTP_MESSAGES.get(exc.code, exc.name)
+        return render_error(MotcuaError(message, status=exc.code))
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(MotcuaError(HTTP_MESSAGES[500], status=500))
+
+
+def json_body():
+    """The request's JSON object, or a clear 400."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise MotcuaError("Nội dung gửi lên phải là một đối tượng JSON hợp lệ.", status=400)
+    return data
+
+
+def secret_key(settings):
+    if settings["secret_key"]:
+        return settings["secret_key"]
+    path = Path(settings["data_dir"]) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def configure_logging(level):
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

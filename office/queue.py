@@ -1,0 +1,332 @@
+"""The queue: how a ticket is issued, called, served and closed.
+
+Every function here is one transaction. On SQLite the box opens transactions with
+``BEGIN IMMEDIATE``, so two counters pressing "next" at the same moment, or two kiosks
+issuing at once (threads or processes), are serialised by the database itself.
+"""
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
+from .db import database
+from .errors import Conflict, MotcuaError, NotFound
+from .models import (
+    Counter,
+    CounterService,
+    PrintJob,
+    Service,
+    Ticket,
+    TicketEvent,
+    TicketSequence,
+    utcnow,
+)
+
+DEFAULT_PRIORITY_CATEGORIES = {
+    "elderly": "Người cao tuổi",
+    "disabled": "Người khuyết tật",
+    "pregnant": "Phụ nữ mang thai",
+    "child": "Người đi cùng trẻ nhỏ",
+}
+
+# Crockford base32 without I, L, O, U: readable aloud and over the phone.
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    timezone: str = "Asia/Ho_Chi_Minh"
+    # When both priority and normal tickets wait, a counter calls this many priority
+    # tickets for every normal one: priority goes first, but normal never starves.
+    priority_ratio: int = 2
+    priority_categories: dict = field(default_factory=lambda: dict(DEFAULT_PRIORITY_CATEGORIES))
+    default_service_minutes: float = 5.0
+    estimate_window: int = 20
+
+    def local_day(self, now):
+        return now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(self.timezone)).date().isoformat()
+
+    def local_time(self, now):
+        return now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(self.timezone))
+
+
+def format_number(prefix, seq):
+    return f"{prefix}-{seq:03d}"
+
+
+def new_tracking_code():
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def issue_ticket(policy, service_code, priority=None, phone=None, print_payload=None, now=None):
+    """Hand out the next number of the service's prefix for today.
+
+    The sequence row, the ticket, its first event and its print job commit together:
+    a number is never given twice and never skipped, and a ticket is never lost to a
+    printer that is off.
+    """
+    now = now or utcnow()
+    if priority is not None and priority not in policy.priority_categories:
+        raise MotcuaError(f"Không có đối tượng ưu tiên “{priority}”.", status=400)
+    service = Service.get_or_none(Service.code == service_code, Service.active == True)  # noqa: E712
+    if service is None:
+        raise NotFound(f"Không tìm thấy dịch vụ “{service_code}”.")
+    day = policy.local_day(now)
+    with database.atomic():
+        seq = _next_seq(day, service.prefix)
+        ticket = Ticket.create(
+            day=day,
+            prefix=service.prefix,
+            seq=seq,
+            number=format_number(service.prefix, seq),
+            service=service,
+            priority=priority,
+            phone=phone,
+            tracking_code=new_tracking_code(),
+            issued_at=now,
+            queued_at=now,
+        )
+        _event(ticket, "issue", now, detail=priority or "")
+        if print_payload is not None:
+            payload = dict(print_payload(ticket), number=ticket.number)
+            PrintJob.create(
+                ticket=ticket, payload=json.dumps(payload, ensure_ascii=False),
+                created_at=now, next_attempt_at=now,
+            )
+    return ticket
+
+
+def _next_seq(day, prefix):
+    cursor = database.execute_sql(
+        "INSERT INTO ticket_sequence (day, prefix, last) VALUES (?, ?, 1) "
+        "ON CONFLICT (day, prefix) DO UPDATE SET last = last + 1 RETURNING last",
+        (day, prefix),
+    )
+    return cursor.fetchone()[0]
+
+
+def waiting_tickets(policy, now=None, service=None):
+    """Tickets of today still waiting, in calling order for display."""
+    day = policy.local_day(now or utcnow())
+    query = Ticket.select().where(Ticket.day == day, Ticket.state == Ticket.ISSUED)
+    if service is not None:
+        query = query.where(Ticket.service == service)
+    return list(query.order_by(Ticket.transfers.desc(), Ticket.queued_at, Ticket.id))
+
+
+def call_next(policy, counter_id, now=None):
+    """Call the next ticket to a counter, or return None when nobody waits.
+
+    Order: tickets transferred to this counter first, then tickets transferred into one
+    of its services, then the fair mix of priority and normal tickets by queue time.
+    """
+    now = now or utcnow()
+    with database.atomic():
+        counter = _open_counter(counter_id)
+        _close_current(counter, now)
+        ticket = _pick_next(policy, counter, now)
+        if ticket is None:
+            return None
+        ticket.state = Ticket.CALLED
+        ticket.counter = counter
+        ticket.officer = counter.officer
+        ticket.called_at = now
+        ticket.target_counter = None
+        ticket.save()
+        _event(ticket, "call", now, counter)
+    return ticket
+
+
+def _pick_next(policy, counter, now):
+    day = policy.local_day(now)
+    services = CounterService.select(CounterService.service).where(CounterService.counter == counter)
+    waiting = Ticket.select().where(Ticket.day == day, Ticket.state == Ticket.ISSUED)
+    mine = waiting.where(Ticket.target_counter == counter).order_by(Ticket.queued_at, Ticket.id).first()
+    if mine is not None:
+        return mine
+    eligible = waiting.where(Ticket.service.in_(services), Ticket.target_counter.is_null())
+    transferred = eligible.where(Ticket.transfers > 0).order_by(Ticket.queued_at, Ticket.id).first()
+    if transferred is not None:
+        return transferred
+    first_priority = eligible.where(Ticket.priority.is_null(False)).order_by(Ticket.queued_at, Ticket.id).first()
+    first_normal = eligible.where(Ticket.priority.is_null()).order_by(Ticket.queued_at, Ticket.id).first()
+    if first_priority is None or first_normal is None:
+        return first_priority or first_normal
+    return first_priority if _priority_streak(counter, day) < policy.priority_ratio else first_normal
+
+
+def _priority_streak(counter, day):
+    """How many priority tickets this counter called in a row most recently today."""
+    streak = 0
+    recent = (
+        TicketEvent.select(Ticket.priority)
+        .join(Ticket)
+        .where(TicketEvent.counter == counter, TicketEvent.action == "call", Ticket.day == day)
+        .order_by(TicketEvent.id.desc())
+        .limit(50)
+    )
+    for event in recent:
+        if event.ticket.priority is None:
+            break
+        streak += 1
+    return streak
+
+
+def start_serving(counter_id, now=None):
+    now = now or utcnow()
+    with database.atomic():
+        ticket = _current(_open_counter(counter_id))
+        if ticket.state == Ticket.CALLED:
+            _set_state(ticket, Ticket.SERVING, now, "serve", serving_at=now)
+    return ticket
+
+
+def recall(counter_id, now=None):
+    now = now or utcnow()
+    with database.atomic():
+        counter = _open_counter(counter_id)
+        ticket = _current(counter)
+        if ticket.state != Ticket.CALLED:
+            raise Conflict(f"Số {ticket.number} đang được phục vụ, không cần gọi lại.")
+        ticket.recalls += 1
+        ticket.save()
+        _event(ticket, "recall", now, counter)
+    return ticket
+
+
+def no_show(counter_id, now=None):
+    now = now or utcnow()
+    with database.atomic():
+        ticket = _current(_open_counter(counter_id))
+        if ticket.state != Ticket.CALLED:
+            raise Conflict(f"Số {ticket.number} đang được phục vụ, không thể báo vắng mặt.")
+        _set_state(ticket, Ticket.NO_SHOW, now, "no_show", ended_at=now)
+    return ticket
+
+
+def finish(counter_id, now=None):
+    now = now or utcnow()
+    with database.atomic():
+        ticket = _current(_open_counter(counter_id))
+        if ticket.state == Ticket.CALLED:
+            # Served without pressing "start": the walk is unknown, service starts at the call.
+            ticket.serving_at = ticket.called_at
+        _set_state(ticket, Ticket.DONE, now, "finish", ended_at=now)
+    return ticket
+
+
+def cancel(ticket_id, now=None):
+    now = now or utcnow()
+    with database.atomic():
+        ticket = Ticket.get_or_none(id=ticket_id)
+        if ticket is None:
+            raise NotFound("Không tìm thấy vé.")
+        if ticket.state not in Ticket.OPEN_STATES:
+            raise Conflict(f"Số {ticket.number} đã kết thúc, không thể huỷ.")
+        _set_state(ticket, Ticket.CANCELLED, now, "cancel", ended_at=now)
+    return ticket
+
+
+def transfer(counter_id, service_code=None, to_counter=None, now=None):
+    """Send the current ticket to another service's queue or to a given counter.
+
+    The citizen keeps the number and goes ahead of fresh tickets: they already waited.
+    """
+    now = now or utcnow()
+    if not service_code and not to_counter:
+        raise MotcuaError("Hãy chọn dịch vụ hoặc quầy để chuyển đến.")
+    with database.atomic():
+        counter = _open_counter(counter_id)
+        ticket = _current(counter)
+        detail = []
+        if service_code:
+            service = Service.get_or_none(Service.code == service_code)
+            if service is None:
+                raise NotFound(f"Không tìm thấy dịch vụ “{service_code}”.")
+            ticket.service = service
+            detail.append(f"service={service.code}")
+        if to_counter:
+            target = Counter.get_or_none(Counter.number == to_counter)
+            if target is None:
+                raise NotFound(f"Không có quầy số {to_counter}.")
+            if target.id == counter.id:
+                raise MotcuaError("Không thể chuyển vé về chính quầy này.")
+            ticket.target_counter = target
+            detail.append(f"counter={target.number}")
+        ticket.state = Ticket.ISSUED
+        ticket.counter = None
+        ticket.officer = None
+        ticket.queued_at = now
+        ticket.transfers += 1
+        ticket.save()
+        _event(ticket, "transfer", now, counter, detail=" ".join(detail))
+    return ticket
+
+
+def current_ticket(counter_id):
+    """The ticket a counter is calling or serving, or None."""
+    return (
+        Ticket.select()
+        .where(Ticket.counter == counter_id, Ticket.state.in_((Ticket.CALLED, Ticket.SERVING)))
+        .order_by(Ticket.called_at.desc())
+        .first()
+    )
+
+
+def sign_in(counter_number, officer, now=None):
+    now = now or utcnow()
+    with database.atomic():
+        counter = Counter.get_or_none(Counter.number == counter_number)
+        if counter is None:
+            raise NotFound(f"Không có quầy số {counter_number}.")
+        Counter.update(officer=None, signed_in_at=None).where(Counter.officer == officer).execute()
+        counter.officer = officer
+        counter.signed_in_at = now
+        counter.save()
+    return counter
+
+
+def sign_out(counter_id):
+    with database.atomic():
+        Counter.update(officer=None, signed_in_at=None).where(Counter.id == counter_id).execute()
+
+
+def _open_counter(counter_id):
+    counter = Counter.get_or_none(Counter.id == counter_id)
+    if counter is None:
+        raise NotFound("Không tìm thấy quầy.")
+    if counter.officer_id is None:
+        raise Conflict(f"{counter.label} chưa có cán bộ đăng nhập.")
+    return counter
+
+
+def _current(counter):
+    ticket = current_ticket(counter.id)
+    if ticket is None:
+        raise Conflict(f"{counter.label} đang không gọi số nào.")
+    return ticket
+
+
+def _close_current(counter, now):
+    """Calling the next number closes the one in hand: served if started, else absent."""
+    ticket = current_ticket(counter.id)
+    if ticket is None:
+        return
+    if ticket.state == Ticket.SERVING:
+        _set_state(ticket, Ticket.DONE, now, "finish", ended_at=now)
+    else:
+        _set_state(ticket, Ticket.NO_SHOW, now, "no_show", ended_at=now)
+
+
+def _set_state(ticket, state, now, action, **stamps):
+    ticket.state = state
+    for name, value in stamps.items():
+        setattr(ticket, name, value)
+    ticket.save()
+    _event(ticket, action, now, ticket.counter)
+
+
+def _event(ticket, action, now, counter=None, detail=""):
+    officer = counter.officer_id if counter is not None else None
+    TicketEvent.create(ticket=ticket, action=action, at=now, counter=counter, officer=officer, detail=detail)
