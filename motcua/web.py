@@ -71,3 +71,10 @@ def secret_key(settings):
 
 def configure_logging(level):
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def install_assets(app):
+    """Shared CSS and scripts, served by the app itself at /assets (no CDN)."""
+    from flask import Blueprint
+
+    app.register_blueprint(Blueprint("assets", __name__, static_folder="static", static_url_path="/assets"))

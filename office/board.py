@@ -1,5 +1,5 @@
 """What the lobby, the kiosk and the counters see: waiting counts, estimates, calls."""
-from peewee import fn
+from peewee import JOIN, fn
 
 from .models import Counter, CounterService, Officer, Service, Ticket, TicketEvent, utcnow
 
@@ -77,7 +77,7 @@ def counters_overview():
     for link in CounterService.select(CounterService, Service).join(Service):
         services.setdefault(link.counter_id, []).append(link.service.code)
     rows = []
-    for counter in Counter.select(Counter, Officer).join(Officer, join_type="LEFT OUTER").order_by(Counter.number):
+    for counter in Counter.select(Counter, Officer).join(Officer, JOIN.LEFT_OUTER).order_by(Counter.number):
         ticket = current.get(counter.id)
         rows.append({
             "id": counter.id,

@@ -1,4 +1,6 @@
 """Database handle shared by every model, initialised by the app factories."""
+from pathlib import Path
+
 from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
 
 database = DatabaseProxy()
@@ -29,6 +31,8 @@ def open_database(url):
         return connect(url)
     if url.startswith("sqlite:///"):
         url = url[len("sqlite:///"):]
+    if url != ":memory:":
+        Path(url).parent.mkdir(parents=True, exist_ok=True)
     return SqliteDatabase(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
 
 

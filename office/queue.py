@@ -115,6 +115,15 @@ def waiting_tickets(policy, now=None, service=None):
     return list(query.order_by(Ticket.transfers.desc(), Ticket.queued_at, Ticket.id))
 
 
+def waiting_for_counter(policy, counter, now=None):
+    """Tickets this counter may call, in display order."""
+    services = {link.service_id for link in CounterService.select().where(CounterService.counter == counter)}
+    return [
+        t for t in waiting_tickets(policy, now)
+        if t.target_counter_id == counter.id or (t.target_counter_id is None and t.service_id in services)
+    ]
+
+
 def call_next(policy, counter_id, now=None):
     """Call the next ticket to a counter, or return None when nobody waits.
 

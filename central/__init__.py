@@ -1,0 +1,1 @@
+"""The hub: merges the communes' change logs and serves operators."""

@@ -1,0 +1,1 @@
+"""Hardware of the box: the ticket printer, voice clips, the rating keypad."""

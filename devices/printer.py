@@ -1,0 +1,233 @@
+"""The ticket printer: the only module that speaks ESC/POS.
+
+A ticket is printed as one raster image (Vietnamese text needs no code page that way),
+then the tracking QR code, natively when the printer can draw it, then a cut. The
+``preview`` printer keeps each ticket as ``.bin`` (the exact ESC/POS bytes) and ``.png``.
+"""
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import segno
+from escpos.constants import QR_ECLEVEL_M
+from escpos.printer import Dummy, File, Network, Serial, Usb
+from PIL import Image, ImageDraw, ImageFont
+
+from office.errors import MotcuaError
+
+FONTS = Path(__file__).with_name("fonts")
+BASE_WIDTH = 576  # 80 mm paper; sizes below are for it and scale down for 58 mm
+QR_SIZE = 6  # dots per QR module
+QR_BORDER = 2  # modules of quiet zone in image QR codes
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    size: int
+    bold: bool = False
+    inverse: bool = False
+    fit: bool = False  # shrink to one line instead of wrapping
+
+
+def _lines(payload):
+    lines = [
+        _Line(payload.get("office") or "", 28, bold=True),
+        None,  # a rule
+        _Line("PHIẾU THỨ TỰ", 36, bold=True),
+        _Line(payload.get("service") or "", 28),
+        _Line(payload["number"], 170, bold=True, fit=True),
+    ]
+    if payload.get("priority_label"):
+        lines.append(_Line(payload["priority_label"], 28, bold=True, inverse=True))
+    if payload.get("estimated_wait_min") is not None:
+        lines.append(_Line(f"Thời gian chờ dự kiến: khoảng {payload['estimated_wait_min']} phút", 26))
+    if payload.get("ahead") is not None:
+        lines.append(_Line(f"Số người chờ trước: {payload['ahead']}", 26))
+    lines += [
+        _Line(f"Lấy số lúc {payload.get('issued_at', '')}", 24),
+        _Line(f"Mã tra cứu: {payload.get('tracking_code', '')}", 28, bold=True),
+        None,
+        _Line("Xin vui lòng chờ đến lượt", 26),
+    ]
+    return [line for line in lines if line is None or line.text]
+
+
+@lru_cache(maxsize=64)
+def _font(size, bold):
+    return ImageFont.truetype(str(FONTS / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")), size)
+
+
+def _wrap(text, font, max_width):
+    rows, row = [], ""
+    for word in text.split():
+        candidate = f"{row} {word}".strip()
+        if row and font.getlength(candidate) > max_width:
+            rows.append(row)
+            candidate = word
+        row = candidate
+    return rows + [row] if row else rows
+
+
+def render_ticket(payload, width):
+    """The text of a ticket as a black-and-white image ``width`` dots wide."""
+    scale = (width / BASE_WIDTH) ** 0.5  # shrink text less than the paper: 58 mm stays readable
+    margin = max(8, width // 32)
+    inner = width - 2 * margin
+    blocks = []  # (rows, font, inverse, height of one row, gap after)
+    for line in _lines(payload):
+        if line is None:
+            blocks.append(None)
+            continue
+        size = max(12, round(line.size * scale))
+        font = _font(size, line.bold)
+        if line.fit:
+            while size > 12 and font.getlength(line.text) > inner:
+                size -= 4
+                font = _font(size, line.bold)
+            rows = [line.text]
+        else:
+            rows = _wrap(line.text, font, inner - (2 * margin if line.inverse else 0))
+        ascent, descent = font.getmetrics()
+        blocks.append((rows, font, line.inverse, ascent + descent, round(min(size, 36) * 0.4)))
+    rule_height = 2 * margin
+    height = 2 * margin + sum(
+        rule_height if b is None else len(b[0]) * b[3] + b[4] for b in blocks
+    )
+    image = Image.new("1", (width, height), 1)
+    draw = ImageDraw.Draw(image)
+    y = margin
+    for block in blocks:
+        if block is None:
+            draw.line((margin, y + margin, width - margin, y + margin), fill=0, width=2)
+            y += rule_height
+            continue
+        rows, font, inverse, row_height, gap = block
+        for row in rows:
+            if inverse:
+                half = font.getlength(row) / 2 + margin
+                draw.rectangle((width / 2 - half, y, width / 2 + half, y + row_height), fill=0)
+            draw.text((width / 2, y), row, font=font, fill=1 if inverse else 0, anchor="ma")
+            y += row_height
+        y += gap
+    return image
+
+
+def _qr_size(content, width):
+    """Dots per module: QR_SIZE unless the code would not fit on the paper."""
+    modules = segno.make(content, error="m").symbol_size(scale=1, border=QR_BORDER)[0]
+    return max(1, min(QR_SIZE, width // modules))
+
+
+def _qr_band(content, width):
+    """The QR code centered on a strip as wide as the paper."""
+    qr = segno.make(content, error="m")
+    scale = _qr_size(content, width)
+    size = qr.symbol_size(scale=scale, border=QR_BORDER)
+    code = Image.new("1", size, 1)
+    code.putdata([0 if dark else 255 for row in qr.matrix_iter(scale=scale, border=QR_BORDER) for dark in row])
+    band = Image.new("1", (width, size[1]), 1)
+    band.paste(code, ((width - size[0]) // 2, 0))
+    return band
+
+
+def _stack(top, bottom):
+    image = Image.new("1", (top.width, top.height + bottom.height), 1)
+    image.paste(top, (0, 0))
+    image.paste(bottom, (0, top.height))
+    return image
+
+
+def render_preview(payload, width):
+    """What the paper will look like: the text with the QR code under it."""
+    return _stack(render_ticket(payload, width), _qr_band(payload["qr"], width))
+
+
+def write_ticket(printer, payload, width, stem=None):
+    """Send one ticket to ``printer``; ``stem`` names the files a preview printer keeps."""
+    _set_paper_width(printer, width)
+    image = render_ticket(payload, width)
+    printer.image(image)
+    if printer.profile.supports("qrCode"):
+        # python-escpos 3.1 refuses center=True with native=True: align the line instead.
+        printer.set(align="center")
+        printer.qr(payload["qr"], ec=QR_ECLEVEL_M, size=_qr_size(payload["qr"], width), native=True)
+        printer.set(align="left")
+    else:
+        printer.image(_qr_band(payload["qr"], width))
+    printer.cut()
+    if isinstance(printer, PreviewPrinter):
+        number = payload.get("number", "ticket")
+        printer.save_ticket(stem or f"{number}-{datetime.now():%Y%m%d-%H%M%S-%f}", render_preview(payload, width))
+
+
+def _set_paper_width(printer, width):
+    """Tell the profile the paper width, so escpos neither prints a notice nor guesses."""
+    data = printer.profile.profile_data
+    media = data.get("media", {})
+    if media.get("width", {}).get("pixels") != width:
+        # profile_data is shared by every printer of a profile class: copy, never mutate.
+        printer.profile.profile_data = {**data, "media": {**media, "width": {**media.get("width", {}), "pixels": width}}}
+
+
+class PreviewPrinter(Dummy):
+    """A printer on disk: each ticket becomes ``<stem>.bin`` and ``<stem>.png`` in ``directory``."""
+
+    def __init__(self, directory, **kwargs):
+        super().__init__(**kwargs)
+        self.directory = Path(directory)
+
+    def save_ticket(self, stem, preview):
+        """Keep the bytes written since the last ticket and the preview; return both paths."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stem = re.sub(r"[^\w.-]", "_", stem)
+        raw, png = self.directory / f"{stem}.bin", self.directory / f"{stem}.png"
+        raw.write_bytes(self.output)
+        preview.save(png)
+        self.clear()
+        return raw, png
+
+
+def open_printer(spec, data_dir, timeout):
+    """A printer for the ``printer`` setting. Devices open lazily, on the first byte sent."""
+    kind, _, arg = spec.strip().partition(":")
+    kind = kind.lower()
+    if kind == "dummy" and not arg:
+        return Dummy()
+    if kind == "preview" and not arg:
+        return PreviewPrinter(Path(data_dir) / "prints")
+    if kind == "usb":
+        vendor, _, product = arg.partition(":")
+        try:
+            ids = int(vendor, 16), int(product, 16)
+        except ValueError:
+            raise _bad_spec(spec) from None
+        _require(Usb, "pyusb")
+        return Usb(*ids, timeout=int(timeout * 1000))  # pyusb counts milliseconds
+    if kind == "network" and arg:
+        host, port = arg, "9100"
+        if arg.count(":") == 1:
+            host, port = arg.split(":")
+        if not host or not port.isdigit():
+            raise _bad_spec(spec)
+        return Network(host, int(port), timeout=timeout)
+    if kind == "serial" and arg:
+        _require(Serial, "pyserial")
+        return Serial(arg, timeout=timeout)
+    if kind == "file" and arg:
+        return File(arg)
+    raise _bad_spec(spec)
+
+
+def _require(printer_class, library):
+    if not printer_class.is_usable():
+        raise MotcuaError(f"Thiếu thư viện {library} để dùng máy in {printer_class.__name__}: hãy cài “{library}”.")
+
+
+def _bad_spec(spec):
+    return MotcuaError(
+        f"Cấu hình máy in “{spec}” không hợp lệ. Hãy dùng: dummy, preview, usb:VID:PID, "
+        "network:ĐỊA_CHỈ[:CỔNG], serial:THIẾT_BỊ hoặc file:ĐƯỜNG_DẪN."
+    )

@@ -1,0 +1,41 @@
+"""The box's app factory."""
+import logging
+
+from flask import Flask
+from jinja2 import ChoiceLoader, PackageLoader
+
+from motcua.settings import load_settings
+from motcua.web import configure_logging, install_assets, install_error_handlers, secret_key
+from office.db import bind, open_database
+from office.models import MODELS
+
+from . import api, auth, screens
+from .box import Box
+
+log = logging.getLogger("motcua.edge")
+
+
+def create_app(settings=None, tasks=None):
+    """Build the box's web app. ``tasks`` maps task names to huey tasks (enqueue only)."""
+    settings = settings or load_settings("edge")
+    configure_logging(settings["log_level"])
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key(settings),
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=256 * 1024,
+    )
+    app.json.ensure_ascii = False
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("motcua")])
+    bind(open_database(settings["database"]), MODELS)
+    if tasks is None:
+        from .tasks import create_huey
+
+        _, tasks = create_huey(settings)
+    app.extensions["box"] = Box(settings, tasks)
+    install_error_handlers(app)
+    install_assets(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(screens.bp)
+    return app

@@ -1,0 +1,88 @@
+"""What a request needs to know about this box: settings, queue policy, task queue."""
+import logging
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from devices.voice import call_clips
+from motcua.settings import parse_pairs
+from office.board import estimate_wait_minutes, waiting_ahead
+from office.models import Office
+from office.queue import QueuePolicy
+
+log = logging.getLogger("motcua.edge")
+
+
+@dataclass
+class Box:
+    settings: dict
+    tasks: dict
+    policy: QueuePolicy = field(init=False)
+
+    def __post_init__(self):
+        s = self.settings
+        self.policy = QueuePolicy(
+            timezone=s["timezone"],
+            priority_ratio=s["priority_ratio"],
+            priority_categories=parse_pairs(s["priority_categories"]),
+            default_service_minutes=s["default_service_minutes"],
+            estimate_window=s["estimate_window"],
+        )
+
+    @property
+    def office(self):
+        return Office.select().first()
+
+    def public_url(self):
+        return (self.settings["public_url"] or f"http://{self.settings['host']}:{self.settings['port']}").rstrip("/")
+
+    def tracking_url(self, ticket):
+        return f"{self.public_url()}/t/{ticket.tracking_code}"
+
+    def ticket_info(self, ticket):
+        """The ticket as the kiosk shows it and the printer prints it."""
+        ahead = waiting_ahead(ticket)
+        office = self.office
+        return {
+            "id": ticket.id,
+            "number": ticket.number,
+            "service": ticket.service.code,
+            "service_name": ticket.service.name,
+            "priority": ticket.priority,
+            "priority_label": self.policy.priority_categories.get(ticket.priority) if ticket.priority else None,
+            "tracking_code": ticket.tracking_code,
+            "issued_at": ticket.issued_at.isoformat() + "Z",
+            "issued_at_local": self.policy.local_time(ticket.issued_at).strftime("%H:%M %d/%m/%Y"),
+            "ahead": ahead,
+            "estimated_wait_min": estimate_wait_minutes(self.policy, ticket.service, ahead),
+            "office": office.name if office else "",
+            "qr": self.tracking_url(ticket),
+        }
+
+    def print_payload(self, ticket):
+        info = self.ticket_info(ticket)
+        return {
+            "office": info["office"],
+            "service": info["service_name"],
+            "priority_label": info["priority_label"],
+            "issued_at": info["issued_at_local"],
+            "estimated_wait_min": info["estimated_wait_min"],
+            "ahead": info["ahead"],
+            "tracking_code": info["tracking_code"],
+            "qr": info["qr"],
+        }
+
+    def enqueue(self, name, *args):
+        """Ask the worker to act now; if the queue is unreachable the sweep catches up."""
+        try:
+            self.tasks[name](*args)
+        except Exception:  # the database row is the truth; the task is only a nudge
+            log.exception("could not enqueue %s%r", name, args)
+
+    def clip_urls(self, call):
+        names = call_clips(call["prefix"], call["seq"], call["counter"], self.settings["voice_reading"])
+        return [f"/clips/{name}.wav" for name in names]
+
+
+def current_box():
+    return current_app.extensions["box"]

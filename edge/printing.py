@@ -1,0 +1,119 @@
+"""Print jobs: the rows of ``print_job`` turned into paper, with retries.
+
+A ticket exists once it is committed; printing it is a separate, retried job. A printer
+that is off, out of paper or hung never blocks the kiosk nor loses a number. No
+transaction stays open while the printer works.
+"""
+import json
+import logging
+import threading
+from datetime import timedelta
+
+from devices.printer import write_ticket
+from office.db import database
+from office.errors import NotFound
+from office.models import PrintJob, utcnow
+
+log = logging.getLogger("motcua.printing")
+
+MAX_BACKOFF = 60  # seconds between attempts, at most
+LEASE_MARGIN = 5  # seconds beyond printer_timeout a running attempt keeps the job to itself
+
+
+def process_job(job_id, open_printer_fn, settings, now=None):
+    """Try to print one job once; return its state afterwards.
+
+    A fresh printer is opened on every attempt (a printer switched off and on again is
+    found again) and written from a daemon thread, so a hung printer costs
+    ``printer_timeout`` seconds and one attempt, never a stuck worker.
+    """
+    now = now or utcnow()
+    timeout = float(settings["printer_timeout"])
+    job = PrintJob.get_or_none(PrintJob.id == job_id)
+    if job is None:
+        raise NotFound(f"Không tìm thấy lệnh in số {job_id}.")
+    with database.atomic():
+        # Claim the job: the periodic sweep and the task of the same job must not both print it.
+        claimed = (
+            PrintJob.update(next_attempt_at=now + timedelta(seconds=timeout + LEASE_MARGIN))
+            .where(PrintJob.id == job_id, PrintJob.state == PrintJob.PENDING, PrintJob.next_attempt_at <= now)
+            .execute()
+        )
+    if not claimed:
+        return PrintJob.get_by_id(job_id).state
+    payload = json.loads(job.payload)
+    stem = f"{payload.get('number', 'ticket')}-{job_id}"  # file names of the preview printer
+    error = _attempt(open_printer_fn, payload, settings["printer_width"], timeout, stem)
+    with database.atomic():
+        job = PrintJob.get_by_id(job_id)
+        if error is None:
+            job.state, job.printed_at, job.last_error = PrintJob.DONE, now, ""
+        else:
+            job.attempts += 1
+            job.last_error = error
+            job.next_attempt_at = now + timedelta(seconds=min(2**job.attempts, MAX_BACKOFF))
+            if job.attempts >= settings["print_max_attempts"]:
+                job.state = PrintJob.FAILED
+        job.save()
+    if error is not None:
+        log.warning("print job %s (%s) attempt %s: %s", job_id, payload.get("number"), job.attempts, error)
+    return job.state
+
+
+def _attempt(open_printer_fn, payload, width, timeout, stem):
+    """Open a printer, write the ticket within ``timeout`` seconds; return an error text or None."""
+    printer, outcome = [], []
+
+    def run():
+        try:
+            printer.append(open_printer_fn())
+            write_ticket(printer[0], payload, width, stem=stem)
+            outcome.append(None)
+        except Exception as exc:  # any failure of the device is one failed attempt
+            log.debug("printer error", exc_info=True)
+            outcome.append(f"Lỗi máy in: {str(exc) or type(exc).__name__}")
+
+    thread = threading.Thread(target=run, name=f"print-{stem}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    try:
+        if thread.is_alive():
+            return f"Máy in không phản hồi sau {timeout:g} giây"
+        return outcome[0]
+    finally:
+        if printer and hasattr(printer[0], "close"):
+            try:
+                printer[0].close()
+            except Exception:
+                log.warning("could not close the printer", exc_info=True)
+
+
+def due_jobs(now=None, limit=20):
+    """Ids of pending jobs whose next attempt is due, oldest first."""
+    now = now or utcnow()
+    query = (
+        PrintJob.select(PrintJob.id)
+        .where(PrintJob.state == PrintJob.PENDING, PrintJob.next_attempt_at <= now)
+        .order_by(PrintJob.created_at, PrintJob.id)
+        .limit(limit)
+    )
+    return [job.id for job in query]
+
+
+def reprint(job_id, now=None):
+    """Queue a failed or printed job again, from its first attempt; return the job."""
+    now = now or utcnow()
+    with database.atomic():
+        job = PrintJob.get_or_none(PrintJob.id == job_id)
+        if job is None:
+            raise NotFound(f"Không tìm thấy lệnh in số {job_id}.")
+        if job.state != PrintJob.PENDING:  # a pending job is already on its way
+            job.state, job.attempts, job.last_error = PrintJob.PENDING, 0, ""
+            job.next_attempt_at, job.printed_at = now, None
+            job.save()
+    return job
+
+
+def failed_jobs():
+    """Jobs that used up their attempts, oldest first, for the technician."""
+    return list(PrintJob.select().where(PrintJob.state == PrintJob.FAILED).order_by(PrintJob.created_at, PrintJob.id))

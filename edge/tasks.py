@@ -1,0 +1,42 @@
+"""The box's task queue: SqliteHuey next to the database, tasks bound to one box's settings.
+
+The SQLite tables are the source of truth; a task only says "look now". A task lost with
+a killed worker loses nothing: the periodic sweep finds what is still pending.
+"""
+import logging
+from pathlib import Path
+
+from huey import SqliteHuey, crontab
+
+from devices.printer import open_printer
+from office.models import PrintJob, utcnow
+
+from .printing import due_jobs, process_job
+
+log = logging.getLogger("motcua.tasks")
+
+
+def create_huey(settings, immediate=False):
+    path = Path(settings["data_dir"]) / "edge-huey.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    huey = SqliteHuey("motcua-edge", filename=str(path), immediate=immediate, results=False)
+    return huey, register_tasks(huey, settings)
+
+
+def register_tasks(huey, settings):
+    def printer():
+        return open_printer(settings["printer"], settings["data_dir"], settings["printer_timeout"])
+
+    @huey.task(name="print_job")
+    def print_job(job_id):
+        if process_job(job_id, printer, settings) == PrintJob.PENDING:
+            job = PrintJob.get_by_id(job_id)
+            delay = max((job.next_attempt_at - utcnow()).total_seconds(), 1)
+            print_job.schedule((job_id,), delay=delay)
+
+    @huey.periodic_task(crontab(minute="*"), name="sweep_print_jobs")
+    def sweep_print_jobs():
+        for job_id in due_jobs():
+            process_job(job_id, printer, settings)
+
+    return {"print_job": print_job, "sweep_print_jobs": sweep_print_jobs}

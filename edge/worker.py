@@ -1,0 +1,40 @@
+"""The box's worker process: huey consumer (printing) and the rating keypad."""
+import logging
+
+from devices.keypad import RatingKeypad, parse_pins
+from motcua.web import configure_logging
+from office.db import bind, open_database
+from office.models import MODELS
+from office.ratings import rate_at_counter
+
+from .tasks import create_huey
+
+log = logging.getLogger("motcua.worker")
+
+
+def keypad_for(settings, pin_factory=None):
+    """The keypad configured for this box, or None when it has none."""
+    pins = parse_pins(settings["keypad_pins"])
+    if not pins:
+        return None
+    counter, window = settings["keypad_counter"], settings["rating_window_seconds"]
+
+    def on_rate(score):
+        rating = rate_at_counter(counter, score, window, source="keypad")
+        if rating is None:
+            log.info("rating key %s pressed at counter %s with nobody to rate", score, counter)
+
+    return RatingKeypad(pins, on_rate, pin_factory=pin_factory)
+
+
+def run_worker(settings):
+    configure_logging(settings["log_level"])
+    bind(open_database(settings["database"]), MODELS)
+    huey, _ = create_huey(settings)
+    keypad = keypad_for(settings)
+    consumer = huey.create_consumer(workers=2, worker_type="thread", periodic=True, check_worker_health=True)
+    try:
+        consumer.run()
+    finally:
+        if keypad is not None:
+            keypad.close()

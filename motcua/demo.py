@@ -1,0 +1,98 @@
+"""``motcua demo``: a hub and N commune boxes on 127.0.0.1 with demo data, until Ctrl-C."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+import requests
+
+from office.seed import DEMO_COUNTERS, DEMO_OFFICERS, DEMO_PASSWORD
+
+# Real communes/wards (GSO codes) for the demo boxes, after the 2025 reorganisation.
+DEMO_COMMUNES = ("05518", "00454", "12004", "01849", "05533", "00376")
+
+
+@click.command()
+@click.option("--port-base", default=8000, show_default=True, help="Hub port; boxes use the next ports.")
+@click.option("--data-dir", default="var/demo", show_default=True, type=click.Path(file_okay=False))
+@click.option("--boxes", default=2, show_default=True, type=click.IntRange(1, len(DEMO_COMMUNES)))
+def demo(port_base, data_dir, boxes):
+    """Run a hub and commune boxes with demo services, counters and officers."""
+    data = Path(data_dir).resolve()
+    procs = []
+    try:
+        procs.append(_spawn("hub", "serve", "--data-dir", data / "hub", "--port", port_base))
+        urls = []
+        for i in range(1, boxes + 1):
+            box_dir, port, commune = data / f"box-{i}", port_base + i, DEMO_COMMUNES[i - 1]
+            common = ("--data-dir", box_dir, "--port", port, "--commune-code", commune, "--printer", "preview")
+            subprocess.run(_command("edge", "init", *common), check=True, stdout=subprocess.DEVNULL)
+            procs.append(_spawn("edge", "serve", *common))
+            procs.append(_spawn("edge", "worker", *common))
+            urls.append((f"http://127.0.0.1:{port}", box_dir))
+        _wait_healthy([f"http://127.0.0.1:{port_base}"] + [u for u, _ in urls], procs)
+        _print_summary(port_base, urls)
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        click.echo("Một tiến trình đã dừng; đang tắt bản demo.", err=True)
+    except KeyboardInterrupt:
+        click.echo("\nĐang tắt...")
+    finally:
+        _stop(procs)
+
+
+def _command(*args):
+    return [sys.executable, "-m", "motcua", *map(str, args)]
+
+
+def _spawn(*args):
+    # Own process group: Ctrl-C reaches the demo, which then stops children in order.
+    return subprocess.Popen(_command(*args), start_new_session=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+
+
+def _wait_healthy(bases, procs, timeout=30):
+    deadline = time.monotonic() + timeout
+    for base in bases:
+        while True:
+            if any(p.poll() is not None for p in procs):
+                raise click.ClickException("Một tiến trình không khởi động được (xem thông báo ở trên).")
+            try:
+                if requests.get(f"{base}/api/v1/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"{base} không trả lời sau {timeout} giây.")
+            time.sleep(0.2)
+
+
+def _print_summary(port_base, urls):
+    echo = click.echo
+    echo("\n=== motcua demo đang chạy (Ctrl-C để dừng) ===")
+    echo(f"Trung tâm (hub):        http://127.0.0.1:{port_base}/")
+    for i, (base, box_dir) in enumerate(urls, 1):
+        echo(f"\nHộp {i}: {base}/   (dữ liệu: {box_dir})")
+        echo(f"  Kiosk lấy số:         {base}/kiosk")
+        echo(f"  Màn hình phòng chờ:   {base}/lobby")
+        echo(f"  Bàn làm việc cán bộ:  {base}/counter")
+        for number in DEMO_COUNTERS:
+            echo(f"  Đánh giá quầy {number}:       {base}/rate/{number}")
+        echo(f"  API:                  {base}/api/v1/services")
+        echo(f"  Phiếu in (ESC/POS + PNG): {box_dir / 'prints'}")
+    echo("\nĐăng nhập cán bộ (mọi hộp): " + ", ".join(u for u, _ in DEMO_OFFICERS) + f" / mật khẩu: {DEMO_PASSWORD}")
+
+
+def _stop(procs):
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 10
+    for p in procs:
+        try:
+            p.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()

@@ -1,0 +1,1 @@
+"""Keys, bundles, enrolment and replacement of boxes."""

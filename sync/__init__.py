@@ -1,0 +1,1 @@
+"""Replication: hybrid logical clock, change capture, signed batches, merge."""

@@ -1,0 +1,100 @@
+import pytest
+from escpos.constants import PAPER_FULL_CUT
+from escpos.printer import Dummy, File, Network
+from PIL import Image
+
+from devices.printer import PreviewPrinter, open_printer, render_preview, render_ticket, write_ticket
+from office.errors import MotcuaError
+
+PAYLOAD = {
+    "office": "Ủy ban nhân dân phường Sông Công, thành phố Sông Công, tỉnh Thái Nguyên",
+    "service": "Hộ tịch",
+    "number": "A-015",
+    "priority_label": "Người cao tuổi",
+    "issued_at": "08:15 23/11/2026",
+    "estimated_wait_min": 12,
+    "ahead": 3,
+    "tracking_code": "7K3M9QXZ",
+    "qr": "http://192.168.1.10:8001/t/7K3M9QXZ",
+}
+
+
+def black_pixels(image):
+    return image.histogram()[0]
+
+
+def test_dummy_output_has_raster_image_native_qr_and_cut():
+    printer = Dummy()
+    write_ticket(printer, PAYLOAD, 576)
+    out = printer.output
+    assert b"\x1dv0" in out  # GS v 0: raster bit image
+    assert b"\x1d(k" in out  # GS ( k: native 2D code
+    assert PAYLOAD["qr"].encode() in out
+    assert out.index(b"\x1dv0") < out.index(b"\x1d(k")
+    assert out.endswith(PAPER_FULL_CUT)
+
+
+def test_printer_without_native_qr_gets_an_image_qr():
+    printer = Dummy()
+    printer.profile.features = {**printer.profile.features, "qrCode": False}
+    write_ticket(printer, PAYLOAD, 384)
+    assert b"\x1d(k" not in printer.output
+    assert printer.output.count(b"\x1dv0") >= 2
+
+
+@pytest.mark.parametrize("width", [384, 576])
+def test_render_fits_the_paper(width):
+    ticket = render_ticket(PAYLOAD, width)
+    preview = render_preview(PAYLOAD, width)
+    for image in (ticket, preview):
+        assert image.mode == "1"
+        assert image.width == width
+        assert 0 < black_pixels(image) < width * image.height / 2
+    assert preview.height > ticket.height
+    assert black_pixels(preview) > black_pixels(ticket)
+
+
+def test_optional_lines_change_the_ticket():
+    plain = dict(PAYLOAD, priority_label=None)
+    assert render_ticket(plain, 576).height < render_ticket(PAYLOAD, 576).height
+
+
+def test_preview_printer_keeps_bytes_and_png(tmp_path):
+    printer = open_printer("preview", str(tmp_path), 5)
+    assert isinstance(printer, PreviewPrinter)
+    write_ticket(printer, PAYLOAD, 384, stem="A-015-7")
+    reference = Dummy()
+    write_ticket(reference, PAYLOAD, 384)
+
+    raw = tmp_path / "prints" / "A-015-7.bin"
+    assert raw.read_bytes() == reference.output
+    with Image.open(tmp_path / "prints" / "A-015-7.png") as png:
+        assert png.width == 384
+        assert png.height > 384
+    assert printer.output == b""  # the next ticket starts from an empty buffer
+
+
+def test_preview_printer_names_files_by_number_without_stem(tmp_path):
+    write_ticket(open_printer("preview", str(tmp_path), 5), PAYLOAD, 576)
+    assert [p.suffix for p in sorted((tmp_path / "prints").glob("A-015-*"))] == [".bin", ".png"]
+
+
+def test_specs_build_lazy_printers(tmp_path):
+    assert type(open_printer("dummy", str(tmp_path), 5)) is Dummy
+    network = open_printer("network:192.168.1.50", str(tmp_path), 3)
+    assert isinstance(network, Network)
+    assert (network.host, network.port, network.timeout) == ("192.168.1.50", 9100, 3)
+    assert open_printer("network:printer.local:9101", str(tmp_path), 3).port == 9101
+    target = tmp_path / "lp0"
+    printer = open_printer(f"file:{target}", str(tmp_path), 3)
+    assert isinstance(printer, File)
+    assert not target.exists()  # nothing opened until the first byte
+    write_ticket(printer, PAYLOAD, 384)
+    printer.close()
+    assert b"\x1dv0" in target.read_bytes()
+
+
+@pytest.mark.parametrize("spec", ["laser", "usb:xyz:1", "network:", "network:host:port", "file:", "dummy:1", ""])
+def test_unknown_spec_is_a_vietnamese_error(tmp_path, spec):
+    with pytest.raises(MotcuaError, match="Cấu hình máy in"):
+        open_printer(spec, str(tmp_path), 5)

@@ -1,0 +1,151 @@
+import threading
+import time
+from datetime import datetime, timedelta
+
+import pytest
+from escpos.printer import Dummy
+
+from edge.printing import due_jobs, failed_jobs, process_job, reprint
+from office.db import database
+from office.errors import NotFound
+from office.models import PrintJob, Ticket
+from office.queue import issue_ticket
+
+T0 = datetime(2026, 11, 23, 1, 15)
+SETTINGS = {"printer_width": 384, "printer_timeout": 2.0, "print_max_attempts": 3}
+
+
+class PaperOut(Dummy):
+    closed = False
+
+    def _raw(self, msg):
+        raise OSError("Hết giấy")
+
+    def close(self):
+        self.closed = True
+
+
+class Hung(Dummy):
+    def __init__(self, release):
+        super().__init__()
+        self.release = release
+
+    def _raw(self, msg):
+        self.release.wait(10)
+
+
+def payload(ticket):
+    return {
+        "office": "UBND phường Sông Công",
+        "service": ticket.service.name,
+        "priority_label": None,
+        "issued_at": "08:15 23/11/2026",
+        "estimated_wait_min": 5,
+        "ahead": 1,
+        "tracking_code": ticket.tracking_code,
+        "qr": f"http://box.local/t/{ticket.tracking_code}",
+    }
+
+
+def issue_job(policy, now=T0):
+    ticket = issue_ticket(policy, "ho-tich", print_payload=payload, now=now)
+    return PrintJob.get(PrintJob.ticket == ticket)
+
+
+def at(seconds):
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_broken_printer_keeps_the_ticket_and_retries_until_it_returns(office, policy):
+    job = issue_job(policy)
+    broken = PaperOut()
+
+    assert process_job(job.id, lambda: broken, SETTINGS, now=T0) == PrintJob.PENDING
+    assert Ticket.get_by_id(job.ticket_id).state == Ticket.ISSUED
+    job = PrintJob.get_by_id(job.id)
+    assert (job.state, job.attempts, job.next_attempt_at) == (PrintJob.PENDING, 1, at(2))
+    assert "Hết giấy" in job.last_error
+    assert broken.closed
+
+    opened = []
+    printer = Dummy()
+
+    def open_printer():
+        opened.append(printer)
+        return printer
+
+    assert process_job(job.id, open_printer, SETTINGS, now=at(1)) == PrintJob.PENDING  # not due yet
+    assert opened == []
+    assert process_job(job.id, open_printer, SETTINGS, now=at(2)) == PrintJob.DONE
+    job = PrintJob.get_by_id(job.id)
+    assert (job.state, job.printed_at, job.last_error) == (PrintJob.DONE, at(2), "")
+    assert b"\x1dv0" in printer.output and job.ticket.tracking_code.encode() in printer.output
+    assert process_job(job.id, open_printer, SETTINGS, now=at(60)) == PrintJob.DONE
+    assert len(opened) == 1  # printed once
+
+
+def test_hung_printer_costs_one_attempt_within_the_timeout(office, policy):
+    job = issue_job(policy)
+    release = threading.Event()
+    try:
+        started = time.monotonic()
+        state = process_job(job.id, lambda: Hung(release), dict(SETTINGS, printer_timeout=0.3), now=T0)
+        assert time.monotonic() - started < 1.5
+    finally:
+        release.set()
+    job = PrintJob.get_by_id(job.id)
+    assert (state, job.state, job.attempts) == (PrintJob.PENDING, PrintJob.PENDING, 1)
+    assert job.last_error == "Máy in không phản hồi sau 0.3 giây"
+
+    printer = Dummy()
+    assert process_job(job.id, lambda: printer, SETTINGS, now=at(2)) == PrintJob.DONE
+    assert b"\x1d(k" in printer.output
+
+
+def test_a_job_being_printed_is_not_printed_twice(office, policy):
+    job = issue_job(policy)
+    raced = []
+
+    def open_printer():
+        # The periodic sweep reaches the same job while this attempt prints.
+        try:
+            raced.append(process_job(job.id, PaperOut, SETTINGS, now=T0))
+        finally:
+            database.close()  # this thread's own connection
+        return Dummy()
+
+    assert process_job(job.id, open_printer, SETTINGS, now=T0) == PrintJob.DONE
+    assert raced == [PrintJob.PENDING]
+    assert PrintJob.get_by_id(job.id).attempts == 0
+
+
+def test_max_attempts_fail_the_job_and_reprint_revives_it(office, policy):
+    job = issue_job(policy)
+    states = [process_job(job.id, PaperOut, SETTINGS, now=at(60 * n)) for n in range(3)]
+    assert states == [PrintJob.PENDING, PrintJob.PENDING, PrintJob.FAILED]
+    assert [j.id for j in failed_jobs()] == [job.id]
+    assert due_jobs(now=at(3600)) == []
+    assert process_job(job.id, Dummy, SETTINGS, now=at(3600)) == PrintJob.FAILED
+
+    revived = reprint(job.id, now=at(3600))
+    assert (revived.state, revived.attempts, revived.last_error) == (PrintJob.PENDING, 0, "")
+    assert failed_jobs() == []
+    assert due_jobs(now=at(3600)) == [job.id]
+    assert process_job(job.id, Dummy, SETTINGS, now=at(3600)) == PrintJob.DONE
+
+    again = reprint(job.id, now=at(4000))
+    assert (again.state, again.printed_at) == (PrintJob.PENDING, None)
+    with pytest.raises(NotFound):
+        reprint(9999)
+
+
+def test_due_jobs_respect_next_attempt_and_order(office, policy):
+    first = issue_job(policy, now=T0)
+    second = issue_job(policy, now=at(1))
+    assert due_jobs(now=T0) == [first.id]
+    assert due_jobs(now=at(1)) == [first.id, second.id]
+    assert due_jobs(now=at(1), limit=1) == [first.id]
+
+    process_job(first.id, PaperOut, SETTINGS, now=at(1))  # next attempt at 3 s
+    assert due_jobs(now=at(2)) == [second.id]
+    assert due_jobs(now=at(3)) == [first.id, second.id]
