@@ -70,7 +70,7 @@ def secret_key(settings):
 
 
 def configure_logging(level):
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level.upper(), force=True, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def install_assets(app):

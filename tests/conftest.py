@@ -27,3 +27,36 @@ def office(db):
 @pytest.fixture
 def policy():
     return QueuePolicy()
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from motcua.settings import load_settings
+
+    return load_settings("edge", overrides={"data_dir": str(tmp_path / "box"), "commune_code": DEMO_COMMUNE},
+                         environ={})
+
+
+@pytest.fixture
+def app(settings):
+    """The box's app on a real SQLite file, with the demo office seeded."""
+    from edge.app import create_app
+    from edge.tasks import create_huey
+
+    _, tasks = create_huey(settings)
+    application = create_app(settings, tasks=tasks)
+    application.config["TESTING"] = True
+    seed_office(find_commune(DEMO_COMMUNE))
+    yield application
+    database.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def sign_in(client, counter=1, username="canbo1", password="motcua123"):
+    response = client.post("/api/v1/session", json={"username": username, "password": password, "counter": counter})
+    assert response.status_code == 200, response.get_json()
+    return response
