@@ -91,10 +91,10 @@ def _from_file(path, scope, known):
         raise MotcuaError(f"Không đọc được tệp cấu hình {path}: {exc}") from exc
     merged = {k: v for k, v in data.items() if not isinstance(v, dict)}
     merged.update(data.get(scope, {}))
-    unknown = sorted(set(merged) - set(known))
+    unknown = sorted(set(merged) - set(BY_NAME))
     if unknown:
         raise MotcuaError(f"Tệp cấu hình {path} có mục không biết: {', '.join(unknown)}")
-    return {k: _coerce(k, v) for k, v in merged.items()}
+    return {k: _coerce(k, v) for k, v in merged.items() if k in known}
 
 
 def _coerce(name, value):

@@ -174,9 +174,10 @@ def _priority_streak(counter, day):
         .where(TicketEvent.counter == counter, TicketEvent.action == "call", Ticket.day == day)
         .order_by(TicketEvent.id.desc())
         .limit(50)
+        .tuples()
     )
-    for event in recent:
-        if event.ticket.priority is None:
+    for (priority,) in recent:
+        if priority is None:
             break
         streak += 1
     return streak

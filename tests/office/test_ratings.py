@@ -1,0 +1,43 @@
+from datetime import datetime, timedelta
+
+import pytest
+
+from office import queue
+from office.errors import Conflict, MotcuaError
+from office.models import Officer, Rating
+from office.ratings import awaiting_rating, rate, rate_at_counter
+
+T0 = datetime(2026, 11, 23, 2, 0)
+
+
+def served_ticket(policy, counter_number=2, username="canbo2", end=T0):
+    counter = queue.sign_in(counter_number, Officer.get(username=username), now=end)
+    queue.issue_ticket(policy, "ho-tich", now=end - timedelta(minutes=10))
+    queue.call_next(policy, counter.id, now=end - timedelta(minutes=5))
+    return queue.finish(counter.id, now=end), counter
+
+
+def test_rating_is_tied_to_ticket_and_officer(office, policy):
+    ticket, counter = served_ticket(policy)
+    rating = rate(ticket.id, 2, "  nhanh  ", now=T0)
+    assert (rating.officer.username, rating.counter_id, rating.reason, rating.label) == ("canbo2", counter.id, "nhanh", "Hài lòng")
+    with pytest.raises(Conflict):
+        rate(ticket.id, 3)
+
+
+def test_only_finished_tickets_can_be_rated(office, policy):
+    ticket = queue.issue_ticket(policy, "ho-tich")
+    with pytest.raises(Conflict):
+        rate(ticket.id, 3)
+    with pytest.raises(MotcuaError):
+        rate(ticket.id, 7)
+
+
+def test_awaiting_rating_window(office, policy):
+    ticket, counter = served_ticket(policy)
+    assert awaiting_rating(counter.id, 300, now=T0 + timedelta(seconds=299)).id == ticket.id
+    assert awaiting_rating(counter.id, 300, now=T0 + timedelta(seconds=301)) is None
+    rate_at_counter(2, 3, 300, now=T0 + timedelta(seconds=5))
+    assert awaiting_rating(counter.id, 300, now=T0 + timedelta(seconds=6)) is None
+    assert rate_at_counter(2, 1, 300, now=T0 + timedelta(seconds=7)) is None  # nothing left to rate
+    assert Rating.select().count() == 1

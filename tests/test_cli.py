@@ -1,0 +1,38 @@
+"""Every subcommand answers --help; init sets a box up for a real commune."""
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from motcua.cli import cli, main  # noqa: F401  (main registers the subcommands)
+from central.cli import hub
+from edge.cli import edge
+from motcua.demo import demo
+
+cli.add_command(edge)
+cli.add_command(hub)
+cli.add_command(demo)
+
+
+@pytest.mark.parametrize("args", [[], ["edge"], ["edge", "serve"], ["edge", "worker"], ["edge", "init"],
+                                  ["hub"], ["hub", "serve"], ["demo"]])
+def test_help(args):
+    result = CliRunner().invoke(cli, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_edge_init_for_a_real_commune(tmp_path):
+    result = CliRunner().invoke(cli, ["edge", "init", "--data-dir", str(tmp_path), "--commune-code", "05518"])
+    assert result.exit_code == 0, result.output
+    assert "Phường Sông Công" in result.output
+    with sqlite3.connect(tmp_path / "edge.db") as conn:
+        assert conn.execute("select name from office").fetchone() == ("UBND Phường Sông Công",)
+        assert conn.execute("select count(*) from service").fetchone() == (5,)
+        assert conn.execute("pragma journal_mode").fetchone() == ("wal",)
+
+
+def test_edge_init_unknown_commune(tmp_path):
+    result = CliRunner().invoke(cli, ["edge", "init", "--data-dir", str(tmp_path), "--commune-code", "99999"])
+    assert result.exit_code != 0
+    assert "Không có xã/phường mã" in str(result.exception) or "Không có xã/phường mã" in result.output
