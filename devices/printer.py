@@ -43,7 +43,9 @@ def _lines(payload):
     if payload.get("priority_label"):
         lines.append(_Line(payload["priority_label"], 28, bold=True, inverse=True))
     if payload.get("estimated_wait_min") is not None:
-        lines.append(_Line(f"Thời gian chờ dự kiến: khoảng {payload['estimated_wait_min']} phút", 26))
+        minutes = payload["estimated_wait_min"]
+        text = f"Thời gian chờ dự kiến: khoảng {minutes} phút" if minutes >= 1 else "Sắp đến lượt quý khách"
+        lines.append(_Line(text, 26))
     if payload.get("ahead") is not None:
         lines.append(_Line(f"Số người chờ trước: {payload['ahead']}", 26))
     lines += [

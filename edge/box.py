@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from devices.network import lan_address
 from devices.voice import call_clips
 from motcua.settings import parse_pairs
 from office.board import estimate_wait_minutes, waiting_ahead
@@ -34,7 +35,13 @@ class Box:
         return Office.select().first()
 
     def public_url(self):
-        return (self.settings["public_url"] or f"http://{self.settings['host']}:{self.settings['port']}").rstrip("/")
+        """Where a phone scanning the ticket's QR code reaches this box."""
+        if self.settings["public_url"]:
+            return self.settings["public_url"].rstrip("/")
+        host = self.settings["host"]
+        if host in ("0.0.0.0", "::", ""):
+            host = lan_address() or "127.0.0.1"
+        return f"http://{host}:{self.settings['port']}"
 
     def tracking_url(self, ticket):
         return f"{self.public_url()}/t/{ticket.tracking_code}"

@@ -1,4 +1,5 @@
 """The box's pages: kiosk, lobby display, counter console, rating, ticket tracking."""
+import io
 from pathlib import Path
 
 import segno
@@ -62,8 +63,9 @@ def qr():
     data = request.args.get("data", "")
     if not data or len(data) > 500:
         abort(400)
-    svg = segno.make(data, error="m").svg_inline(scale=6, border=2)
-    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+    out = io.BytesIO()  # a standalone SVG file (with xmlns), loadable by <img>
+    segno.make(data, error="m").save(out, kind="svg", scale=6, border=2)
+    return Response(out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
 @bp.get("/clips/<name>.wav")

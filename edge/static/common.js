@@ -27,6 +27,6 @@ function el(tag, attrs, ...children) {
 function startClock(id) {
   const node = document.getElementById(id);
   if (!node) return;
-  const tick = () => { node.textContent = new Date().toLocaleString("vi-VN", {hour: "2-digit", minute: "2-digit", day: "2-digit", month: "2-digit", year: "numeric"}); };
+  const tick = () => { node.textContent = new Date().toLocaleString("vi-VN", {timeZone: document.body.dataset.tz || undefined, hour: "2-digit", minute: "2-digit", day: "2-digit", month: "2-digit", year: "numeric"}); };
   tick(); setInterval(tick, 15000);
 }

@@ -48,6 +48,9 @@
     } catch (err) { fail(err); }
     finally { for (const x of document.querySelectorAll("#priorities button")) x.disabled = false; }
   });
+  function waitText(minutes) {
+    return minutes >= 1 ? "Thời gian chờ dự kiến: khoảng " + minutes + " phút" : "Sắp đến lượt quý khách";
+  }
   function showTicket(t) {
     document.getElementById("t-service").textContent = t.service_name;
     document.getElementById("t-number").textContent = t.number;
@@ -55,7 +58,7 @@
     pr.textContent = t.priority_label ? "Ưu tiên: " + t.priority_label : "";
     pr.classList.toggle("hidden", !t.priority_label);
     document.getElementById("t-ahead").textContent = t.ahead;
-    document.getElementById("t-wait").textContent = t.estimated_wait_min;
+    document.getElementById("t-wait").textContent = waitText(t.estimated_wait_min);
     document.getElementById("t-code").textContent = t.tracking_code;
     document.getElementById("t-time").textContent = "Lấy số lúc " + t.issued_at_local;
     document.getElementById("t-qr").src = "/qr.svg?data=" + encodeURIComponent(t.qr);
@@ -73,7 +76,7 @@
       box.replaceChildren(
         el("div", {class: "big-number"}, t.number),
         el("p", {}, t.service_name + " – " + (states[t.state] || t.state) + (t.counter ? " – Quầy số " + t.counter : "")),
-        el("p", {}, t.state === "issued" ? "Số người chờ trước: " + t.ahead + " · khoảng " + t.estimated_wait_min + " phút" : ""));
+        el("p", {}, t.state === "issued" ? "Số người chờ trước: " + t.ahead + " · " + waitText(t.estimated_wait_min) : ""));
       box.classList.remove("hidden");
       errorBox.classList.add("hidden");
     } catch (err) { box.classList.add("hidden"); fail(err); }

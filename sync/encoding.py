@@ -1,0 +1,20 @@
+"""Canonical bytes: the same value always encodes to the same bytes, on every node."""
+import hashlib
+import json
+from datetime import date, datetime
+
+
+def _default(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def canonical(obj):
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default).encode()
+
+
+def digest(data):
+    return hashlib.sha256(data).hexdigest()
