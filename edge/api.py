@@ -82,7 +82,7 @@ def queue_state():
 def calls():
     """Calls after ``after`` (an event id), each with the voice clips to play in order."""
     box = current_box()
-    after = request.args.get("after", 0, type=int)
+    after = request.args.get("after", "")
     rows = recent_calls(box.policy, after_id=after, limit=10)
     for row in rows:
         row["clips"] = box.clip_urls(row)
@@ -165,10 +165,13 @@ def counter_awaiting_rating(number):
 @bp.post("/ratings")
 def rate():
     data = json_body()
+    ticket_id = data.get("ticket")
     try:
-        ticket_id, score = int(data.get("ticket")), int(data.get("score"))
+        score = int(data.get("score"))
     except (TypeError, ValueError):
-        raise MotcuaError("Cần mã vé (ticket) và mức đánh giá (score: 1, 2 hoặc 3).") from None
+        score = None
+    if not isinstance(ticket_id, str) or not ticket_id or score is None:
+        raise MotcuaError("Cần mã vé (ticket) và mức đánh giá (score: 1, 2 hoặc 3).")
     rating = ratings.rate(ticket_id, score, data.get("reason") or "", source="screen")
     return jsonify(ok=True, id=rating.id, label=rating.label), 201
 

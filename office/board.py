@@ -92,8 +92,8 @@ def counters_overview():
     return rows
 
 
-def recent_calls(policy, after_id=0, limit=10, now=None):
-    """Calls and recalls of today, newest last; ``after_id`` pages for the lobby."""
+def recent_calls(policy, after_id="", limit=10, now=None):
+    """Calls and recalls of today, newest last; ``after_id`` pages for the lobby (ids grow)."""
     day = policy.local_day(now or utcnow())
     query = (
         TicketEvent.select(TicketEvent, Ticket, Counter)

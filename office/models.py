@@ -1,6 +1,9 @@
-"""Tables of the commune office. Times are naive UTC; the office's local day is a string."""
-from datetime import datetime, timezone
+"""Tables of the commune office. Times are naive UTC; the office's local day is a string.
 
+Replicated tables derive from ``ReplicatedModel``: text ids ordered by time, a ``commune``
+column (the row's scope), and every write captured in the change log. Unique keys include
+the commune, because the hub holds the rows of all its communes.
+"""
 from peewee import (
     BooleanField,
     CharField,
@@ -11,57 +14,69 @@ from peewee import (
     TextField,
 )
 
+from sync.capture import ReplicatedModel
+from sync.models import SYNC_MODELS
+from sync.policy import APPEND, BOX
+
+from .clock import utcnow  # noqa: F401  (re-exported for callers)
 from .db import BaseModel
 
 
-def utcnow():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+class Office(ReplicatedModel):
+    """The office a box serves (a commune or ward people's committee); one per commune."""
 
-
-class Office(BaseModel):
-    """The one office this box serves (a commune or ward people's committee)."""
-
-    commune_code = CharField(unique=True)
     name = CharField()
     province_name = CharField(default="")
 
+    class Meta:
+        indexes = ((("commune",), True),)
 
-class Service(BaseModel):
-    code = CharField(unique=True)
+
+class Service(ReplicatedModel):
+    code = CharField()
     name = CharField()
-    prefix = CharField(max_length=3, unique=True)
+    prefix = CharField(max_length=3)
     sort_order = IntegerField(default=0)
     active = BooleanField(default=True)
 
+    class Meta:
+        indexes = ((("commune", "code"), True), (("commune", "prefix"), True))
 
-class Officer(BaseModel):
-    username = CharField(unique=True)
+
+class Officer(ReplicatedModel):
+    username = CharField()
     full_name = CharField()
     password_hash = CharField()
     active = BooleanField(default=True)
 
+    class Meta:
+        indexes = ((("commune", "username"), True),)
 
-class Counter(BaseModel):
-    number = IntegerField(unique=True)
+
+class Counter(ReplicatedModel):
+    number = IntegerField()
     name = CharField(default="")
     officer = ForeignKeyField(Officer, null=True, on_delete="SET NULL")
     signed_in_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("commune", "number"), True),)
 
     @property
     def label(self):
         return self.name or f"Quầy số {self.number}"
 
 
-class CounterService(BaseModel):
+class CounterService(ReplicatedModel):
     counter = ForeignKeyField(Counter, backref="service_links", on_delete="CASCADE")
     service = ForeignKeyField(Service, on_delete="CASCADE")
 
     class Meta:
-        primary_key = CompositeKey("counter", "service")
+        indexes = ((("counter", "service"), True),)
 
 
 class TicketSequence(BaseModel):
-    """Last number handed out per prefix and office-local day."""
+    """Last number handed out per prefix and office-local day (local to the box)."""
 
     day = CharField()
     prefix = CharField(max_length=3)
@@ -71,7 +86,7 @@ class TicketSequence(BaseModel):
         primary_key = CompositeKey("day", "prefix")
 
 
-class Ticket(BaseModel):
+class Ticket(ReplicatedModel):
     ISSUED, CALLED, SERVING = "issued", "called", "serving"
     DONE, NO_SHOW, CANCELLED = "done", "no_show", "cancelled"
     OPEN_STATES = (ISSUED, CALLED, SERVING)
@@ -83,7 +98,7 @@ class Ticket(BaseModel):
     service = ForeignKeyField(Service)
     priority = CharField(null=True)
     state = CharField(default=ISSUED, index=True)
-    tracking_code = CharField(unique=True)
+    tracking_code = CharField(unique=True)  # random, unique across communes
     phone = CharField(null=True)
     counter = ForeignKeyField(Counter, null=True, backref="tickets")
     officer = ForeignKeyField(Officer, null=True)
@@ -97,7 +112,7 @@ class Ticket(BaseModel):
     transfers = IntegerField(default=0)
 
     class Meta:
-        indexes = ((("day", "prefix", "seq"), True), (("day", "state"), False))
+        indexes = ((("commune", "day", "prefix", "seq"), True), (("day", "state"), False))
 
     @property
     def wait_seconds(self):
@@ -112,8 +127,10 @@ class Ticket(BaseModel):
         return _seconds(self.serving_at, self.ended_at)
 
 
-class TicketEvent(BaseModel):
+class TicketEvent(ReplicatedModel):
     """Every transition of a ticket, in order: who did what, where, when."""
+
+    replication = APPEND
 
     ticket = ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
     action = CharField()
@@ -123,9 +140,10 @@ class TicketEvent(BaseModel):
     detail = CharField(default="")
 
 
-class Rating(BaseModel):
+class Rating(ReplicatedModel):
     VERY_SATISFIED, SATISFIED, DISSATISFIED = 3, 2, 1
     LABELS = {3: "Rất hài lòng", 2: "Hài lòng", 1: "Chưa hài lòng"}
+    replication = APPEND
 
     ticket = ForeignKeyField(Ticket, unique=True, backref="rating")
     officer = ForeignKeyField(Officer, null=True)
@@ -141,6 +159,8 @@ class Rating(BaseModel):
 
 
 class PrintJob(BaseModel):
+    """A ticket to print on this box's printer (local, not replicated)."""
+
     PENDING, DONE, FAILED = "pending", "done", "failed"
 
     ticket = ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
@@ -159,7 +179,10 @@ def _seconds(start, end):
     return (end - start).total_seconds()
 
 
-MODELS = (
+REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating)
+assert all(m.replication in (BOX, APPEND) for m in REPLICATED)
+
+MODELS = SYNC_MODELS + (
     Office,
     Service,
     Officer,

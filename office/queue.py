@@ -290,7 +290,9 @@ def sign_in(counter_number, officer, now=None):
         counter = Counter.get_or_none(Counter.number == counter_number)
         if counter is None:
             raise NotFound(f"Không có quầy số {counter_number}.")
-        Counter.update(officer=None, signed_in_at=None).where(Counter.officer == officer).execute()
+        for seat in Counter.select().where(Counter.officer == officer, Counter.id != counter.id):
+            seat.officer, seat.signed_in_at = None, None
+            seat.save()
         counter.officer = officer
         counter.signed_in_at = now
         counter.save()
@@ -299,7 +301,10 @@ def sign_in(counter_number, officer, now=None):
 
 def sign_out(counter_id):
     with database.atomic():
-        Counter.update(officer=None, signed_in_at=None).where(Counter.id == counter_id).execute()
+        counter = Counter.get_or_none(Counter.id == counter_id)
+        if counter is not None and counter.officer_id is not None:
+            counter.officer, counter.signed_in_at = None, None
+            counter.save()
 
 
 def _open_counter(counter_id):

@@ -27,13 +27,18 @@ DEMO_OFFICERS = (
 DEMO_PASSWORD = "motcua123"
 
 
+def ensure_office(commune):
+    """The office row of this box's commune."""
+    office = Office.select().first()
+    if office is None:
+        office = Office.create(name=f"UBND {commune.full_name}", province_name=commune.province_name)
+    return office
+
+
 def seed_office(commune, password=DEMO_PASSWORD):
     """Create the office for ``commune`` with demo services, counters and officers (idempotent)."""
     with database.atomic():
-        Office.get_or_create(
-            commune_code=commune.code,
-            defaults={"name": f"UBND {commune.full_name}", "province_name": commune.province_name},
-        )
+        ensure_office(commune)
         services = {}
         for order, (code, name, prefix) in enumerate(DEMO_SERVICES):
             services[code], _ = Service.get_or_create(
@@ -42,9 +47,8 @@ def seed_office(commune, password=DEMO_PASSWORD):
         for number, codes in DEMO_COUNTERS.items():
             counter, created = Counter.get_or_create(number=number)
             if created:
-                CounterService.insert_many(
-                    [{"counter": counter.id, "service": services[c].id} for c in codes]
-                ).execute()
+                for code in codes:
+                    CounterService.create(counter=counter, service=services[code])
         for username, full_name in DEMO_OFFICERS:
             Officer.get_or_create(
                 username=username,

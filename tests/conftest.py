@@ -5,6 +5,7 @@ from office.db import bind, database, open_database
 from office.models import MODELS
 from office.queue import QueuePolicy
 from office.seed import seed_office
+from sync.capture import init_node
 
 DEMO_COMMUNE = "05518"  # Phường Sông Công, Thái Nguyên
 
@@ -13,6 +14,7 @@ DEMO_COMMUNE = "05518"  # Phường Sông Công, Thái Nguyên
 def db(tmp_path):
     """A real SQLite file in WAL mode with the box's tables."""
     handle = bind(open_database(str(tmp_path / "edge.db")), MODELS)
+    init_node("box-test0000000000", DEMO_COMMUNE)
     yield handle
     handle.close()
 
@@ -46,6 +48,7 @@ def app(settings):
     _, tasks = create_huey(settings)
     application = create_app(settings, tasks=tasks)
     application.config["TESTING"] = True
+    init_node("box-test0000000000", DEMO_COMMUNE)
     seed_office(find_commune(DEMO_COMMUNE))
     yield application
     database.close()

@@ -20,14 +20,14 @@
   }
 
   async function pollCalls() {
-    const data = await api("GET", "/api/v1/calls?after=" + (lastCallId || 0));
+    const data = await api("GET", "/api/v1/calls?after=" + encodeURIComponent(lastCallId || ""));
     if (lastCallId === null) {  // first load: show the latest, do not replay history aloud
       const last = data.calls[data.calls.length - 1];
-      lastCallId = last ? last.id : 0;
+      lastCallId = last ? last.id : "";
       if (last) document.getElementById("now-text").textContent = callText(last);
       return;
     }
-    for (const c of data.calls) { lastCallId = Math.max(lastCallId, c.id); pending.push(c); }
+    for (const c of data.calls) { if (c.id > lastCallId) lastCallId = c.id; pending.push(c); }
     if (data.calls.length) refreshBoard().catch(() => {});
     speakNext();
   }

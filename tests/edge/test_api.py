@@ -162,7 +162,9 @@ def test_recorded_clip_replaces_the_shipped_one(client, settings):
 def test_user_text_is_escaped_in_pages(client):
     from office.models import Office
 
-    Office.update(name="<script>alert(1)</script>").execute()
+    office = Office.get()
+    office.name = "<script>alert(1)</script>"
+    office.save()
     text = client.get("/kiosk").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in text and "&lt;script&gt;" in text
 

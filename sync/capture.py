@@ -1,0 +1,201 @@
+"""Change capture: every write of a replicated model appends to the change log in the same
+transaction, and no other write path exists.
+
+``ReplicatedModel.save()`` and ``delete_instance()`` are the only ways to change a replicated
+row; bulk queries (``update()``, ``insert_many()``, ``delete()``...) raise unless they run
+inside ``capture.applying_remote()`` (the merge of entries received from others, which are
+already in their origin's log).
+"""
+import contextvars
+import json
+import time
+from contextlib import contextmanager
+
+from peewee import CharField
+
+from office.db import BaseModel, database
+from office.clock import utcnow
+
+from .encoding import canonical, digest
+from .hlc import HLC
+from .models import ChangeEntry, FieldClock, SyncNode
+from .policy import BOX, GLOBAL_SCOPE, SHARED, may_write
+
+_writing = contextvars.ContextVar("motcua_capture_writing", default=False)
+
+
+class CaptureError(RuntimeError):
+    pass
+
+
+@contextmanager
+def _allow():
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
+applying_remote = _allow  # the merge writes rows that are already in another node's log
+
+
+def _guarded(name):
+    def method(cls, *args, **kwargs):
+        if not _writing.get():
+            raise CaptureError(
+                f"{cls.__name__}.{name}() would bypass the change log: use save() or delete_instance()"
+            )
+        return getattr(super(ReplicatedModel, cls), name)(*args, **kwargs)
+
+    method.__name__ = name
+    return classmethod(method)
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def make_id(stamp, node_id):
+    """Time-ordered, globally unique row id: the HLC stamp, then the node."""
+    return f"{stamp:016x}-{node_id[-12:]}"
+
+
+class ReplicatedModel(BaseModel):
+    """A table that replicates. ``commune`` is the row's scope: the box's commune, or "*"
+    for rows every box receives (hub-authored only)."""
+
+    id = CharField(primary_key=True, max_length=40)
+    commune = CharField(index=True)
+    replication = BOX
+
+    class Meta:
+        only_save_dirty = True
+
+    for _name in ("update", "insert", "insert_many", "insert_from", "delete", "replace", "replace_many"):
+        locals()[_name] = _guarded(_name)
+    del _name
+
+    def save(self, force_insert=False, only=None):
+        inserting = force_insert or self._pk is None
+        fields = self._meta.sorted_fields if inserting else self.dirty_fields
+        if not inserting and not fields:
+            return 0
+        with database.atomic():
+            node, stamp = _tick()
+            if inserting and self._pk is None:
+                self._pk = make_id(stamp, node.node_id)
+            if node.scope != GLOBAL_SCOPE:
+                if inserting:
+                    self.commune = node.scope  # a box writes its own commune's rows only
+                elif self.commune != node.scope:
+                    raise CaptureError(f"{type(self).__name__}: row of commune {self.commune} on box of {node.scope}")
+            elif not self.commune:
+                raise CaptureError(f"{type(self).__name__}: the hub must name the commune of a row ('*' for all)")
+            with _allow():
+                rows = super().save(force_insert=inserting, only=None if inserting else fields)
+            data = {f.column_name: f.db_value(self.__data__.get(f.name)) for f in fields if not f.primary_key}
+            _record(node, stamp, self, "insert" if inserting else "update", data)
+        return rows
+
+    def delete_instance(self, recursive=False, delete_nullable=False):
+        if recursive:
+            raise CaptureError("recursive deletes are not captured; delete the children first")
+        with database.atomic():
+            node, stamp = _tick()
+            with _allow():
+                rows = super().delete_instance()
+            _record(node, stamp, self, "delete", {})
+        return rows
+
+
+def replicated_models():
+    """Every replicated model class, by table name (the merge's registry)."""
+    found, todo = {}, list(ReplicatedModel.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        found[cls._meta.table_name] = cls
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def this_node():
+    node = SyncNode.select().first()
+    if node is None:
+        raise CaptureError("this node has no identity yet: run `motcua edge init` (or init_node())")
+    return node
+
+
+def _tick():
+    node = this_node()
+    clock = HLC(node.clock)
+    stamp = clock.tick(now_ms())
+    SyncNode.update(clock=stamp).where(SyncNode.id == node.id).execute()
+    node.clock = stamp
+    return node, stamp
+
+
+def observe(remote_stamp):
+    """Move this node's clock past a stamp seen elsewhere (the hub's time, received entries)."""
+    with database.atomic():
+        node = this_node()
+        stamp = HLC(node.clock).observe(remote_stamp, now_ms())
+        SyncNode.update(clock=stamp).where(SyncNode.id == node.id).execute()
+    return stamp
+
+
+def _record(node, stamp, row, op, data):
+    model = type(row)
+    table = model._meta.table_name
+    reason = may_write(model.replication, node.scope == GLOBAL_SCOPE, op)
+    if reason:
+        raise CaptureError(f"{table}: {reason}")
+    base = {}
+    if model.replication == SHARED:
+        base = _stamp_fields(table, str(row._pk), data, stamp, node.node_id)
+    last = ChangeEntry.select(ChangeEntry.seq, ChangeEntry.hash).where(
+        ChangeEntry.origin == node.node_id).order_by(ChangeEntry.seq.desc()).first()
+    seq, prev = (last.seq + 1, last.hash) if last else (1, "")
+    entry = dict(origin=node.node_id, seq=seq, hlc=stamp, table=table, pk=str(row._pk), op=op,
+                 scope=row.commune, data=data, base=base, prev=prev)
+    ChangeEntry.create(**{**entry, "data": _text(data), "base": _text(base) if base else ""},
+                       hash=entry_hash(entry), created_at=utcnow())
+
+
+def _stamp_fields(table, pk, data, stamp, node_id):
+    """Record our stamp on each written field; return the stamps we overwrote (what we saw)."""
+    seen = {c.field: c for c in FieldClock.select().where(FieldClock.table == table, FieldClock.pk == pk)}
+    base = {}
+    for field in data:
+        clock = seen.get(field)
+        base[field] = clock.hlc if clock else 0
+        if clock:
+            clock.hlc, clock.node = stamp, node_id
+            clock.save()
+        else:
+            FieldClock.create(table=table, pk=pk, field=field, hlc=stamp, node=node_id)
+    return base
+
+
+def entry_hash(entry):
+    """The hash chaining an entry to its predecessor; any changed field changes it."""
+    return digest(canonical([entry["origin"], entry["seq"], entry["hlc"], entry["table"], entry["pk"],
+                             entry["op"], entry["scope"], entry["data"], entry["base"], entry["prev"]]))
+
+
+def _text(obj):
+    return canonical(obj).decode()
+
+
+def init_node(node_id, scope, hub_url="", hub_key=""):
+    """Give this database its node identity (idempotent for the same node)."""
+    node = SyncNode.select().first()
+    if node is not None:
+        if node.node_id != node_id:
+            raise CaptureError(f"this database already belongs to node {node.node_id}")
+        return node
+    return SyncNode.create(node_id=node_id, scope=scope, hub_url=hub_url, hub_key=hub_key, clock=0)
+
+
+def decode(text):
+    return json.loads(text) if text else {}

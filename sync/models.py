@@ -1,0 +1,57 @@
+"""The replication tables every node keeps: its identity and clock, and its change log."""
+from peewee import BigIntegerField, CharField, DateTimeField, IntegerField, TextField
+
+from office.db import BaseModel
+
+
+class SyncNode(BaseModel):
+    """This node (one row): who it is, its clock, and where its replication stands."""
+
+    node_id = CharField(unique=True)
+    scope = CharField()  # the commune code of a box; "*" for the hub
+    clock = BigIntegerField(default=0)  # last HLC stamp issued or observed
+    hub_url = CharField(default="")
+    hub_key = TextField(default="")  # the hub's public key, pinned
+    acked_seq = IntegerField(default=0)  # highest own seq the hub confirmed
+    pull_cursor = BigIntegerField(default=0)
+    hub_offset_ms = BigIntegerField(null=True)  # hub time minus ours, at the last exchange
+    last_success_at = DateTimeField(null=True)
+    last_error = TextField(default="")
+    last_error_at = DateTimeField(null=True)
+    failures = IntegerField(default=0)
+
+
+class ChangeEntry(BaseModel):
+    """One replicated write, in the same transaction as the write itself: the outbox."""
+
+    origin = CharField()
+    seq = IntegerField()
+    hlc = BigIntegerField()
+    table = CharField()
+    pk = CharField()
+    op = CharField()
+    scope = CharField()
+    data = TextField()  # canonical JSON of the written fields
+    base = TextField(default="")  # shared tables: canonical JSON {field: stamp the writer saw}
+    prev = CharField()
+    hash = CharField()
+    created_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("origin", "seq"), True),)
+
+
+class FieldClock(BaseModel):
+    """Stamp and writer of each field of shared rows, for last-writer-wins."""
+
+    table = CharField()
+    pk = CharField()
+    field = CharField()
+    hlc = BigIntegerField()
+    node = CharField()
+
+    class Meta:
+        indexes = ((("table", "pk", "field"), True),)
+
+
+SYNC_MODELS = (SyncNode, ChangeEntry, FieldClock)
