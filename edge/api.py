@@ -5,7 +5,7 @@ from motcua.web import json_body
 from office import queue, ratings
 from office.board import counters_overview, recent_calls, services_overview
 from office.errors import MotcuaError, NotFound
-from office.models import PrintJob, Service, Ticket
+from office.models import Service, Ticket
 from office.ratings import awaiting_rating
 
 from .auth import counter_by_number, officer_required, signed_in
@@ -41,11 +41,15 @@ def issue():
     priority = data.get("priority") or None
     phone = _phone(data.get("phone"))
     box = current_box()
-    ticket = queue.issue_ticket(box.policy, service, priority, phone, print_payload=box.print_payload)
-    job = PrintJob.get_or_none(PrintJob.ticket == ticket)
-    if job is not None:
-        box.enqueue("print_job", job.id)
-    return jsonify(box.ticket_info(ticket)), 201
+    info = {}
+
+    def print_payload(ticket):  # inside the issuing transaction: what the kiosk shows is what prints
+        info.update(box.ticket_info(ticket))
+        return box.print_payload(info)
+
+    ticket = queue.issue_ticket(box.policy, service, priority, phone, print_payload=print_payload)
+    box.enqueue("print_job", ticket.print_job.id)
+    return jsonify(info), 201
 
 
 def _phone(raw):

@@ -66,8 +66,9 @@ class Box:
             "qr": self.tracking_url(ticket),
         }
 
-    def print_payload(self, ticket):
-        info = self.ticket_info(ticket)
+    @staticmethod
+    def print_payload(info):
+        """What the printer needs, from ``ticket_info``."""
         return {
             "office": info["office"],
             "service": info["service_name"],

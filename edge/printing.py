@@ -9,7 +9,6 @@ import logging
 import threading
 from datetime import timedelta
 
-from devices.printer import write_ticket
 from office.db import database
 from office.errors import NotFound
 from office.models import PrintJob, utcnow
@@ -62,6 +61,8 @@ def process_job(job_id, open_printer_fn, settings, now=None):
 
 def _attempt(open_printer_fn, payload, width, timeout, stem):
     """Open a printer, write the ticket within ``timeout`` seconds; return an error text or None."""
+    from devices.printer import write_ticket  # Pillow and escpos: only in the process that prints
+
     printer, outcome = [], []
 
     def run():

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from huey import SqliteHuey, crontab
 
-from devices.printer import open_printer
 from office.models import PrintJob, utcnow
 
 from .printing import due_jobs, process_job
@@ -25,6 +24,8 @@ def create_huey(settings, immediate=False):
 
 def register_tasks(huey, settings):
     def printer():
+        from devices.printer import open_printer  # not loaded by the web processes
+
         return open_printer(settings["printer"], settings["data_dir"], settings["printer_timeout"])
 
     @huey.task(name="print_job")

@@ -1,7 +1,6 @@
 """The box's worker process: huey consumer (printing) and the rating keypad."""
 import logging
 
-from devices.keypad import RatingKeypad, parse_pins
 from motcua.web import configure_logging
 from office.db import bind, open_database
 from office.models import MODELS
@@ -14,6 +13,8 @@ log = logging.getLogger("motcua.worker")
 
 def keypad_for(settings, pin_factory=None):
     """The keypad configured for this box, or None when it has none."""
+    from devices.keypad import RatingKeypad, parse_pins  # gpiozero only when a keypad is configured
+
     pins = parse_pins(settings["keypad_pins"])
     if not pins:
         return None

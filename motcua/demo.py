@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import click
-import requests
 
 from office.seed import DEMO_COUNTERS, DEMO_OFFICERS, DEMO_PASSWORD
 
@@ -54,6 +53,8 @@ def _spawn(*args):
 
 
 def _wait_healthy(bases, procs, timeout=30):
+    import requests
+
     deadline = time.monotonic() + timeout
     for base in bases:
         while True:

@@ -88,9 +88,10 @@ def issue_ticket(policy, service_code, priority=None, phone=None, print_payload=
             queued_at=now,
         )
         _event(ticket, "issue", now, detail=priority or "")
+        ticket.print_job = None
         if print_payload is not None:
             payload = dict(print_payload(ticket), number=ticket.number)
-            PrintJob.create(
+            ticket.print_job = PrintJob.create(
                 ticket=ticket, payload=json.dumps(payload, ensure_ascii=False),
                 created_at=now, next_attempt_at=now,
             )

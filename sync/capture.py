@@ -10,6 +10,7 @@ import contextvars
 import json
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from peewee import CharField
 
@@ -17,8 +18,8 @@ from office.db import BaseModel, database
 from office.clock import utcnow
 
 from .encoding import canonical, digest
-from .hlc import HLC
-from .models import ChangeEntry, FieldClock, SyncNode
+from .hlc import COUNTER_BITS, COUNTER_MAX, HLC
+from .models import FieldClock, SyncNode
 from .policy import BOX, GLOBAL_SCOPE, SHARED, may_write
 
 _writing = contextvars.ContextVar("motcua_capture_writing", default=False)
@@ -126,13 +127,32 @@ def this_node():
     return node
 
 
+@dataclass
+class _Node:
+    node_id: str
+    scope: str
+    last_seq: int
+    last_hash: str
+
+
 def _tick():
-    node = this_node()
-    clock = HLC(node.clock)
-    stamp = clock.tick(now_ms())
-    SyncNode.update(clock=stamp).where(SyncNode.id == node.id).execute()
-    node.clock = stamp
-    return node, stamp
+    """Advance this node's persisted HLC by one local event, in the caller's transaction.
+
+    One statement (the hot path of every replicated write): the same rule as ``HLC.tick``.
+    """
+    p = database.param
+    wall = now_ms()
+    row = database.execute_sql(
+        f"UPDATE sync_node SET clock = CASE"
+        f" WHEN {p} > (clock >> {COUNTER_BITS}) THEN {p} << {COUNTER_BITS}"
+        f" WHEN (clock & {COUNTER_MAX}) < {COUNTER_MAX} THEN clock + 1"
+        f" ELSE ((clock >> {COUNTER_BITS}) + 1) << {COUNTER_BITS} END"
+        f" RETURNING clock, node_id, scope, last_seq, last_hash",
+        (wall, wall),
+    ).fetchone()
+    if row is None:
+        raise CaptureError("this node has no identity yet: run `motcua edge init` (or init_node())")
+    return _Node(*row[1:]), row[0]
 
 
 def observe(remote_stamp):
@@ -153,13 +173,18 @@ def _record(node, stamp, row, op, data):
     base = {}
     if model.replication == SHARED:
         base = _stamp_fields(table, str(row._pk), data, stamp, node.node_id)
-    last = ChangeEntry.select(ChangeEntry.seq, ChangeEntry.hash).where(
-        ChangeEntry.origin == node.node_id).order_by(ChangeEntry.seq.desc()).first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, "")
+    seq, prev = node.last_seq + 1, node.last_hash
     entry = dict(origin=node.node_id, seq=seq, hlc=stamp, table=table, pk=str(row._pk), op=op,
                  scope=row.commune, data=data, base=base, prev=prev)
-    ChangeEntry.create(**{**entry, "data": _text(data), "base": _text(base) if base else ""},
-                       hash=entry_hash(entry), created_at=utcnow())
+    entry_id = entry_hash(entry)
+    p = database.param
+    database.execute_sql(
+        f'INSERT INTO change_entry (origin, seq, hlc, "table", pk, op, scope, data, base, prev, hash, created_at)'
+        f" VALUES ({', '.join([p] * 12)})",
+        (node.node_id, seq, stamp, table, entry["pk"], op, row.commune, _text(data),
+         _text(base) if base else "", prev, entry_id, str(utcnow())),
+    )
+    database.execute_sql(f"UPDATE sync_node SET last_seq = {p}, last_hash = {p}", (seq, entry_id))
 
 
 def _stamp_fields(table, pk, data, stamp, node_id):

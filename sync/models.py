@@ -10,6 +10,8 @@ class SyncNode(BaseModel):
     node_id = CharField(unique=True)
     scope = CharField()  # the commune code of a box; "*" for the hub
     clock = BigIntegerField(default=0)  # last HLC stamp issued or observed
+    last_seq = IntegerField(default=0)  # own change log: last entry's seq and hash
+    last_hash = CharField(default="")
     hub_url = CharField(default="")
     hub_key = TextField(default="")  # the hub's public key, pinned
     acked_seq = IntegerField(default=0)  # highest own seq the hub confirmed
