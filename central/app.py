@@ -1,29 +1,46 @@
 """The hub's app factory."""
-from flask import Flask, jsonify, render_template
+from dataclasses import dataclass
+
+from flask import Flask, jsonify
 from jinja2 import ChoiceLoader, PackageLoader
 
 from motcua.settings import load_settings
 from motcua.web import configure_logging, install_assets, install_error_handlers, secret_key
 from office.db import bind, open_database
+from office.models import MODELS
+from provisioning.identity import ensure_hub_identity
 
-HUB_MODELS = ()
+from . import operator, sync_api
+from .auth import operator_password
+from .models import HUB_ONLY_MODELS
+
+HUB_MODELS = MODELS + HUB_ONLY_MODELS
+
+
+@dataclass
+class Hub:
+    settings: dict
+    key: object
+    password: str
+
+
+def open_hub_database(settings):
+    return bind(open_database(settings["database"]), HUB_MODELS)
 
 
 def create_app(settings=None):
     settings = settings or load_settings("hub")
     configure_logging(settings["log_level"])
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=secret_key(settings), MAX_CONTENT_LENGTH=32 * 1024 * 1024)
+    app.config.update(SECRET_KEY=secret_key(settings), MAX_CONTENT_LENGTH=64 * 1024 * 1024)
     app.json.ensure_ascii = False
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("motcua")])
-    bind(open_database(settings["database"]), HUB_MODELS)
-    app.extensions["hub"] = settings
+    open_hub_database(settings)
+    app.extensions["hub"] = Hub(settings, ensure_hub_identity(settings["data_dir"]), operator_password(settings))
     install_error_handlers(app)
     install_assets(app)
-
-    @app.get("/")
-    def index():
-        return render_template("hub_index.html")
+    app.register_blueprint(sync_api.bp)
+    app.register_blueprint(operator.bp)
 
     @app.get("/api/v1/health")
     def health():

@@ -1,4 +1,6 @@
-"""``motcua hub ...``: serve the hub."""
+"""``motcua hub ...``: serve the hub and manage its boxes."""
+from pathlib import Path
+
 import click
 
 from motcua.cli import with_settings
@@ -12,10 +14,84 @@ def hub():
 @hub.command()
 @with_settings("hub")
 def serve(settings):
-    """Serve the hub's operator pages and API."""
+    """Serve the hub's operator pages, its API and the replication endpoints."""
     from motcua.serve import serve as run
 
     from .app import create_app
 
     click.echo(f"Trung tâm: http://{settings['host']}:{settings['port']}/  (dữ liệu: {settings['database']})")
     run(lambda: create_app(settings), settings)
+
+
+def _open(settings):
+    from motcua.web import configure_logging
+    from provisioning.identity import ensure_hub_identity
+
+    from .app import open_hub_database
+
+    configure_logging(settings["log_level"])
+    open_hub_database(settings)
+    ensure_hub_identity(settings["data_dir"])
+
+
+@hub.command("register-box")
+@click.option("--commune", required=True, help="GSO code of the box's commune.")
+@click.option("--public-key", "public_key", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The box's public key file (keys/box.pub on the box).")
+@click.option("--replaces", default=None, help="Node id of the box this one replaces (its key is revoked).")
+@with_settings("hub")
+def register_box(settings, commune, public_key, replaces):
+    """Allow a box's key to replicate the data of a commune."""
+    from .fleet import register_box as register
+
+    _open(settings)
+    box = register(commune, Path(public_key).read_text(), replaces=replaces)
+    click.echo(f"Đã đăng ký hộp {box.node_id} cho xã/phường {box.commune}.")
+
+
+@hub.command("revoke-box")
+@click.argument("node_id")
+@click.option("--reason", default="thu hồi", help="Why (kept in the alert log).")
+@with_settings("hub")
+def revoke_box(settings, node_id, reason):
+    """Refuse everything a box sends from now on."""
+    from .fleet import revoke_box as revoke
+
+    _open(settings)
+    revoke(node_id, reason)
+    click.echo(f"Đã thu hồi khoá của hộp {node_id}.")
+
+
+@hub.command("release-box")
+@click.argument("node_id")
+@with_settings("hub")
+def release_box(settings, node_id):
+    """Take a quarantined box back in."""
+    from .fleet import release_box as release
+
+    _open(settings)
+    release(node_id)
+    click.echo(f"Hộp {node_id} hoạt động trở lại.")
+
+
+@hub.command("boxes")
+@with_settings("hub")
+def boxes(settings):
+    """List the boxes, their commune and replication state."""
+    from .fleet import box_rows
+
+    _open(settings)
+    for row in box_rows():
+        click.echo(f"{row['node_id']}  {row['commune']} {row['commune_name']:<28} {row['status']:<11} "
+                   f"seq {row['acked_seq']:<7} lần cuối {row['last_seen_at'] or '-'}")
+
+
+@hub.command("key")
+@with_settings("hub")
+def key(settings):
+    """Print the hub's public key (boxes pin it)."""
+    from sync.keys import public_text
+
+    from provisioning.identity import ensure_key
+
+    click.echo(public_text(ensure_key(settings["data_dir"], "hub")))

@@ -10,6 +10,8 @@ from office.ratings import awaiting_rating
 
 from .auth import counter_by_number, officer_required, signed_in
 from .box import current_box
+from sync import box as sync_box
+
 from .printing import failed_jobs, reprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -197,3 +199,15 @@ def reprint_job(job_id):
     current_box().enqueue("print_job", job.id)
     return jsonify(ok=True, id=job.id)
 
+
+
+@bp.get("/sync")
+def sync_state():
+    return jsonify(sync_box.status())
+
+
+@bp.post("/sync")
+@signed_in
+def sync_request():
+    current_box().enqueue("sync_now")
+    return jsonify(ok=True, queued=True), 202

@@ -37,13 +37,15 @@ def worker(settings):
 @edge.command()
 @click.option("--demo-data/--no-demo-data", default=True, help="Add the usual services, counters and officers.")
 @click.option("--hub-key", default="", help="The hub's public key (base64 text, or a file holding it) to pin.")
+@click.option("--restore", is_flag=True, help="Load the commune's data from the hub (a new or replacement box; "
+              "register its key at the hub first).")
 @with_settings("edge")
-def init(settings, demo_data, hub_key):
-    """Set this box up for a commune (--commune-code): its office, services, counters and officers."""
+def init(settings, demo_data, hub_key, restore):
+    """Set this box up for a commune (--commune-code): its key, office, services, counters, officers."""
     from motcua.web import configure_logging
     from office.db import bind, open_database
     from office.models import MODELS, Office
-    from provisioning.identity import PUBLIC_FILE, ensure_identity
+    from provisioning.identity import ensure_identity, public_path
     from office.seed import DEMO_OFFICERS, DEMO_PASSWORD, ensure_office, seed_office
 
     configure_logging(settings["log_level"])
@@ -55,15 +57,55 @@ def init(settings, demo_data, hub_key):
     if existing is not None and existing.commune != commune.code:
         raise MotcuaError(f"Hộp này đã được khởi tạo cho {existing.name}.")
     node = ensure_identity(settings["data_dir"], commune.code, settings["hub_url"], _read_key(hub_key))
-    if demo_data:
+    if restore:
+        _restore(settings)
+    elif demo_data:
         seed_office(commune)
     else:
         ensure_office(commune)
     db.close()
     click.echo(f"Đã khởi tạo hộp {node} cho {commune.full_name}, {commune.province_name}.")
-    click.echo(f"Khoá công khai (đăng ký tại trung tâm): {Path(settings['data_dir']) / PUBLIC_FILE}")
+    click.echo(f"Khoá công khai (đăng ký tại trung tâm): {public_path(settings['data_dir'])}")
     if demo_data:
         click.echo("Tài khoản cán bộ: " + ", ".join(u for u, _ in DEMO_OFFICERS) + f" (mật khẩu {DEMO_PASSWORD})")
+
+
+def _restore(settings):
+    from office.queue import rebuild_sequences
+    from provisioning.identity import ensure_key
+    from sync.box import SyncFailed, client_for, restore
+    from sync.client import HubRefused, HubUnreachable
+
+    try:
+        counts = restore(client_for(settings, ensure_key(settings["data_dir"])))
+    except (HubRefused, HubUnreachable, SyncFailed) as exc:
+        raise MotcuaError(f"Không khôi phục được dữ liệu từ trung tâm: {getattr(exc, 'message', exc)}") from exc
+    rebuild_sequences()
+    click.echo("Đã khôi phục từ trung tâm: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+
+
+@edge.command()
+@with_settings("edge")
+def sync(settings):
+    """Push this box's changes to the hub and pull the hub's now; print a summary."""
+    from motcua.web import configure_logging
+    from office.db import bind, open_database
+    from office.models import MODELS
+    from provisioning.identity import ensure_key
+    from sync.box import SyncFailed, status, sync_now
+
+    configure_logging(settings["log_level"])
+    bind(open_database(settings["database"]), MODELS)
+    try:
+        result = sync_now(settings, ensure_key(settings["data_dir"]))
+    except SyncFailed as exc:
+        raise MotcuaError(str(exc)) from exc
+    state = status()
+    if result["ok"]:
+        click.echo(f"Đã gửi {result['sent']} mục, nhận {result['received']} mục; còn chờ gửi {result['pending']}.")
+    else:
+        click.echo(f"Đồng bộ thất bại: {result['error']} (còn chờ gửi {state['pending']} mục)", err=True)
+        raise SystemExit(1)
 
 
 def _read_key(value):

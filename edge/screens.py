@@ -8,6 +8,8 @@ from flask import Blueprint, Response, abort, render_template, request, send_fil
 from devices.voice import CLIP_NAMES, clip_path
 from office.models import Counter, Service, Ticket
 
+from sync import box as sync_box
+
 from .box import current_box
 
 bp = Blueprint("screens", __name__)
@@ -56,6 +58,11 @@ def track(code):
     if ticket is None:
         abort(404)
     return _page("track.html", ticket=ticket, info=current_box().ticket_info(ticket))
+
+
+@bp.get("/sync")
+def sync_page():
+    return _page("sync.html", state=sync_box.status())
 
 
 @bp.get("/qr.svg")

@@ -10,6 +10,8 @@ from huey import SqliteHuey, crontab
 
 from office.models import PrintJob, utcnow
 
+from sync import box as sync_box
+
 from .printing import due_jobs, process_job
 
 log = logging.getLogger("motcua.tasks")
@@ -40,4 +42,24 @@ def register_tasks(huey, settings):
         for job_id in due_jobs():
             process_job(job_id, printer, settings)
 
-    return {"print_job": print_job, "sweep_print_jobs": sweep_print_jobs}
+    @huey.task(name="sync_now")
+    @huey.lock_task("sync")
+    def sync_now():
+        return _sync(settings)
+
+    @huey.periodic_task(crontab(minute="*"), name="sync_periodic")
+    @huey.lock_task("sync")
+    def sync_periodic():
+        if settings["hub_url"] and sync_box.due():
+            _sync(settings)
+
+    return {"print_job": print_job, "sweep_print_jobs": sweep_print_jobs, "sync_now": sync_now,
+            "sync_periodic": sync_periodic}
+
+
+def _sync(settings):
+    from provisioning.identity import ensure_key
+
+    result = sync_box.sync_now(settings, ensure_key(settings["data_dir"]))
+    log.info("sync: %s", result)
+    return result

@@ -12,6 +12,7 @@ from office.seed import DEMO_COUNTERS, DEMO_OFFICERS, DEMO_PASSWORD
 
 # Real communes/wards (GSO codes) for the demo boxes, after the 2025 reorganisation.
 DEMO_COMMUNES = ("05518", "00454", "12004", "01849", "05533", "00376")
+DEMO_OPERATOR_PASSWORD = "motcua-hub"
 
 
 @click.command()
@@ -21,14 +22,24 @@ DEMO_COMMUNES = ("05518", "00454", "12004", "01849", "05533", "00376")
 def demo(port_base, data_dir, boxes):
     """Run a hub and commune boxes with demo services, counters and officers."""
     data = Path(data_dir).resolve()
+    busy = [port for port in range(port_base, port_base + boxes + 1) if not _port_free(port)]
+    if busy:
+        raise click.ClickException(f"Cổng {', '.join(map(str, busy))} đang được dùng; chọn --port-base khác.")
     procs = []
     try:
-        procs.append(_spawn("hub", "serve", "--data-dir", data / "hub", "--port", port_base))
+        hub_dir, hub_url = data / "hub", f"http://127.0.0.1:{port_base}"
+        hub_args = ("--data-dir", hub_dir, "--operator-password", DEMO_OPERATOR_PASSWORD)
+        hub_key = subprocess.run(_command("hub", "key", *hub_args), check=True, capture_output=True, text=True).stdout
+        procs.append(_spawn("hub", "serve", "--port", port_base, *hub_args))
         urls = []
         for i in range(1, boxes + 1):
             box_dir, port, commune = data / f"box-{i}", port_base + i, DEMO_COMMUNES[i - 1]
-            common = ("--data-dir", box_dir, "--port", port, "--commune-code", commune, "--printer", "preview")
-            subprocess.run(_command("edge", "init", *common), check=True, stdout=subprocess.DEVNULL)
+            common = ("--data-dir", box_dir, "--port", port, "--commune-code", commune, "--printer", "preview",
+                      "--hub-url", hub_url)
+            subprocess.run(_command("edge", "init", "--hub-key", hub_key.strip(), *common), check=True,
+                           stdout=subprocess.DEVNULL)
+            subprocess.run(_command("hub", "register-box", "--commune", commune, "--public-key",
+                                    box_dir / "keys" / "box.pub", *hub_args), check=True, stdout=subprocess.DEVNULL)
             procs.append(_spawn("edge", "serve", *common))
             procs.append(_spawn("edge", "worker", *common))
             urls.append((f"http://127.0.0.1:{port}", box_dir))
@@ -41,6 +52,17 @@ def demo(port_base, data_dir, boxes):
         click.echo("\nĐang tắt...")
     finally:
         _stop(procs)
+
+
+def _port_free(port):
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _command(*args):
@@ -73,7 +95,7 @@ def _wait_healthy(bases, procs, timeout=30):
 def _print_summary(port_base, urls):
     echo = click.echo
     echo("\n=== motcua demo đang chạy (Ctrl-C để dừng) ===")
-    echo(f"Trung tâm (hub):        http://127.0.0.1:{port_base}/")
+    echo(f"Trung tâm (hub):        http://127.0.0.1:{port_base}/   (đăng nhập admin / {DEMO_OPERATOR_PASSWORD})")
     for i, (base, box_dir) in enumerate(urls, 1):
         echo(f"\nHộp {i}: {base}/   (dữ liệu: {box_dir})")
         echo(f"  Kiosk lấy số:         {base}/kiosk")
@@ -81,6 +103,7 @@ def _print_summary(port_base, urls):
         echo(f"  Bàn làm việc cán bộ:  {base}/counter")
         for number in DEMO_COUNTERS:
             echo(f"  Đánh giá quầy {number}:       {base}/rate/{number}")
+        echo(f"  Đồng bộ với trung tâm: {base}/sync")
         echo(f"  API:                  {base}/api/v1/services")
         echo(f"  Phiếu in (ESC/POS + PNG): {box_dir / 'prints'}")
     echo("\nĐăng nhập cán bộ (mọi hộp): " + ", ".join(u for u, _ in DEMO_OFFICERS) + f" / mật khẩu: {DEMO_PASSWORD}")

@@ -16,7 +16,7 @@ from peewee import (
 
 from sync.capture import ReplicatedModel
 from sync.models import SYNC_MODELS
-from sync.policy import APPEND, BOX
+from sync.policy import APPEND, HUB, SHARED
 
 from .clock import utcnow  # noqa: F401  (re-exported for callers)
 from .db import BaseModel
@@ -158,6 +158,36 @@ class Rating(ReplicatedModel):
         return self.LABELS[self.score]
 
 
+class Place(ReplicatedModel):
+    """Local information: an office, school, health station, market, red address...
+
+    Edited by the commune on its box and by the hub: per-field last-writer-wins."""
+
+    replication = SHARED
+
+    name = CharField()
+    category = CharField(default="")
+    address = CharField(default="")
+    description = TextField(default="")
+    phone = CharField(default="")
+    opening_hours = CharField(default="")
+    active = BooleanField(default=True)
+
+
+class Holiday(ReplicatedModel):
+    """A day off, or a compensatory working day, decided above the commune (hub-owned)."""
+
+    OFF, WORKING = "off", "working"
+    replication = HUB
+
+    day = CharField()
+    name = CharField()
+    kind = CharField(default=OFF)
+
+    class Meta:
+        indexes = ((("commune", "day"), True),)
+
+
 class PrintJob(BaseModel):
     """A ticket to print on this box's printer (local, not replicated)."""
 
@@ -179,8 +209,7 @@ def _seconds(start, end):
     return (end - start).total_seconds()
 
 
-REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating)
-assert all(m.replication in (BOX, APPEND) for m in REPLICATED)
+REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating, Place, Holiday)
 
 MODELS = SYNC_MODELS + (
     Office,
@@ -192,5 +221,7 @@ MODELS = SYNC_MODELS + (
     Ticket,
     TicketEvent,
     Rating,
+    Place,
+    Holiday,
     PrintJob,
 )

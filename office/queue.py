@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
+from peewee import fn
+
 from .db import database
 from .errors import Conflict, MotcuaError, NotFound
 from .models import (
@@ -346,3 +348,14 @@ def _set_state(ticket, state, now, action, **stamps):
 def _event(ticket, action, now, counter=None, detail=""):
     officer = counter.officer_id if counter is not None else None
     TicketEvent.create(ticket=ticket, action=action, at=now, counter=counter, officer=officer, detail=detail)
+
+
+def rebuild_sequences():
+    """Set each day's counters from the tickets held (after restoring a box from the hub)."""
+    with database.atomic():
+        rows = (Ticket.select(Ticket.day, Ticket.prefix, fn.MAX(Ticket.seq))
+                .group_by(Ticket.day, Ticket.prefix).tuples())
+        for day, prefix, last in rows:
+            database.execute_sql(
+                "INSERT INTO ticket_sequence (day, prefix, last) VALUES (?, ?, ?) "
+                "ON CONFLICT (day, prefix) DO UPDATE SET last = max(last, excluded.last)", (day, prefix, last))

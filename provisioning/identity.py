@@ -1,22 +1,25 @@
-"""A box's identity: its own Ed25519 key, made on the box, and the node id derived from it."""
+"""Identities: each box and the hub has its own Ed25519 key, made where it is used."""
 from pathlib import Path
 
 from sync.capture import init_node
 from sync.keys import generate_key, load_private_key, node_id, public_text
-
-KEY_FILE = "keys/box.key"
-PUBLIC_FILE = "keys/box.pub"
+from sync.policy import GLOBAL_SCOPE, HUB_NODE
 
 
-def key_path(data_dir):
-    return Path(data_dir) / KEY_FILE
+def key_path(data_dir, name="box"):
+    return Path(data_dir) / "keys" / f"{name}.key"
 
 
-def ensure_key(data_dir):
-    """The box's private key, created (mode 0600) on first use; its public half beside it."""
-    path = key_path(data_dir)
+def public_path(data_dir, name="box"):
+    return Path(data_dir) / "keys" / f"{name}.pub"
+
+
+def ensure_key(data_dir, name="box"):
+    """The private key ``<data_dir>/keys/<name>.key``, created (mode 0600) on first use,
+    with its public half beside it."""
+    path = key_path(data_dir, name)
     key = load_private_key(path) if path.exists() else generate_key(path)
-    public = Path(data_dir) / PUBLIC_FILE
+    public = public_path(data_dir, name)
     if not public.exists():
         public.write_text(public_text(key) + "\n")
     return key
@@ -27,3 +30,10 @@ def ensure_identity(data_dir, commune_code, hub_url="", hub_key=""):
     key = ensure_key(data_dir)
     node = init_node(node_id(key), commune_code, hub_url=hub_url, hub_key=hub_key)
     return node.node_id
+
+
+def ensure_hub_identity(data_dir):
+    """The hub's key and node row; returns the key."""
+    key = ensure_key(data_dir, "hub")
+    init_node(HUB_NODE, GLOBAL_SCOPE)
+    return key

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from peewee import CharField
 
-from office.db import BaseModel, database
+from office.db import BaseModel, database, serialize_log_writes
 from office.clock import utcnow
 
 from .encoding import canonical, digest
@@ -140,6 +140,7 @@ def _tick():
 
     One statement (the hot path of every replicated write): the same rule as ``HLC.tick``.
     """
+    serialize_log_writes()
     p = database.param
     wall = now_ms()
     row = database.execute_sql(
@@ -172,7 +173,7 @@ def _record(node, stamp, row, op, data):
         raise CaptureError(f"{table}: {reason}")
     base = {}
     if model.replication == SHARED:
-        base = _stamp_fields(table, str(row._pk), data, stamp, node.node_id)
+        base = _stamp_fields(table, str(row._pk), data, stamp, node, row.commune)
     seq, prev = node.last_seq + 1, node.last_hash
     entry = dict(origin=node.node_id, seq=seq, hlc=stamp, table=table, pk=str(row._pk), op=op,
                  scope=row.commune, data=data, base=base, prev=prev)
@@ -187,18 +188,27 @@ def _record(node, stamp, row, op, data):
     database.execute_sql(f"UPDATE sync_node SET last_seq = {p}, last_hash = {p}", (seq, entry_id))
 
 
-def _stamp_fields(table, pk, data, stamp, node_id):
-    """Record our stamp on each written field; return the stamps we overwrote (what we saw)."""
+def _stamp_fields(table, pk, data, stamp, node, scope):
+    """Record our stamp on each written field; return the stamps we overwrote (what we saw).
+
+    At the hub, its own edits join the field history like everyone else's, so an edit of a
+    value the hub had not yet received is kept as a conflict too.
+    """
+    from .history import FieldHistory
+    from .merge import Write
+
     seen = {c.field: c for c in FieldClock.select().where(FieldClock.table == table, FieldClock.pk == pk)}
     base = {}
-    for field in data:
+    for field, value in data.items():
         clock = seen.get(field)
         base[field] = clock.hlc if clock else 0
+        if node.scope == GLOBAL_SCOPE:
+            FieldHistory().take(table, pk, field, Write(stamp, node.node_id, base[field], value), scope)
         if clock:
-            clock.hlc, clock.node = stamp, node_id
+            clock.hlc, clock.node = stamp, node.node_id
             clock.save()
         else:
-            FieldClock.create(table=table, pk=pk, field=field, hlc=stamp, node=node_id)
+            FieldClock.create(table=table, pk=pk, field=field, hlc=stamp, node=node.node_id)
     return base
 
 

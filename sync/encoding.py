@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 def _default(value):
     if isinstance(value, (datetime, date)):
-        return value.isoformat()
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
     if isinstance(value, bytes):
         return value.hex()
     raise TypeError(f"cannot encode {type(value).__name__}")

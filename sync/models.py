@@ -56,4 +56,39 @@ class FieldClock(BaseModel):
         indexes = ((("table", "pk", "field"), True),)
 
 
-SYNC_MODELS = (SyncNode, ChangeEntry, FieldClock)
+class FieldWrite(BaseModel):
+    """Every write ever made to a field of a shared row (the merge's memory at the hub)."""
+
+    table = CharField()
+    pk = CharField()
+    field = CharField()
+    hlc = BigIntegerField()
+    origin = CharField()
+    base = BigIntegerField()
+    value = TextField()
+    scope = CharField()
+
+    class Meta:
+        indexes = ((("table", "pk", "field", "hlc", "origin"), True),)
+
+
+class Conflict(BaseModel):
+    """A value overwritten by a concurrent edit, kept for a person to look at."""
+
+    table = CharField()
+    pk = CharField()
+    field = CharField()
+    scope = CharField(index=True)
+    loser_value = TextField()
+    loser_hlc = BigIntegerField()
+    loser_origin = CharField()
+    winner_value = TextField()
+    winner_hlc = BigIntegerField()
+    winner_origin = CharField()
+    recorded_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("table", "pk", "field", "loser_hlc", "loser_origin"), True),)
+
+
+SYNC_MODELS = (SyncNode, ChangeEntry, FieldClock, FieldWrite, Conflict)

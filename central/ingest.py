@@ -1,0 +1,156 @@
+"""The hub takes in a box's batch: who sent it, is it whole, is it theirs to write, apply once."""
+import json
+import logging
+
+from office.clock import utcnow
+from office.db import database, serialize_log_writes
+from sync.apply import ApplyError, apply_entries
+from sync.capture import now_ms, replicated_models
+from sync.encoding import canonical
+from sync.keys import load_public_text
+from sync.history import FieldHistory
+from sync.merge import check_entry, verify_chain
+from sync.models import ChangeEntry
+from sync.protocol import BatchRejected, decode_batch
+
+from .models import Alert, BoxNode, HeldEntry, Rejection
+
+log = logging.getLogger("motcua.hub.ingest")
+
+
+def ingest(origin, body, signature, future_bound_ms, hub_now_ms=None):
+    """Verify and apply one pushed batch; return the answer for the box.
+
+    Raises ``BatchRejected`` (recorded) when nothing may be applied.
+    """
+    hub_now_ms = hub_now_ms if hub_now_ms is not None else now_ms()
+    box = _known_box(origin)
+    try:
+        batch = decode_batch(body, signature, load_public_text(box.public_key))
+        if batch.origin != box.node_id:
+            raise BatchRejected("origin", "Lô dữ liệu ghi nguồn khác với hộp đã ký.", status=401)
+        with database.atomic():
+            serialize_log_writes()
+            result = _apply(BoxNode.get_by_id(box.id), batch, future_bound_ms, hub_now_ms)
+    except BatchRejected as exc:
+        _reject(box.node_id, exc)
+        raise
+    return result
+
+
+def _known_box(origin):
+    box = BoxNode.get_or_none(BoxNode.node_id == origin or "")
+    if box is None:
+        exc = BatchRejected("unknown_box", "Hộp chưa được đăng ký với trung tâm.", status=401)
+        _reject(origin or "?", exc)
+        raise exc
+    if box.status == BoxNode.REVOKED:
+        exc = BatchRejected("revoked", "Khoá của hộp này đã bị thu hồi.", status=403)
+        _reject(origin, exc)
+        raise exc
+    if box.status == BoxNode.QUARANTINED:
+        exc = BatchRejected("quarantined", f"Hộp đang bị cách ly: {box.status_reason}", status=423)
+        _reject(origin, exc)
+        raise exc
+    return box
+
+
+def _apply(box, batch, future_bound_ms, hub_now_ms):
+    entries = batch.entries
+    verdict = verify_chain(entries, box.acked_seq, box.last_hash, lambda seq: _hash_at(box.node_id, seq))
+    if verdict.fork is not None:
+        _quarantine(box, verdict.message)
+        raise BatchRejected("fork", verdict.message, status=409)
+    if verdict.reason:
+        raise BatchRejected(verdict.reason, verdict.message, status=409)
+    policies = {name: model.replication for name, model in replicated_models().items()}
+    scopes = _row_scopes(verdict.apply)
+    apply, held = [], []
+    for entry in verdict.apply:
+        problem = check_entry(entry, policies, box.commune, False, scopes.get((entry["table"], entry["pk"])),
+                              hub_now_ms, future_bound_ms)
+        if problem and problem[0] == "future":
+            held.append((entry, problem[1]))
+        elif problem:
+            raise BatchRejected(problem[0], f"Mục số {entry['seq']}: {problem[1]}", status=403)
+        else:
+            apply.append(entry)
+    try:
+        _log_entries(apply)
+        apply_entries(apply, history=FieldHistory())
+    except ApplyError as exc:
+        raise BatchRejected("invalid", f"Dữ liệu không hợp lệ: {exc}", status=400) from exc
+    except Exception as exc:  # e.g. a unique key broken by this commune's data
+        log.exception("applying batch of %s failed", box.node_id)
+        raise BatchRejected("apply_failed", f"Không áp dụng được dữ liệu: {exc}", status=422) from exc
+    for entry, message in held:
+        HeldEntry.create(origin=box.node_id, seq=entry["seq"], reason=message,
+                         entry=canonical(entry).decode(), held_at=utcnow())
+    if held:
+        Alert.create(at=utcnow(), kind="future", origin=box.node_id,
+                     message=f"{len(held)} mục có dấu thời gian ở tương lai bị giữ lại: đồng hồ của hộp sai.")
+    if verdict.apply:
+        box.acked_seq, box.last_hash = verdict.apply[-1]["seq"], verdict.apply[-1]["hash"]
+    box.last_seen_at = utcnow()
+    if batch.extra.get("sent_ms"):
+        box.clock_offset_ms = int(batch.extra["sent_ms"]) - hub_now_ms
+    box.pending_estimate = max(int(batch.extra.get("pending", 0)) - len(verdict.apply), 0)
+    box.save()
+    return {"ok": True, "acked_seq": box.acked_seq, "applied": len(apply), "held": len(held),
+            "duplicates": verdict.duplicates, "hub_time_ms": hub_now_ms}
+
+
+def _hash_at(origin, seq):
+    entry = ChangeEntry.get_or_none(ChangeEntry.origin == origin, ChangeEntry.seq == seq)
+    if entry is not None:
+        return entry.hash
+    held = HeldEntry.get_or_none(HeldEntry.origin == origin, HeldEntry.seq == seq)
+    return json.loads(held.entry)["hash"] if held else None
+
+
+def _row_scopes(entries):
+    """The stored commune of every row the entries update or delete."""
+    models, wanted = replicated_models(), {}
+    for entry in entries:
+        if entry["op"] != "insert":
+            wanted.setdefault(entry["table"], set()).add(entry["pk"])
+    scopes = {}
+    for table, pks in wanted.items():
+        model = models.get(table)
+        if model is None:
+            continue
+        for pk, commune in model.select(model.id, model.commune).where(model.id.in_(list(pks))).tuples():
+            scopes[(table, pk)] = commune
+    return scopes
+
+
+def _log_entries(entries):
+    """Keep the applied entries in the hub's log: the boxes pull from it."""
+    if not entries:
+        return
+    p = database.param
+    sql = (f'INSERT INTO change_entry (origin, seq, hlc, "table", pk, op, scope, data, base, prev, hash, created_at)'
+           f" VALUES ({', '.join([p] * 12)})")
+    now = str(utcnow())
+    rows = [(e["origin"], e["seq"], e["hlc"], e["table"], e["pk"], e["op"], e["scope"],
+             canonical(e["data"]).decode(), canonical(e["base"]).decode() if e["base"] else "",
+             e["prev"], e["hash"], now) for e in entries]
+    cursor = database.connection().cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def _quarantine(box, message):
+    """Same seq, other content: a cloned SD card or forgery. Stop taking this box's data."""
+    with database.atomic():
+        box.status, box.status_reason = BoxNode.QUARANTINED, message
+        box.save()
+        Alert.create(at=utcnow(), kind="fork", origin=box.node_id, message=message)
+    log.error("box %s quarantined: %s", box.node_id, message)
+
+
+def _reject(origin, exc):
+    Rejection.create(at=utcnow(), origin=origin, reason=exc.reason, message=exc.message)
+    log.warning("batch from %s rejected (%s): %s", origin, exc.reason, exc.message)

@@ -1,0 +1,83 @@
+"""The hub's operator pages and API: fleet, conflicts, hub-authored data."""
+import json
+
+from flask import Blueprint, jsonify, render_template
+
+from motcua.web import json_body
+from office.errors import MotcuaError, NotFound
+from office.models import Holiday, Place
+from sync.models import Conflict
+
+from .auth import operator_required
+from .fleet import box_rows
+from .models import Alert, Rejection
+
+bp = Blueprint("operator", __name__)
+
+
+@bp.get("/")
+@operator_required
+def index():
+    return render_template("hub_index.html", boxes=box_rows(), alerts=_recent(Alert), rejections=_recent(Rejection),
+                           conflicts=_recent(Conflict, Conflict.recorded_at))
+
+
+def _recent(model, order=None):
+    return list(model.select().order_by((order or model.at).desc()).limit(20))
+
+
+@bp.get("/api/v1/boxes")
+@operator_required
+def boxes():
+    return jsonify(box_rows())
+
+
+@bp.get("/api/v1/conflicts")
+@operator_required
+def conflicts():
+    return jsonify([
+        {"table": c.table, "pk": c.pk, "field": c.field, "commune": c.scope,
+         "loser": {"value": json.loads(c.loser_value), "hlc": c.loser_hlc, "origin": c.loser_origin},
+         "winner": {"value": json.loads(c.winner_value), "hlc": c.winner_hlc, "origin": c.winner_origin}}
+        for c in Conflict.select().order_by(Conflict.id)
+    ])
+
+
+@bp.post("/api/v1/holidays")
+@operator_required
+def add_holiday():
+    data = json_body()
+    day, name = str(data.get("day", "")), str(data.get("name", "")).strip()
+    if len(day) != 10 or not name:
+        raise MotcuaError("Cần ngày (YYYY-MM-DD) và tên ngày nghỉ.")
+    kind = data.get("kind", Holiday.OFF)
+    if kind not in (Holiday.OFF, Holiday.WORKING):
+        raise MotcuaError("Loại ngày phải là off (nghỉ) hoặc working (làm bù).")
+    holiday = Holiday.create(commune=data.get("commune") or "*", day=day, name=name, kind=kind)
+    return jsonify(id=holiday.id), 201
+
+
+PLACE_FIELDS = ("name", "category", "address", "description", "phone", "opening_hours", "active")
+
+
+@bp.post("/api/v1/places")
+@operator_required
+def add_place():
+    data = json_body()
+    if not data.get("commune") or not str(data.get("name", "")).strip():
+        raise MotcuaError("Cần mã xã (commune) và tên địa điểm.")
+    place = Place.create(commune=data["commune"], **{k: data[k] for k in PLACE_FIELDS if k in data})
+    return jsonify(id=place.id), 201
+
+
+@bp.patch("/api/v1/places/<pk>")
+@operator_required
+def edit_place(pk):
+    place = Place.get_or_none(Place.id == pk)
+    if place is None:
+        raise NotFound("Không tìm thấy địa điểm.")
+    for key, value in json_body().items():
+        if key in PLACE_FIELDS:
+            setattr(place, key, value)
+    place.save()
+    return jsonify(id=place.id)

@@ -1,0 +1,157 @@
+"""Writing verified entries into the typed tables (hub ingest and box pull alike).
+
+Rows of box- and hub-owned tables have one writer at a time, whose entries arrive in its
+order: they apply as they come, inserts of a batch first (in foreign-key order, one
+``executemany`` per table: the hot path of a backlog), then updates in entry order.
+Append-only rows are inserted once. Shared rows go field by field through last-writer-wins
+(``sync.merge``); where ``history`` is kept (the hub) every concurrently overwritten value
+is recorded as a conflict.
+"""
+import json
+from itertools import groupby
+
+from peewee import sort_models
+
+from office.db import database
+
+from .capture import applying_remote, replicated_models
+from .merge import Write, wins
+from .models import FieldClock
+from .policy import APPEND, SHARED
+
+
+class ApplyError(Exception):
+    pass
+
+
+def table_order():
+    """Replicated tables, parents before children."""
+    return [m._meta.table_name for m in sort_models(replicated_models().values())]
+
+
+def apply_entries(entries, history=None):
+    """Apply ``entries`` (verified, in order) inside the caller's transaction.
+
+    ``history``: a ``sync.history.FieldHistory`` keeping every write of shared fields and the
+    conflicts (the hub); None on a box.
+    """
+    models = replicated_models()
+    inserts, rest = {}, []
+    for entry in entries:
+        model = models.get(entry["table"])
+        if model is None:
+            raise ApplyError(f"unknown table {entry['table']}")
+        _check_columns(model, entry["data"])
+        if model.replication == SHARED:
+            rest.append(entry)
+        elif entry["op"] == "insert":
+            inserts.setdefault(entry["table"], []).append(entry)
+        else:
+            rest.append(entry)
+    with applying_remote():
+        for table in table_order():
+            if table in inserts:
+                _insert_many(models[table], inserts[table])
+        for _, run in groupby(rest, key=lambda e: (e["table"], e["op"], tuple(sorted(e["data"])))):
+            run = list(run)
+            model = models[run[0]["table"]]
+            if model.replication == SHARED:
+                for entry in run:
+                    _apply_shared(model, entry, history)
+            elif run[0]["op"] == "update":
+                _update_many(model, run)
+            elif run[0]["op"] == "delete":
+                _delete_many(model, run)
+
+
+def _check_columns(model, data):
+    columns = model._meta.columns
+    unknown = [c for c in data if c not in columns or c == "id"]
+    if unknown:
+        raise ApplyError(f"{model._meta.table_name}: unknown columns {', '.join(unknown)}")
+
+
+def _insert_many(model, entries):
+    table = model._meta.table_name
+    columns = ["id", "commune"] + [c for c in model._meta.columns if c not in ("id", "commune")]
+    p = database.param
+    q = '"{}"'.format
+    sql = (f'INSERT INTO {q(table)} ({", ".join(map(q, columns))}) VALUES ({", ".join([p] * len(columns))}) ')
+    if model.replication == APPEND:
+        sql += "ON CONFLICT (id) DO NOTHING"
+    else:
+        sql += "ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{q(c)} = excluded.{q(c)}" for c in columns[1:])
+    rows = [[e["pk"], e["scope"]] + [e["data"].get(c) for c in columns[2:]] for e in entries]
+    _executemany(sql, rows)
+
+
+def _update_many(model, run):
+    table = model._meta.table_name
+    columns = sorted(run[0]["data"])
+    p = database.param
+    sets = ", ".join(f'"{c}" = {p}' for c in columns)
+    _executemany(f'UPDATE "{table}" SET {sets} WHERE id = {p}',
+                 [[e["data"][c] for c in columns] + [e["pk"]] for e in run])
+
+
+def _delete_many(model, run):
+    _executemany(f'DELETE FROM "{model._meta.table_name}" WHERE id = {database.param}', [[e["pk"]] for e in run])
+
+
+def _executemany(sql, rows):
+    conn = database.connection()
+    cursor = conn.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def _apply_shared(model, entry, history):
+    """Per-field last-writer-wins; the row is created on its first write from anyone."""
+    table, pk = model._meta.table_name, entry["pk"]
+    base = entry["base"] or {}
+    clocks = {c.field: c for c in FieldClock.select().where(FieldClock.table == table, FieldClock.pk == pk)}
+    exists = model.select(model.id).where(model.id == pk).exists()
+    winning = {}
+    for field, value in entry["data"].items():
+        incoming = Write(entry["hlc"], entry["origin"], int(base.get(field, 0)), value)
+        if history is not None:
+            if not history.take(table, pk, field, incoming, entry["scope"]):
+                continue
+        else:
+            clock = clocks.get(field)
+            if clock is not None and not wins(incoming, Write(clock.hlc, clock.node, 0)):
+                continue
+        winning[field] = value
+        clock = clocks.get(field)
+        if clock is None:
+            FieldClock.insert(table=table, pk=pk, field=field, hlc=entry["hlc"], node=entry["origin"]).execute()
+        else:
+            FieldClock.update(hlc=entry["hlc"], node=entry["origin"]).where(FieldClock.id == clock.id).execute()
+    if not winning and exists:
+        return
+    if not exists:
+        _insert_many(model, [{**entry, "data": winning}])
+    else:
+        _update_many(model, [{**entry, "data": winning}])
+
+
+def state_digest(scope, tables):
+    """A hash of the rows of ``tables`` in ``scope``: equal on every node once converged."""
+    from .encoding import canonical, digest
+
+    models = replicated_models()
+    out = []
+    for table in sorted(tables):
+        model = models[table]
+        fields = [model._meta.columns[c] for c in sorted(model._meta.columns)]
+        query = model.select(*fields).where(model.commune == scope).order_by(model.id).tuples()
+        out.append([table, [[f.db_value(v) for f, v in zip(fields, row)] for row in query]])
+    return digest(canonical(out))
+
+
+def decode_entry_texts(entry):
+    """ChangeEntry rows keep data/base as canonical JSON text."""
+    return {**entry, "data": json.loads(entry["data"]) if isinstance(entry["data"], str) else entry["data"],
+            "base": json.loads(entry["base"]) if isinstance(entry["base"], str) and entry["base"] else (entry["base"] or {})}

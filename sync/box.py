@@ -1,0 +1,214 @@
+"""A box's side of replication: push its log, pull the hub's, restore from a snapshot.
+
+The change log is the outbox and the truth: each exchange starts again from the seq the hub
+last confirmed, so a killed task, a lost answer or a duplicated request loses nothing and
+applies nothing twice.
+"""
+import gzip
+import json
+import logging
+import random
+import time
+from datetime import timedelta
+
+from office.clock import utcnow
+from office.db import database
+
+from .apply import apply_entries, table_order
+from .capture import applying_remote, now_ms, observe, replicated_models, this_node
+from .client import HubClient, HubRefused, HubUnreachable
+from .hlc import pack
+from .keys import load_public_text, verify
+from .models import ChangeEntry, FieldClock, SyncNode
+from .protocol import RELAYED, BatchRejected, decode_batch, encode_batch
+
+log = logging.getLogger("motcua.sync")
+
+MAX_BACKOFF_S = 15 * 60
+
+
+class SyncFailed(Exception):
+    pass
+
+
+def client_for(settings, key):
+    node = this_node()
+    url = settings.get("hub_url") or node.hub_url
+    if not url:
+        raise SyncFailed("Chưa cấu hình địa chỉ trung tâm (hub_url).")
+    return HubClient(url, key, node.node_id, timeout=settings.get("sync_timeout", 20.0))
+
+
+def pending_count():
+    node = this_node()
+    return ChangeEntry.select().where(ChangeEntry.origin == node.node_id, ChangeEntry.seq > node.acked_seq).count()
+
+
+def push(client, key, batch_size=2000, budget_s=60.0):
+    """Send unconfirmed entries batch by batch; return how many the hub confirmed."""
+    started, confirmed = time.monotonic(), 0
+    while time.monotonic() - started < budget_s:
+        node = this_node()
+        rows = _unsent(node, batch_size)
+        if not rows:
+            break
+        pending = pending_count()
+        body, signature = encode_batch(node.node_id, rows, key, node.clock,
+                                       extra={"pending": pending, "sent_ms": now_ms()})
+        status, answer = client.push(body, signature)
+        _observe_hub(client)
+        acked = int(answer.get("acked_seq", node.acked_seq))
+        if status == 200 or answer.get("reason") == "gap":
+            confirmed += max(acked - node.acked_seq, 0)
+            SyncNode.update(acked_seq=acked).where(SyncNode.id == node.id).execute()
+            if status == 200:
+                continue
+            if acked == node.acked_seq:  # the hub wants what we no longer have
+                raise SyncFailed(answer.get("error", "trung tâm yêu cầu gửi lại nhưng không tiến triển"))
+            continue
+        raise HubRefused(status, answer.get("error") or f"mã {status}")
+    return confirmed
+
+
+def _unsent(node, limit):
+    query = (ChangeEntry.select().where(ChangeEntry.origin == node.node_id, ChangeEntry.seq > node.acked_seq)
+             .order_by(ChangeEntry.seq).limit(limit).tuples())
+    columns = [f.name for f in ChangeEntry._meta.sorted_fields]
+    rows = []
+    for values in query:
+        e = dict(zip(columns, values))
+        rows.append([e["seq"], e["hlc"], e["table"], e["pk"], e["op"], e["scope"], json.loads(e["data"]),
+                     json.loads(e["base"]) if e["base"] else {}, e["prev"], e["hash"]])
+    return rows
+
+
+def pull(client, batch_size=2000, budget_s=60.0):
+    """Apply the hub's new entries for this commune; return how many."""
+    started, applied = time.monotonic(), 0
+    hub_key = _hub_key(client)
+    while time.monotonic() - started < budget_s:
+        node = this_node()
+        body, signature = client.pull(node.pull_cursor, batch_size)
+        try:
+            batch = decode_batch(body, signature, hub_key, fields=RELAYED)
+        except BatchRejected as exc:
+            raise SyncFailed(f"Lô dữ liệu từ trung tâm bị từ chối: {exc.message}") from exc
+        cursor = int(batch.extra.get("cursor", node.pull_cursor))
+        with database.atomic():
+            apply_entries(batch.entries)
+            SyncNode.update(pull_cursor=cursor).where(SyncNode.id == node.id).execute()
+        if batch.entries:
+            observe(max(e["hlc"] for e in batch.entries))
+        applied += len(batch.entries)
+        _observe_hub(client)
+        if len(batch.entries) < batch_size:
+            break
+    return applied
+
+
+def _hub_key(client):
+    node = this_node()
+    if not node.hub_key:  # first contact without a pinned key (the USB bundle pins it)
+        key_text = client.hub_info()["public_key"]
+        SyncNode.update(hub_key=key_text).where(SyncNode.id == node.id).execute()
+        log.warning("pinned the hub key on first contact: %s", key_text)
+        return load_public_text(key_text)
+    return load_public_text(node.hub_key)
+
+
+def _observe_hub(client):
+    if client.hub_time_ms:
+        observe(pack(client.hub_time_ms, 0))
+        offset = client.hub_time_ms - int(time.time() * 1000)
+        SyncNode.update(hub_offset_ms=offset).execute()
+
+
+def sync_now(settings, key, client=None):
+    """Push then pull once; record the outcome for the status page. Returns a summary dict."""
+    client = client or client_for(settings, key)
+    try:
+        sent = push(client, key, settings.get("sync_batch_size", 2000))
+        received = pull(client, settings.get("sync_batch_size", 2000))
+    except (HubUnreachable, HubRefused, SyncFailed) as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        _record_failure(message)
+        return {"ok": False, "error": message, "pending": pending_count()}
+    SyncNode.update(last_success_at=utcnow(), last_error="", failures=0).execute()
+    return {"ok": True, "sent": sent, "received": received, "pending": pending_count()}
+
+
+def _record_failure(message):
+    node = this_node()
+    SyncNode.update(last_error=message[:500], last_error_at=utcnow(), failures=node.failures + 1).execute()
+    log.warning("sync failed (%s in a row): %s", node.failures + 1, message)
+
+
+def due(now=None):
+    """Whether the periodic sync should run now: exponential backoff with jitter after failures."""
+    node = this_node()
+    if not node.failures or node.last_error_at is None:
+        return True
+    delay = min(10 * 2 ** min(node.failures, 10), MAX_BACKOFF_S) * random.uniform(0.5, 1.0)
+    return (now or utcnow()) >= node.last_error_at + timedelta(seconds=delay)
+
+
+def status(now=None):
+    """What the technician and the status page see."""
+    node = this_node()
+    now = now or utcnow()
+    oldest = (ChangeEntry.select(ChangeEntry.created_at)
+              .where(ChangeEntry.origin == node.node_id, ChangeEntry.seq > node.acked_seq)
+              .order_by(ChangeEntry.seq).first())
+    return {
+        "node_id": node.node_id,
+        "commune": node.scope,
+        "hub_url": node.hub_url,
+        "pending": pending_count(),
+        "oldest_pending_age_s": int((now - oldest.created_at).total_seconds()) if oldest else 0,
+        "acked_seq": node.acked_seq,
+        "last_seq": node.last_seq,
+        "pull_cursor": node.pull_cursor,
+        "last_success_at": node.last_success_at.isoformat() + "Z" if node.last_success_at else None,
+        "last_error": node.last_error,
+        "last_error_at": node.last_error_at.isoformat() + "Z" if node.last_error_at else None,
+        "failures": node.failures,
+        "hub_offset_ms": node.hub_offset_ms,
+    }
+
+
+def restore(client):
+    """Load this commune's state from the hub into an empty box (new or replacement box)."""
+    body, signature = client.snapshot()
+    hub_key = _hub_key(client)
+    if not verify(hub_key, body, signature):
+        raise SyncFailed("Chữ ký của bản sao dữ liệu từ trung tâm không hợp lệ.")
+    doc = json.loads(gzip.decompress(body))
+    node = this_node()
+    if doc["commune"] != node.scope:
+        raise SyncFailed(f"Bản sao dữ liệu của xã {doc['commune']}, không phải {node.scope}.")
+    models = replicated_models()
+    if any(models[t].select().exists() for t in doc["tables"] if t in models):
+        raise SyncFailed("Hộp đã có dữ liệu; chỉ khôi phục vào hộp mới.")
+    counts, newest = {}, 0
+    with database.atomic(), applying_remote():
+        for table in table_order():
+            block = doc["tables"].get(table)
+            if not block or not block["rows"]:
+                continue
+            model = models[table]
+            columns = block["columns"]
+            bad = [c for c in columns if c not in model._meta.columns]
+            if bad:
+                raise SyncFailed(f"{table}: cột không biết {bad}")
+            placeholders = ", ".join([database.param] * len(columns))
+            cols = ", ".join(f'"{c}"' for c in columns)
+            cursor = database.connection().cursor()
+            cursor.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({placeholders})', block["rows"])
+            cursor.close()
+            counts[table] = len(block["rows"])
+            newest = max([newest] + [int(r[columns.index("id")][:16], 16) for r in block["rows"]])
+        for table, pk, field, hlc, origin in doc["clocks"]:
+            FieldClock.create(table=table, pk=pk, field=field, hlc=hlc, node=origin)
+        SyncNode.update(pull_cursor=doc["cursor"]).where(SyncNode.id == node.id).execute()
+    observe(max(newest, pack(doc["hub_time_ms"], 0)))
+    return counts

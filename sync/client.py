@@ -1,0 +1,83 @@
+"""The only code on a box that speaks HTTP to the hub."""
+import secrets
+
+import requests
+
+from .protocol import NONCE, ORIGIN, SIGNATURE, request_message
+from .keys import sign
+
+HUB_TIME = "X-Motcua-Hub-Time"
+
+
+class HubUnreachable(Exception):
+    """The hub did not answer (network down, timeout, cut body): try again later."""
+
+
+class HubClient:
+    def __init__(self, hub_url, key, node_id, timeout=20.0, session=None):
+        self.base = hub_url.rstrip("/")
+        self.key = key
+        self.node_id = node_id
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.hub_time_ms = None  # the hub's clock at its last answer
+
+    def hub_info(self):
+        return self._call("GET", "/sync/v1/hub").json()
+
+    def push(self, body, signature):
+        """(status code, JSON answer) of pushing one batch."""
+        response = self._call("POST", "/sync/v1/push", data=body, headers={
+            ORIGIN: self.node_id, SIGNATURE: signature, "Content-Type": "application/octet-stream"})
+        try:
+            return response.status_code, response.json()
+        except ValueError as exc:
+            raise HubUnreachable(f"câu trả lời không phải JSON ({response.status_code})") from exc
+
+    def pull(self, cursor, limit):
+        """(body, signature) of the next batch after ``cursor``."""
+        response = self._signed_get("pull", "/sync/v1/pull", {"cursor": cursor, "limit": limit})
+        return response.content, response.headers.get(SIGNATURE, "")
+
+    def snapshot(self):
+        response = self._signed_get("snapshot", "/sync/v1/snapshot", {})
+        return response.content, response.headers.get(SIGNATURE, "")
+
+    def _signed_get(self, action, path, params):
+        nonce = secrets.token_hex(8)
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        signature = sign(self.key, request_message(action, self.node_id, query, nonce))
+        response = self._call("GET", f"{path}?{query}" if query else path,
+                              headers={ORIGIN: self.node_id, SIGNATURE: signature, NONCE: nonce})
+        if response.status_code != 200:
+            raise HubRefused(response.status_code, _error_text(response))
+        return response
+
+    def _call(self, method, path, **kwargs):
+        try:
+            response = self.session.request(method, self.base + path, timeout=self.timeout, **kwargs)
+            response.content  # read it all now: a body cut mid-way fails here
+        except requests.RequestException as exc:
+            raise HubUnreachable(str(exc)) from exc
+        if HUB_TIME in response.headers:
+            try:
+                self.hub_time_ms = int(response.headers[HUB_TIME])
+            except ValueError:
+                pass
+        if response.status_code >= 500:
+            raise HubUnreachable(f"trung tâm trả lời lỗi {response.status_code}")
+        return response
+
+
+class HubRefused(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _error_text(response):
+    try:
+        return response.json().get("error") or response.text[:200]
+    except ValueError:
+        return response.text[:200]

@@ -1,0 +1,141 @@
+"""A real hub process on 127.0.0.1 and boxes whose databases the test process switches between."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from motcua.settings import load_settings
+from office.communes import find_commune
+from office.db import bind, database, open_database
+from office.models import MODELS
+from office.seed import seed_office
+from provisioning.identity import ensure_identity, ensure_key, public_path
+from sync import box as sync_box
+
+OPERATOR = ("admin", "test-operator")
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def motcua(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "motcua", *map(str, args)], check=True,
+                          capture_output=True, text=True, **kwargs)
+
+
+class HubProcess:
+    """``motcua hub serve`` in its own process; restartable; on SQLite or PostgreSQL."""
+
+    def __init__(self, root, database_url=""):
+        self.dir = Path(root)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = ["--data-dir", self.dir, "--operator-password", OPERATOR[1], "--log-level", "WARNING"]
+        if database_url:
+            self.args += ["--database", database_url]
+        self.proc = None
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.log = open(self.dir / "hub.log", "ab")
+        self.key = motcua("hub", "key", *self.args).stdout.strip()
+
+    def start(self):
+        self.proc = subprocess.Popen([sys.executable, "-m", "motcua", "hub", "serve", "--port", str(self.port),
+                                      *map(str, self.args)], stdout=self.log, stderr=self.log, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/api/v1/health", timeout=1).ok:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("hub did not start: " + (self.dir / "hub.log").read_text()[-2000:])
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+    def register(self, box, replaces=None):
+        extra = ["--replaces", replaces] if replaces else []
+        motcua("hub", "register-box", "--commune", box.commune, "--public-key", public_path(box.dir), *extra, *self.args)
+
+    def api(self, method, path, **kwargs):
+        response = requests.request(method, self.url + path, auth=OPERATOR, timeout=10, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def close(self):
+        self.stop()
+        self.log.close()
+
+
+class Box:
+    """A commune box's database and key; ``with box:`` points the models at it."""
+
+    def __init__(self, root, commune, hub, seed=True):
+        self.dir = Path(root)
+        self.commune = commune
+        self.settings = load_settings("edge", environ={}, overrides={
+            "data_dir": str(self.dir), "commune_code": commune, "hub_url": hub.url if hub else ""})
+        self.db = open_database(self.settings["database"])
+        with self:
+            bind(self.db, MODELS)
+            self.node_id = ensure_identity(self.dir, commune, self.settings["hub_url"], hub.key if hub else "")
+            if seed:
+                seed_office(find_commune(commune))
+        self.key = ensure_key(self.dir)
+
+    def __enter__(self):
+        self._previous = database.obj
+        database.initialize(self.db)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            database.initialize(self._previous)
+
+    def sync(self):
+        with self:
+            return sync_box.sync_now(self.settings, self.key)
+
+    def status(self):
+        with self:
+            return sync_box.status()
+
+
+@pytest.fixture
+def hub(tmp_path):
+    process = HubProcess(tmp_path / "hub").start()
+    yield process
+    process.close()
+
+
+@pytest.fixture
+def make_box(tmp_path, hub):
+    made = []
+
+    def make(commune="05518", register=True, seed=True, name=None):
+        box = Box(tmp_path / (name or f"box-{len(made) + 1}"), commune, hub, seed=seed)
+        if register:
+            hub.register(box)
+        made.append(box)
+        return box
+
+    yield make
+    for box in made:
+        box.db.close()
