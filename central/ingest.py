@@ -32,7 +32,9 @@ def ingest(origin, body, signature, future_bound_ms, hub_now_ms=None):
         with database.atomic():
             serialize_log_writes()
             result = _apply(BoxNode.get_by_id(box.id), batch, future_bound_ms, hub_now_ms)
-    except BatchRejected as exc:
+    except BatchRejected as exc:  # the batch's transaction is rolled back; what follows is kept
+        if exc.reason == "fork":
+            _quarantine(box, exc.message)
         _reject(box.node_id, exc)
         raise
     return result
@@ -59,10 +61,12 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
     entries = batch.entries
     verdict = verify_chain(entries, box.acked_seq, box.last_hash, lambda seq: _hash_at(box.node_id, seq))
     if verdict.fork is not None:
-        _quarantine(box, verdict.message)
         raise BatchRejected("fork", verdict.message, status=409)
     if verdict.reason:
         raise BatchRejected(verdict.reason, verdict.message, status=409)
+    if verdict.duplicates and not verdict.apply:
+        # Acknowledged (a lost answer makes a box send again), applied nothing, noted.
+        _reject(box.node_id, BatchRejected("replay", f"Lô gồm {verdict.duplicates} mục đã nhận trước đó; không áp dụng lại."))
     policies = {name: model.replication for name, model in replicated_models().items()}
     scopes = _row_scopes(verdict.apply)
     apply, held = [], []
@@ -145,6 +149,7 @@ def _log_entries(entries):
 def _quarantine(box, message):
     """Same seq, other content: a cloned SD card or forgery. Stop taking this box's data."""
     with database.atomic():
+        box = BoxNode.get_by_id(box.id)
         box.status, box.status_reason = BoxNode.QUARANTINED, message
         box.save()
         Alert.create(at=utcnow(), kind="fork", origin=box.node_id, message=message)

@@ -2,6 +2,7 @@
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -38,6 +39,7 @@ class HubProcess:
 
     def __init__(self, root, database_url=""):
         self.dir = Path(root)
+        self.database_url = database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = ["--data-dir", self.dir, "--operator-password", OPERATOR[1], "--log-level", "WARNING"]
@@ -79,6 +81,22 @@ class HubProcess:
         response.raise_for_status()
         return response.json()
 
+    def query(self, sql):
+        """Rows of ``sql`` read straight from the hub's database (SQLite file or PostgreSQL)."""
+        if self.database_url:
+            import psycopg2
+
+            with psycopg2.connect(self.database_url.split("?")[0], options=f"-csearch_path={self.schema}") as conn:
+                with conn.cursor() as cur:
+                    cur.execute(sql)
+                    return [tuple(r) for r in cur.fetchall()]
+        with sqlite3.connect(self.dir / "hub.db") as conn:
+            return conn.execute(sql).fetchall()
+
+    @property
+    def schema(self):
+        return self.database_url.split("search_path%3D")[-1]
+
     def close(self):
         self.stop()
         self.log.close()
@@ -118,11 +136,46 @@ class Box:
             return sync_box.status()
 
 
-@pytest.fixture
-def hub(tmp_path):
-    process = HubProcess(tmp_path / "hub").start()
+def postgres_schema():
+    """A fresh schema in the test database, so runs never see each other's tables."""
+    import psycopg2
+
+    name = f"motcua_{os.getpid()}_{time.monotonic_ns() % 10**9}"
+    with psycopg2.connect(PG_URL) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA {name}")
+    return name, f"{PG_URL}?options=-csearch_path%3D{name}"
+
+
+def drop_schema(name):
+    import psycopg2
+
+    with psycopg2.connect(PG_URL) as conn, conn.cursor() as cur:
+        cur.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+def running_hub(kind, root):
+    """The hub as its own process, on SQLite or on PostgreSQL (127.0.0.1:5432/test)."""
+    schema = None
+    if kind == "postgresql":
+        schema, url = postgres_schema()
+        process = HubProcess(root, url).start()
+    else:
+        process = HubProcess(root).start()
     yield process
     process.close()
+    if schema:
+        drop_schema(schema)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hub(request, tmp_path):
+    yield from running_hub(request.param, tmp_path / "hub")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_hub(request, tmp_path_factory):
+    """One hub for a module whose tests each use their own boxes."""
+    yield from running_hub(request.param, tmp_path_factory.mktemp("hub"))
 
 
 @pytest.fixture

@@ -1,13 +1,6 @@
 """A box and a hub in separate processes, over real HTTP."""
-import sqlite3
-
 from office import queue
 from office.models import Holiday, Place, Ticket
-
-
-def hub_rows(hub, sql):
-    with sqlite3.connect(hub.dir / "hub.db") as conn:
-        return conn.execute(sql).fetchall()
 
 
 def test_push_confirms_every_entry_once(hub, make_box):
@@ -19,8 +12,8 @@ def test_push_confirms_every_entry_once(hub, make_box):
     assert first["ok"] and first["pending"] == 0 and first["sent"] > 10
     again = box.sync()
     assert again == {"ok": True, "sent": 0, "received": 0, "pending": 0}
-    assert hub_rows(hub, "select count(*) from ticket where commune = '05518'") == [(5,)]
-    assert hub_rows(hub, "select count(*), count(distinct origin || seq) from change_entry where origin = "
+    assert hub.query("select count(*) from ticket where commune = '05518'") == [(5,)]
+    assert hub.query("select count(*), count(distinct origin || seq) from change_entry where origin = "
                          f"'{box.node_id}'")[0][0] == box.status()["last_seq"]
     boxes = hub.api("GET", "/api/v1/boxes")
     assert boxes[0]["acked_seq"] == box.status()["last_seq"] and boxes[0]["commune"] == "05518"
@@ -42,7 +35,7 @@ def test_hub_authored_rows_come_down_and_shared_edits_meet(hub, make_box):
         place.phone = "0208 3862 000"
         place.save()
     box.sync()
-    assert hub_rows(hub, f"select phone from place where id = '{created['id']}'") == [("0208 3862 000",)]
+    assert hub.query(f"select phone from place where id = '{created['id']}'") == [("0208 3862 000",)]
 
 
 def test_unregistered_box_is_refused_and_keeps_its_data(hub, make_box):

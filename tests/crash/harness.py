@@ -1,0 +1,323 @@
+"""Kill a box's writer with SIGKILL at random moments, then check what survived.
+
+Used by ``tests/crash/test_sigkill.py`` (a few hundred kills) and ``bench/crash.py`` (a
+thousand and more). One round: start one or two ``issuer.py`` children on the same database
+file (two kiosks queueing on the write lock), let each run a random while, SIGKILL it, read
+what it acknowledged. The parent holds no connection meanwhile, so each child that opens
+the file after a kill recovers the WAL left behind.
+
+A SIGKILL loses no page the kernel already has, so this checks atomicity and recovery of
+a crashed process (a torn transaction, a half-written log entry, a gap in numbering), not
+the durability of ``synchronous=FULL`` through a power cut.
+"""
+import collections
+import json
+import math
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ISSUER = Path(__file__).with_name("issuer.py")
+NODE_ID = "box-crash000000000"
+COMMUNE = "05518"
+
+
+def prepare(path):
+    """A fresh box database: tables, node identity, demo office. No connection left open."""
+    from office.communes import find_commune
+    from office.db import bind, database, open_database
+    from office.models import MODELS
+    from office.seed import seed_office
+    from sync.capture import init_node
+
+    db = bind(open_database(str(path)), MODELS)
+    try:
+        init_node(NODE_ID, COMMUNE)
+        seed_office(find_commune(COMMUNE))
+    finally:
+        db.close()
+        database.initialize(None)
+
+
+@dataclass
+class Acks:
+    """What the children told their clients, summed over all rounds."""
+
+    tickets: dict = field(default_factory=dict)  # id -> (day, prefix, seq, number)
+    ratings: dict = field(default_factory=dict)  # id -> ticket id
+    events: collections.Counter = field(default_factory=collections.Counter)  # (ticket id, action) -> n
+
+    def take(self, line):
+        kind, *rest = line.split(" ")
+        if kind == "T":
+            pk, day, prefix, seq, number = rest
+            self.tickets[pk] = (day, prefix, int(seq), number)
+        elif kind == "R":
+            self.ratings[rest[0]] = rest[1]
+        elif kind == "E":
+            self.events[tuple(rest)] += 1
+        elif kind != "ready":
+            raise AssertionError(f"unexpected line from the issuer: {line!r}")
+
+
+@dataclass
+class Stats:
+    rounds: int = 0
+    kills: int = 0
+    early_kills: int = 0  # before the child said "ready" (during start-up, bind, sign-in)
+    concurrent_rounds: int = 0
+    elapsed: float = 0.0
+
+
+class ChildFailed(AssertionError):
+    pass
+
+
+def _delay(rng):
+    """How long a child runs: log-uniform 2 ms - 200 ms, so short runs are common."""
+    return math.exp(rng.uniform(math.log(0.002), math.log(0.2)))
+
+
+def run_round(rng, db_path, acks, stats, stderr, concurrent=0.25, early=0.1):
+    """One round: spawn one (or two) children, SIGKILL each at a random moment, collect acks."""
+    n = 2 if rng.random() < concurrent else 1
+    sel = selectors.DefaultSelector()
+    children = []
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    for _ in range(n):
+        proc = subprocess.Popen([sys.executable, str(ISSUER), str(db_path), str(rng.randrange(2**31))],
+                                stdout=subprocess.PIPE, stderr=stderr, env=env)
+        os.set_blocking(proc.stdout.fileno(), False)
+        now = time.monotonic()
+        child = {"proc": proc, "buf": b"", "killed": False, "eof": False, "ready": False,
+                 # an early kill lands during start-up; the others a while after "ready"
+                 "kill_at": now + rng.uniform(0.0, 0.08) if rng.random() < early else None,
+                 "run": _delay(rng), "deadline": now + 30}
+        children.append(child)
+        sel.register(proc.stdout, selectors.EVENT_READ, child)
+    stats.rounds += 1
+    stats.concurrent_rounds += n > 1
+    try:
+        while not all(c["eof"] for c in children):
+            now = time.monotonic()
+            for c in children:
+                if not c["killed"]:
+                    if c["kill_at"] is not None and now >= c["kill_at"]:
+                        c["proc"].send_signal(signal.SIGKILL)
+                        c["killed"] = True
+                        stats.kills += 1
+                        stats.early_kills += not c["ready"]
+                    elif now > c["deadline"]:
+                        raise ChildFailed("an issuer never said ready or hung for 30 s")
+                    elif c["proc"].poll() is not None:
+                        raise ChildFailed(f"an issuer exited by itself with code {c['proc'].returncode}")
+            waits = [c["kill_at"] - now for c in children if not c["killed"] and c["kill_at"] is not None]
+            timeout = max(0.0, min(waits)) if waits else 0.05
+            for key, _ in sel.select(timeout):
+                c = key.data
+                try:
+                    chunk = os.read(key.fileobj.fileno(), 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    c["eof"] = True
+                    sel.unregister(key.fileobj)
+                    continue
+                c["buf"] += chunk
+                *lines, c["buf"] = c["buf"].split(b"\n")
+                for line in lines:
+                    text = line.decode()
+                    acks.take(text)
+                    if text == "ready" and not c["ready"]:
+                        c["ready"] = True
+                        if c["kill_at"] is None:
+                            c["kill_at"] = time.monotonic() + c["run"]
+            for c in children:  # EOF without a kill: the child died (its stderr says why)
+                if c["eof"] and not c["killed"]:
+                    c["proc"].wait()
+                    raise ChildFailed(f"an issuer exited by itself with code {c['proc'].returncode}")
+    finally:
+        for c in children:
+            if c["proc"].poll() is None:
+                c["proc"].kill()
+            c["proc"].wait()
+            c["proc"].stdout.close()
+        sel.close()
+    for c in children:
+        if c["proc"].returncode != -signal.SIGKILL:
+            raise ChildFailed(f"an issuer ended with code {c['proc'].returncode}, not by SIGKILL")
+        if c["buf"]:  # every ack is one write(): a partial line would be a bug of the harness
+            raise ChildFailed(f"partial line from an issuer: {c['buf']!r}")
+
+
+def run(db_path, kills, rng, stderr, concurrent=0.25, progress=None):
+    """Rounds until at least ``kills`` SIGKILLs were sent; return (acks, stats)."""
+    acks, stats = Acks(), Stats()
+    started = time.monotonic()
+    while stats.kills < kills:
+        run_round(rng, db_path, acks, stats, stderr, concurrent=concurrent)
+        if progress and stats.rounds % 100 == 0:
+            progress(stats, acks)
+    stats.elapsed = time.monotonic() - started
+    return acks, stats
+
+
+# ---- the checks -----------------------------------------------------------------------------
+
+def _json(value):
+    """A value as the change log holds it: canonical JSON, read back."""
+    from sync.encoding import canonical
+
+    return json.loads(canonical(value))
+
+
+def row_picture(model):
+    """{pk: {column: value}} of a replicated table, each value as ``capture`` would log it."""
+    fields = [f for f in model._meta.sorted_fields if not f.primary_key]
+    picture = {}
+    for row in model.select().order_by(model.id):
+        picture[row.id] = {f.column_name: _json(f.db_value(row.__data__.get(f.name))) for f in fields}
+    return picture
+
+
+def log_picture(entries):
+    """Replay change-log entries (dicts with table, pk, op, data) into {table: {pk: {column: value}}}."""
+    picture = collections.defaultdict(dict)
+    for e in entries:
+        rows = picture[e["table"]]
+        if e["op"] == "insert":
+            if e["pk"] in rows:
+                raise AssertionError(f"{e['table']} {e['pk']}: inserted twice (seq {e.get('seq')})")
+            rows[e["pk"]] = dict(e["data"])
+        elif e["op"] == "update":
+            if e["pk"] not in rows:
+                raise AssertionError(f"{e['table']} {e['pk']}: updated before its insert (seq {e.get('seq')})")
+            rows[e["pk"]].update(e["data"])
+        elif e["op"] == "delete":
+            rows.pop(e["pk"], None)
+        else:
+            raise AssertionError(f"unknown op {e['op']!r}")
+    return picture
+
+
+def compare_pictures(replayed, models):
+    """Differences between the replayed log and the typed tables, as readable lines."""
+    out = []
+    for table, model in sorted(models.items()):
+        rows, log = row_picture(model), replayed.get(table, {})
+        for pk in sorted(set(rows) | set(log)):
+            if pk not in log:
+                out.append(f"{table} {pk}: row without any change-log entry")
+            elif pk not in rows:
+                out.append(f"{table} {pk}: in the change log but not in the table")
+            elif rows[pk] != log[pk]:
+                diff = {c: (log[pk].get(c, "<absent>"), v) for c, v in rows[pk].items() if log[pk].get(c, "<absent>") != v}
+                extra = sorted(set(log[pk]) - set(rows[pk]))
+                out.append(f"{table} {pk}: log != row on {diff} {extra or ''}")
+    return out
+
+
+def check_chain(node_id):
+    """The node's own log: seq 1..N, each prev the previous hash, each hash recomputed; and
+    the node row pointing at the last entry. Returns (entries, problems)."""
+    from sync.capture import decode, entry_hash
+    from sync.models import ChangeEntry, SyncNode
+
+    problems = []
+    node = SyncNode.get(SyncNode.node_id == node_id)
+    entries = []
+    prev_hash, prev_hlc = "", -1
+    query = ChangeEntry.select().where(ChangeEntry.origin == node_id).order_by(ChangeEntry.seq)
+    for expected_seq, row in enumerate(query, start=1):
+        entry = {"origin": row.origin, "seq": row.seq, "hlc": row.hlc, "table": row.table, "pk": row.pk,
+                 "op": row.op, "scope": row.scope, "data": decode(row.data), "base": decode(row.base),
+                 "prev": row.prev}
+        if row.seq != expected_seq:
+            problems.append(f"change log: seq {row.seq} where {expected_seq} was due")
+            expected_seq = row.seq
+        if row.prev != prev_hash:
+            problems.append(f"change log: seq {row.seq} prev {row.prev[:12]} != hash of the entry before {prev_hash[:12]}")
+        if entry_hash(entry) != row.hash:
+            problems.append(f"change log: seq {row.seq} hash does not match its content")
+        if row.hlc <= prev_hlc:
+            problems.append(f"change log: seq {row.seq} hlc {row.hlc} not after {prev_hlc}")
+        prev_hash, prev_hlc = row.hash, row.hlc
+        entries.append(entry)
+    if len(entries) != ChangeEntry.select().count():
+        problems.append("change log: entries of another origin on a lone box")
+    if (node.last_seq, node.last_hash) != (len(entries), prev_hash):
+        problems.append(f"sync_node points at seq {node.last_seq} {node.last_hash[:12]}, "
+                        f"the log ends at {len(entries)} {prev_hash[:12]}")
+    if node.clock < prev_hlc:
+        problems.append(f"sync_node clock {node.clock} behind the last entry's hlc {prev_hlc}")
+    return entries, problems
+
+
+def verify(db_path, acks, node_id=NODE_ID):
+    """Every check after the kills; returns a list of violations (empty: all good)."""
+    from office.db import database, open_database
+    from office.models import Rating, Ticket, TicketEvent, TicketSequence
+    from office.queue import format_number
+    from sync.capture import replicated_models
+
+    db = open_database(str(db_path))
+    database.initialize(db)
+    problems, held, entries, rated = [], {}, [], {}
+    try:
+        db.connect()
+        result = [r[0] for r in db.execute_sql("PRAGMA integrity_check").fetchall()]
+        if result != ["ok"]:
+            problems.append(f"integrity_check: {result[:5]}")
+        fk = db.execute_sql("PRAGMA foreign_key_check").fetchall()
+        if fk:
+            problems.append(f"foreign_key_check: {fk[:5]}")
+
+        held = {t.id: (t.day, t.prefix, t.seq, t.number) for t in Ticket.select()}
+        for pk, want in acks.tickets.items():
+            if pk not in held:
+                problems.append(f"acknowledged ticket {want[3]} ({pk}) is missing")
+            elif held[pk] != want:
+                problems.append(f"acknowledged ticket {pk} was {want}, is {held[pk]}")
+        rated = {r.id: r.ticket_id for r in Rating.select()}
+        for pk, ticket in acks.ratings.items():
+            if rated.get(pk) != ticket:
+                problems.append(f"acknowledged rating {pk} of ticket {ticket} is missing")
+        events = collections.Counter(TicketEvent.select(TicketEvent.ticket, TicketEvent.action).tuples())
+        for key, n in acks.events.items():
+            if events[key] < n:
+                problems.append(f"acknowledged event {key} x{n}, {events[key]} held")
+
+        by_prefix = collections.defaultdict(list)
+        for day, prefix, seq, number in held.values():
+            by_prefix[day, prefix].append(seq)
+            if number != format_number(prefix, seq):
+                problems.append(f"ticket {day} {prefix} {seq} numbered {number}")
+        sequences = {(s.day, s.prefix): s.last for s in TicketSequence.select()}
+        for key, seqs in sorted(by_prefix.items()):
+            seqs.sort()
+            if seqs != list(range(1, len(seqs) + 1)):
+                dupes = sorted(s for s, n in collections.Counter(seqs).items() if n > 1)
+                gaps = sorted(set(range(1, max(seqs) + 1)) - set(seqs))
+                problems.append(f"numbers of {key}: gaps {gaps[:10]} duplicates {dupes[:10]}")
+            if sequences.get(key) != len(seqs):
+                problems.append(f"ticket_sequence {key} at {sequences.get(key)}, {len(seqs)} tickets held")
+        for key in set(sequences) - set(by_prefix):
+            problems.append(f"ticket_sequence {key} at {sequences[key]} without tickets")
+
+        entries, chain_problems = check_chain(node_id)
+        problems += chain_problems
+        try:
+            replayed = log_picture(entries)
+        except AssertionError as exc:
+            problems.append(f"change log replay: {exc}")
+        else:
+            problems += compare_pictures(replayed, replicated_models())
+    finally:
+        db.close()
+        database.initialize(None)
+    return problems, {"tickets": len(held), "entries": len(entries), "ratings": len(rated)}
