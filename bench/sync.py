@@ -12,7 +12,6 @@ Usage: .venv/bin/python bench/sync.py [--entries 50000] [--batch 2000] [--postgr
 import argparse
 import contextlib
 import cProfile
-import gzip
 import heapq
 import io
 import itertools
@@ -55,7 +54,6 @@ from sync import protocol  # noqa: E402
 from sync.apply import table_order  # noqa: E402
 from sync.capture import now_ms, replicated_models, this_node  # noqa: E402
 from sync.client import HubClient  # noqa: E402
-from sync.keys import public_text  # noqa: E402
 from sync.models import ChangeEntry, SyncNode  # noqa: E402
 from sync.policy import APPEND  # noqa: E402
 
@@ -547,10 +545,23 @@ def sqlite_ceiling(path, rows, log, with_log):
         conn.close()
 
 
+def pg_typed(rows):
+    """SQLite keeps booleans as 0/1; PostgreSQL wants them as booleans."""
+    from peewee import BooleanField
+
+    models, out = replicated_models(), {}
+    for table, columns, _ in typed_tables():
+        flags = [isinstance(models[table]._meta.columns[c], BooleanField) for c in columns]
+        out[table] = [[bool(v) if f and v is not None else v for v, f in zip(row, flags)] for row in rows[table]]
+    return out
+
+
 def pg_ceiling(schema, rows, log, with_log, method):
     """Seconds to upsert ``rows`` with psycopg2 in one transaction into a fresh schema."""
     import psycopg2
     from psycopg2.extras import execute_values
+
+    rows = pg_typed(rows)
 
     pg_execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
     create_schema(open_database(pg_url(schema)))

@@ -15,7 +15,8 @@ from office.clock import utcnow
 from office.db import database
 
 from .apply import apply_entries, table_order
-from .capture import applying_remote, now_ms, observe, replicated_models, this_node
+from . import capture
+from .capture import applying_remote, observe, replicated_models, this_node
 from .client import HubClient, HubRefused, HubUnreachable
 from .hlc import pack
 from .keys import load_public_text, verify
@@ -54,7 +55,7 @@ def push(client, key, batch_size=2000, budget_s=60.0):
             break
         pending = pending_count()
         body, signature = encode_batch(node.node_id, rows, key, node.clock,
-                                       extra={"pending": pending, "sent_ms": now_ms()})
+                                       extra={"pending": pending, "sent_ms": capture.now_ms()})
         status, answer = client.push(body, signature)
         _observe_hub(client)
         acked = int(answer.get("acked_seq", node.acked_seq))
@@ -119,7 +120,7 @@ def _hub_key(client):
 def _observe_hub(client):
     if client.hub_time_ms:
         observe(pack(client.hub_time_ms, 0))
-        offset = client.hub_time_ms - int(time.time() * 1000)
+        offset = client.hub_time_ms - capture.now_ms()
         SyncNode.update(hub_offset_ms=offset).execute()
 
 
