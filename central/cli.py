@@ -23,6 +23,15 @@ def serve(settings):
     run(lambda: create_app(settings), settings)
 
 
+@hub.command()
+@with_settings("hub")
+def worker(settings):
+    """Run the hub's task worker (fleet watch; later reminders and notifications)."""
+    from .tasks import run_worker
+
+    run_worker(settings)
+
+
 def _open(settings):
     from motcua.web import configure_logging
     from provisioning.identity import ensure_hub_identity

@@ -5,7 +5,7 @@ import logging
 from office.clock import utcnow
 from office.db import database, serialize_log_writes
 from sync.apply import ApplyError, apply_entries
-from sync.capture import now_ms, replicated_models
+from sync.capture import now_ms, observe, replicated_models
 from sync.encoding import canonical
 from sync.keys import load_public_text
 from sync.history import FieldHistory
@@ -82,6 +82,8 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
     try:
         _log_entries(apply)
         apply_entries(apply, history=FieldHistory())
+        if apply:  # the hub's later edits must be stamped after what it holds (HLC receive rule)
+            observe(max(e["hlc"] for e in apply))
     except ApplyError as exc:
         raise BatchRejected("invalid", f"Dữ liệu không hợp lệ: {exc}", status=400) from exc
     except Exception as exc:  # e.g. a unique key broken by this commune's data

@@ -31,6 +31,8 @@ SETTINGS = (
     Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
     Setting("future_bound_seconds", 300, "Entries stamped further ahead of the hub's clock are held, not applied.", ("hub",)),
     Setting("operator_password", "", "Password of the hub's operator pages and API (user 'admin'); empty: <data_dir>/operator_password is made.", ("hub",)),
+    Setting("redis_url", "", "Redis for the hub's task queue when the hub scales out (redis://127.0.0.1:6379/0); empty: SQLite.", ("hub",)),
+    Setting("box_silence_minutes", 60, "Alert when an active box has not been heard from for this long.", ("hub",)),
     Setting("sync_batch_size", 2000, "Change-log entries per pushed or pulled batch.", ("edge", "hub")),
     Setting("sync_timeout", 20.0, "Seconds an exchange with the hub may take.", ("edge",)),
     Setting("commune_code", "", "GSO code of the commune this box serves (e.g. 05518).", ("edge",)),

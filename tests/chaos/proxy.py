@@ -8,8 +8,9 @@ picks for ~``rate`` of the requests one of:
 - ``drop_after``: forward it, then close without answering (the hub applied, the box
   never hears);
 - ``delay``: wait 50-500 ms before forwarding;
-- ``duplicate``: forward it twice; answer with the first answer and replay a stale copy
-  in the background a little later, or answer with the second one;
+- ``duplicate``: forward it twice: answer with the second answer, or answer with the first
+  and deliver a stale copy later, together with the same box's next request (or after
+  ``hold_s``), so that an old pull or push meets the box's new one at the hub;
 - ``reorder``: hold it until a later request has been forwarded (or ``hold_s`` passed);
 - ``cut``: forward it, send the head and half of the body, then close.
 
@@ -50,6 +51,7 @@ class FaultProxy:
         self._forwarded = threading.Condition(self._lock)
         self._forward_count = 0
         self._background = []
+        self._stale = {}  # origin -> requests to deliver again with its next one
         proxy = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -68,7 +70,15 @@ class FaultProxy:
         return self
 
     def heal(self):
+        """No more faults; stale copies still held are delivered now (and waited for)."""
         self.faults_on = False
+        with self._lock:
+            stale, self._stale = self._stale, {}
+        for requests in stale.values():
+            for request in requests:
+                self._spawn(lambda r=request: self._forward(r))
+        for thread in list(self._background):
+            thread.join(self.hold_s + self.upstream_timeout)
 
     def close(self):
         self.faults_on = False
@@ -86,7 +96,7 @@ class FaultProxy:
             else:
                 fault = self.rng.choice(FAULTS)
             params = {"delay": self.rng.uniform(0.05, 0.5), "second": self.rng.random() < 0.5,
-                      "replay_after": self.rng.uniform(0.0, 0.4), "cut_at": self.rng.uniform(0.0, 0.9)}
+                      "cut_at": self.rng.uniform(0.0, 0.9)}
             self.counts[fault or "pass"] += 1
         return fault, params
 
@@ -104,13 +114,14 @@ class FaultProxy:
                 time.sleep(params["delay"])
             if fault == "reorder":
                 self._hold()
+            self._release_stale(_origin(request))
             answer = self._forward(request)
             if fault == "duplicate":
                 if params["second"]:
                     again = self._forward(request)
                     answer = again if again is not None else answer
                 else:
-                    self._replay_later(request, params["replay_after"])
+                    self._keep_stale(request)
             if fault == "drop_after":
                 return
             if answer is None:  # the hub is down: what a reverse proxy would say
@@ -128,7 +139,8 @@ class FaultProxy:
 
     def _note(self, fault, request):
         if self.log is not None and fault:
-            self.log.append(f"{time.monotonic():.3f} {fault} {request[0]} {request[1].split('?')[0]}")
+            self.log.append(f"{time.monotonic():.3f} {fault} {request[0]} {request[1].split('?')[0]} "
+                            f"{_origin(request)[-6:]}")
 
     def _hold(self):
         """Wait until some later request has been forwarded (bounded by ``hold_s``)."""
@@ -141,16 +153,39 @@ class FaultProxy:
                     break
                 self._forwarded.wait(left)
 
-    def _replay_later(self, request, after):
-        def replay():
+    def _keep_stale(self, request):
+        """Deliver a copy of ``request`` later: with its origin's next request, or after hold_s."""
+        origin = _origin(request)
+        with self._lock:
+            self._stale.setdefault(origin, []).append(request)
+
+        def timeout():
+            time.sleep(self.hold_s)
+            with self._lock:
+                waiting = self._stale.get(origin, [])
+                if request not in waiting:
+                    return
+                waiting.remove(request)
+            self._forward(request)
+
+        self._spawn(timeout)
+
+    def _release_stale(self, origin):
+        with self._lock:
+            stale = self._stale.pop(origin, [])
+        for request in stale:
+            self._spawn(lambda r=request: self._forward(r))
+
+    def _spawn(self, target):
+        def run():
             try:
-                time.sleep(after)
-                self._forward(request)
+                target()
             except Exception as exc:  # noqa: BLE001
                 self.errors.append(repr(exc))
 
-        thread = threading.Thread(target=replay, name="chaos-replay", daemon=True)
-        self._background = [t for t in self._background if t.is_alive()] + [thread]
+        thread = threading.Thread(target=run, name="chaos-replay", daemon=True)
+        with self._lock:
+            self._background = [t for t in self._background if t.is_alive()] + [thread]
         thread.start()
 
     def _forward(self, request):
@@ -189,6 +224,10 @@ class FaultProxy:
             client.sendall(data + body[: int(len(body) * cut_at)])
             return
         client.sendall(data + body)
+
+
+def _origin(request):
+    return next((v for k, v in request[2] if k.lower() == "x-motcua-origin"), "")
 
 
 def _read_request(sock):

@@ -55,11 +55,11 @@ OK_REJECTIONS = {"replay", "gap"}  # a duplicate or a batch sent after a lost an
 def box_specs(seed):
     return [
         dict(name="A", commune=X, restore=False, services=["ho-tich", "tu-phap"], counter=1, officer="canbo1",
-             ops=int(os.environ.get("CHAOS_OPS", 70)), skew_ms=int(os.environ.get("CHAOS_SKEW_MS", 0))),
+             ops=int(os.environ.get("CHAOS_OPS", 70)), skew_ms=int(os.environ.get("CHAOS_SKEW_MS", 1500))),
         dict(name="B", commune=X, restore=True, services=["dat-dai", "ldtbxh"], counter=3, officer="canbo3",
              ops=int(os.environ.get("CHAOS_OPS", 70)), skew_ms=0),
         dict(name="C", commune=Y, restore=False, services=["ho-tich", "chung-thuc"], counter=2, officer="canbo2",
-             ops=int(os.environ.get("CHAOS_OPS", 70)), skew_ms=0),
+             ops=int(os.environ.get("CHAOS_OPS", 70)), skew_ms=-700),
     ]
 
 
@@ -293,7 +293,7 @@ def test_boxes_and_hub_converge_through_a_faulty_network(tmp_path):
             if all(o["sent"] == 0 and o["received"] == 0 and o["pending"] == 0 for o in outcomes.values()):
                 quiet = True
                 break
-        assert quiet, f"no quiet round after the heal: {outcomes}"
+        assert quiet, f"no quiet round after the heal: {outcomes}\n" + diagnose(hub, handles, proxy_log)
         timings["healed"] = time.monotonic() - t0
 
         check_convergence(hub, handles, specs)
@@ -317,6 +317,20 @@ def test_boxes_and_hub_converge_through_a_faulty_network(tmp_path):
         hub.close()
         timings["total"] = time.monotonic() - t0
         print("timings:", {k: round(v, 1) for k, v in timings.items()}, f"CHAOS_SEED={seed}", flush=True)
+
+
+def diagnose(hub, handles, proxy_log):
+    lines = []
+    for handle in handles:
+        node_id, last_seq, acked = box_sql(handle.dir, "select node_id, last_seq, acked_seq from sync_node")[0]
+        at_hub = hub_sql(hub, "select acked_seq, status from box_node where node_id = ?", (node_id,))
+        logged = hub_sql(hub, "select max(seq), count(*) from change_entry where origin = ?", (node_id,))
+        lines.append(f"box {handle.spec['name']} {node_id}: last_seq {last_seq}, acked {acked}; hub box_node "
+                     f"{at_hub}, hub log (max seq, count) {logged}")
+    lines += [f"rejection {r}" for r in hub_sql(hub, "select origin, reason, substr(message, 1, 100) from rejection "
+                                                     "order by id")[-15:]]
+    lines += ["proxy: " + line for line in proxy_log[-40:]]
+    return "\n".join(lines)
 
 
 def driver_output(spec):

@@ -3,8 +3,10 @@
 Used by ``tests/crash/test_sigkill.py`` (a few hundred kills) and ``bench/crash.py`` (a
 thousand and more). One round: start one or two ``issuer.py`` children on the same database
 file (two kiosks queueing on the write lock), let each run a random while, SIGKILL it, read
-what it acknowledged. The parent holds no connection meanwhile, so each child that opens
-the file after a kill recovers the WAL left behind.
+what it acknowledged. Most issuers are forked from a zygote that imported the code once (a
+fresh interpreter costs ~70 ms, the kill rounds would be mostly start-up); some start as new
+interpreters. Neither the parent nor the zygote holds a connection, so an issuer that opens
+the file after a kill recovers the WAL the killed one left behind.
 
 A SIGKILL loses no page the kernel already has, so this checks atomicity and recovery of
 a crashed process (a torn transaction, a half-written log entry, a gap in numbering), not
@@ -14,6 +16,7 @@ import collections
 import json
 import math
 import os
+import select
 import selectors
 import signal
 import subprocess
@@ -71,6 +74,7 @@ class Stats:
     kills: int = 0
     early_kills: int = 0  # before the child said "ready" (during start-up, bind, sign-in)
     concurrent_rounds: int = 0
+    fresh_rounds: int = 0  # issuers started as new interpreters rather than forked
     elapsed: float = 0.0
 
 
@@ -83,86 +87,213 @@ def _delay(rng):
     return math.exp(rng.uniform(math.log(0.002), math.log(0.2)))
 
 
-def run_round(rng, db_path, acks, stats, stderr, concurrent=0.25, early=0.1):
-    """One round: spawn one (or two) children, SIGKILL each at a random moment, collect acks."""
+class _Lines:
+    """Lines read from a non-blocking pipe; a partial line waits for the rest."""
+
+    def __init__(self, pipe):
+        self.pipe, self.buf = pipe, b""
+        os.set_blocking(pipe.fileno(), False)
+
+    def read(self):
+        """The complete lines available now, or None at end of file."""
+        try:
+            chunk = os.read(self.pipe.fileno(), 65536)
+        except BlockingIOError:
+            return []
+        if not chunk:
+            return None
+        *lines, self.buf = (self.buf + chunk).split(b"\n")
+        return [line.decode() for line in lines]
+
+
+class FreshProcesses:
+    """Each issuer is a new ``python issuer.py``: a real start-up, the slow way (~70 ms)."""
+
+    startup = 0.08
+
+    def __init__(self, db_path, stderr):
+        self.db_path, self.stderr, self.procs, self.readers = db_path, stderr, {}, {}
+
+    def spawn(self, seed):
+        proc = subprocess.Popen([sys.executable, str(ISSUER), str(self.db_path), str(seed)],
+                                stdout=subprocess.PIPE, stderr=self.stderr)
+        self.procs[proc.pid] = proc
+        self.readers[proc.stdout.fileno()] = (proc, _Lines(proc.stdout))
+        return proc.pid
+
+    def fds(self):
+        return list(self.readers)
+
+    def backlog_events(self):
+        return []
+
+    def events(self, fd):
+        """("line", pid, text) and ("exit", pid, code) events from one readable pipe."""
+        proc, reader = self.readers[fd]
+        lines = reader.read()
+        if lines is None:
+            del self.readers[fd]
+            if reader.buf:
+                raise ChildFailed(f"partial line from an issuer: {reader.buf!r}")
+            proc.stdout.close()
+            del self.procs[proc.pid]
+            return [("exit", proc.pid, proc.wait())]
+        return [("line",) + tuple(line.split(" ", 1)) for line in lines]
+
+    def close(self):
+        for proc in self.procs.values():
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+        self.procs, self.readers = {}, {}
+
+
+class ForkServer:
+    """Issuers forked by one ``issuer.py --zygote``: the imports are paid once (~5 ms a child)."""
+
+    startup = 0.01
+
+    def __init__(self, db_path, stderr):
+        self.proc = subprocess.Popen([sys.executable, str(ISSUER), str(db_path), "--zygote"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+        self.reader, self.backlog = _Lines(self.proc.stdout), []
+
+    def spawn(self, seed):
+        self.proc.stdin.write(f"spawn {seed}\n".encode())
+        self.proc.stdin.flush()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            select.select([self.proc.stdout], [], [], 0.1)
+            for event in self._read():
+                if event[0] == "spawned":
+                    return event[1]
+                self.backlog.append(event)
+        raise ChildFailed("the zygote did not fork within 30 s")
+
+    def fds(self):
+        return [self.proc.stdout.fileno()]
+
+    def events(self, fd):
+        return self._read()
+
+    def backlog_events(self):
+        out, self.backlog = self.backlog, []
+        return out
+
+    def _read(self):
+        lines = self.reader.read()
+        if lines is None:
+            raise ChildFailed(f"the zygote died with code {self.proc.wait()}")
+        events = []
+        for line in lines:
+            head, rest = line.split(" ", 1)
+            if head == "spawned":
+                events.append(("spawned", int(rest)))
+            elif head == "exit":
+                pid, code = rest.split(" ")
+                events.append(("exit", int(pid), int(code)))
+            else:
+                events.append(("line", head, rest))
+        return events
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+
+
+def run_round(rng, fleet, acks, stats, concurrent=0.25, early=0.1):
+    """One round: spawn one (or two) issuers, SIGKILL each at a random moment, collect acks."""
     n = 2 if rng.random() < concurrent else 1
-    sel = selectors.DefaultSelector()
-    children = []
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    children = {}
     for _ in range(n):
-        proc = subprocess.Popen([sys.executable, str(ISSUER), str(db_path), str(rng.randrange(2**31))],
-                                stdout=subprocess.PIPE, stderr=stderr, env=env)
-        os.set_blocking(proc.stdout.fileno(), False)
         now = time.monotonic()
-        child = {"proc": proc, "buf": b"", "killed": False, "eof": False, "ready": False,
-                 # an early kill lands during start-up; the others a while after "ready"
-                 "kill_at": now + rng.uniform(0.0, 0.08) if rng.random() < early else None,
-                 "run": _delay(rng), "deadline": now + 30}
-        children.append(child)
-        sel.register(proc.stdout, selectors.EVENT_READ, child)
+        pid = fleet.spawn(rng.randrange(2**31))
+        children[str(pid)] = {
+            "pid": pid, "killed": False, "exit": None, "ready": False, "deadline": now + 30,
+            # an early kill lands during start-up (imports, bind, sign-in); the others a while after "ready"
+            "kill_at": now + rng.uniform(0.0, fleet.startup) if rng.random() < early else None,
+            "run": _delay(rng)}
     stats.rounds += 1
+    stats.fresh_rounds += isinstance(fleet, FreshProcesses)
     stats.concurrent_rounds += n > 1
+    sel = selectors.DefaultSelector()
     try:
-        while not all(c["eof"] for c in children):
+        while any(c["exit"] is None for c in children.values()):
             now = time.monotonic()
-            for c in children:
-                if not c["killed"]:
-                    if c["kill_at"] is not None and now >= c["kill_at"]:
-                        c["proc"].send_signal(signal.SIGKILL)
-                        c["killed"] = True
-                        stats.kills += 1
-                        stats.early_kills += not c["ready"]
-                    elif now > c["deadline"]:
-                        raise ChildFailed("an issuer never said ready or hung for 30 s")
-                    elif c["proc"].poll() is not None:
-                        raise ChildFailed(f"an issuer exited by itself with code {c['proc'].returncode}")
-            waits = [c["kill_at"] - now for c in children if not c["killed"] and c["kill_at"] is not None]
+            for c in children.values():
+                if c["killed"] or c["exit"] is not None:
+                    continue
+                if c["kill_at"] is not None and now >= c["kill_at"]:
+                    os.kill(c["pid"], signal.SIGKILL)
+                    c["killed"] = True
+                    stats.kills += 1
+                    stats.early_kills += not c["ready"]
+                elif now > c["deadline"]:
+                    raise ChildFailed("an issuer never said ready, or hung, for 30 s")
+            waits = [c["kill_at"] - now for c in children.values()
+                     if not c["killed"] and c["exit"] is None and c["kill_at"] is not None]
             timeout = max(0.0, min(waits)) if waits else 0.05
-            for key, _ in sel.select(timeout):
-                c = key.data
-                try:
-                    chunk = os.read(key.fileobj.fileno(), 65536)
-                except BlockingIOError:
+            events = fleet.backlog_events()  # lines read ahead while waiting for a fork
+            if not events:
+                fds = fleet.fds()
+                for fd in fds:
+                    sel.register(fd, selectors.EVENT_READ)
+                ready = [key.fd for key, _ in sel.select(timeout)]
+                for fd in fds:
+                    sel.unregister(fd)
+                events = [e for fd in ready for e in fleet.events(fd)]
+            for event in events:
+                if event[0] == "exit":
+                    c = children.get(str(event[1]))
+                    if c is None:
+                        raise ChildFailed(f"exit of an unknown issuer {event[1]}")
+                    c["exit"] = event[2]
+                    if not c["killed"] or c["exit"] != -signal.SIGKILL:
+                        raise ChildFailed(f"an issuer ended with code {c['exit']}, not by our SIGKILL")
                     continue
-                if not chunk:
-                    c["eof"] = True
-                    sel.unregister(key.fileobj)
-                    continue
-                c["buf"] += chunk
-                *lines, c["buf"] = c["buf"].split(b"\n")
-                for line in lines:
-                    text = line.decode()
-                    acks.take(text)
-                    if text == "ready" and not c["ready"]:
-                        c["ready"] = True
-                        if c["kill_at"] is None:
-                            c["kill_at"] = time.monotonic() + c["run"]
-            for c in children:  # EOF without a kill: the child died (its stderr says why)
-                if c["eof"] and not c["killed"]:
-                    c["proc"].wait()
-                    raise ChildFailed(f"an issuer exited by itself with code {c['proc'].returncode}")
+                _, pid, text = event
+                c = children.get(pid)
+                if c is None:
+                    raise ChildFailed(f"a line from an unknown issuer {pid}: {text!r}")
+                acks.take(text)
+                if text == "ready" and not c["ready"]:
+                    c["ready"] = True
+                    if c["kill_at"] is None:
+                        c["kill_at"] = time.monotonic() + c["run"]
     finally:
-        for c in children:
-            if c["proc"].poll() is None:
-                c["proc"].kill()
-            c["proc"].wait()
-            c["proc"].stdout.close()
         sel.close()
-    for c in children:
-        if c["proc"].returncode != -signal.SIGKILL:
-            raise ChildFailed(f"an issuer ended with code {c['proc'].returncode}, not by SIGKILL")
-        if c["buf"]:  # every ack is one write(): a partial line would be a bug of the harness
-            raise ChildFailed(f"partial line from an issuer: {c['buf']!r}")
+        for c in children.values():
+            if c["exit"] is None and not c["killed"]:
+                try:
+                    os.kill(c["pid"], signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
 
-def run(db_path, kills, rng, stderr, concurrent=0.25, progress=None):
-    """Rounds until at least ``kills`` SIGKILLs were sent; return (acks, stats)."""
+def run(db_path, kills, rng, stderr, concurrent=0.25, fresh_share=0.1, progress=None):
+    """Rounds until at least ``kills`` SIGKILLs were sent; return (acks, stats).
+
+    Most rounds fork their issuers from a zygote; ``fresh_share`` of them start a new
+    interpreter instead (the path a real restart takes, imports included).
+    """
     acks, stats = Acks(), Stats()
     started = time.monotonic()
-    while stats.kills < kills:
-        run_round(rng, db_path, acks, stats, stderr, concurrent=concurrent)
-        if progress and stats.rounds % 100 == 0:
-            progress(stats, acks)
+    forks, fresh = ForkServer(db_path, stderr), FreshProcesses(db_path, stderr)
+    try:
+        while stats.kills < kills:
+            fleet = fresh if rng.random() < fresh_share else forks
+            run_round(rng, fleet, acks, stats, concurrent=concurrent)
+            if progress and stats.rounds % 100 == 0:
+                progress(stats, acks)
+    finally:
+        forks.close()
+        fresh.close()
     stats.elapsed = time.monotonic() - started
     return acks, stats
 

@@ -1,11 +1,14 @@
 """Child process of the SIGKILL test: works a box database until it is killed.
 
-Usage: python issuer.py DB_PATH SEED
+Usage: python issuer.py DB_PATH SEED       one issuer, in this process
+       python issuer.py DB_PATH --zygote   a fork server: each line ``spawn SEED`` read on
+                                           stdin forks an issuer (start-up paid once)
 
 It issues tickets and, now and then, calls, serves, finishes, recalls, transfers, cancels,
 rates and moves officers between counters, so every replicated table the queue writes is
 written. After each domain call returns (its transaction committed) it writes one line to
 stdout with a single ``write()`` (atomic on a pipe): that is what the client was told.
+Each line starts with the issuer's pid (several issuers may share the pipe of a zygote):
 
     ready
     T <ticket id> <day> <prefix> <seq> <number>   a ticket was issued
@@ -14,7 +17,11 @@ stdout with a single ``write()`` (atomic on a pipe): that is what the client was
     R <rating id> <ticket id>                     a rating was committed
 
 Kept small: the start-up of this process is most of the cost of one kill round. The node
-identity and the demo office are created by the parent, once.
+identity and the demo office are created by the parent, once. The zygote imports the code
+but never opens the database: each forked issuer opens its own connection.
+
+The zygote also writes ``spawned <pid>`` after each fork and ``exit <pid> <code>`` once it
+has reaped an issuer (after everything that issuer wrote: it wrote before it died).
 """
 import os
 import random
@@ -27,11 +34,14 @@ from office.models import MODELS, Counter, Officer, Service, Ticket
 
 
 def ack(*parts):
+    os.write(1, (" ".join(map(str, (os.getpid(),) + parts)) + "\n").encode())
+
+
+def say(*parts):
     os.write(1, (" ".join(map(str, parts)) + "\n").encode())
 
 
-def main():
-    path, seed = sys.argv[1], int(sys.argv[2])
+def work(path, seed):
     rng = random.Random(seed)
     bind(open_database(path), MODELS)
     policy = queue.QueuePolicy()
@@ -110,5 +120,44 @@ def main():
             pass
 
 
+def zygote(path):
+    import select
+    import traceback
+
+    pending = b""
+    while True:
+        readable, _, _ = select.select([0], [], [], 0.01)
+        while True:  # reap before reading: an exit is reported after all the issuer wrote
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            say("exit", pid, os.waitstatus_to_exitcode(status))
+        if not readable:
+            continue
+        chunk = os.read(0, 4096)
+        if not chunk:  # the parent is gone or done
+            return
+        *commands, pending = (pending + chunk).split(b"\n")
+        for command in commands:
+            verb, seed = command.decode().split()
+            assert verb == "spawn", command
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    work(path, int(seed))
+                except BaseException:
+                    traceback.print_exc()
+                finally:
+                    os._exit(code)
+            say("spawned", pid)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[2] == "--zygote":
+        zygote(sys.argv[1])
+    else:
+        work(sys.argv[1], int(sys.argv[2]))

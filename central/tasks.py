@@ -1,0 +1,58 @@
+"""The hub's task queue: SqliteHuey next to the hub's files, or RedisHuey when it scales out."""
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from huey import RedisHuey, SqliteHuey, crontab
+
+from office.clock import utcnow
+
+from .models import Alert, BoxNode
+
+log = logging.getLogger("motcua.hub.tasks")
+
+
+def create_hub_huey(settings, immediate=False):
+    if settings["redis_url"]:
+        huey = RedisHuey("motcua-hub", url=settings["redis_url"], immediate=immediate, results=True)
+    else:
+        path = Path(settings["data_dir"]) / "hub-huey.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey("motcua-hub", filename=str(path), immediate=immediate, results=True)
+    return huey, register_tasks(huey, settings)
+
+
+def register_tasks(huey, settings):
+    @huey.periodic_task(crontab(minute="*/5"), name="watch_fleet")
+    def watch_fleet():
+        return silent_boxes(settings["box_silence_minutes"])
+
+    return {"watch_fleet": watch_fleet}
+
+
+def silent_boxes(minutes, now=None):
+    """Raise one alert per active box silent for ``minutes`` (again only after it spoke)."""
+    now = now or utcnow()
+    limit = now - timedelta(minutes=minutes)
+    raised = []
+    for box in BoxNode.select().where(BoxNode.status == BoxNode.ACTIVE):
+        seen = box.last_seen_at or box.registered_at
+        if seen >= limit:
+            continue
+        already = Alert.select().where(Alert.kind == "silent", Alert.origin == box.node_id, Alert.at >= seen).exists()
+        if not already:
+            Alert.create(at=now, kind="silent", origin=box.node_id,
+                         message=f"Hộp của xã {box.commune} không liên lạc từ {seen:%H:%M %d/%m/%Y} (UTC).")
+            raised.append(box.node_id)
+    return raised
+
+
+def run_worker(settings):
+    from motcua.web import configure_logging
+
+    from .app import open_hub_database
+
+    configure_logging(settings["log_level"])
+    open_hub_database(settings)
+    huey, _ = create_hub_huey(settings)
+    huey.create_consumer(workers=2, worker_type="thread", periodic=True).run()
