@@ -21,7 +21,6 @@ from .models import (
     Service,
     Ticket,
     TicketEvent,
-    TicketSequence,
     utcnow,
 )
 

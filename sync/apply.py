@@ -7,7 +7,6 @@ Append-only rows are inserted once. Shared rows go field by field through last-w
 (``sync.merge``); where ``history`` is kept (the hub) every concurrently overwritten value
 is recorded as a conflict.
 """
-import json
 from itertools import groupby
 
 from peewee import sort_models
@@ -150,8 +149,3 @@ def state_digest(scope, tables):
         out.append([table, [[f.db_value(v) for f, v in zip(fields, row)] for row in query]])
     return digest(canonical(out))
 
-
-def decode_entry_texts(entry):
-    """ChangeEntry rows keep data/base as canonical JSON text."""
-    return {**entry, "data": json.loads(entry["data"]) if isinstance(entry["data"], str) else entry["data"],
-            "base": json.loads(entry["base"]) if isinstance(entry["base"], str) and entry["base"] else (entry["base"] or {})}

@@ -7,7 +7,6 @@ inside ``capture.applying_remote()`` (the merge of entries received from others,
 already in their origin's log).
 """
 import contextvars
-import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -231,6 +230,3 @@ def init_node(node_id, scope, hub_url="", hub_key=""):
         return node
     return SyncNode.create(node_id=node_id, scope=scope, hub_url=hub_url, hub_key=hub_key, clock=0)
 
-
-def decode(text):
-    return json.loads(text) if text else {}

@@ -56,7 +56,7 @@ class HubClient:
     def _call(self, method, path, **kwargs):
         try:
             response = self.session.request(method, self.base + path, timeout=self.timeout, **kwargs)
-            response.content  # read it all now: a body cut mid-way fails here
+            _ = response.content  # read it all now: a body cut mid-way fails here
         except requests.RequestException as exc:
             raise HubUnreachable(str(exc)) from exc
         if HUB_TIME in response.headers:

@@ -18,7 +18,7 @@ def pins():
 
 def finish_at_counter(policy, number, username):
     counter = queue.sign_in(number, Officer.get(username=username))
-    ticket = queue.issue_ticket(policy, "ho-tich", now=utcnow() - timedelta(minutes=3))
+    queue.issue_ticket(policy, "ho-tich", now=utcnow() - timedelta(minutes=3))
     queue.call_next(policy, counter.id)
     return queue.finish(counter.id)
 

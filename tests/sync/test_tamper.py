@@ -9,7 +9,7 @@ from office import queue
 from office.communes import all_communes
 from office.models import Holiday
 from sync.box import _unsent
-from sync.capture import entry_hash, this_node
+from sync.capture import CaptureError, entry_hash, this_node
 from sync.protocol import FIELDS, ORIGIN, SIGNATURE, encode_batch
 
 
@@ -175,7 +175,7 @@ def test_hub_owned_table_written_by_a_box(hub, synced_box):
     assert hub_state(hub) == before
     assert hub.query("select count(*) from holiday") == [(0,)]
     with synced_box:
-        with pytest.raises(Exception):
+        with pytest.raises(CaptureError, match="trung tâm quản lý"):
             Holiday.create(day="2026-12-24", name="x")  # and capture refuses it on the box itself
 
 
