@@ -115,11 +115,11 @@ def _hash_at(origin, seq):
 
 
 def _row_scopes(entries):
-    """The stored commune of every row the entries update or delete."""
+    """The stored commune of every row the entries touch (an "insert" of an existing id too:
+    a forged id must not move another commune's row)."""
     models, wanted = replicated_models(), {}
     for entry in entries:
-        if entry["op"] != "insert":
-            wanted.setdefault(entry["table"], set()).add(entry["pk"])
+        wanted.setdefault(entry["table"], set()).add(entry["pk"])
     scopes = {}
     for table, pks in wanted.items():
         model = models.get(table)

@@ -10,6 +10,8 @@ from sync.models import ChangeEntry, FieldClock
 from sync.policy import GLOBAL_SCOPE, HUB_NODE
 from sync.protocol import PROTOCOL, SCHEMA, encode_batch
 
+from .models import BoxNode
+
 
 def pull_batch(key, box, cursor, limit):
     """(body, signature, new cursor, count): entries after ``cursor`` in the box's commune or
@@ -27,8 +29,10 @@ def pull_batch(key, box, cursor, limit):
         new_cursor = entry.id
     if len(rows) < limit:  # nothing more in scope up to ``end``: skip other communes' entries
         new_cursor = max(new_cursor, end)
+    # one column: a save() of the whole row read before would put back the acked_seq and
+    # last_hash of a push that committed meanwhile (same box, a retried or replayed request)
+    BoxNode.update(pull_cursor=new_cursor).where(BoxNode.id == box.id).execute()
     box.pull_cursor = new_cursor
-    box.save()
     body, signature = encode_batch(HUB_NODE, rows, key, now_ms(), extra={"cursor": new_cursor})
     return body, signature, new_cursor, len(rows)
 

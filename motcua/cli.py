@@ -27,7 +27,7 @@ def with_settings(scope):
 
         wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
         for setting in reversed(settings_for(scope)):
-            wrapper = click.option(f"--{setting.name.replace('_', '-')}", setting.name, default=None,
+            wrapper = click.option(f"--{setting.name.replace('_', '-')}", *setting.aliases, setting.name, default=None,
                                    help=f"{setting.help} [default: {setting.default!r}]")(wrapper)
         return click.option("--config", type=click.Path(dir_okay=False), default=None,
                             help="TOML config file (also MOTCUA_CONFIG).")(wrapper)

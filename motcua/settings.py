@@ -17,6 +17,7 @@ class Setting:
     default: object
     help: str
     scope: tuple = ("edge", "hub")
+    aliases: tuple = ()  # further command-line spellings, e.g. ("--commune",)
 
 
 SETTINGS = (
@@ -35,8 +36,8 @@ SETTINGS = (
     Setting("box_silence_minutes", 60, "Alert when an active box has not been heard from for this long.", ("hub",)),
     Setting("sync_batch_size", 2000, "Change-log entries per pushed or pulled batch.", ("edge", "hub")),
     Setting("sync_timeout", 20.0, "Seconds an exchange with the hub may take.", ("edge",)),
-    Setting("commune_code", "", "GSO code of the commune this box serves (e.g. 05518).", ("edge",)),
-    Setting("hub_url", "", "URL of the hub this box replicates to; empty while offline-only.", ("edge",)),
+    Setting("commune_code", "", "GSO code of the commune this box serves (e.g. 05518).", ("edge",), ("--commune",)),
+    Setting("hub_url", "", "URL of the hub this box replicates to; empty while offline-only.", ("edge",), ("--hub",)),
     Setting("public_url", "", "Base URL printed in QR codes for tracking a ticket; default this box's own URL.", ("edge",)),
     Setting("priority_ratio", 2, "Priority tickets called for every normal ticket when both wait.", ("edge",)),
     Setting("priority_categories", "elderly=Người cao tuổi;disabled=Người khuyết tật;pregnant=Phụ nữ mang thai;child=Người đi cùng trẻ nhỏ",

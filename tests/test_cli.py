@@ -36,3 +36,12 @@ def test_edge_init_unknown_commune(tmp_path):
     result = CliRunner().invoke(cli, ["edge", "init", "--data-dir", str(tmp_path), "--commune-code", "99999"])
     assert result.exit_code != 0
     assert "Không có xã/phường mã" in str(result.exception) or "Không có xã/phường mã" in result.output
+
+
+def test_edge_init_accepts_the_short_spellings(tmp_path):
+    result = CliRunner().invoke(cli, ["edge", "init", "--data-dir", str(tmp_path), "--commune", "00454",
+                                      "--hub", "http://127.0.0.1:9"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "keys" / "box.key").stat().st_mode & 0o777 == 0o600
+    with sqlite3.connect(tmp_path / "edge.db") as conn:
+        assert conn.execute("select scope, hub_url from sync_node").fetchone() == ("00454", "http://127.0.0.1:9")

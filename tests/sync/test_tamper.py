@@ -7,7 +7,7 @@ import requests
 
 from office import queue
 from office.communes import all_communes
-from office.models import Holiday
+from office.models import Holiday, Office
 from sync.box import _unsent
 from sync.capture import CaptureError, entry_hash, this_node
 from sync.protocol import FIELDS, ORIGIN, SIGNATURE, encode_batch
@@ -217,3 +217,22 @@ def _acked_hash(hub, node):
 def _hash_before(hub, origin, seq):
     rows = hub.query(f"select hash from change_entry where origin = '{origin}' and seq = {seq - 1}")
     return rows[0][0] if rows else ""
+
+
+def test_insert_reusing_another_communes_row_id(hub, synced_box, make_box):
+    victim = make_box(commune=next(COMMUNES))
+    assert victim.sync()["ok"]
+    with victim:
+        office_id = Office.get().id
+    rows = copy.deepcopy(rows_of(synced_box))
+    rows[0][FIELDS.index("table")] = "office"
+    rows[0][FIELDS.index("pk")] = office_id
+    rows[0][FIELDS.index("op")] = "insert"
+    rows[0][FIELDS.index("data")] = {"name": "Chiếm quyền", "province_name": ""}
+    with synced_box:
+        node = this_node()
+        rows = rechain(rows[:1], node.node_id, node.acked_seq + 1, _acked_hash(hub, node))
+    body, signature = encode_batch(synced_box.node_id, rows, synced_box.key, 1)
+    response = post(hub, synced_box.node_id, body, signature)
+    assert response.status_code == 403 and response.json()["reason"] == "scope"
+    assert hub.query(f"select commune from office where id = '{office_id}'") == [(victim.commune,)]
