@@ -20,7 +20,7 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
     del sys.path[0]
 sys.path.insert(0, str(ROOT))
 
-from tests.crash import harness  # noqa: E402
+from tests.crash import harness
 
 
 def main():
@@ -39,9 +39,9 @@ def main():
     print(f"seed {seed}  kills {args.kills}  database {path}", flush=True)
     harness.prepare(path)
 
-    def progress(stats, acks):
-        print(f"  {stats.kills:6d} kills  {len(acks.tickets):7d} tickets acknowledged  "
-              f"{time.monotonic() - started:6.1f} s", flush=True)
+    def progress(part, acks):  # figures of the current part, plus the parts before it
+        print(f"  {stats.kills + part.kills:6d} kills  {len(total.tickets) + len(acks.tickets):7d} tickets "
+              f"acknowledged  {time.monotonic() - started:6.1f} s", flush=True)
 
     problems, checks, check_time = [], 0, 0.0
     started = time.monotonic()
@@ -67,6 +67,7 @@ def main():
         held = {}
     elapsed = time.monotonic() - started
     print()
+    print(f"seed               {seed}")
     print(f"kills              {stats.kills}  ({stats.early_kills} before the issuer was ready)")
     print(f"rounds             {stats.rounds}  ({stats.concurrent_rounds} with two issuers, "
           f"{stats.fresh_rounds} with new interpreters)")

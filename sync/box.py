@@ -210,6 +210,7 @@ def restore(client):
             newest = max([newest] + [int(r[columns.index("id")][:16], 16) for r in block["rows"]])
         for table, pk, field, hlc, origin in doc["clocks"]:
             FieldClock.create(table=table, pk=pk, field=field, hlc=hlc, node=origin)
+            newest = max(newest, hlc)  # an edit may be newer than its row and the hub's time
         SyncNode.update(pull_cursor=doc["cursor"]).where(SyncNode.id == node.id).execute()
     observe(max(newest, pack(doc["hub_time_ms"], 0)))
     return counts

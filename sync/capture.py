@@ -101,6 +101,11 @@ class ReplicatedModel(BaseModel):
     def delete_instance(self, recursive=False, delete_nullable=False):
         if recursive:
             raise CaptureError("recursive deletes are not captured; delete the children first")
+        # The database would cascade (or set null) into child rows without logging them.
+        for query, fk in self.dependencies(search_nullable=True):
+            if issubclass(fk.model, ReplicatedModel) and fk.model.select().where(query).exists():
+                raise CaptureError(f"{type(self).__name__} {self._pk} still has {fk.model.__name__} rows: "
+                                   "delete or change them first, so every change is logged")
         with database.atomic():
             node, stamp = _tick()
             with _allow():

@@ -161,14 +161,17 @@ class ForkServer:
     def spawn(self, seed):
         self.proc.stdin.write(f"spawn {seed}\n".encode())
         self.proc.stdin.flush()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        deadline, pid = time.monotonic() + 30, None
+        while pid is None and time.monotonic() < deadline:
             select.select([self.proc.stdout], [], [], 0.1)
-            for event in self._read():
-                if event[0] == "spawned":
-                    return event[1]
-                self.backlog.append(event)
-        raise ChildFailed("the zygote did not fork within 30 s")
+            for event in self._read():  # keep what came with "spawned": the child may be quick
+                if event[0] == "spawned" and pid is None:
+                    pid = event[1]
+                else:
+                    self.backlog.append(event)
+        if pid is None:
+            raise ChildFailed("the zygote did not fork within 30 s")
+        return pid
 
     def fds(self):
         return [self.proc.stdout.fileno()]
@@ -235,7 +238,10 @@ def run_round(rng, fleet, acks, stats, concurrent=0.25, early=0.1):
                     stats.kills += 1
                     stats.early_kills += not c["ready"]
                 elif now > c["deadline"]:
-                    raise ChildFailed("an issuer never said ready, or hung, for 30 s")
+                    os.kill(c["pid"], signal.SIGUSR1)  # its Python stack, into the issuers' stderr
+                    time.sleep(0.5)
+                    raise ChildFailed(f"issuer {c['pid']} never said ready, or hung, for 30 s "
+                                      f"(ready: {c['ready']})")
             waits = [c["kill_at"] - now for c in children.values()
                      if not c["killed"] and c["exit"] is None and c["kill_at"] is not None]
             timeout = max(0.0, min(waits)) if waits else 0.05
@@ -300,6 +306,11 @@ def run(db_path, kills, rng, stderr, concurrent=0.25, fresh_share=0.1, progress=
 
 # ---- the checks -----------------------------------------------------------------------------
 
+def decode(text):
+    """data/base of a change_entry row: canonical JSON text, "" for none."""
+    return json.loads(text) if text else {}
+
+
 def _json(value):
     """A value as the change log holds it: canonical JSON, read back."""
     from sync.encoding import canonical
@@ -316,11 +327,12 @@ def row_picture(model):
     return picture
 
 
-def log_picture(entries):
-    """Replay change-log entries (dicts with table, pk, op, data) into {table: {pk: {column: value}}}."""
-    picture = collections.defaultdict(dict)
+def log_picture(entries, picture=None):
+    """Replay change-log entries (dicts with table, pk, op, data) into {table: {pk: {column: value}}}
+    (onto ``picture``, a replay so far, if given)."""
+    picture = {} if picture is None else picture
     for e in entries:
-        rows = picture[e["table"]]
+        rows = picture.setdefault(e["table"], {})
         if e["op"] == "insert":
             if e["pk"] in rows:
                 raise AssertionError(f"{e['table']} {e['pk']}: inserted twice (seq {e.get('seq')})")
@@ -356,7 +368,7 @@ def compare_pictures(replayed, models):
 def check_chain(node_id):
     """The node's own log: seq 1..N, each prev the previous hash, each hash recomputed; and
     the node row pointing at the last entry. Returns (entries, problems)."""
-    from sync.capture import decode, entry_hash
+    from sync.capture import entry_hash
     from sync.models import ChangeEntry, SyncNode
 
     problems = []

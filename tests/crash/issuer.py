@@ -23,8 +23,10 @@ but never opens the database: each forked issuer opens its own connection.
 The zygote also writes ``spawned <pid>`` after each fork and ``exit <pid> <code>`` once it
 has reaped an issuer (after everything that issuer wrote: it wrote before it died).
 """
+import faulthandler
 import os
 import random
+import signal
 import sys
 
 from office import queue, ratings
@@ -42,6 +44,7 @@ def say(*parts):
 
 
 def work(path, seed):
+    faulthandler.register(signal.SIGUSR1)  # the parent asks for the stack of an issuer that hangs
     rng = random.Random(seed)
     bind(open_database(path), MODELS)
     policy = queue.QueuePolicy()
@@ -149,7 +152,7 @@ def zygote(path):
                 code = 1
                 try:
                     work(path, int(seed))
-                except BaseException:
+                except BaseException:  # noqa: BLE001 - printed, then the fork ends here
                     traceback.print_exc()
                 finally:
                     os._exit(code)

@@ -4,8 +4,10 @@ leaves a database whose numbering, change log and rows still agree.
 ``MOTCUA_CRASH_KILLS`` sets the number of kills (default 200), ``MOTCUA_CRASH_SEED`` replays
 a run (the seed is printed and named in any failure). ``bench/crash.py`` runs 1,000 and more.
 """
+import copy
 import os
 import random
+import shutil
 
 import pytest
 
@@ -44,10 +46,10 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path):
 
 # ---- the checks find what they look for ----------------------------------------------------
 
-@pytest.fixture
-def box(tmp_path):
+@pytest.fixture(scope="module")
+def box_template(tmp_path_factory):
     """A small box database written in this process, with what its clients were told."""
-    path = tmp_path / "box.db"
+    path = tmp_path_factory.mktemp("crash-template") / "box.db"
     db = bind(open_database(str(path)), MODELS)
     init_node(harness.NODE_ID, harness.COMMUNE)
     seed_office(find_commune(harness.COMMUNE))
@@ -60,8 +62,17 @@ def box(tmp_path):
     acks.take(f"E {t.id} call")
     finish(counter)
     acks.take(f"R {rate(t.id, 3).id} {t.id}")
-    db.close()
+    db.close()  # checkpoints the WAL into the file: the file alone is the database
     return path, acks
+
+
+@pytest.fixture
+def box(box_template, tmp_path):
+    """A copy of the template, for one test to damage."""
+    source, acks = box_template
+    path = tmp_path / "box.db"
+    shutil.copyfile(source, path)
+    return path, copy.deepcopy(acks)
 
 
 def harness_officer():
