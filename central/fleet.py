@@ -34,8 +34,7 @@ def revoke_box(node, reason="thu hồi", now=None):
         box = BoxNode.get_or_none(BoxNode.node_id == node)
         if box is None:
             raise NotFound(f"Không có hộp {node}.")
-        box.status, box.status_reason = BoxNode.REVOKED, reason
-        box.save()
+        BoxNode.update(status=BoxNode.REVOKED, status_reason=reason).where(BoxNode.id == box.id).execute()
         Alert.create(at=now or utcnow(), kind="revoked", origin=node, message=f"Đã thu hồi khoá: {reason}")
     return box
 
@@ -47,8 +46,7 @@ def release_box(node):
         raise NotFound(f"Không có hộp {node}.")
     if box.status != BoxNode.QUARANTINED:
         raise MotcuaError("Hộp này không bị cách ly.")
-    box.status, box.status_reason = BoxNode.ACTIVE, ""
-    box.save()
+    BoxNode.update(status=BoxNode.ACTIVE, status_reason="").where(BoxNode.id == box.id).execute()
     return box
 
 

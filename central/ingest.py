@@ -1,10 +1,13 @@
 """The hub takes in a box's batch: who sent it, is it whole, is it theirs to write, apply once."""
+import io
 import json
 import logging
 
+from peewee import PostgresqlDatabase
+
 from office.clock import utcnow
 from office.db import database, serialize_log_writes
-from sync.apply import ApplyError, apply_entries
+from sync.apply import ApplyError, apply_entries, executemany
 from sync.capture import now_ms, observe, replicated_models
 from sync.encoding import canonical
 from sync.keys import load_public_text
@@ -59,7 +62,8 @@ def _known_box(origin):
 
 def _apply(box, batch, future_bound_ms, hub_now_ms):
     entries = batch.entries
-    verdict = verify_chain(entries, box.acked_seq, box.last_hash, lambda seq: _hash_at(box.node_id, seq))
+    acked_seq, last_hash = _log_head(box.node_id)  # the log itself, not a copy that could lag
+    verdict = verify_chain(entries, acked_seq, last_hash, lambda seq: _hash_at(box.node_id, seq))
     if verdict.fork is not None:
         raise BatchRejected("fork", verdict.message, status=409)
     if verdict.reason:
@@ -96,14 +100,26 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
         Alert.create(at=utcnow(), kind="future", origin=box.node_id,
                      message=f"{len(held)} mục có dấu thời gian ở tương lai bị giữ lại: đồng hồ của hộp sai.")
     if verdict.apply:
-        box.acked_seq, box.last_hash = verdict.apply[-1]["seq"], verdict.apply[-1]["hash"]
-    box.last_seen_at = utcnow()
+        acked_seq, last_hash = verdict.apply[-1]["seq"], verdict.apply[-1]["hash"]
+    seen = {"acked_seq": acked_seq, "last_hash": last_hash, "last_seen_at": utcnow(),
+            "pending_estimate": max(int(batch.extra.get("pending", 0)) - len(verdict.apply), 0)}
     if batch.extra.get("sent_ms"):
-        box.clock_offset_ms = int(batch.extra["sent_ms"]) - hub_now_ms
-    box.pending_estimate = max(int(batch.extra.get("pending", 0)) - len(verdict.apply), 0)
-    box.save()
-    return {"ok": True, "acked_seq": box.acked_seq, "applied": len(apply), "held": len(held),
+        seen["clock_offset_ms"] = int(batch.extra["sent_ms"]) - hub_now_ms
+    BoxNode.update(**seen).where(BoxNode.id == box.id).execute()  # only these: status may change meanwhile
+    return {"ok": True, "acked_seq": acked_seq, "applied": len(apply), "held": len(held),
             "duplicates": verdict.duplicates, "hub_time_ms": hub_now_ms}
+
+
+def _log_head(origin):
+    """(seq, hash) of the last entry of ``origin`` the hub holds, applied or held."""
+    applied = (ChangeEntry.select(ChangeEntry.seq, ChangeEntry.hash).where(ChangeEntry.origin == origin)
+               .order_by(ChangeEntry.seq.desc()).first())
+    held = HeldEntry.select(HeldEntry.seq, HeldEntry.entry).where(HeldEntry.origin == origin) \
+        .order_by(HeldEntry.seq.desc()).first()
+    head = (applied.seq, applied.hash) if applied else (0, "")
+    if held and held.seq > head[0]:
+        head = (held.seq, json.loads(held.entry)["hash"])
+    return head
 
 
 def _hash_at(origin, seq):
@@ -125,7 +141,13 @@ def _row_scopes(entries):
         model = models.get(table)
         if model is None:
             continue
-        for pk, commune in model.select(model.id, model.commune).where(model.id.in_(list(pks))).tuples():
+        if isinstance(database.obj, PostgresqlDatabase):
+            sql = f'SELECT id, commune FROM "{table}" WHERE id = ANY(%s)'
+            params = (list(pks),)
+        else:  # one parameter, not one per id (and no query tree of thousands of nodes)
+            sql = f'SELECT id, commune FROM "{table}" WHERE id IN (SELECT value FROM json_each(?))'
+            params = (json.dumps(list(pks)),)
+        for pk, commune in database.execute_sql(sql, params).fetchall():
             scopes[(table, pk)] = commune
     return scopes
 
@@ -141,19 +163,30 @@ def _log_entries(entries):
     rows = [(e["origin"], e["seq"], e["hlc"], e["table"], e["pk"], e["op"], e["scope"],
              canonical(e["data"]).decode(), canonical(e["base"]).decode() if e["base"] else "",
              e["prev"], e["hash"], now) for e in entries]
-    cursor = database.connection().cursor()
-    try:
-        cursor.executemany(sql, rows)
-    finally:
-        cursor.close()
+    if isinstance(database.obj, PostgresqlDatabase):  # COPY: the log is append-only, no conflict to handle
+        buf = io.StringIO()
+        for r in rows:
+            buf.write("\t".join(_copy_text(v) for v in r) + "\n")
+        buf.seek(0)
+        cursor = database.connection().cursor()
+        try:
+            cursor.copy_expert('COPY change_entry (origin, seq, hlc, "table", pk, op, scope, data, base, prev, hash, '
+                               'created_at) FROM STDIN', buf)
+        finally:
+            cursor.close()
+        return
+    executemany(sql, rows)
+
+
+def _copy_text(value):
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _quarantine(box, message):
     """Same seq, other content: a cloned SD card or forgery. Stop taking this box's data."""
     with database.atomic():
-        box = BoxNode.get_by_id(box.id)
-        box.status, box.status_reason = BoxNode.QUARANTINED, message
-        box.save()
+        BoxNode.update(status=BoxNode.QUARANTINED, status_reason=message).where(BoxNode.id == box.id).execute()
         Alert.create(at=utcnow(), kind="fork", origin=box.node_id, message=message)
     log.error("box %s quarantined: %s", box.node_id, message)
 

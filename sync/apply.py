@@ -1,15 +1,16 @@
 """Writing verified entries into the typed tables (hub ingest and box pull alike).
 
 Rows of box- and hub-owned tables have one writer at a time, whose entries arrive in its
-order: they apply as they come, inserts of a batch first (in foreign-key order, one
-``executemany`` per table: the hot path of a backlog), then updates in entry order.
+order: the updates of a row fold into its insert (or into one update) of the same batch, then
+inserts go first (in foreign-key order, one ``executemany`` per table: the hot path of a
+backlog), then updates grouped by the fields they set.
 Append-only rows are inserted once. Shared rows go field by field through last-writer-wins
 (``sync.merge``); where ``history`` is kept (the hub) every concurrently overwritten value
 is recorded as a conflict.
 """
 from itertools import groupby
 
-from peewee import sort_models
+from peewee import PostgresqlDatabase, sort_models
 
 from office.db import database
 
@@ -35,30 +36,44 @@ def apply_entries(entries, history=None):
     conflicts (the hub); None on a box.
     """
     models = replicated_models()
-    inserts, rest = {}, []
+    inserts, updates, rest = {}, {}, []
     for entry in entries:
         model = models.get(entry["table"])
         if model is None:
             raise ApplyError(f"unknown table {entry['table']}")
         _check_columns(model, entry["data"])
+        key = (entry["table"], entry["pk"])
         if model.replication == SHARED:
             rest.append(entry)
         elif entry["op"] == "insert":
-            inserts.setdefault(entry["table"], []).append(entry)
+            inserts.setdefault(entry["table"], {})[entry["pk"]] = entry
+        elif entry["op"] == "update" and entry["pk"] in inserts.get(entry["table"], {}):
+            # one writer, in order: an update of a row inserted in this batch joins the insert
+            first = inserts[entry["table"]][entry["pk"]]
+            inserts[entry["table"]][entry["pk"]] = {**first, "data": {**first["data"], **entry["data"]}}
+        elif entry["op"] == "update" and key in updates:
+            first = updates[key]
+            updates[key] = {**first, "data": {**first["data"], **entry["data"]}}
+        elif entry["op"] == "update":
+            updates[key] = entry
         else:
+            updates.pop(key, None)
             rest.append(entry)
     with applying_remote():
         for table in table_order():
             if table in inserts:
-                _insert_many(models[table], inserts[table])
+                _insert_many(models[table], list(inserts[table].values()))
+        by_shape = {}
+        for entry in updates.values():
+            by_shape.setdefault((entry["table"], tuple(sorted(entry["data"]))), []).append(entry)
+        for (table, _), run in by_shape.items():
+            _update_many(models[table], run)
         for _, run in groupby(rest, key=lambda e: (e["table"], e["op"], tuple(sorted(e["data"])))):
             run = list(run)
             model = models[run[0]["table"]]
             if model.replication == SHARED:
                 for entry in run:
                     _apply_shared(model, entry, history)
-            elif run[0]["op"] == "update":
-                _update_many(model, run)
             elif run[0]["op"] == "delete":
                 _delete_many(model, run)
 
@@ -81,7 +96,7 @@ def _insert_many(model, entries):
     else:
         sql += "ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{q(c)} = excluded.{q(c)}" for c in columns[1:])
     rows = [[e["pk"], e["scope"]] + [e["data"].get(c) for c in columns[2:]] for e in entries]
-    _executemany(sql, rows)
+    executemany(sql, rows)
 
 
 def _update_many(model, run):
@@ -89,21 +104,37 @@ def _update_many(model, run):
     columns = sorted(run[0]["data"])
     p = database.param
     sets = ", ".join(f'"{c}" = {p}' for c in columns)
-    _executemany(f'UPDATE "{table}" SET {sets} WHERE id = {p}',
+    executemany(f'UPDATE "{table}" SET {sets} WHERE id = {p}',
                  [[e["data"][c] for c in columns] + [e["pk"]] for e in run])
 
 
 def _delete_many(model, run):
-    _executemany(f'DELETE FROM "{model._meta.table_name}" WHERE id = {database.param}', [[e["pk"]] for e in run])
+    executemany(f'DELETE FROM "{model._meta.table_name}" WHERE id = {database.param}', [[e["pk"]] for e in run])
 
 
-def _executemany(sql, rows):
+def executemany(sql, rows):
+    """Run ``sql`` for every row in one go (prepared once; pages of rows on PostgreSQL)."""
     conn = database.connection()
     cursor = conn.cursor()
     try:
-        cursor.executemany(sql, rows)
+        if isinstance(database.obj, PostgresqlDatabase):
+            _pg_many(cursor, sql, rows)
+        else:
+            cursor.executemany(sql, rows)
     finally:
         cursor.close()
+
+
+def _pg_many(cursor, sql, rows, page=1000):
+    """psycopg2's executemany is one round trip per row: send pages of rows instead."""
+    from psycopg2.extras import execute_batch, execute_values
+
+    head, values, tail = sql.partition(" VALUES (")
+    if values and sql.startswith("INSERT"):
+        tail = tail[tail.index(")") + 1:]
+        execute_values(cursor, f"{head} VALUES %s{tail}", rows, page_size=page)
+    else:
+        execute_batch(cursor, sql, rows, page_size=page)
 
 
 def _apply_shared(model, entry, history):

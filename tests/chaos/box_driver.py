@@ -101,7 +101,7 @@ def run(config, control, name, deadline, result):
     # 2. converge once
     result["phase"] = "initial sync"
     hot = config["hot_places"]
-    for attempt in range(500):
+    for _attempt in range(500):
         if time_left() <= 0:
             raise RuntimeError("initial sync did not converge in time")
         outcome = sync()

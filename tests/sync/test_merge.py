@@ -12,12 +12,15 @@ NODES = ("box-a", "box-b", "hub")
 @st.composite
 def histories(draw):
     """Writes to one field by several nodes, each having seen some earlier write (its base)."""
-    writes = []
+    writes, stamps = [], set()
     for _ in range(draw(st.integers(1, 8))):
-        hlc = draw(st.integers(1, 40))
+        hlc, node = draw(st.integers(1, 40)), draw(st.sampled_from(NODES))
+        if (hlc, node) in stamps:  # a node never issues the same stamp twice
+            continue
+        stamps.add((hlc, node))
         seen = [w.hlc for w in writes if w.hlc < hlc]
         base = draw(st.sampled_from([0] + seen))
-        writes.append(Write(hlc, draw(st.sampled_from(NODES)), base, draw(st.text(max_size=3))))
+        writes.append(Write(hlc, node, base, draw(st.text(max_size=3))))
     return writes
 
 
