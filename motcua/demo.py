@@ -26,6 +26,7 @@ def demo(port_base, data_dir, boxes):
     if busy:
         raise click.ClickException(f"Cổng {', '.join(map(str, busy))} đang được dùng; chọn --port-base khác.")
     procs = []
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped by a supervisor: still stop the children
     try:
         hub_dir, hub_url = data / "hub", f"http://127.0.0.1:{port_base}"
         hub_args = ("--data-dir", hub_dir, "--operator-password", DEMO_OPERATOR_PASSWORD)
