@@ -113,3 +113,15 @@ def _read_key(value):
     if value and Path(value).is_file():
         return Path(value).read_text().strip()
     return value.strip()
+
+
+def _register_more():
+    """Commands kept in their own modules (provisioning, device service)."""
+    from .devices_cli import devices
+    from .provision_cli import provision_box
+
+    edge.add_command(provision_box)
+    edge.add_command(devices)
+
+
+_register_more()

@@ -43,12 +43,14 @@ def cli():
 def main():
     from central.cli import hub
     from edge.cli import edge
+    from provisioning.cli import provision
 
     from .demo import demo
 
     cli.add_command(edge)
     cli.add_command(hub)
     cli.add_command(demo)
+    cli.add_command(provision)
     try:
         cli(prog_name="motcua")
     except MotcuaError as exc:

@@ -4,14 +4,14 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from motcua.cli import cli, main  # noqa: F401  (main registers the subcommands)
 from central.cli import hub
 from edge.cli import edge
+from motcua.cli import cli
 from motcua.demo import demo
+from provisioning.cli import provision
 
-cli.add_command(edge)
-cli.add_command(hub)
-cli.add_command(demo)
+for command in (edge, hub, demo, provision):
+    cli.add_command(command)
 
 
 @pytest.mark.parametrize("args", [[], ["edge"], ["edge", "serve"], ["edge", "worker"], ["edge", "init"],
