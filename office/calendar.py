@@ -60,10 +60,15 @@ class WorkCalendar:
     def due_in_days(self, received, days, paused=()):
         """Closing time of the ``days``-th working day after the day of receipt (not counted),
         extended by the working days spent waiting for the citizen (``paused``: (from, to))."""
-        day = self.effective_receipt_day(received)
-        for _ in range(days + self.paused_working_days(paused)):
+        start = self.closing(self.effective_receipt_day(received))
+        return self.add_working_days(start, days + self.paused_working_days(paused))
+
+    def add_working_days(self, moment, days):
+        """The same time of day, ``days`` working days later."""
+        day = moment.date()
+        for _ in range(days):
             day = self.next_working_day(day)
-        return self.closing(day)
+        return datetime.combine(day, moment.time())
 
     def paused_working_days(self, paused):
         """Working days the clock stood still: those after a supplement request's day, up to

@@ -27,6 +27,7 @@ class Office(ReplicatedModel):
 
     name = CharField()
     province_name = CharField(default="")
+    agency_code = CharField(default="")  # electronic id of the agency: prefix of dossier codes
 
     class Meta:
         indexes = ((("commune",), True),)
@@ -209,7 +210,11 @@ def _seconds(start, end):
     return (end - start).total_seconds()
 
 
-REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating, Place, Holiday)
+from .catalog import Procedure  # noqa: E402  (the catalog and dossiers build on the models above)
+from .dossiers import Agency, Dossier, DossierEvent, DossierSequence  # noqa: E402
+
+REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating, Place, Holiday,
+              Procedure, Agency, Dossier, DossierEvent)
 
 MODELS = SYNC_MODELS + (
     Office,
@@ -224,4 +229,9 @@ MODELS = SYNC_MODELS + (
     Place,
     Holiday,
     PrintJob,
+    Procedure,
+    Agency,
+    Dossier,
+    DossierEvent,
+    DossierSequence,
 )

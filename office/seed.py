@@ -31,8 +31,14 @@ def ensure_office(commune):
     """The office row of this box's commune."""
     office = Office.select().first()
     if office is None:
-        office = Office.create(name=f"UBND {commune.full_name}", province_name=commune.province_name)
+        office = Office.create(name=f"UBND {commune.full_name}", province_name=commune.province_name,
+                               agency_code=agency_code(commune))
     return office
+
+
+def agency_code(commune):
+    """The office's electronic agency id (prefix of its dossier codes): 000.<province>.<commune>."""
+    return f"000.{commune.province_code}.{commune.code}"
 
 
 def seed_office(commune, password=DEMO_PASSWORD):

@@ -1,0 +1,298 @@
+"""One-stop dossiers (hồ sơ): receipt, stages and agencies, pauses, result, and every step logged.
+
+A dossier row is shared between the commune's box and the hub (agencies without a box act on
+the hub's web): its fields merge last-writer-wins. Every action is also an append-only event,
+so the history is never overwritten. Status codes are the national portal's (DESIGN §5).
+"""
+import json
+
+from peewee import CharField, CompositeKey, DateTimeField, IntegerField, TextField
+
+from sync.capture import ReplicatedModel
+from sync.policy import APPEND, HUB, SHARED
+
+from .clock import utcnow
+from .db import BaseModel, database
+from .errors import Conflict, MotcuaError, NotFound
+
+STATUS = {
+    1: "Mới đăng ký",
+    2: "Được tiếp nhận",
+    3: "Không được tiếp nhận",
+    4: "Đang xử lý",
+    5: "Yêu cầu bổ sung giấy tờ",
+    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
+    7: "Công dân yêu cầu rút hồ sơ",
+    8: "Dừng xử lý",
+    9: "Đã xử lý xong",
+    10: "Đã trả kết quả",
+}
+OPEN = (1, 2, 4, 5, 6)
+ACTIONS = {
+    "receive": "Tiếp nhận hồ sơ",
+    "transfer": "Chuyển xử lý",
+    "supplement": "Yêu cầu bổ sung giấy tờ",
+    "resume": "Nhận đủ giấy tờ bổ sung",
+    "refuse": "Từ chối tiếp nhận",
+    "apologize": "Xin lỗi, hẹn lại ngày trả kết quả",
+    "finish": "Đã xử lý xong",
+    "return": "Trả kết quả",
+    "withdraw": "Công dân rút hồ sơ",
+}
+WAYS = ("truc_tiep", "truc_tuyen", "buu_chinh")
+
+
+class Agency(ReplicatedModel):
+    """An agency dossiers go to (liên thông); those without a box act on the hub's web."""
+
+    replication = HUB
+
+    code = CharField()
+    name = CharField()
+
+    class Meta:
+        indexes = ((("commune", "code"), True),)
+
+
+class Dossier(ReplicatedModel):
+    replication = SHARED
+
+    code = CharField(unique=True)
+    procedure_code = CharField()
+    procedure_name = CharField()
+    applicant_name = CharField()
+    applicant_id_number = CharField(default="")
+    applicant_phone = CharField(default="")
+    applicant_address = CharField(default="")
+    way = CharField(default="truc_tiep")
+    components = TextField(default="[]")  # the documents received
+    ticket = CharField(null=True)  # id of the queue ticket it came from
+    status = IntegerField(default=2)
+    stage = CharField(default="Tiếp nhận")
+    handler = CharField(default="")
+    agency = CharField(default="")  # code of the agency holding it now
+    received_at = DateTimeField()  # office-local wall-clock times from here on
+    due_at = DateTimeField()
+    paused_since = DateTimeField(null=True)
+    paused_days = IntegerField(default=0)
+    finished_at = DateTimeField(null=True)
+    returned_at = DateTimeField(null=True)
+    timeliness = CharField(default="")  # early / on_time / late, once finished
+
+    @property
+    def status_label(self):
+        return STATUS[self.status]
+
+
+class DossierEvent(ReplicatedModel):
+    replication = APPEND
+
+    dossier = CharField(index=True)  # the dossier's id (rows may arrive before their dossier)
+    action = CharField()
+    at = DateTimeField()
+    actor = CharField(default="")
+    stage = CharField(default="")
+    agency = CharField(default="")
+    status = IntegerField()
+    note = TextField(default="")
+
+    @property
+    def label(self):
+        return ACTIONS.get(self.action, self.action)
+
+
+class DossierSequence(BaseModel):
+    """Last dossier number per agency and office-local day (only the box issues for its agency)."""
+
+    agency = CharField()
+    day = CharField()
+    last = IntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("agency", "day")
+
+
+def dossier_code(agency_code, local_day, number):
+    """``{agency id}-{yyMMdd}-{NNNN}``, e.g. 000.00.06.H56-231027-0361."""
+    return f"{agency_code}-{local_day:%y%m%d}-{number:04d}"
+
+
+def receive(calendar, procedure, applicant, agency_code, officer="", components=(), way="truc_tiep",
+            ticket=None, now=None):
+    """Take a dossier in at the counter; ``now`` is office-local time. Returns the dossier."""
+    now = now or utcnow()
+    name = (applicant.get("name") or "").strip()
+    if not name:
+        raise MotcuaError("Cần họ tên người nộp hồ sơ.")
+    if way not in WAYS:
+        raise MotcuaError("Cách thức nộp không hợp lệ.")
+    id_number = "".join(ch for ch in applicant.get("id_number", "") if ch.isdigit())
+    if id_number and len(id_number) not in (9, 12):
+        raise MotcuaError("Số định danh/CCCD phải có 12 chữ số (hoặc CMND 9 chữ số).")
+    phone = "".join(ch for ch in applicant.get("phone", "") if ch.isdigit())
+    if phone and not 9 <= len(phone) <= 11:
+        raise MotcuaError("Số điện thoại không hợp lệ.")
+    due = _due(calendar, procedure, now, ())
+    with database.atomic():
+        number = _next_number(agency_code, now)
+        dossier = Dossier.create(
+            code=dossier_code(agency_code, now, number), procedure_code=procedure.code,
+            procedure_name=procedure.name, applicant_name=name, applicant_id_number=id_number,
+            applicant_phone=phone, applicant_address=(applicant.get("address") or "").strip(),
+            way=way, components=json.dumps(list(components), ensure_ascii=False), ticket=ticket,
+            status=2, stage="Tiếp nhận", handler=officer, agency=agency_code, received_at=now, due_at=due,
+        )
+        _event(dossier, "receive", now, officer)
+    return dossier
+
+
+def _due(calendar, procedure, received, paused):
+    if procedure.hours:
+        return calendar.due_in_hours(received, procedure.hours, paused)
+    return calendar.due_in_days(received, procedure.days, paused)
+
+
+def _next_number(agency_code, now):
+    cursor = database.execute_sql(
+        "INSERT INTO dossier_sequence (agency, day, last) VALUES (?, ?, 1) "
+        "ON CONFLICT (agency, day) DO UPDATE SET last = last + 1 RETURNING last",
+        (agency_code, now.date().isoformat()),
+    )
+    return cursor.fetchone()[0]
+
+
+def get(code):
+    dossier = Dossier.get_or_none(Dossier.code == code.strip())
+    if dossier is None:
+        raise NotFound("Không tìm thấy hồ sơ với mã này.")
+    return dossier
+
+
+def transfer(dossier, stage, handler="", agency=None, actor="", note="", now=None):
+    """Hand the dossier to a stage (and handler), here or at another agency (liên thông)."""
+    _require_open(dossier)
+    if dossier.status == 5:
+        raise Conflict("Hồ sơ đang chờ công dân bổ sung giấy tờ.")
+    if not (stage or "").strip():
+        raise MotcuaError("Cần tên bước xử lý.")
+    return _act(dossier, "transfer", actor, now, note, status=4, stage=stage.strip(), handler=handler,
+                agency=agency or dossier.agency)
+
+
+def request_supplement(dossier, note, actor="", now=None):
+    """Form 02: the clock stops until the citizen brings what is missing."""
+    _require_open(dossier)
+    if not (note or "").strip():
+        raise MotcuaError("Cần ghi rõ giấy tờ phải bổ sung.")
+    now = now or utcnow()
+    return _act(dossier, "supplement", actor, now, note, status=5, paused_since=now)
+
+
+def resume(calendar, dossier, procedure, actor="", now=None):
+    """The missing papers came: the clock runs again and the due date moves by the pause."""
+    if dossier.status != 5 or dossier.paused_since is None:
+        raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.")
+    now = now or utcnow()
+    pause = [(dossier.paused_since, now)]
+    if procedure.hours:
+        waited = calendar.working_time(dossier.paused_since, now).total_seconds() / 3600
+        due, days = calendar.due_in_hours(dossier.due_at, waited), 0
+    else:
+        days = calendar.paused_working_days(pause)
+        due = calendar.add_working_days(dossier.due_at, days)
+    return _act(dossier, "resume", actor, now, "", status=4, paused_since=None,
+                paused_days=dossier.paused_days + days, due_at=due)
+
+
+def refuse(dossier, reason, actor="", now=None):
+    """Form 03: not taken in, with the reason."""
+    if dossier.status not in (1, 2, 5):
+        raise Conflict("Chỉ từ chối được hồ sơ chưa đi vào xử lý.")
+    if not (reason or "").strip():
+        raise MotcuaError("Cần lý do từ chối.")
+    return _act(dossier, "refuse", actor, now, reason, status=3)
+
+
+def apologize(dossier, new_due, reason, actor="", now=None):
+    """Form 04: late: a letter of apology with a new date."""
+    _require_open(dossier)
+    if new_due <= dossier.due_at:
+        raise MotcuaError("Ngày hẹn mới phải sau ngày hẹn cũ.")
+    return _act(dossier, "apologize", actor, now, f"{reason} (hẹn lại {new_due:%H:%M %d/%m/%Y})", due_at=new_due)
+
+
+def finish(dossier, actor="", note="", now=None):
+    from .calendar import timeliness
+
+    _require_open(dossier)
+    now = now or utcnow()
+    return _act(dossier, "finish", actor, now, note, status=9, finished_at=now,
+                timeliness=timeliness(dossier.due_at, now), stage="Trả kết quả")
+
+
+def return_result(dossier, actor="", note="", now=None):
+    if dossier.status != 9:
+        raise Conflict("Hồ sơ chưa xử lý xong, chưa thể trả kết quả.")
+    now = now or utcnow()
+    return _act(dossier, "return", actor, now, note, status=10, returned_at=now)
+
+
+def withdraw(dossier, actor="", note="", now=None):
+    _require_open(dossier)
+    return _act(dossier, "withdraw", actor, now, note, status=7)
+
+
+def _require_open(dossier):
+    if dossier.status not in OPEN:
+        raise Conflict(f"Hồ sơ {dossier.code} đã ở trạng thái “{dossier.status_label}”.")
+
+
+def _act(dossier, action, actor, now, note, **changes):
+    now = now or utcnow()
+    with database.atomic():
+        for key, value in changes.items():
+            if getattr(dossier, key) != value:
+                setattr(dossier, key, value)
+        dossier.save()
+        _event(dossier, action, now, actor, note)
+    return dossier
+
+
+def _event(dossier, action, now, actor, note=""):
+    DossierEvent.create(commune=dossier.commune, dossier=dossier.id, action=action, at=now, actor=actor or "",
+                        stage=dossier.stage, agency=dossier.agency, status=dossier.status, note=note or "")
+
+
+def history(dossier):
+    return list(DossierEvent.select().where(DossierEvent.dossier == dossier.id).order_by(DossierEvent.at,
+                                                                                        DossierEvent.id))
+
+
+def overdue(now):
+    return Dossier.select().where(Dossier.status.in_(OPEN), Dossier.due_at < now)
+
+
+def mask_name(name):
+    """"Nguyễn Văn An" -> "N***** V** An": enough for the citizen to recognise, not to identify."""
+    words = name.split()
+    if not words:
+        return ""
+    masked = [w[0] + "*" * (len(w) - 1) for w in words[:-1]]
+    return " ".join(masked + [words[-1]])
+
+
+def tracking_view(dossier, now=None):
+    """What anyone holding the code may see: never the ID number, the phone or the address."""
+    return {
+        "code": dossier.code,
+        "procedure": dossier.procedure_name,
+        "applicant": mask_name(dossier.applicant_name),
+        "status": dossier.status,
+        "status_label": dossier.status_label,
+        "stage": dossier.stage,
+        "received_at": f"{dossier.received_at:%H:%M %d/%m/%Y}",
+        "due_at": f"{dossier.due_at:%H:%M %d/%m/%Y}",
+        "late": dossier.status in OPEN and (now or utcnow()) > dossier.due_at,
+        "history": [{"at": f"{e.at:%H:%M %d/%m/%Y}", "action": e.label, "stage": e.stage,
+                     "status_label": STATUS.get(e.status, "")} for e in history(dossier)],
+    }
