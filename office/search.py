@@ -37,6 +37,10 @@ def _one_slip(a, b):
     return a[i:] == b[i + 1:]
 
 
+def _looks_like_code(text):
+    return bool(text) and all(ch.isdigit() or ch == "." for ch in text)
+
+
 @dataclass
 class Document:
     key: object
@@ -52,7 +56,11 @@ class SearchIndex:
     def __init__(self, documents):
         self.docs = [Document(key, code.lower(), fold(name), fold(extra), frozenset(fold(name + " " + extra).split()))
                      for key, code, name, extra in documents]
-        self.vocabulary = frozenset(w for d in self.docs for w in d.words)
+        self.postings = {}
+        for number, doc in enumerate(self.docs):
+            for word in doc.words:
+                self.postings.setdefault(word, set()).add(number)
+        self.vocabulary = frozenset(self.postings)
 
     def search(self, query, limit=20):
         """Keys of the best matches, best first."""
@@ -61,17 +69,34 @@ class SearchIndex:
             return []
         words = q.split()
         expanded = [self._variants(w) for w in words]
+        if _looks_like_code(q):
+            candidates = [d for d in self.docs if d.code.startswith(q)] or self._candidates(words, expanded)
+        else:
+            candidates = self._candidates(words, expanded)
         scored = []
-        for doc in self.docs:
+        for doc in candidates:
             score = self._score(doc, q, words, expanded)
-            if score:
-                scored.append((-score, doc.text, doc.key))
+            if score:  # ties: codes in code order, names in alphabetical order
+                scored.append((-score, doc.code if score >= 1000 else doc.text, doc.key))
         scored.sort()
         return [key for _, _, key in scored[:limit]]
 
+    def _candidates(self, words, expanded):
+        """Documents holding every word (as typed, one slip away, or as the start of a word)."""
+        found = None
+        for word, variants in zip(words, expanded):
+            matching = set(variants)
+            if len(word) >= 3:
+                matching |= {v for v in self.vocabulary if v.startswith(word)}
+            docs = set().union(*(self.postings.get(v, ()) for v in matching))
+            found = docs if found is None else found & docs
+            if not found:
+                return []
+        return [self.docs[i] for i in found]
+
     def _variants(self, word):
         """The word itself, plus known words one slip away (for words long enough to slip)."""
-        if word in self.vocabulary or len(word) < 4:
+        if word in self.vocabulary or len(word) < 3:
             return {word}
         return {word} | {v for v in self.vocabulary if abs(len(v) - len(word)) <= 1 and _one_slip(word, v)}
 
