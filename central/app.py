@@ -4,13 +4,16 @@ from dataclasses import dataclass
 from flask import Flask, jsonify
 from jinja2 import ChoiceLoader, PackageLoader
 
+from motcua import tracking
 from motcua.settings import load_settings
 from motcua.web import configure_logging, install_assets, install_error_handlers, secret_key
+from office.clock import local_clock
 from office.db import bind, open_database
 from office.models import MODELS
 from provisioning.identity import ensure_hub_identity
 
-from . import operator, sync_api
+from . import agency, enrol, operator, sync_api
+from . import catalog_admin
 from .auth import operator_password
 from .models import HUB_ONLY_MODELS
 
@@ -41,6 +44,11 @@ def create_app(settings=None):
     install_assets(app)
     app.register_blueprint(sync_api.bp)
     app.register_blueprint(operator.bp)
+    app.register_blueprint(tracking.bp)
+    app.extensions["to_local"] = local_clock(settings["timezone"])
+    app.register_blueprint(enrol.bp)
+    app.register_blueprint(catalog_admin.bp)
+    app.register_blueprint(agency.bp)
 
     @app.get("/api/v1/health")
     def health():

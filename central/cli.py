@@ -95,6 +95,26 @@ def boxes(settings):
                    f"seq {row['acked_seq']:<7} lần cuối {row['last_seen_at'] or '-'}")
 
 
+@hub.command("enrolments")
+@with_settings("hub")
+def enrolments(settings):
+    """List the provisioning bundles made here and every enrolment attempt of a box."""
+    from provisioning.bundle import local_time
+
+    from .enrol import enrolment_rows, token_rows
+
+    _open(settings)
+    click.echo("Gói cài đặt:")
+    for row in token_rows():
+        click.echo(f"  {row['bundle_id']}  xã {row['commune']}  tạo {local_time(row['created_at'])}  "
+                   f"hết hạn {local_time(row['expires_at'])}  {row['state']}")
+    click.echo("Nhật ký đăng ký:")
+    for row in enrolment_rows():
+        replaced = f"  thay {row['replaced']}" if row["replaced"] else ""
+        click.echo(f"  {local_time(row['at'])}  xã {row['commune'] or '-'}  gói {row['bundle_id'] or '-'}  "
+                   f"{row['node_id'] or '-'}  {row['outcome']}{replaced}  {row['message']}".rstrip())
+
+
 @hub.command("key")
 @with_settings("hub")
 def key(settings):
@@ -104,3 +124,6 @@ def key(settings):
     from provisioning.identity import ensure_key
 
     click.echo(public_text(ensure_key(settings["data_dir"], "hub")))
+
+
+from . import catalog_cli  # noqa: E402,F401  (registers `hub import-catalog`)

@@ -53,4 +53,29 @@ class HeldEntry(BaseModel):
         indexes = ((("origin", "seq"), True),)
 
 
-HUB_ONLY_MODELS = (BoxNode, Rejection, Alert, HeldEntry)
+class EnrolToken(BaseModel):
+    """The one-time token of a provisioning bundle (only its sha256 is kept)."""
+
+    bundle_id = CharField(unique=True)
+    commune = CharField(index=True)
+    token_hash = CharField(unique=True)
+    created_at = DateTimeField()
+    expires_at = DateTimeField()
+    consumed_at = DateTimeField(null=True)
+    consumed_by = CharField(default="")  # node id of the box that enrolled with it
+
+
+class Enrolment(BaseModel):
+    """Every enrolment attempt of a box with a bundle's token: taken or refused, and why."""
+
+    at = DateTimeField(index=True)
+    commune = CharField(default="")
+    bundle_id = CharField(default="")
+    node_id = CharField(default="")
+    outcome = CharField()  # enrolled, refused
+    message = TextField(default="")
+    replaced = TextField(default="")  # node ids revoked by this enrolment, comma-separated
+    address = CharField(default="")
+
+
+HUB_ONLY_MODELS = (BoxNode, Rejection, Alert, HeldEntry, EnrolToken, Enrolment)

@@ -4,12 +4,16 @@ import logging
 from flask import Flask
 from jinja2 import ChoiceLoader, PackageLoader
 
+from devices.health import attach_log_file
+from motcua import tracking
 from motcua.settings import load_settings
 from motcua.web import configure_logging, install_assets, install_error_handlers, secret_key
+from office.clock import local_clock
 from office.db import bind, open_database
 from office.models import MODELS
 
-from . import api, auth, screens
+from . import api, auth, console, dossier_views, screens
+from . import catalog_views
 from .box import Box
 
 log = logging.getLogger("motcua.edge")
@@ -19,6 +23,7 @@ def create_app(settings=None, tasks=None):
     """Build the box's web app. ``tasks`` maps task names to huey tasks (enqueue only)."""
     settings = settings or load_settings("edge")
     configure_logging(settings["log_level"])
+    attach_log_file(settings["data_dir"], "web", settings["timezone"])  # <data_dir>/logs/web.log, shown by the console
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key(settings),
@@ -38,4 +43,9 @@ def create_app(settings=None, tasks=None):
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(screens.bp)
+    app.register_blueprint(tracking.bp)
+    app.extensions["to_local"] = local_clock(settings["timezone"])
+    app.register_blueprint(console.bp)
+    app.register_blueprint(dossier_views.bp)
+    app.register_blueprint(catalog_views.bp)
     return app

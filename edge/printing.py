@@ -62,13 +62,15 @@ def process_job(job_id, open_printer_fn, settings, now=None):
 def _attempt(open_printer_fn, payload, width, timeout, stem):
     """Open a printer, write the ticket within ``timeout`` seconds; return an error text or None."""
     from devices.printer import write_ticket  # Pillow and escpos: only in the process that prints
+    from devices.slip import write_slip
 
+    write = write_slip if payload.get("kind") == "slip" else write_ticket  # a dossier's appointment slip
     printer, outcome = [], []
 
     def run():
         try:
             printer.append(open_printer_fn())
-            write_ticket(printer[0], payload, width, stem=stem)
+            write(printer[0], payload, width, stem=stem)
             outcome.append(None)
         except Exception as exc:  # any failure of the device is one failed attempt
             log.debug("printer error", exc_info=True)
@@ -87,6 +89,18 @@ def _attempt(open_printer_fn, payload, width, timeout, stem):
                 printer[0].close()
             except Exception:
                 log.warning("could not close the printer", exc_info=True)
+
+
+def print_once(open_printer_fn, payload, settings, stem="test"):
+    """Print ``payload`` now, outside any job (the technician's test print); an error text or None."""
+    return _attempt(open_printer_fn, payload, settings["printer_width"], float(settings["printer_timeout"]), stem)
+
+
+def queue_slip(payload, now=None):
+    """A print job for a dossier's appointment slip (``devices.slip``); the caller enqueues it."""
+    now = now or utcnow()
+    return PrintJob.create(payload=json.dumps(dict(payload, kind="slip"), ensure_ascii=False),
+                           created_at=now, next_attempt_at=now)
 
 
 def due_jobs(now=None, limit=20):

@@ -10,6 +10,7 @@ from huey import SqliteHuey, crontab
 
 from office.models import PrintJob, utcnow
 
+from provisioning.enrol import enrol_pending
 from sync import box as sync_box
 
 from .printing import due_jobs, process_job
@@ -32,6 +33,8 @@ def register_tasks(huey, settings):
 
     @huey.task(name="print_job")
     def print_job(job_id):
+        if settings.get("device_url"):  # the device service owns the printer and prints the job
+            return
         if process_job(job_id, printer, settings) == PrintJob.PENDING:
             job = PrintJob.get_by_id(job_id)
             delay = max((job.next_attempt_at - utcnow()).total_seconds(), 1)
@@ -39,6 +42,8 @@ def register_tasks(huey, settings):
 
     @huey.periodic_task(crontab(minute="*"), name="sweep_print_jobs")
     def sweep_print_jobs():
+        if settings.get("device_url"):
+            return
         for job_id in due_jobs():
             process_job(job_id, printer, settings)
 
@@ -50,6 +55,7 @@ def register_tasks(huey, settings):
     @huey.periodic_task(crontab(minute="*"), name="sync_periodic")
     @huey.lock_task("sync")
     def sync_periodic():
+        enrol_pending(settings)  # a box provisioned while the hub was unreachable enrols when it can
         if settings["hub_url"] and sync_box.due():
             _sync(settings)
 

@@ -1,6 +1,7 @@
 """The box's worker process: huey consumer (printing) and the rating keypad."""
 import logging
 
+from devices.health import attach_log_file
 from motcua.web import configure_logging
 from office.db import bind, open_database
 from office.models import MODELS
@@ -31,8 +32,10 @@ def keypad_for(settings, pin_factory=None):
 def run_worker(settings):
     configure_logging(settings["log_level"])
     bind(open_database(settings["database"]), MODELS)
+    attach_log_file(settings["data_dir"], "worker", settings["timezone"])
     huey, _ = create_huey(settings)
-    keypad = keypad_for(settings)
+    # With a device service, it alone owns the printer and the GPIO lines.
+    keypad = None if settings.get("device_url") else keypad_for(settings)
     consumer = huey.create_consumer(workers=2, worker_type="thread", periodic=True, check_worker_health=True)
     try:
         consumer.run()

@@ -7,12 +7,14 @@ import time
 from pathlib import Path
 
 import click
+from werkzeug.security import generate_password_hash
 
 from office.seed import DEMO_COUNTERS, DEMO_OFFICERS, DEMO_PASSWORD
 
 # Real communes/wards (GSO codes) for the demo boxes, after the 2025 reorganisation.
 DEMO_COMMUNES = ("05518", "00454", "12004", "01849", "05533", "00376")
 DEMO_OPERATOR_PASSWORD = "motcua-hub"
+DEMO_TECHNICIAN_PASSWORD = "kythuat123"
 
 
 @click.command()
@@ -31,12 +33,14 @@ def demo(port_base, data_dir, boxes):
         hub_dir, hub_url = data / "hub", f"http://127.0.0.1:{port_base}"
         hub_args = ("--data-dir", hub_dir, "--operator-password", DEMO_OPERATOR_PASSWORD)
         hub_key = subprocess.run(_command("hub", "key", *hub_args), check=True, capture_output=True, text=True).stdout
+        subprocess.run(_command("hub", "import-catalog", "--sample", 60, hub_dir / "catalog-sample.json", *hub_args),
+                       check=True, stdout=subprocess.DEVNULL)  # procedures for the kiosks: the boxes pull them
         procs.append(_spawn("hub", "serve", "--port", port_base, *hub_args))
-        urls = []
+        urls, technician = [], generate_password_hash(DEMO_TECHNICIAN_PASSWORD)
         for i in range(1, boxes + 1):
             box_dir, port, commune = data / f"box-{i}", port_base + i, DEMO_COMMUNES[i - 1]
             common = ("--data-dir", box_dir, "--port", port, "--commune-code", commune, "--printer", "preview",
-                      "--hub-url", hub_url)
+                      "--hub-url", hub_url, "--technician-password-hash", technician)
             subprocess.run(_command("edge", "init", "--hub-key", hub_key.strip(), *common), check=True,
                            stdout=subprocess.DEVNULL)
             subprocess.run(_command("hub", "register-box", "--commune", commune, "--public-key",
@@ -105,6 +109,7 @@ def _print_summary(port_base, urls):
         for number in DEMO_COUNTERS:
             echo(f"  Đánh giá quầy {number}:       {base}/rate/{number}")
         echo(f"  Đồng bộ với trung tâm: {base}/sync")
+        echo(f"  Bảng kỹ thuật:        {base}/console   (mật khẩu {DEMO_TECHNICIAN_PASSWORD})")
         echo(f"  API:                  {base}/api/v1/services")
         echo(f"  Phiếu in (ESC/POS + PNG): {box_dir / 'prints'}")
     echo("\nĐăng nhập cán bộ (mọi hộp): " + ", ".join(u for u, _ in DEMO_OFFICERS) + f" / mật khẩu: {DEMO_PASSWORD}")

@@ -65,6 +65,7 @@ SETTINGS = (
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}
+BOX_CONFIG = "motcua.toml"  # a box's own config in its data dir (motcua edge provision writes it)
 SCOPE_DEFAULTS = {"hub": {"port": 8000}}
 
 
@@ -73,19 +74,29 @@ def settings_for(scope):
 
 
 def load_settings(scope, config_file=None, overrides=None, environ=None):
-    """Resolve every setting of ``scope`` into a plain dict."""
+    """Resolve every setting of ``scope`` into a plain dict.
+
+    A box also reads ``<data_dir>/motcua.toml`` (written by ``motcua edge provision``), below
+    every other source: the config file, the environment and the options still win.
+    """
     environ = os.environ if environ is None else environ
     values = {s.name: SCOPE_DEFAULTS.get(scope, {}).get(s.name, s.default) for s in settings_for(scope)}
+    given = {}
     config_file = config_file or environ.get("MOTCUA_CONFIG")
     if config_file:
-        values.update(_from_file(Path(config_file), scope, values))
+        given.update(_from_file(Path(config_file), scope, values))
     for name in values:
         raw = environ.get(f"MOTCUA_{name.upper()}")
         if raw is not None:
-            values[name] = _coerce(name, raw)
+            given[name] = _coerce(name, raw)
     for name, value in (overrides or {}).items():
         if value is not None:
-            values[name] = _coerce(name, value)
+            given[name] = _coerce(name, value)
+    if scope == "edge":
+        box_file = Path(given.get("data_dir", values["data_dir"])).resolve() / BOX_CONFIG
+        if box_file.is_file() and not (config_file and Path(config_file).resolve() == box_file):
+            values.update({k: v for k, v in _from_file(box_file, scope, values).items() if k != "data_dir"})
+    values.update(given)
     return finish(values, scope)
 
 

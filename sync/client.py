@@ -34,6 +34,15 @@ class HubClient:
         except ValueError as exc:
             raise HubUnreachable(f"câu trả lời không phải JSON ({response.status_code})") from exc
 
+    def enrol(self, body, signature):
+        """(status code, JSON answer) of enrolling this box with a provisioning bundle's token."""
+        response = self._call("POST", "/sync/v1/enrol", data=body, headers={
+            SIGNATURE: signature, "Content-Type": "application/json"})
+        try:
+            return response.status_code, response.json()
+        except ValueError as exc:
+            raise HubUnreachable(f"câu trả lời không phải JSON ({response.status_code})") from exc
+
     def pull(self, cursor, limit):
         """(body, signature) of the next batch after ``cursor``."""
         response = self._signed_get("pull", "/sync/v1/pull", {"cursor": cursor, "limit": limit})

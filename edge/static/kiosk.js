@@ -1,44 +1,106 @@
+// The kiosk: take a number, look up procedures, track a dossier or a ticket, local information.
+// One page of steps (sections); it goes back to the start by itself when nobody touches it.
+// Everything shown from the server goes through el(): text nodes, never HTML.
 "use strict";
 (function () {
   const root = document.getElementById("kiosk");
   const resetAfter = Number(root.dataset.reset || 20) * 1000;
   const errorBox = document.getElementById("kiosk-error");
+  const $ = (id) => document.getElementById(id);
+  const DOSSIER_CODE = /^[0-9A-Za-z.]+-\d{6}-\d{3,}$/;
+  const TICKET_CODE = /^[0-9A-Za-z]{4,16}$/;
+  const SAVED = "kiosk-procedures";  // the search, kept while the citizen reads a procedure's page
   let chosenService = null, idleTimer = null;
+
+  // ---- steps -------------------------------------------------------------------------------
+  const onEnter = {
+    start: clearAll,
+    track() { $("track-code").value = ""; $("track-code").focus(); $("track-result").classList.add("hidden"); },
+    procedures() { $("proc-q").focus(); searchProcedures(); },
+    dossier() { $("dossier-code").value = ""; $("dossier-result").classList.add("hidden"); $("dossier-code").focus(); },
+    places() { searchPlaces(); },
+  };
 
   function show(step) {
     for (const s of root.querySelectorAll(".step")) s.classList.toggle("hidden", s.dataset.step !== step);
     errorBox.classList.add("hidden");
-    if (step === "track") { document.getElementById("track-code").value = ""; document.getElementById("track-code").focus(); document.getElementById("track-result").classList.add("hidden"); }
+    if (onEnter[step]) onEnter[step]();
     armIdle(step);
+    window.scrollTo(0, 0);
   }
   function armIdle(step) {
     clearTimeout(idleTimer);
     if (step !== "start") idleTimer = setTimeout(() => show("start"), resetAfter);
   }
-  function fail(err) { errorBox.textContent = err.message; errorBox.classList.remove("hidden"); }
+  function currentStep() { const s = root.querySelector(".step:not(.hidden)"); return s ? s.dataset.step : "start"; }
+  function fail(err) {
+    const section = root.querySelector(".step:not(.hidden)");
+    if (section) {  // next to what the citizen looks at: under the form they used
+      const form = section.querySelector("form");
+      if (form) form.after(errorBox); else section.insertBefore(errorBox, section.querySelector(".back"));
+    }
+    errorBox.textContent = err.message;
+    errorBox.classList.remove("hidden");
+  }
+  function clearError() { errorBox.classList.add("hidden"); }
+  function clearAll() {
+    for (const id of ["proc-q", "place-q", "dossier-code", "track-code"]) $(id).value = "";
+    procField = ""; placeCategory = "";
+    for (const id of ["proc-results", "place-results", "proc-fields", "place-cats"]) $(id).replaceChildren();
+    for (const id of ["proc-count", "place-count"]) $(id).textContent = "";
+    for (const id of ["dossier-result", "track-result"]) $(id).classList.add("hidden");
+    sessionStorage.removeItem(SAVED);
+    if (location.search) history.replaceState(null, "", location.pathname);
+  }
 
   root.addEventListener("click", (ev) => {
     const go = ev.target.closest("[data-go]");
     if (go) show(go.dataset.go);
   });
   document.addEventListener("pointerdown", () => armIdle(currentStep()));
-  document.addEventListener("keydown", () => armIdle(currentStep()));
-  function currentStep() { const s = root.querySelector(".step:not(.hidden)"); return s ? s.dataset.step : "start"; }
 
+  // ---- the on-screen keyboard (no diacritics: the search forgives them) ---------------------
+  const ROWS = ["1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM./"];
+  function keyboard(holder) {
+    const input = $(holder.dataset.for);
+    const upper = holder.dataset.case === "upper";
+    const key = (k, label, cls) => el("button", {type: "button", class: "key" + (cls ? " " + cls : ""), "data-key": k}, label);
+    for (const row of ROWS) {
+      holder.append(el("div", {class: "osk-row"}, ...[...row].map((c) => key(c, upper ? c : c.toLowerCase()))));
+    }
+    holder.append(el("div", {class: "osk-row"}, key("clear", "Xoá hết", "wide"), key("space", "Dấu cách", "space"),
+                     key("back", "Xoá", "wide")));
+    holder.addEventListener("pointerdown", (ev) => { if (ev.target.closest(".key")) ev.preventDefault(); });  // keep the caret
+    holder.addEventListener("click", (ev) => {
+      const k = ev.target.closest("[data-key]");
+      if (!k) return;
+      const v = k.dataset.key;
+      if (v === "back") input.value = input.value.slice(0, -1);
+      else if (v === "clear") input.value = "";
+      else if (v === "space") input.value += input.value.endsWith(" ") || !input.value ? "" : " ";
+      else if (input.value.length < input.maxLength || input.maxLength < 0) input.value += upper ? v : v.toLowerCase();
+      input.dispatchEvent(new Event("input", {bubbles: true}));
+    });
+    input.addEventListener("focus", () => holder.classList.remove("hidden"));
+  }
+  for (const holder of root.querySelectorAll(".osk")) keyboard(holder);
+  function debounce(fn, ms) { let t = null; return () => { clearTimeout(t); t = setTimeout(fn, ms); }; }
+
+  // ---- take a number -----------------------------------------------------------------------
   async function loadServices() {
     const [services, priorities] = await Promise.all([api("GET", "/api/v1/services"), api("GET", "/api/v1/priorities")]);
-    const grid = document.getElementById("services");
+    const grid = $("services");
     grid.replaceChildren(...services.map((s) => el("button", {class: "btn huge service", "data-service": s.code}, el("span", {class: "prefix"}, s.prefix), s.name)));
-    const pgrid = document.getElementById("priorities");
+    const pgrid = $("priorities");
     for (const p of priorities) pgrid.append(el("button", {class: "btn huge warn", "data-priority": p.code}, p.label));
   }
-  document.getElementById("services").addEventListener("click", (ev) => {
+  $("services").addEventListener("click", (ev) => {
     const b = ev.target.closest("[data-service]");
     if (!b) return;
     chosenService = b.dataset.service;
     show("priority");
   });
-  document.getElementById("priorities").addEventListener("click", async (ev) => {
+  $("priorities").addEventListener("click", async (ev) => {
     const b = ev.target.closest("[data-priority]");
     if (!b || b.disabled) return;
     for (const x of document.querySelectorAll("#priorities button")) x.disabled = true;
@@ -52,36 +114,216 @@
     return minutes >= 1 ? "Thời gian chờ dự kiến: khoảng " + minutes + " phút" : "Sắp đến lượt quý khách";
   }
   function showTicket(t) {
-    document.getElementById("t-service").textContent = t.service_name;
-    document.getElementById("t-number").textContent = t.number;
-    const pr = document.getElementById("t-priority");
+    $("t-service").textContent = t.service_name;
+    $("t-number").textContent = t.number;
+    const pr = $("t-priority");
     pr.textContent = t.priority_label ? "Ưu tiên: " + t.priority_label : "";
     pr.classList.toggle("hidden", !t.priority_label);
-    document.getElementById("t-ahead").textContent = t.ahead;
-    document.getElementById("t-wait").textContent = waitText(t.estimated_wait_min);
-    document.getElementById("t-code").textContent = t.tracking_code;
-    document.getElementById("t-time").textContent = "Lấy số lúc " + t.issued_at_local;
-    document.getElementById("t-qr").src = "/qr.svg?data=" + encodeURIComponent(t.qr);
+    $("t-ahead").textContent = t.ahead;
+    $("t-wait").textContent = waitText(t.estimated_wait_min);
+    $("t-code").textContent = t.tracking_code;
+    $("t-time").textContent = "Lấy số lúc " + t.issued_at_local;
+    $("t-qr").src = "/qr.svg?data=" + encodeURIComponent(t.qr);
     show("ticket");
   }
+
+  // ---- a ticket by its code ----------------------------------------------------------------
   const states = {issued: "Đang chờ đến lượt", called: "Đang được mời đến quầy", serving: "Đang được phục vụ", done: "Đã phục vụ xong", no_show: "Đã gọi nhưng vắng mặt", cancelled: "Đã huỷ"};
-  document.getElementById("track-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const raw = document.getElementById("track-code").value.trim();
+  function ticketView(t) {
+    return [
+      el("div", {class: "big-number"}, t.number),
+      el("p", {}, t.service_name + " – " + (states[t.state] || t.state) + (t.counter ? " – Quầy số " + t.counter : "")),
+      el("p", {}, t.state === "issued" ? "Số người chờ trước: " + t.ahead + " · " + waitText(t.estimated_wait_min) : "")];
+  }
+  async function lookupTicket(raw) {
     const code = raw.includes("/t/") ? raw.split("/t/").pop() : raw;  // a scanned QR is the full URL
-    const box = document.getElementById("track-result");
+    const box = $("track-result");
     if (!code) return;
     try {
       const t = await api("GET", "/api/v1/tickets/" + encodeURIComponent(code));
-      box.replaceChildren(
-        el("div", {class: "big-number"}, t.number),
-        el("p", {}, t.service_name + " – " + (states[t.state] || t.state) + (t.counter ? " – Quầy số " + t.counter : "")),
-        el("p", {}, t.state === "issued" ? "Số người chờ trước: " + t.ahead + " · " + waitText(t.estimated_wait_min) : ""));
+      box.replaceChildren(...ticketView(t));
       box.classList.remove("hidden");
-      errorBox.classList.add("hidden");
+      clearError();
     } catch (err) { box.classList.add("hidden"); fail(err); }
+  }
+  $("track-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    lookupTicket($("track-code").value.trim());
   });
+
+  // ---- a dossier by its code (typed, or scanned from the appointment slip) ------------------
+  function dossierCode(raw) {
+    const m = raw.match(/[?&]code=([^&#]+)/);  // a QR code may carry the tracking page's URL
+    return (m ? decodeURIComponent(m[1].replace(/\+/g, " ")) : raw).trim();
+  }
+  async function lookupDossier(raw) {
+    const code = dossierCode(raw);
+    const box = $("dossier-result");
+    box.classList.add("hidden");
+    clearError();
+    if (!code) return;
+    try {
+      const d = await api("GET", "/api/v1/tracking/" + encodeURIComponent(code));
+      box.replaceChildren(...dossierView(d));
+      box.classList.remove("hidden");
+    } catch (err) {
+      if (!DOSSIER_CODE.test(code) && TICKET_CODE.test(code)) {  // the code of a queue ticket, maybe
+        try {
+          const t = await api("GET", "/api/v1/tickets/" + encodeURIComponent(code.toUpperCase()));
+          box.replaceChildren(el("p", {class: "muted"}, "Đây là mã của phiếu lấy số:"), ...ticketView(t));
+          box.classList.remove("hidden");
+          return;
+        } catch (ignored) { /* not a ticket either: say what the dossier lookup said */ }
+      }
+      fail(err);
+    }
+  }
+  function dossierView(d) {
+    const facts = el("dl", {class: "kv"},
+      el("dt", {}, "Người nộp"), el("dd", {}, d.applicant),
+      el("dt", {}, "Ngày tiếp nhận"), el("dd", {}, d.received_at),
+      el("dt", {}, "Hẹn trả kết quả"), el("dd", {class: d.late ? "bad" : ""}, d.due_at + (d.late ? " (đã quá hạn)" : "")));
+    const history = el("ol", {class: "timeline"}, ...d.history.map((h) => el("li", {},
+      el("span", {class: "when"}, h.at), el("span", {class: "what"}, h.action + (h.stage ? " – " + h.stage : "")))));
+    return [
+      el("p", {class: "eyebrow"}, "Mã hồ sơ " + d.code),
+      el("h3", {class: "dossier-name"}, d.procedure),
+      el("p", {class: "state-line" + (d.late ? " late" : "")}, d.status_label + (d.stage ? " – " + d.stage : "")),
+      facts,
+      el("h4", {}, "Quá trình giải quyết"), history];
+  }
+  $("dossier-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    lookupDossier($("dossier-code").value);
+  });
+
+  // A USB scanner types like a keyboard, fast, and ends with Enter: anywhere outside a text box,
+  // a slip's code opens its dossier and a ticket's QR code (its URL) opens the ticket.
+  let scanned = "", lastKey = 0;
+  document.addEventListener("keydown", (ev) => {
+    armIdle(currentStep());
+    const target = ev.target;
+    if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT")) return;
+    const now = performance.now();
+    if (now - lastKey > 150) scanned = "";
+    lastKey = now;
+    if (ev.key === "Enter") {
+      if (scanned.length >= 4) { ev.preventDefault(); handleScan(scanned); }
+      scanned = "";
+    } else if (ev.key.length === 1) {
+      scanned += ev.key;
+    }
+  });
+  function handleScan(text) {
+    text = text.trim();
+    if (text.includes("/t/") || (TICKET_CODE.test(text) && !DOSSIER_CODE.test(text))) {
+      show("track");
+      $("track-code").value = text;
+      lookupTicket(text);
+    } else {
+      show("dossier");
+      $("dossier-code").value = dossierCode(text);
+      lookupDossier(text);
+    }
+  }
+
+  // ---- procedures --------------------------------------------------------------------------
+  let procField = "", procSeq = 0;
+  async function searchProcedures() {
+    const q = $("proc-q").value.trim();
+    sessionStorage.setItem(SAVED, JSON.stringify({q, field: procField}));
+    const seq = ++procSeq;
+    const params = new URLSearchParams({q, field: procField, limit: "40"});
+    try {
+      const data = await api("GET", "/api/v1/procedures?" + params);
+      if (seq !== procSeq) return;  // an older answer, arriving late
+      clearError();
+      renderFields(data.fields);
+      renderProcedures(data);
+    } catch (err) { if (seq === procSeq) fail(err); }
+  }
+  function renderFields(fields) {
+    const total = fields.reduce((n, f) => n + f.count, 0);
+    const chip = (name, label, count) => el("button", {type: "button", class: "pick" + (name === procField ? " on" : ""), "data-field": name},
+      label, el("span", {class: "count"}, String(count)));
+    $("proc-fields").replaceChildren(chip("", "Tất cả", total), ...fields.map((f) => chip(f.name, f.name, f.count)));
+  }
+  function renderProcedures(data) {
+    const list = $("proc-results"), count = $("proc-count");
+    if (!data.q && !data.field) {
+      count.textContent = "Gõ tên thủ tục hoặc chọn một lĩnh vực ở trên.";
+      list.replaceChildren();
+      return;
+    }
+    count.textContent = data.total
+      ? data.total + " thủ tục" + (data.q ? " phù hợp với “" + data.q + "”" : "") + (data.field ? " – lĩnh vực " + data.field : "")
+      : "";
+    if (!data.procedures.length) {
+      list.replaceChildren(el("li", {class: "no-result"}, "Không tìm thấy thủ tục phù hợp. Hãy thử gõ ít từ hơn, ví dụ “khai sinh”, hoặc hỏi cán bộ tại quầy."));
+      return;
+    }
+    list.replaceChildren(...data.procedures.map((p) => el("li", {},
+      el("a", {class: "result", href: p.url + "?kiosk=1"},
+        el("span", {class: "r-name"}, p.name),
+        el("span", {class: "r-meta"},
+          el("span", {}, "Mã " + p.code), el("span", {}, p.field || p.level_label), el("span", {}, p.time_limit),
+          p.online_level ? el("span", {class: "online-badge"}, "Trực tuyến " + p.online_label.toLowerCase()) : "")))));
+  }
+  $("proc-fields").addEventListener("click", (ev) => {
+    const b = ev.target.closest("[data-field]");
+    if (!b) return;
+    procField = b.dataset.field === procField ? "" : b.dataset.field;
+    searchProcedures();
+  });
+  $("proc-q").addEventListener("input", debounce(searchProcedures, 250));
+  $("proc-form").addEventListener("submit", (ev) => { ev.preventDefault(); searchProcedures(); });
+
+  // ---- places ------------------------------------------------------------------------------
+  let placeCategory = "", placeSeq = 0;
+  async function searchPlaces() {
+    const seq = ++placeSeq;
+    const params = new URLSearchParams({q: $("place-q").value.trim(), category: placeCategory});
+    try {
+      const data = await api("GET", "/api/v1/places?" + params);
+      if (seq !== placeSeq) return;
+      clearError();
+      const total = data.categories.reduce((n, c) => n + c.count, 0);
+      const chip = (code, label, count) => el("button", {type: "button", class: "pick" + (code === placeCategory ? " on" : ""), "data-category": code},
+        label, el("span", {class: "count"}, String(count)));
+      $("place-cats").replaceChildren(chip("", "Tất cả", total), ...data.categories.map((c) => chip(c.code, c.label, c.count)));
+      $("place-count").textContent = data.q || data.category ? data.total + " địa điểm" : "";
+      $("place-results").replaceChildren(...(data.places.length ? data.places.map(placeView)
+        : [el("p", {class: "no-result"}, total ? "Không tìm thấy địa điểm phù hợp." : "Xã/phường chưa cập nhật thông tin địa phương.")]));
+    } catch (err) { if (seq === placeSeq) fail(err); }
+  }
+  function placeView(p) {
+    const line = (label, value) => value ? el("p", {class: "place-line"}, el("span", {class: "label"}, label), value) : "";
+    return el("article", {class: "place card"},
+      el("div", {class: "place-cat"}, p.category_label),
+      el("h3", {}, p.name),
+      line("Địa chỉ", p.address), line("Điện thoại", p.phone), line("Giờ mở cửa", p.opening_hours),
+      p.description ? el("p", {class: "place-desc"}, p.description) : "");
+  }
+  $("place-cats").addEventListener("click", (ev) => {
+    const b = ev.target.closest("[data-category]");
+    if (!b) return;
+    placeCategory = b.dataset.category === placeCategory ? "" : b.dataset.category;
+    searchPlaces();
+  });
+  $("place-q").addEventListener("input", debounce(searchPlaces, 250));
+  $("place-form").addEventListener("submit", (ev) => { ev.preventDefault(); searchPlaces(); });
+
+  // ---- start -------------------------------------------------------------------------------
   startClock("clock");
   loadServices().catch(fail);
-  show("start");
+  const go = new URLSearchParams(location.search).get("go");
+  if (go === "procedures") {  // back from a procedure's page: the same search again
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(SAVED) || "{}");
+      $("proc-q").value = saved.q || "";
+      procField = saved.field || "";
+    } catch (ignored) { /* a stale entry: start afresh */ }
+  }
+  history.replaceState(null, "", location.pathname);
+  show(["procedures", "places", "dossier", "track", "services"].includes(go) ? go : "start");
 })();

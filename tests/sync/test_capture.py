@@ -299,11 +299,16 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
         assert response.status_code == 200, path
     assert len(audit_rows()) == before
 
-    # edits of the model API no route reaches yet: a shared row, a hub-owned row, a delete
-    place = Place.create(name="Trạm y tế phường", category="y-te")
-    place.phone = "0208 3862 111"
-    place.save()
-    place.save()  # nothing dirty: no write, no entry
+    # a shared row through the officers' places pages: create, edit one field, unchanged (no write), hide, show
+    form = {"name": "Trạm y tế phường", "category": "y-te", "address": "", "phone": "", "opening_hours": "",
+            "description": ""}
+    assert one.post("/places", data=form).status_code == 302
+    place = Place.get(Place.name == "Trạm y tế phường")
+    for _ in range(2):  # the second save changes nothing: no write, no entry
+        assert one.post(f"/places/{place.id}", data=dict(form, phone="0208 3862 111")).status_code == 302
+    for active in ("0", "1"):
+        assert one.post(f"/places/{place.id}/active", data={"active": active}).status_code == 302
+    # edits of the model API no route reaches: a hub-owned row, a delete
     with pytest.raises(CaptureError):
         Holiday.create(day="2026-09-02", name="Quốc khánh")  # the hub's table: the row is rolled back too
     assert Holiday.select().count() == 0
@@ -319,6 +324,55 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
     dossiers.transfer(dossier, "Thẩm định", "canbo2")
     dossiers.finish(dossier)
     dossiers.return_result(dossier)
+    # the dossier desk over HTTP (edge/dossier_views.py): a receipt for a ticket, every action, slips
+    from office.models import Agency
+
+    with applying_remote():
+        Agency.insert(id="ag-1", commune=DEMO_COMMUNE, code="000.00.19.STP", name="Sở Tư pháp").execute()
+    database.execute_sql(f"DELETE FROM {AUDIT} WHERE tbl = 'agency'")  # the merge's write
+    desk_clock = [datetime(2026, 3, 2, 10)]
+    app.extensions["dossier_clock"] = lambda: desk_clock[0]
+
+    def desk(path, status=303, **form):
+        response = one.post(path, data=form)
+        assert response.status_code == status, (path, response.get_data(as_text=True)[:500])
+        return response.headers.get("Location", "").split("/dossiers/")[-1].split("?")[0]
+
+    desk("/dossiers", 400, procedure="1.001193", name="", extra="Tờ khai")  # refused: nothing written
+    code = desk("/dossiers", procedure="1.001193", name="Trần Thị Bình", id_number="001099012345",
+                extra="Tờ khai đăng ký khai sinh", ticket=issued[1]["id"], print_slip="1")
+    other = desk("/dossiers", procedure="1.001193", name="Lê Văn Cường", extra="Tờ khai")
+    gone = desk("/dossiers", procedure="1.001193", name="Phạm Thu Hà", extra="Tờ khai")
+    desk(f"/dossiers/{code}/return", 409)  # not finished: rolled back
+    desk(f"/dossiers/{code}/transfer", stage="Thẩm định", handler="Trần Văn Minh", agency="000.00.19.STP")
+    desk(f"/dossiers/{code}/supplement", note="Thiếu giấy chứng sinh")
+    desk(f"/dossiers/{code}/resume")
+    desk_clock[0] = datetime(2026, 3, 4, 9)  # late now
+    desk(f"/dossiers/{code}/apologize", new_due="2026-03-06T17:00", reason="Chờ Sở Tư pháp")
+    desk(f"/dossiers/{code}/finish", note="Đã ký")
+    desk(f"/dossiers/{code}/return")
+    desk(f"/dossiers/{other}/refuse", reason="Không thuộc thẩm quyền")
+    desk(f"/dossiers/{gone}/withdraw")
+    desk(f"/dossiers/{code}/print-slip")  # a print job: local, not replicated
+    before = len(audit_rows())
+    for path in ("/dossiers", "/dossiers?overdue=1&status=4", "/dossiers/new?from_counter=1&q=khai",
+                 "/dossiers/procedures?q=khai", f"/dossiers/{code}", f"/dossiers/{code}/slip",
+                 f"/dossiers/{code}/forms/02", f"/dossiers/{other}/forms/03", f"/dossiers/{code}/forms/04",
+                 f"/dossiers/{code}/forms/05", "/dossiers/register?from=2026-03-01&to=2026-03-31"):
+        assert one.get(path).status_code == 200, path  # the desk's pages read only
+    assert len(audit_rows()) == before
+    before = len(audit_rows())
+    for path in (f"/api/v1/tracking/{dossier.code}", f"/tracking?code={dossier.code}",
+                 "/api/v1/procedures?q=khai+sinh", "/api/v1/procedures/p-1", "/procedures?q=khai+sinh",
+                 "/procedures/p-1", "/procedures/p-1/forms/0", "/api/v1/places?q=tram+y+te", "/places",
+                 "/places/new", f"/places/{place.id}"):
+        assert one.get(path).status_code == 200, path  # tracking, the catalog and places read only
+    assert len(audit_rows()) == before
+
+    from tests.edge.test_console import drive_every_route  # the technician console writes no replicated row
+
+    drive_every_route(app, settings)
+    assert len(audit_rows()) == before
 
     # every route that writes was driven above, so a new route cannot slip by unaudited
     writes = {(r.rule, m) for r in app.url_map.iter_rules() for m in r.methods if m in ("POST", "PUT", "PATCH", "DELETE")}

@@ -1,0 +1,198 @@
+"""Agencies without a box work on the hub's web (liên thông): the dossiers a commune sent them.
+
+A commune's box sends a dossier to an agency (``Agency`` rows, authored here and sent down to
+the boxes) by setting the dossier's ``agency``; the agency sees it here once the box has
+pushed, moves it through its own stages, finishes it or hands it back to the commune. Each
+action writes the shared dossier row and an append-only event at the hub (``office.dossiers``),
+which the commune's box receives by its next pull. Operator sign-in for now.
+"""
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    get_flashed_messages,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from peewee import IntegrityError
+
+from motcua.web import json_body
+from office import dossiers
+from office.clock import utcnow
+from office.communes import find_commune
+from office.dossiers import ACTIONS, OPEN, STATUS, Agency, Dossier
+from office.errors import Conflict, MotcuaError, NotFound
+from office.models import Office
+from sync.policy import GLOBAL_SCOPE
+
+from .auth import operator_required
+
+bp = Blueprint("agency", __name__)
+
+
+@bp.before_request
+def _same_origin_forms():
+    """The browser resends HTTP Basic credentials to any site's form: take posted forms from
+    the hub's own pages only (browsers name the page's origin in ``Origin``)."""
+    origin = request.headers.get("Origin")
+    if request.method == "POST" and origin and origin != request.host_url.rstrip("/"):
+        raise MotcuaError("Biểu mẫu gửi từ trang khác: không nhận.", status=403)
+
+STAGES = ("Tiếp nhận hồ sơ liên thông", "Thẩm định hồ sơ", "Trình lãnh đạo ký duyệt", "Chờ kết quả")
+RETURN_STAGE = "Trả kết quả"
+LIST_LIMIT = 300
+VIEWS = {"open": "Đang giải quyết", "finished": "Đã xử lý xong, chờ xã trả kết quả", "all": "Tất cả"}
+
+
+def local_now():
+    """Office-local wall clock (dossier times are the commune's local times)."""
+    clock = current_app.extensions.get("dossier_clock")
+    if clock is not None:
+        return clock()
+    return current_app.extensions["to_local"](utcnow()).replace(microsecond=0)
+
+
+def _agency_rows():
+    return list(Agency.select().order_by(Agency.name, Agency.commune))
+
+
+def _agency_names():
+    names = {a.code: a.name for a in _agency_rows()}
+    names.update({o.agency_code: o.name for o in Office.select() if o.agency_code})
+    return names
+
+
+def _offices():
+    return {o.commune: o for o in Office.select()}
+
+
+def add_agency(commune, code, name):
+    """An agency dossiers of ``commune`` (or every commune: ``*``) may be sent to."""
+    commune, code, name = (commune or "").strip() or GLOBAL_SCOPE, (code or "").strip(), (name or "").strip()
+    if not code or not name:
+        raise MotcuaError("Cần mã định danh và tên cơ quan.")
+    if len(code) > 60 or any(ch.isspace() for ch in code):
+        raise MotcuaError("Mã cơ quan không được có khoảng trắng (ví dụ 000.00.19.H56).")
+    if commune != GLOBAL_SCOPE and find_commune(commune) is None:
+        raise MotcuaError(f"Không có xã/phường mã “{commune}”.")
+    if code in {o.agency_code for o in Office.select()}:
+        raise Conflict("Mã này là mã của một UBND xã/phường có hộp một cửa.")
+    same = Agency.select().where(Agency.code == code)
+    if commune != GLOBAL_SCOPE:  # one code per commune, and none shadowing an agency of every commune
+        same = same.where(Agency.commune.in_([commune, GLOBAL_SCOPE]))
+    if same.exists():
+        raise Conflict(f"Cơ quan mã {code} đã có.")
+    try:
+        return Agency.create(commune=commune, code=code, name=name)
+    except IntegrityError:
+        raise Conflict(f"Cơ quan mã {code} đã có.") from None
+
+
+@bp.get("/agency")
+@operator_required
+def index():
+    codes = {a.code for a in _agency_rows()}
+    chosen = request.args.get("agency", "")
+    view = request.args.get("view", "open")
+    if view not in VIEWS:
+        view = "open"
+    query = Dossier.select().where(Dossier.agency.in_([chosen] if chosen in codes else list(codes) or [""]))
+    if view == "open":
+        query = query.where(Dossier.status.in_(OPEN))
+    elif view == "finished":
+        query = query.where(Dossier.status == 9)
+    rows = list(query.order_by(Dossier.due_at, Dossier.code).limit(LIST_LIMIT))
+    now = local_now()
+    return _page("agency.html", rows=rows, agencies=_agency_rows(), chosen=chosen, view=view, now=now,
+                 names=_agency_names(), offices=_offices())
+
+
+@bp.post("/agency/agencies")
+@operator_required
+def add_agency_form():
+    form = request.form
+    try:
+        agency = add_agency(form.get("commune"), form.get("code"), form.get("name"))
+    except MotcuaError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".index"), 303)
+    flash(f"Đã thêm cơ quan {agency.name} ({agency.code}); các hộp sẽ nhận ở lần đồng bộ tới.")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.get("/api/v1/agencies")
+@operator_required
+def list_agencies():
+    return jsonify([{"id": a.id, "commune": a.commune, "code": a.code, "name": a.name} for a in _agency_rows()])
+
+
+@bp.post("/api/v1/agencies")
+@operator_required
+def add_agency_api():
+    data = json_body()
+    agency = add_agency(data.get("commune"), data.get("code"), data.get("name"))
+    return jsonify(id=agency.id, code=agency.code), 201
+
+
+def _dossier_at_agency(code):
+    dossier = dossiers.get(code)
+    if not Agency.select().where(Agency.code == dossier.agency).exists():
+        raise NotFound("Hồ sơ này không ở cơ quan nào làm việc trên trung tâm.")
+    return dossier
+
+
+def _detail(dossier, error=None, values=None, status=200):
+    names = _agency_names()
+    office = _offices().get(dossier.commune)
+    now = local_now()
+    return _page("agency_dossier.html", status, d=dossier, events=dossiers.history(dossier), names=names,
+                 office=office, error=error, values=values or {}, stages=STAGES, now=now,
+                 late=dossier.status in OPEN and now > dossier.due_at)
+
+
+@bp.get("/agency/dossiers/<code>")
+@operator_required
+def detail(code):
+    return _detail(_dossier_at_agency(code))
+
+
+@bp.post("/agency/dossiers/<code>/<any(transfer, finish, return):action>")
+@operator_required
+def act(code, action):
+    dossier = _dossier_at_agency(code)
+    form = {k: v.strip() for k, v in request.form.items()}
+    agency_name = _agency_names().get(dossier.agency, dossier.agency)
+    actor, now = form.get("actor") or agency_name, local_now()
+    try:
+        if action == "transfer":
+            dossiers.transfer(dossier, form.get("stage", ""), handler=form.get("handler", ""), agency=dossier.agency,
+                              actor=actor, note=form.get("note", ""), now=now)
+            message = f"Đã chuyển hồ sơ đến bước “{dossier.stage}”."
+        elif action == "finish":
+            dossiers.finish(dossier, actor=actor, note=form.get("note", ""), now=now)
+            message = "Hồ sơ đã xử lý xong; UBND xã trả kết quả cho công dân."
+        else:
+            office = _offices().get(dossier.commune)
+            if office is None or not office.agency_code:
+                raise Conflict("Chưa biết mã cơ quan của UBND xã/phường này (hộp chưa đồng bộ).")
+            dossiers.transfer(dossier, form.get("stage") or RETURN_STAGE, handler="", agency=office.agency_code,
+                              actor=actor, note=form.get("note", ""), now=now)
+            message = f"Đã chuyển hồ sơ về {office.name}."
+    except MotcuaError as exc:
+        return _detail(dossiers.get(code), error=exc.message, values=dict(form, action=action), status=exc.status)
+    flash(message)
+    if action == "return":  # the dossier left the agency: back to its list
+        return redirect(url_for(".index"), 303)
+    return redirect(url_for(".detail", code=dossier.code), 303)
+
+
+def _page(template, http_status=200, **context):
+    messages = get_flashed_messages(with_categories=True)
+    return render_template(template, messages=messages, STATUS=STATUS, ACTIONS=ACTIONS, fmt=fmt, **context), http_status
+
+
+def fmt(moment, pattern="%H:%M %d/%m/%Y"):
+    return moment.strftime(pattern) if moment else ""

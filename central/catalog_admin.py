@@ -1,0 +1,321 @@
+"""The hub's procedure catalog and agencies (operator pages, HTTP Basic).
+
+Procedures and agencies are hub-owned rows for every box (commune "*"): each save here is one
+entry of the hub's change log, and the boxes take it in at their next pull. Deactivating a
+procedure ("gỡ khỏi các hộp") is an update like any other: the kiosks stop showing it.
+"""
+import logging
+import re
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, get_flashed_messages, jsonify, redirect, render_template, request, url_for
+from peewee import fn
+
+from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure, import_file, validate
+from office.dossiers import Agency
+from office.errors import MotcuaError, NotFound
+from office.search import SearchIndex, fold
+from sync.models import SyncNode
+from sync.policy import GLOBAL_SCOPE
+
+from .auth import operator_required
+
+log = logging.getLogger("motcua.catalog")
+bp = Blueprint("catalog_admin", __name__)
+
+PAGE_SIZE = 100
+BLANK_WAYS, BLANK_COMPONENTS = 1, 2  # empty rows offered under the filled ones
+TEMPLATE_MAX = 100_000
+AGENCY_CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{1,39}$")
+TEXT_FIELDS = ("code", "name", "level", "field", "agency", "requirements", "result", "online_level")
+
+
+@bp.before_request
+def _same_origin():
+    """Browsers resend Basic credentials to any site's form: writes must come from the hub's own pages."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        raise MotcuaError("Yêu cầu đến từ trang khác, đã bị từ chối.", status=403)
+
+
+def _page(template, status=200, **context):
+    return render_template(template, messages=get_flashed_messages(), LEVELS=LEVELS, WAYS=WAYS,
+                           ONLINE_LEVELS=ONLINE_LEVELS, **context), status
+
+
+# ---- list and search -----------------------------------------------------------------------------
+
+def _index():
+    """A folding search over the whole catalog (active or not), rebuilt when the hub writes."""
+    count, top = Procedure.select(fn.COUNT(Procedure.id), fn.MAX(Procedure.id)).tuples().get()
+    node = SyncNode.select(SyncNode.last_seq).first()
+    key = (count, top, node.last_seq if node else 0)
+    cached = current_app.extensions.get("hub_catalog_index")
+    if cached is None or cached[0] != key:
+        rows = list(Procedure.select(Procedure.id, Procedure.code, Procedure.name, Procedure.field, Procedure.agency)
+                    .tuples())
+        cached = (key, SearchIndex([(pk, code, name, f"{field} {agency}") for pk, code, name, field, agency in rows]))
+        current_app.extensions["hub_catalog_index"] = cached
+    return cached[1]
+
+
+@bp.get("/catalog")
+@operator_required
+def catalog():
+    q = (request.args.get("q") or "").strip()[:100]
+    field = (request.args.get("field") or "").strip()
+    state = request.args.get("state") or "all"
+    try:
+        page = max(int(request.args.get("page") or 1), 1)
+    except ValueError:
+        page = 1
+    query = Procedure.select()
+    if field:
+        query = query.where(Procedure.field == field)
+    if state in ("active", "inactive"):
+        query = query.where(Procedure.active == (state == "active"))
+    if q:
+        keys = _index().search(q, limit=5000)
+        rank = {k: i for i, k in enumerate(keys)}
+        rows = sorted(query.where(Procedure.id.in_(keys)), key=lambda p: rank[p.id]) if keys else []
+    else:
+        rows = sorted(query, key=lambda p: (fold(p.field), p.code))
+    total = len(rows)
+    fields = (Procedure.select(Procedure.field, fn.COUNT(Procedure.id)).group_by(Procedure.field)
+              .order_by(Procedure.field).tuples())
+    counts = dict(Procedure.select(Procedure.active, fn.COUNT(Procedure.id)).group_by(Procedure.active).tuples())
+    return _page("catalog.html", rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=total, page=page,
+                 pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), q=q, field=field, state=state,
+                 fields=list(fields), active_count=counts.get(True, 0), inactive_count=counts.get(False, 0))
+
+
+# ---- import a file -------------------------------------------------------------------------------
+
+def _import(upload):
+    if upload is None or not upload.filename:
+        raise MotcuaError("Hãy chọn một tệp danh mục (.json, .csv hoặc .xlsx).")
+    name = upload.filename
+    data = upload.read()
+    try:
+        report = import_file(name, data)
+    except ValueError as exc:
+        raise MotcuaError(f"Không đọc được tệp “{name}”: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a broken spreadsheet raises whatever its reader raises
+        log.warning("catalog file %s unreadable: %r", name, exc)
+        raise MotcuaError(f"Không đọc được tệp “{name}”: tệp hỏng hoặc không đúng định dạng JSON, CSV, XLSX.") from None
+    log.info("catalog import %s: %s", name, report.as_dict() | {"rejected": len(report.rejected)})
+    return name, report
+
+
+@bp.post("/catalog/import")
+@operator_required
+def import_page():
+    try:
+        name, report = _import(request.files.get("file"))
+    except MotcuaError as exc:
+        return _page("catalog_import.html", 400, error=exc.message, report=None, name="")
+    return _page("catalog_import.html", report=report, name=name, error=None,
+                 json_rows=name.lower().endswith(".json"))
+
+
+@bp.post("/api/v1/catalog/import")
+@operator_required
+def import_api():
+    """Multipart ``file``: the same import, answered as {created, updated, unchanged, rejected: [...]}."""
+    name, report = _import(request.files.get("file"))
+    return jsonify(file=name, **report.as_dict())
+
+
+# ---- one procedure -------------------------------------------------------------------------------
+
+def _procedure(pk):
+    p = Procedure.get_or_none(Procedure.id == pk)
+    if p is None:
+        raise NotFound("Không tìm thấy thủ tục này.")
+    return p
+
+
+def _values_of(p):
+    """The edit form's values from a saved procedure."""
+    d = p.as_dict()
+    return {**{k: str(d[k] or "") for k in TEXT_FIELDS}, "steps": "\n".join(d["steps"]),
+            "legal_basis": "\n".join(d["legal_basis"]),
+            "ways": [{k: str(w.get(k, "")) for k in ("way", "days", "hours", "fee", "note")} for w in d["ways"]],
+            "components": [{"name": str(c.get("name", "")), "copies": str(c.get("copies", 1)),
+                            "template": str(c.get("template") or "")} for c in d["components"]]}
+
+
+def _rows(form, prefix, keys, significant):
+    """The numbered rows of a form table, without the blank ones (a blank row may keep its defaults)."""
+    numbers = sorted({int(m.group(1)) for k in form for m in [re.match(rf"^{prefix}-(\d+)-", k)] if m})
+    rows = [{k: (form.get(f"{prefix}-{n}-{k}") or "").strip() for k in keys} for n in numbers]
+    return [r for r in rows if any(r[k] for k in significant)]
+
+
+def _values_from(form):
+    values = {k: (form.get(k) or "").strip() for k in TEXT_FIELDS}
+    values["steps"] = (form.get("steps") or "").replace("\r\n", "\n")
+    values["legal_basis"] = (form.get("legal_basis") or "").replace("\r\n", "\n")
+    values["ways"] = _rows(form, "way", ("way", "days", "hours", "fee", "note"), ("way", "days", "hours", "fee", "note"))
+    values["components"] = _rows(form, "component", ("name", "copies", "template"), ("name", "template"))
+    for c in values["components"]:
+        c["template"] = c["template"].replace("\r\n", "\n")
+    return values
+
+
+def _check(values, current=None):
+    """(clean fields to save, reasons) through the catalog's own validation, plus what a form adds."""
+    reasons = []
+    ways = []
+    for w in values["ways"]:
+        ways.append({"way": w["way"], "days": w["days"] or "0", "hours": w["hours"] or "0", "fee": w["fee"],
+                     "note": w["note"]})
+    kinds = [w["way"] for w in ways]
+    for kind in {k for k in kinds if kinds.count(k) > 1}:
+        reasons.append(f"cách thức “{WAYS.get(kind, kind)}” khai hai lần")
+    components = []
+    for number, c in enumerate(values["components"], start=1):
+        if not c["name"]:
+            reasons.append(f"thành phần hồ sơ số {number} thiếu tên")
+        try:
+            copies = int(c["copies"] or 1)
+            if copies < 1:
+                raise ValueError
+        except ValueError:
+            reasons.append(f"số bản của “{c['name'] or number}” phải là số nguyên dương")
+            copies = 1
+        if len(c["template"]) > TEMPLATE_MAX:
+            reasons.append(f"mẫu đơn của “{c['name']}” dài quá {TEMPLATE_MAX:,} ký tự".replace(",", "."))
+        component = {"name": c["name"], "copies": copies}
+        if c["template"]:
+            component["template"] = c["template"]
+        components.append(component)
+    row = {k: values[k] for k in TEXT_FIELDS}
+    row.update(steps=values["steps"], legal_basis=values["legal_basis"], ways=ways, components=components)
+    clean, more = validate(row)
+    reasons = more + reasons
+    code = values["code"]
+    other = Procedure.get_or_none(Procedure.code == code, Procedure.commune == GLOBAL_SCOPE)
+    if other is not None and (current is None or other.id != current.id):
+        reasons.append(f"mã {code} đã là của thủ tục “{other.name}”")
+    return (None if reasons else clean), reasons
+
+
+def _blank_rows(values):
+    values["ways"] = values["ways"] + [{"way": "", "days": "", "hours": "", "fee": "", "note": ""}] * BLANK_WAYS
+    values["components"] = values["components"] + [{"name": "", "copies": "1", "template": ""}] * BLANK_COMPONENTS
+    return values
+
+
+def _edit_page(p, values, reasons=(), status=200):
+    return _page("catalog_edit.html", status, p=p, values=_blank_rows(dict(values)), reasons=list(reasons))
+
+
+@bp.get("/catalog/new")
+@operator_required
+def new():
+    values = {**{k: "" for k in TEXT_FIELDS}, "level": "xa", "steps": "", "legal_basis": "",
+              "ways": [{"way": "truc_tiep", "days": "", "hours": "", "fee": "", "note": ""}], "components": []}
+    return _edit_page(None, values)
+
+
+@bp.post("/catalog/new")
+@operator_required
+def create():
+    values = _values_from(request.form)
+    clean, reasons = _check(values)
+    if reasons:
+        return _edit_page(None, values, reasons, 400)
+    p = Procedure.create(commune=GLOBAL_SCOPE, **clean)
+    flash(f"Đã thêm thủ tục {p.code}. Các hộp nhận ở lần đồng bộ tới.")
+    return redirect(url_for("catalog_admin.edit", pk=p.id))
+
+
+@bp.get("/catalog/<pk>")
+@operator_required
+def edit(pk):
+    p = _procedure(pk)
+    return _edit_page(p, _values_of(p))
+
+
+@bp.post("/catalog/<pk>")
+@operator_required
+def save(pk):
+    p = _procedure(pk)
+    values = _values_from(request.form)
+    clean, reasons = _check(values, current=p)
+    if reasons:
+        return _edit_page(p, values, reasons, 400)
+    changed = {k: v for k, v in clean.items() if getattr(p, k) != v}
+    for key, value in changed.items():
+        setattr(p, key, value)
+    p.save()  # nothing changed: nothing written, nothing sent
+    flash(f"Đã lưu thủ tục {p.code}." + (" Các hộp nhận ở lần đồng bộ tới." if changed else " (Không có gì thay đổi.)"))
+    return redirect(url_for("catalog_admin.edit", pk=p.id))
+
+
+@bp.post("/catalog/<pk>/active")
+@operator_required
+def set_active(pk):
+    p = _procedure(pk)
+    active = request.form.get("active") == "1"
+    if p.active != active:
+        p.active = active
+        p.save()
+    flash(f"Thủ tục {p.code} " + ("đã được công bố tới các hộp." if active else "đã được gỡ khỏi các hộp (kiosk không hiện nữa)."))
+    target = request.form.get("next") or ""
+    return redirect(target if target.startswith("/catalog") else url_for("catalog_admin.edit", pk=p.id))
+
+
+# ---- agencies (liên thông) -----------------------------------------------------------------------
+
+@bp.get("/agencies")
+@operator_required
+def agencies():
+    return _page("agencies.html", rows=_agencies(), values={}, reasons=[])
+
+
+@bp.post("/agencies")
+@operator_required
+def add_agency():
+    """An agency for every commune; the rules are the agency desk's own (central.agency.add_agency)."""
+    from .agency import add_agency as add
+
+    values = {"code": (request.form.get("code") or "").strip(), "name": (request.form.get("name") or "").strip()}
+    reasons = []
+    if values["code"] and not AGENCY_CODE.match(values["code"]):
+        reasons.append("Mã cơ quan (mã định danh điện tử) chỉ gồm chữ, số, dấu chấm, gạch ngang; ví dụ 000.00.19.STP.")
+    if len(values["name"]) > 200:
+        reasons.append("Tên cơ quan dài quá 200 ký tự.")
+    status = 400
+    if not reasons:
+        try:
+            agency = add(GLOBAL_SCOPE, values["code"], values["name"])
+        except MotcuaError as exc:
+            reasons, status = [exc.message], exc.status
+        else:
+            flash(f"Đã thêm cơ quan {agency.code} – {agency.name}. Các hộp nhận ở lần đồng bộ tới.")
+            return redirect(url_for("catalog_admin.agencies"))
+    return _page("agencies.html", status, rows=_agencies(), values=values, reasons=reasons)
+
+
+def _agencies():
+    return list(Agency.select().order_by(Agency.code, Agency.commune))
+
+
+@bp.post("/agencies/<pk>")
+@operator_required
+def rename_agency(pk):
+    agency = Agency.get_or_none(Agency.id == pk)
+    if agency is None:
+        raise NotFound("Không tìm thấy cơ quan này.")
+    name = (request.form.get("name") or "").strip()
+    if not name or len(name) > 200:
+        raise MotcuaError("Tên cơ quan không được để trống và không dài quá 200 ký tự.")
+    if agency.name != name:
+        agency.name = name
+        agency.save()
+    flash(f"Đã đổi tên cơ quan {agency.code}.")
+    return redirect(url_for("catalog_admin.agencies"))

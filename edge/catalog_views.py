@@ -1,0 +1,519 @@
+"""The procedure catalog and local information on the box: the kiosk's API, pages for citizens,
+and the places management of signed-in officers.
+
+Procedures are authored at the hub and arrive by the pull (hub-owned rows, commune "*"); the box
+only reads them. Places are shared rows: officers edit them here through ``Place.save()``, so
+every edit is captured in the change log and merged field by field with the hub's edits.
+
+Searching folds diacritics (``office.search``): the index of the catalog is built once per
+process and rebuilt when the catalog may have changed (row count, highest id, and the node's
+pull cursor, which moves whenever the box takes in rows from the hub).
+"""
+import functools
+import json
+from dataclasses import dataclass
+from html import escape
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from markupsafe import Markup
+from peewee import fn
+
+from office.calendar import DEFAULT_HOURS
+from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure
+from office.errors import MotcuaError, NotFound
+from office.models import Officer, Place
+from office.search import SearchIndex, fold
+from sync.models import SyncNode
+from sync.policy import GLOBAL_SCOPE
+
+from .box import current_box
+
+bp = Blueprint("catalog", __name__)
+
+SEARCH_LIMIT = 30
+MAX_LIMIT = 200
+QUERY_MAX = 100
+PLACE_CATEGORIES = {
+    "co-quan": "Cơ quan, công sở",
+    "truong-hoc": "Trường học",
+    "y-te": "Y tế",
+    "cho": "Chợ, mua sắm",
+    "dia-chi-do": "Địa chỉ đỏ, di tích lịch sử",
+    "nong-thon-moi": "Mô hình nông thôn mới",
+    "van-hoa": "Văn hóa, thể thao",
+    "khac": "Khác",
+}
+PLACE_LIMITS = {"name": 200, "address": 300, "phone": 40, "opening_hours": 200, "description": 4000}
+PLACE_FORM_FIELDS = ("name", "category", "address", "phone", "opening_hours", "description")
+READING_RESET_FACTOR = 3  # reading pages of the kiosk wait longer before going back to the start
+
+
+@bp.app_context_processor
+def _office_hours():
+    """“7:00–11:30 và 13:30–17:00”: the office's hours, for the kiosk's start screen."""
+    periods = [f"{a.hour}:{a.minute:02d}–{b.hour}:{b.minute:02d}" for a, b in DEFAULT_HOURS]
+    return {"office_hours_text": " và ".join(periods)}
+
+
+# ---- the catalog, indexed once per process -------------------------------------------------------
+
+@dataclass
+class CatalogIndex:
+    key: tuple
+    index: SearchIndex
+    rows: dict  # id -> summary of an active procedure
+    fields: list  # [(field, count)], by name
+    by_field: dict  # field -> [ids], by name
+
+
+def _catalog_key():
+    """Changes whenever the active catalog on this node may have changed."""
+    count, top, active = (Procedure.select(fn.COUNT(Procedure.id), fn.MAX(Procedure.id),
+                                           fn.SUM(Procedure.active.cast("integer"))).tuples().get())
+    node = SyncNode.select(SyncNode.scope, SyncNode.last_seq, SyncNode.pull_cursor).first()
+    # A box receives the catalog by the pull only; the hub writes it with its own log.
+    version = (node.pull_cursor, node.last_seq if node.scope == GLOBAL_SCOPE else 0) if node else (0, 0)
+    return count, top, active, version
+
+
+def catalog_index():
+    key = _catalog_key()
+    cached = current_app.extensions.get("catalog_index")
+    if cached is not None and cached.key == key:
+        return cached
+    rows = {}
+    for p in Procedure.select().where(Procedure.active == True):  # noqa: E712
+        rows[p.id] = summary(p)
+    ordered = sorted(rows.values(), key=lambda r: (fold(r["name"]), r["code"]))
+    by_field = {}
+    for row in ordered:
+        if row["field"]:
+            by_field.setdefault(row["field"], []).append(row["id"])
+    index = SearchIndex([(r["id"], r["code"], r["name"], f"{r['field']} {r['agency']}") for r in ordered])
+    fields = sorted(((f, len(ids)) for f, ids in by_field.items()), key=lambda item: fold(item[0]))
+    built = CatalogIndex(key, index, rows, fields, by_field)
+    current_app.extensions["catalog_index"] = built
+    return built
+
+
+def _loads(text):
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+def time_limit(days, hours):
+    if days and hours:
+        return f"{days} ngày {hours} giờ làm việc"
+    if days:
+        return f"{days} ngày làm việc"
+    if hours:
+        return f"{hours} giờ làm việc"
+    return "Trong ngày làm việc"
+
+
+def _ways(procedure):
+    out = []
+    for way in _loads(procedure.ways):
+        if not isinstance(way, dict):
+            continue
+        days, hours = _int(way.get("days")), _int(way.get("hours"))
+        out.append({"way": way.get("way", ""), "label": WAYS.get(way.get("way"), way.get("way", "")),
+                    "days": days, "hours": hours, "time_limit": time_limit(days, hours),
+                    "fee": str(way.get("fee") or "") or "Không quy định", "note": str(way.get("note") or "")})
+    return out
+
+
+def _int(value):
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _components(procedure):
+    out = []
+    for number, item in enumerate(_loads(procedure.components), start=1):
+        item = item if isinstance(item, dict) else {"name": str(item)}
+        template = str(item.get("template") or "").strip()
+        out.append({"number": number, "name": str(item.get("name") or ""), "copies": _int(item.get("copies")) or 1,
+                    "has_template": bool(template), "template": template})
+    return out
+
+
+def summary(p):
+    """A procedure as a search result."""
+    ways = _ways(p)
+    direct = next((w for w in ways if w["way"] == "truc_tiep"), ways[0] if ways else None)
+    return {
+        "id": p.id, "code": p.code, "name": p.name, "field": p.field, "agency": p.agency,
+        "level": p.level, "level_label": LEVELS.get(p.level, p.level),
+        "time_limit": direct["time_limit"] if direct else time_limit(p.days, p.hours),
+        "fee": direct["fee"] if direct else "",
+        "online_level": p.online_level, "online_label": ONLINE_LEVELS.get(p.online_level, p.online_level),
+        "url": f"/procedures/{p.id}",
+    }
+
+
+def detail(p):
+    """A procedure as the kiosk and the API show it: every field, with Vietnamese labels."""
+    return {
+        **summary(p),
+        "steps": [str(s) for s in _loads(p.steps)],
+        "ways": _ways(p),
+        "components": [{k: c[k] for k in ("number", "name", "copies", "has_template")} for c in _components(p)],
+        "requirements": p.requirements, "legal_basis": [str(x) for x in _loads(p.legal_basis)],
+        "result": p.result,
+    }
+
+
+def search(q="", field="", limit=SEARCH_LIMIT):
+    """(matching summaries, how many matched in all, the catalog's fields)."""
+    catalog = catalog_index()
+    if q:
+        keys = catalog.index.search(q, limit=len(catalog.rows) or 1)
+        if field:
+            keys = [k for k in keys if catalog.rows[k]["field"] == field]
+    elif field:
+        keys = catalog.by_field.get(field, [])
+    else:
+        keys = [k for f, _ in catalog.fields for k in catalog.by_field[f]]
+    return [catalog.rows[k] for k in keys[:limit]], len(keys), catalog.fields
+
+
+def _args():
+    q = (request.args.get("q") or "").strip()[:QUERY_MAX]
+    try:
+        limit = min(max(int(request.args.get("limit") or SEARCH_LIMIT), 1), MAX_LIMIT)
+    except ValueError:
+        raise MotcuaError("Tham số limit phải là một số.") from None
+    return q, limit
+
+
+def get_procedure(pk):
+    """An active procedure by id, or by its code (posters may link /procedures/1.001193)."""
+    p = Procedure.get_or_none(Procedure.id == pk) or Procedure.get_or_none(Procedure.code == pk)
+    if p is None or not p.active:
+        raise NotFound("Không tìm thấy thủ tục này. Có thể thủ tục đã được bãi bỏ hoặc thay thế.")
+    return p
+
+
+@bp.get("/api/v1/procedures")
+def procedures_api():
+    """?q= (folding search, codes and exact phrases first) &field= (lĩnh vực) &limit=."""
+    q, limit = _args()
+    field = (request.args.get("field") or "").strip()
+    rows, total, fields = search(q, field, limit if (q or not field) else max(limit, MAX_LIMIT))
+    return jsonify(q=q, field=field, total=total, procedures=rows,
+                   fields=[{"name": f, "count": n} for f, n in fields])
+
+
+@bp.get("/api/v1/procedures/<pk>")
+def procedure_api(pk):
+    return jsonify(detail(get_procedure(pk)))
+
+
+# ---- pages of the catalog ------------------------------------------------------------------------
+
+def _page(template, status=200, **context):
+    box = current_box()
+    kiosk = request.args.get("kiosk") == "1"
+    response = current_app.make_response((render_template(
+        template, office=box.office, settings=box.settings, kiosk=kiosk,
+        reading_reset=box.settings["kiosk_reset_seconds"] * READING_RESET_FACTOR, **context), status))
+    # Catalog text (and a form's HTML) comes from the hub: no script may run from it.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+    return response
+
+
+@bp.get("/procedures")
+def procedures_page():
+    q, limit = _args()
+    field = (request.args.get("field") or "").strip()
+    rows, total, fields = search(q, field, limit if q else MAX_LIMIT) if (q or field) else ([], 0, catalog_index().fields)
+    return _page("procedures.html", q=q, field=field, rows=rows, total=total, fields=fields)
+
+
+@bp.get("/procedures/<pk>")
+def procedure_page(pk):
+    p = get_procedure(pk)
+    return _page("procedure.html", p=detail(p), components=_components(p))
+
+
+@bp.get("/procedures/<pk>/forms/<int:number>")
+def procedure_form(pk, number):
+    """Component ``number`` (from 1) printed on A4: its form, else the list of what to bring; 0: the list."""
+    p = get_procedure(pk)
+    components = _components(p)
+    if not 0 <= number <= len(components):
+        raise NotFound(f"Thủ tục này không có mẫu số {number}.")
+    component = components[number - 1] if number else None
+    form_html = Markup(clean_html(component["template"])) if component and component["template"] else None
+    return _page("procedure_form.html", p=detail(p), components=components, component=component,
+                 form_html=form_html)
+
+
+# ---- a form's HTML, reduced to what a printed form needs ---------------------------------------
+
+ALLOWED_TAGS = {
+    "p", "br", "b", "strong", "i", "em", "u", "s", "small", "sup", "sub", "span", "div", "hr", "blockquote",
+    "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd",
+    "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "colgroup", "col", "center",
+}
+VOID_TAGS = {"br", "hr", "col"}
+DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "noscript", "textarea", "select",
+                     "svg", "math", "title", "head"}
+ALLOWED_ATTRS = {"class", "style", "colspan", "rowspan", "align", "valign", "width", "height", "start", "type"}
+BAD_STYLE = ("url(", "expression", "@import", "javascript:", "behavior", "\\")
+
+
+class _Cleaner(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out, self.open, self.dropping = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        if self.dropping:
+            if tag in DROP_WITH_CONTENT:
+                self.dropping.append(tag)
+            return
+        if tag in DROP_WITH_CONTENT:
+            self.dropping.append(tag)
+            return
+        if tag not in ALLOWED_TAGS:
+            return
+        kept = []
+        for name, value in attrs:
+            value = value or ""
+            if name not in ALLOWED_ATTRS or (name == "style" and any(b in value.lower() for b in BAD_STYLE)):
+                continue
+            kept.append(f' {name}="{escape(value, quote=True)}"')
+        self.out.append(f"<{tag}{''.join(kept)}>")
+        if tag not in VOID_TAGS:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID_TAGS and self.open and self.open[-1] == tag and not self.dropping:
+            self.open.pop()
+            self.out.append(f"</{tag}>")
+
+    def handle_endtag(self, tag):
+        if self.dropping:
+            if tag == self.dropping[-1]:
+                self.dropping.pop()
+            return
+        if tag in self.open:
+            while self.open:
+                top = self.open.pop()
+                self.out.append(f"</{top}>")
+                if top == tag:
+                    break
+
+    def handle_data(self, data):
+        if not self.dropping:
+            self.out.append(escape(data, quote=False))
+
+    def close(self):
+        super().close()
+        while self.open:
+            self.out.append(f"</{self.open.pop()}>")
+        return "".join(self.out)
+
+
+def clean_html(text):
+    """Only layout tags and harmless attributes: no script, handler, link, image or embedded page."""
+    cleaner = _Cleaner()
+    cleaner.feed(text or "")
+    return cleaner.close()
+
+
+# ---- places: the kiosk's directory ---------------------------------------------------------------
+
+def category_label(code):
+    return PLACE_CATEGORIES.get(code, code or "Khác")
+
+
+def place_row(place):
+    return {"id": place.id, "name": place.name, "category": place.category,
+            "category_label": category_label(place.category), "address": place.address, "phone": place.phone,
+            "opening_hours": place.opening_hours, "description": place.description}
+
+
+def _place_order(row):
+    order = list(PLACE_CATEGORIES)
+    return (order.index(row["category"]) if row["category"] in order else len(order), fold(row["name"]))
+
+
+def place_index(rows):
+    """A folding search over the active places; places are few, so the index is keyed on their content."""
+    key = tuple((r["id"], r["name"], r["category"], r["address"], r["description"]) for r in rows)
+    cached = current_app.extensions.get("place_index")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    index = SearchIndex([(r["id"], "", r["name"], f"{r['category_label']} {r['address']} {r['description']}")
+                         for r in rows])
+    current_app.extensions["place_index"] = (key, index)
+    return index
+
+
+@bp.get("/api/v1/places")
+def places_api():
+    """?q= (folding search) &category= &limit=: the active places of the commune."""
+    q, limit = _args()
+    category = (request.args.get("category") or "").strip()
+    rows = sorted((place_row(p) for p in Place.select().where(Place.active == True)), key=_place_order)  # noqa: E712
+    counts = {}
+    for row in rows:
+        counts[row["category"]] = counts.get(row["category"], 0) + 1
+    if q:
+        by_id = {r["id"]: r for r in rows}
+        rows = [by_id[k] for k in place_index(rows).search(q, limit=len(rows) or 1)]
+    if category:
+        rows = [r for r in rows if r["category"] == category]
+    categories = [{"code": c, "label": category_label(c), "count": n}
+                  for c, n in sorted(counts.items(), key=lambda item: _place_order({"category": item[0], "name": ""}))]
+    return jsonify(q=q, category=category, total=len(rows), places=rows[:max(limit, MAX_LIMIT) if not q else limit],
+                   categories=categories)
+
+
+# ---- places: management by the commune's officers ------------------------------------------------
+
+def officer_page(view):
+    """A signed-in officer; others get a page (or 401) telling them to sign in at a counter."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        officer_id = session.get("officer_id")
+        officer = Officer.get_or_none(Officer.id == officer_id, Officer.active == True) if officer_id else None  # noqa: E712
+        if officer is None:
+            if request.method == "GET":
+                return _page("place_signin.html", status=401)
+            raise MotcuaError("Bạn cần đăng nhập tại quầy để sửa thông tin địa phương.", status=401)
+        if request.method != "GET":
+            _same_origin()
+        request.officer = officer
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _same_origin():
+    """Forms post from the box's own pages only (the session cookie is also SameSite=Lax)."""
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        raise MotcuaError("Yêu cầu đến từ trang khác, đã bị từ chối.", status=403)
+
+
+def _place(pk):
+    place = Place.get_or_none(Place.id == pk)
+    if place is None:
+        raise NotFound("Không tìm thấy địa điểm này.")
+    return place
+
+
+def _place_form_values():
+    return {k: (request.form.get(k) or "").strip() for k in PLACE_FORM_FIELDS}
+
+
+def validate_place(values, current_category=None):
+    errors = []
+    values = dict(values)
+    values["description"] = values["description"].replace("\r\n", "\n")
+    if not values["name"]:
+        errors.append("Cần nhập tên địa điểm.")
+    for key, limit in PLACE_LIMITS.items():
+        if len(values[key]) > limit:
+            errors.append(f"{PLACE_LABELS[key]} dài quá {limit} ký tự.")
+    if values["category"] not in PLACE_CATEGORIES and values["category"] != (current_category or None):
+        errors.append("Hãy chọn một nhóm địa điểm trong danh sách.")
+    phone = values["phone"]
+    if phone and not all(ch.isdigit() or ch in " +.-()" for ch in phone):
+        errors.append("Số điện thoại chỉ gồm chữ số, dấu cách và các dấu + . - ( ).")
+    return values, errors
+
+
+PLACE_LABELS = {"name": "Tên địa điểm", "category": "Nhóm", "address": "Địa chỉ", "phone": "Số điện thoại",
+                "opening_hours": "Giờ mở cửa", "description": "Giới thiệu"}
+
+
+@bp.get("/places")
+@officer_page
+def places_page():
+    q = (request.args.get("q") or "").strip()[:QUERY_MAX]
+    rows = sorted(Place.select(), key=lambda p: (not p.active, _place_order(place_row(p))))
+    if q:
+        index = SearchIndex([(p.id, "", p.name, f"{category_label(p.category)} {p.address} {p.description}")
+                             for p in rows])
+        by_id = {p.id: p for p in rows}
+        rows = [by_id[k] for k in index.search(q, limit=len(rows) or 1)]
+    return _page("places.html", rows=rows, q=q, officer=request.officer, labels=PLACE_CATEGORIES,
+                 category_label=category_label, saved=request.args.get("saved"))
+
+
+@bp.get("/places/new")
+@officer_page
+def new_place():
+    return _page("place_edit.html", place=None, values={k: "" for k in PLACE_FORM_FIELDS}, errors=[],
+                 officer=request.officer, categories=PLACE_CATEGORIES, labels=PLACE_LABELS)
+
+
+@bp.post("/places")
+@officer_page
+def create_place():
+    values, errors = validate_place(_place_form_values())
+    if errors:
+        return _page("place_edit.html", 400, place=None, values=values, errors=errors, officer=request.officer,
+                     categories=PLACE_CATEGORIES, labels=PLACE_LABELS)
+    place = Place.create(**values)
+    return redirect(url_for("catalog.places_page", saved=place.id))
+
+
+@bp.get("/places/<pk>")
+@officer_page
+def edit_place(pk):
+    place = _place(pk)
+    return _page("place_edit.html", place=place, values={k: getattr(place, k) for k in PLACE_FORM_FIELDS},
+                 errors=[], officer=request.officer, categories=PLACE_CATEGORIES, labels=PLACE_LABELS)
+
+
+@bp.post("/places/<pk>")
+@officer_page
+def save_place(pk):
+    place = _place(pk)
+    values, errors = validate_place(_place_form_values(), current_category=place.category)
+    if errors:
+        return _page("place_edit.html", 400, place=place, values=values, errors=errors, officer=request.officer,
+                     categories=PLACE_CATEGORIES, labels=PLACE_LABELS)
+    # Only the fields the officer changed: each is stamped, and merges with the hub's edits, on its own.
+    for key, value in values.items():
+        if getattr(place, key) != value:
+            setattr(place, key, value)
+    place.save()
+    return redirect(url_for("catalog.places_page", saved=place.id))
+
+
+@bp.post("/places/<pk>/active")
+@officer_page
+def place_active(pk):
+    place = _place(pk)
+    active = request.form.get("active") == "1"
+    if place.active != active:
+        place.active = active
+        place.save()
+    return redirect(url_for("catalog.places_page", saved=place.id))
