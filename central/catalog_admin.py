@@ -8,13 +8,24 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, get_flashed_messages, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    get_flashed_messages,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from peewee import fn
 
+from motcua.htmlclean import clean_html
 from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure, import_file, validate
 from office.dossiers import Agency
 from office.errors import MotcuaError, NotFound
-from office.search import SearchIndex, fold
+from office.search import SearchIndex
 from sync.models import SyncNode
 from sync.policy import GLOBAL_SCOPE
 
@@ -42,7 +53,13 @@ def _same_origin():
 
 def _page(template, status=200, **context):
     return render_template(template, messages=get_flashed_messages(), LEVELS=LEVELS, WAYS=WAYS,
-                           ONLINE_LEVELS=ONLINE_LEVELS, **context), status
+                           ONLINE_LEVELS=ONLINE_LEVELS, printed=_printed, **context), status
+
+
+def _printed(template):
+    """A form's HTML as the kiosks print it (the box keeps layout tags only), for the preview."""
+
+    return clean_html(template)
 
 
 # ---- list and search -----------------------------------------------------------------------------
@@ -80,13 +97,14 @@ def catalog():
         keys = _index().search(q, limit=5000)
         rank = {k: i for i, k in enumerate(keys)}
         rows = sorted(query.where(Procedure.id.in_(keys)), key=lambda p: rank[p.id]) if keys else []
+        total, rows = len(rows), rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     else:
-        rows = sorted(query, key=lambda p: (fold(p.field), p.code))
-    total = len(rows)
+        total = query.count()
+        rows = list(query.order_by(Procedure.field, Procedure.code).paginate(page, PAGE_SIZE))
     fields = (Procedure.select(Procedure.field, fn.COUNT(Procedure.id)).group_by(Procedure.field)
               .order_by(Procedure.field).tuples())
     counts = dict(Procedure.select(Procedure.active, fn.COUNT(Procedure.id)).group_by(Procedure.active).tuples())
-    return _page("catalog.html", rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=total, page=page,
+    return _page("catalog.html", rows=rows, total=total, page=page,
                  pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), q=q, field=field, state=state,
                  fields=list(fields), active_count=counts.get(True, 0), inactive_count=counts.get(False, 0))
 
@@ -158,7 +176,8 @@ def _values_from(form):
     values = {k: (form.get(k) or "").strip() for k in TEXT_FIELDS}
     values["steps"] = (form.get("steps") or "").replace("\r\n", "\n")
     values["legal_basis"] = (form.get("legal_basis") or "").replace("\r\n", "\n")
-    values["ways"] = _rows(form, "way", ("way", "days", "hours", "fee", "note"), ("way", "days", "hours", "fee", "note"))
+    way_keys = ("way", "days", "hours", "fee", "note")
+    values["ways"] = _rows(form, "way", way_keys, way_keys)
     values["components"] = _rows(form, "component", ("name", "copies", "template"), ("name", "template"))
     for c in values["components"]:
         c["template"] = c["template"].replace("\r\n", "\n")
@@ -264,7 +283,8 @@ def set_active(pk):
     if p.active != active:
         p.active = active
         p.save()
-    flash(f"Thủ tục {p.code} " + ("đã được công bố tới các hộp." if active else "đã được gỡ khỏi các hộp (kiosk không hiện nữa)."))
+    flash(f"Thủ tục {p.code} " + ("đã được công bố tới các hộp." if active
+                                  else "đã được gỡ khỏi các hộp (kiosk không hiện nữa)."))
     target = request.form.get("next") or ""
     return redirect(target if target.startswith("/catalog") else url_for("catalog_admin.edit", pk=p.id))
 

@@ -12,8 +12,6 @@ pull cursor, which moves whenever the box takes in rows from the hub).
 import functools
 import json
 from dataclasses import dataclass
-from html import escape
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from flask import (
@@ -29,6 +27,7 @@ from flask import (
 from markupsafe import Markup
 from peewee import fn
 
+from motcua.htmlclean import clean_html
 from office.calendar import DEFAULT_HOURS
 from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure
 from office.errors import MotcuaError, NotFound
@@ -213,7 +212,10 @@ def get_procedure(pk):
 
 @bp.get("/api/v1/procedures")
 def procedures_api():
-    """?q= (folding search, codes and exact phrases first) &field= (lĩnh vực) &limit=."""
+    """?q= (folding search, codes and exact phrases first) &field= (lĩnh vực) &limit= (default 30).
+
+    A field without a query lists the whole field (up to 200); neither lists the catalog by field.
+    Always with the catalog's fields and their counts, for the kiosk's choices."""
     q, limit = _args()
     field = (request.args.get("field") or "").strip()
     rows, total, fields = search(q, field, limit if (q or not field) else max(limit, MAX_LIMIT))
@@ -245,7 +247,10 @@ def _page(template, status=200, **context):
 def procedures_page():
     q, limit = _args()
     field = (request.args.get("field") or "").strip()
-    rows, total, fields = search(q, field, limit if q else MAX_LIMIT) if (q or field) else ([], 0, catalog_index().fields)
+    if q or field:
+        rows, total, fields = search(q, field, limit if q else MAX_LIMIT)
+    else:
+        rows, total, fields = [], 0, catalog_index().fields
     return _page("procedures.html", q=q, field=field, rows=rows, total=total, fields=fields)
 
 
@@ -268,79 +273,6 @@ def procedure_form(pk, number):
                  form_html=form_html)
 
 
-# ---- a form's HTML, reduced to what a printed form needs ---------------------------------------
-
-ALLOWED_TAGS = {
-    "p", "br", "b", "strong", "i", "em", "u", "s", "small", "sup", "sub", "span", "div", "hr", "blockquote",
-    "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd",
-    "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "colgroup", "col", "center",
-}
-VOID_TAGS = {"br", "hr", "col"}
-DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "noscript", "textarea", "select",
-                     "svg", "math", "title", "head"}
-ALLOWED_ATTRS = {"class", "style", "colspan", "rowspan", "align", "valign", "width", "height", "start", "type"}
-BAD_STYLE = ("url(", "expression", "@import", "javascript:", "behavior", "\\")
-
-
-class _Cleaner(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.out, self.open, self.dropping = [], [], []
-
-    def handle_starttag(self, tag, attrs):
-        if self.dropping:
-            if tag in DROP_WITH_CONTENT:
-                self.dropping.append(tag)
-            return
-        if tag in DROP_WITH_CONTENT:
-            self.dropping.append(tag)
-            return
-        if tag not in ALLOWED_TAGS:
-            return
-        kept = []
-        for name, value in attrs:
-            value = value or ""
-            if name not in ALLOWED_ATTRS or (name == "style" and any(b in value.lower() for b in BAD_STYLE)):
-                continue
-            kept.append(f' {name}="{escape(value, quote=True)}"')
-        self.out.append(f"<{tag}{''.join(kept)}>")
-        if tag not in VOID_TAGS:
-            self.open.append(tag)
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-        if tag not in VOID_TAGS and self.open and self.open[-1] == tag and not self.dropping:
-            self.open.pop()
-            self.out.append(f"</{tag}>")
-
-    def handle_endtag(self, tag):
-        if self.dropping:
-            if tag == self.dropping[-1]:
-                self.dropping.pop()
-            return
-        if tag in self.open:
-            while self.open:
-                top = self.open.pop()
-                self.out.append(f"</{top}>")
-                if top == tag:
-                    break
-
-    def handle_data(self, data):
-        if not self.dropping:
-            self.out.append(escape(data, quote=False))
-
-    def close(self):
-        super().close()
-        while self.open:
-            self.out.append(f"</{self.open.pop()}>")
-        return "".join(self.out)
-
-
-def clean_html(text):
-    """Only layout tags and harmless attributes: no script, handler, link, image or embedded page."""
-    cleaner = _Cleaner()
-    cleaner.feed(text or "")
-    return cleaner.close()
 
 
 # ---- places: the kiosk's directory ---------------------------------------------------------------
@@ -400,7 +332,8 @@ def officer_page(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         officer_id = session.get("officer_id")
-        officer = Officer.get_or_none(Officer.id == officer_id, Officer.active == True) if officer_id else None  # noqa: E712
+        officer = (Officer.get_or_none(Officer.id == officer_id, Officer.active == True)  # noqa: E712
+                   if officer_id else None)
         if officer is None:
             if request.method == "GET":
                 return _page("place_signin.html", status=401)

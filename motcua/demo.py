@@ -100,7 +100,11 @@ def _wait_healthy(bases, procs, timeout=30):
 def _print_summary(port_base, urls):
     echo = click.echo
     echo("\n=== motcua demo đang chạy (Ctrl-C để dừng) ===")
-    echo(f"Trung tâm (hub):        http://127.0.0.1:{port_base}/   (đăng nhập admin / {DEMO_OPERATOR_PASSWORD})")
+    hub = f"http://127.0.0.1:{port_base}"
+    echo(f"Trung tâm (hub):        {hub}/   (đăng nhập admin / {DEMO_OPERATOR_PASSWORD})")
+    echo(f"  Danh mục thủ tục:     {hub}/catalog")
+    echo(f"  Hồ sơ liên thông:     {hub}/agency")
+    echo(f"  Tra cứu hồ sơ:        {hub}/tracking")
     for i, (base, box_dir) in enumerate(urls, 1):
         echo(f"\nHộp {i}: {base}/   (dữ liệu: {box_dir})")
         echo(f"  Kiosk lấy số:         {base}/kiosk")
@@ -108,6 +112,9 @@ def _print_summary(port_base, urls):
         echo(f"  Bàn làm việc cán bộ:  {base}/counter")
         for number in DEMO_COUNTERS:
             echo(f"  Đánh giá quầy {number}:       {base}/rate/{number}")
+        echo(f"  Tiếp nhận hồ sơ:      {base}/dossiers   (cán bộ đăng nhập tại quầy trước)")
+        echo(f"  Thông tin địa phương: {base}/places")
+        echo(f"  Tra cứu hồ sơ:        {base}/tracking")
         echo(f"  Đồng bộ với trung tâm: {base}/sync")
         echo(f"  Bảng kỹ thuật:        {base}/console   (mật khẩu {DEMO_TECHNICIAN_PASSWORD})")
         echo(f"  API:                  {base}/api/v1/services")

@@ -161,6 +161,23 @@ def _next_number(agency_code, now):
     return cursor.fetchone()[0]
 
 
+def rebuild_numbers():
+    """Dossier counters per agency and day from the codes held: a restored box goes on numbering."""
+    last = {}
+    for (code,) in Dossier.select(Dossier.code).tuples():
+        rest = code.rsplit("-", 2)  # agency ids contain dots, not dashes
+        if len(rest) != 3 or not rest[2].isdigit() or len(rest[1]) != 6:
+            continue
+        day = f"20{rest[1][:2]}-{rest[1][2:4]}-{rest[1][4:]}"
+        key = (rest[0], day)
+        last[key] = max(last.get(key, 0), int(rest[2]))
+    with database.atomic():
+        for (agency, day), number in last.items():
+            database.execute_sql(
+                "INSERT INTO dossier_sequence (agency, day, last) VALUES (?, ?, ?) "
+                "ON CONFLICT (agency, day) DO UPDATE SET last = max(last, excluded.last)", (agency, day, number))
+
+
 def get(code):
     dossier = Dossier.get_or_none(Dossier.code == code.strip())
     if dossier is None:

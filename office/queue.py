@@ -350,7 +350,10 @@ def _event(ticket, action, now, counter=None, detail=""):
 
 
 def rebuild_sequences():
-    """Set each day's counters from the tickets held (after restoring a box from the hub)."""
+    """Set each day's ticket and dossier counters from the rows held (after restoring a box)."""
+    from .dossiers import rebuild_numbers
+
+    rebuild_numbers()
     with database.atomic():
         rows = (Ticket.select(Ticket.day, Ticket.prefix, fn.MAX(Ticket.seq))
                 .group_by(Ticket.day, Ticket.prefix).tuples())

@@ -15,9 +15,9 @@
   // ---- steps -------------------------------------------------------------------------------
   const onEnter = {
     start: clearAll,
-    track() { $("track-code").value = ""; $("track-code").focus(); $("track-result").classList.add("hidden"); },
+    track() { $("track-code").value = ""; $("track-code").focus(); $("track-result").classList.add("hidden"); keyboardOf("track-code", true); },
     procedures() { $("proc-q").focus(); searchProcedures(); },
-    dossier() { $("dossier-code").value = ""; $("dossier-result").classList.add("hidden"); $("dossier-code").focus(); },
+    dossier() { $("dossier-code").value = ""; $("dossier-result").classList.add("hidden"); $("dossier-code").focus(); keyboardOf("dossier-code", true); },
     places() { searchPlaces(); },
   };
 
@@ -81,7 +81,10 @@
       else if (input.value.length < input.maxLength || input.maxLength < 0) input.value += upper ? v : v.toLowerCase();
       input.dispatchEvent(new Event("input", {bubbles: true}));
     });
-    input.addEventListener("focus", () => holder.classList.remove("hidden"));
+    for (const ev of ["focus", "pointerdown"]) input.addEventListener(ev, () => holder.classList.remove("hidden"));
+  }
+  function keyboardOf(inputId, shown) {  // a found result takes the keyboard's place until the input is touched
+    root.querySelector(`.osk[data-for="${inputId}"]`).classList.toggle("hidden", !shown);
   }
   for (const holder of root.querySelectorAll(".osk")) keyboard(holder);
   function debounce(fn, ms) { let t = null; return () => { clearTimeout(t); t = setTimeout(fn, ms); }; }
@@ -143,6 +146,7 @@
       const t = await api("GET", "/api/v1/tickets/" + encodeURIComponent(code));
       box.replaceChildren(...ticketView(t));
       box.classList.remove("hidden");
+      keyboardOf("track-code", false);
       clearError();
     } catch (err) { box.classList.add("hidden"); fail(err); }
   }
@@ -166,12 +170,14 @@
       const d = await api("GET", "/api/v1/tracking/" + encodeURIComponent(code));
       box.replaceChildren(...dossierView(d));
       box.classList.remove("hidden");
+      keyboardOf("dossier-code", false);
     } catch (err) {
       if (!DOSSIER_CODE.test(code) && TICKET_CODE.test(code)) {  // the code of a queue ticket, maybe
         try {
           const t = await api("GET", "/api/v1/tickets/" + encodeURIComponent(code.toUpperCase()));
           box.replaceChildren(el("p", {class: "muted"}, "Đây là mã của phiếu lấy số:"), ...ticketView(t));
           box.classList.remove("hidden");
+          keyboardOf("dossier-code", false);
           return;
         } catch (ignored) { /* not a ticket either: say what the dossier lookup said */ }
       }

@@ -17,15 +17,22 @@ from sync.models import ChangeEntry
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"admin:operator-pw").decode()}
 
 
-@pytest.fixture
-def hub(tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hub(request, tmp_path):
+    """The hub's app, on SQLite or on PostgreSQL (127.0.0.1:5432/test, a fresh schema)."""
     from central.app import create_app
+    from tests.sync.conftest import drop_schema, postgres_schema
 
-    settings = load_settings("hub", environ={}, overrides={"data_dir": str(tmp_path), "operator_password": "operator-pw"})
-    app = create_app(settings)
+    overrides = {"data_dir": str(tmp_path), "operator_password": "operator-pw"}
+    schema = None
+    if request.param == "postgresql":
+        schema, overrides["database"] = postgres_schema()
+    app = create_app(load_settings("hub", environ={}, overrides=overrides))
     app.config["TESTING"] = True
     yield app.test_client()
     database.close()
+    if schema:
+        drop_schema(schema)
 
 
 def upload(client, name, data, path="/catalog/import"):
@@ -185,18 +192,19 @@ def test_edit_keeps_input_on_error_and_saves_changed_fields(hub):
     assert len(entries("procedure")) == before  # nothing saved
 
     form = form_of(p, **{"way-1-days": "5", "way-2-way": "buu_chinh", "way-2-days": "7", "way-2-fee": "20.000 đồng",
-                         "component-0-template": "<h2>TỜ KHAI</h2>\r\n<p>Họ tên: ....</p>",
+                         "component-0-template": "<h2>TỜ KHAI</h2>\r\n<p>Họ tên: ....</p><script>x()</script>",
                          "component-2-name": "Giấy tờ tùy thân", "component-2-copies": "2"})
     saved = hub.post(f"/catalog/{p.id}", headers=AUTH, data=form)
     assert saved.status_code == 302
     d = Procedure.get_by_id(p.id).as_dict()
     assert [(w["way"], w["days"]) for w in d["ways"]] == [("truc_tiep", 0), ("truc_tuyen", 5), ("buu_chinh", 7)]
-    assert d["components"][0]["template"] == "<h2>TỜ KHAI</h2>\n<p>Họ tên: ....</p>"
+    assert d["components"][0]["template"] == "<h2>TỜ KHAI</h2>\n<p>Họ tên: ....</p><script>x()</script>"
     assert d["components"][2] == {"name": "Giấy tờ tùy thân", "copies": 2}
     entry = entries("procedure")[-1]
     assert set(json.loads(entry.data)) == {"ways", "components"}  # only what changed is sent down
     page = hub.get(saved.headers["Location"], headers=AUTH).get_data(as_text=True)
     assert "Đã lưu thủ tục" in page and "srcdoc=\"&lt;h2&gt;TỜ KHAI" in page and "sandbox" in page
+    assert "&lt;script&gt;x()" in page.split("srcdoc=", 1)[0] and "script" not in page.split("srcdoc=", 1)[1].split('"></iframe>')[0]
     # saving again unchanged writes nothing
     hub.post(f"/catalog/{p.id}", headers=AUTH, data=form_of(Procedure.get_by_id(p.id)))
     assert len(entries("procedure")) == before + 1

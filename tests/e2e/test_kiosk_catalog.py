@@ -53,13 +53,14 @@ class SyncedBox(Box):
 
     def __init__(self, data_dir, log_path, hub_url, hub_key, hub_args):
         super().__init__(data_dir, log_path, extra=("--hub-url", hub_url), worker=False)
-        self.hub_key, self.hub_args = hub_key, hub_args
+        self.hub_url, self.hub_key, self.hub_args = hub_url, hub_key, hub_args
 
     def start(self):
         motcua("edge", "init", "--hub-key", self.hub_key, *self.options)
         motcua("hub", "register-box", "--commune", COMMUNE, "--public-key", self.data_dir / "keys" / "box.pub",
                *self.hub_args)
         self.sync_output = motcua("edge", "sync", *self.options).stdout
+        self.dossier_code = receive_a_dossier(self.db_path)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         with open(self.log_path, "ab") as log:
             self.procs.append(subprocess.Popen(self._command("serve", "--printer", "preview"), cwd=ROOT, env=env,
@@ -104,6 +105,26 @@ def box(tmp_path_factory):
         os.killpg(hub.pid, signal.SIGTERM)
         hub.wait(10)
         hub_log.close()
+
+
+def receive_a_dossier(db_path):
+    """A dossier received at the counter (the desk's domain call), on the box's own database."""
+    from datetime import datetime
+
+    from office import dossiers
+    from office.calendar import WorkCalendar
+    from office.db import bind, open_database
+    from office.models import MODELS, Office, Procedure
+
+    db = bind(open_database(str(db_path)), MODELS)
+    try:
+        procedure = Procedure.get(Procedure.name == "Đăng ký khai sinh")
+        dossier = dossiers.receive(WorkCalendar(), procedure, {"name": "Nguyễn Văn An", "phone": "0912345678"},
+                                   Office.get().agency_code, officer="canbo1", now=datetime(2026, 3, 2, 9, 15))
+        dossiers.transfer(dossier, "Thẩm định hồ sơ", "Trần Văn Minh", actor="canbo1", now=datetime(2026, 3, 2, 9, 40))
+        return dossier.code
+    finally:
+        db.close()
 
 
 def type_on_screen(page, keyboard, text):
@@ -225,7 +246,19 @@ def test_kiosk_looks_up_procedures_places_and_dossiers(box, browser, shots, prob
         expect(kiosk.locator("#dossier-result")).to_be_hidden()
         shots(kiosk, "kiosk-08-dossier-not-found")
 
-        # 8. A scanner types a slip's code and Enter, from the start screen.
+        # 8. A scanner types a slip's code and Enter, from the start screen: a real dossier, then an unknown one.
+        kiosk.locator("section[data-step=dossier] .back").click()
+        kiosk.keyboard.type(box.dossier_code, delay=5)
+        kiosk.keyboard.press("Enter")
+        result = kiosk.locator("#dossier-result")
+        expect(result).to_be_visible()
+        expect(result.locator(".state-line")).to_have_text("Đang xử lý – Thẩm định hồ sơ")
+        expect(result).to_contain_text("N***** V** An")
+        expect(result.locator(".timeline li")).to_have_count(2)
+        assert "0912345678" not in result.inner_text()
+        expect(error).to_be_hidden()
+        expect(kiosk.locator(".osk[data-for=dossier-code]")).to_be_hidden()  # the result takes its place
+        shots(kiosk, "kiosk-09-dossier-found")
         kiosk.locator("section[data-step=dossier] .back").click()
         expect(kiosk.locator("section[data-step=start]")).to_be_visible()
         kiosk.keyboard.type("000.19.05518-260101-9998", delay=5)
@@ -238,13 +271,59 @@ def test_kiosk_looks_up_procedures_places_and_dossiers(box, browser, shots, prob
         wide = problems.watch(landscape.new_page(), "kiosk-landscape")
         wide.goto(box.url + "/kiosk")
         expect(wide.get_by_role("button", name="Thông tin địa phương")).to_be_visible()
-        shots(wide, "kiosk-09-start-landscape")
+        shots(wide, "kiosk-10-start-landscape")
         wide.get_by_role("button", name="Tra cứu thủ tục").click()
         wide.locator("#proc-q").press_sequentially("1.00100")  # a code, on a physical keyboard
         expect(wide.locator("#proc-results .r-meta").first).to_contain_text("Mã 1.001000")
-        shots(wide, "kiosk-10-code-search-landscape")
+        shots(wide, "kiosk-11-code-search-landscape")
 
         problems.check(expected_http=("/api/v1/tracking/",))
     finally:
         for ctx in (kiosk_ctx, office, landscape):
             ctx.close()
+
+
+def test_hub_catalog_pages(box, browser, shots, problems, tmp_path):
+    """The operator imports a file with mistakes, reads the report, edits a procedure and unpublishes it."""
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900},
+                              http_credentials={"username": "admin", "password": PASSWORD})
+    try:
+        page = problems.watch(ctx.new_page(), "hub-catalog")
+        page.goto(box.hub_url + "/catalog")
+        expect(page.locator("#procedures tbody tr")).to_have_count(60)
+        bad = tmp_path / "bo-sung.json"
+        bad.write_text(json.dumps([
+            {"code": "1.002001", "name": "Cấp bản sao trích lục hộ tịch", "field": "Hộ tịch",
+             "ways": [{"way": "truc_tiep", "days": 0, "hours": 4, "fee": "8.000 đồng/bản"}]},
+            {"code": "1.2", "name": "Mã sai"},
+            {"code": "1.002003", "name": "", "ways": [{"way": "fax", "days": "ba"}]},
+        ], ensure_ascii=False), encoding="utf-8")
+        page.get_by_label("Tệp JSON, CSV hoặc XLSX").set_input_files(str(bad))
+        page.get_by_role("button", name="Nhập tệp").click()
+        expect(page.locator("#created b")).to_have_text("1")
+        expect(page.locator("#rejected tbody tr")).to_have_count(2)
+        expect(page.locator("#rejected")).to_contain_text("không đúng dạng 1.001193")
+        shots(page, "catalog-01-import-report", full_page=True)
+        page.goto(box.hub_url + "/catalog?q=dang+ky+khai+sinh")
+        page.locator("#procedures tbody tr").first.get_by_role("link").click()
+        expect(page.get_by_label("Tên thủ tục *")).to_have_value("Đăng ký khai sinh")
+        page.get_by_label("Số ngày 1").fill("hai")
+        page.get_by_role("button", name="Lưu thay đổi").click()
+        expect(page.locator("#reasons")).to_contain_text("thời hạn “hai” không phải số")
+        expect(page.get_by_label("Số ngày 1")).to_have_value("hai")  # the input is kept
+        shots(page, "catalog-02-edit-error", full_page=True)
+        page.get_by_label("Số ngày 1").fill("1")
+        page.get_by_role("button", name="Lưu thay đổi").click()
+        expect(page.locator(".flash")).to_contain_text("Đã lưu thủ tục")
+        page.get_by_role("button", name="Gỡ khỏi các hộp").click()
+        expect(page.locator(".flash")).to_contain_text("đã được gỡ khỏi các hộp")
+        expect(page.get_by_role("button", name="Công bố tới các hộp")).to_be_visible()
+        page.goto(box.hub_url + "/agencies")
+        page.get_by_label("Mã định danh điện tử").fill("000.00.19.STP")
+        page.get_by_label("Tên cơ quan").fill("Sở Tư pháp tỉnh Thái Nguyên")
+        page.get_by_role("button", name="Thêm").click()
+        expect(page.get_by_label("Tên của 000.00.19.STP")).to_have_value("Sở Tư pháp tỉnh Thái Nguyên")
+        shots(page, "catalog-03-agencies")
+        problems.check(expected_http=("/catalog/",))  # the refused edit answered 400
+    finally:
+        ctx.close()

@@ -94,3 +94,14 @@ def test_tracking_shows_no_id_number_phone_or_address(procedure):
     for secret in ("001099012345", "0912345678", "Tổ 5", "Nguyễn"):
         assert secret not in text
     assert view["status_label"] == "Được tiếp nhận" and view["due_at"] == "17:00 05/03/2026"
+
+
+def test_a_restored_box_goes_on_numbering(procedure):
+    from office.dossiers import DossierSequence
+    from office.queue import rebuild_sequences
+
+    receive(procedure)
+    receive(procedure)
+    DossierSequence.delete().execute()  # a box restored from the hub has the dossiers, not the counters
+    rebuild_sequences()
+    assert receive(procedure).code.endswith("-260302-0003")
