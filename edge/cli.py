@@ -108,6 +108,38 @@ def sync(settings):
         raise SystemExit(1)
 
 
+@edge.command()
+@click.argument("action", type=click.Choice(["add", "password", "disable", "list"]))
+@click.option("--username", default="", help="The officer's sign-in name.")
+@click.option("--full-name", default="", help="Full name, shown at the counter and on ratings.")
+@click.option("--password", default="", help="Password (at least 8 characters); asked for when omitted.")
+@with_settings("edge")
+def officer(settings, action, username, full_name, password):
+    """Officer accounts of this box: add, password, disable, list."""
+    from motcua.web import configure_logging
+    from office import officers
+    from office.db import bind, open_database
+    from office.models import MODELS, Officer
+
+    configure_logging(settings["log_level"])
+    bind(open_database(settings["database"]), MODELS)
+    if action == "list":
+        for row in Officer.select().order_by(Officer.username):
+            click.echo(f"{row.username:<16} {row.full_name:<32} {'hoạt động' if row.active else 'đã khoá'}")
+        return
+    if action in ("add", "password") and not password:
+        password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
+    if action == "add":
+        officers.add_officer(username, full_name, password)
+        click.echo(f"Đã thêm cán bộ {username}.")
+    elif action == "password":
+        officers.set_password(username, password)
+        click.echo(f"Đã đổi mật khẩu của {username}.")
+    else:
+        officers.deactivate(username)
+        click.echo(f"Đã khoá tài khoản {username}.")
+
+
 def _read_key(value):
     """A key given as text or as the path of a file holding it."""
     if value and Path(value).is_file():

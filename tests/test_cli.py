@@ -45,3 +45,19 @@ def test_edge_init_accepts_the_short_spellings(tmp_path):
     assert (tmp_path / "keys" / "box.key").stat().st_mode & 0o777 == 0o600
     with sqlite3.connect(tmp_path / "edge.db") as conn:
         assert conn.execute("select scope, hub_url from sync_node").fetchone() == ("00454", "http://127.0.0.1:9")
+
+
+def test_officer_accounts_on_a_box_set_up_without_demo_data(tmp_path):
+    runner = CliRunner()
+    base = ["--data-dir", str(tmp_path), "--commune-code", "05518"]
+    assert runner.invoke(cli, ["edge", "init", "--no-demo-data", *base]).exit_code == 0
+    added = runner.invoke(cli, ["edge", "officer", "add", "--username", "lan.nt", "--full-name", "Nguyễn Thị Lan",
+                                "--password", "matkhau-dai", *base])
+    assert added.exit_code == 0, added.output
+    short = runner.invoke(cli, ["edge", "officer", "add", "--username", "x", "--full-name", "X", "--password", "123",
+                                *base])
+    assert short.exit_code != 0 and "ít nhất 8" in (short.output + str(short.exception))
+    listed = runner.invoke(cli, ["edge", "officer", "list", *base])
+    assert "lan.nt" in listed.output and "Nguyễn Thị Lan" in listed.output
+    assert runner.invoke(cli, ["edge", "officer", "disable", "--username", "lan.nt", *base]).exit_code == 0
+    assert "đã khoá" in runner.invoke(cli, ["edge", "officer", "list", *base]).output
