@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 
 from motcua.settings import load_settings
-from office.db import bind, database, open_database
+from office.db import bind, open_database
 from office.models import MODELS
 from provisioning.identity import ensure_key
-from sync import box as sync_box
-from tests.sync.conftest import Box, HubProcess, hub, make_box, module_hub, running_hub  # noqa: F401
+from tests.sync.conftest import Box, BoxDatabase, HubProcess, hub, make_box, module_hub, running_hub  # noqa: F401
 
 __all__ = ["Box", "HubProcess", "ProvisionedBox", "make_bundle", "provision", "tree"]
 
@@ -52,7 +51,7 @@ def tree(root, skip=()):
     return out
 
 
-class ProvisionedBox:
+class ProvisionedBox(BoxDatabase):
     """A box set up by ``motcua edge provision``: its settings as its commands see them."""
 
     def __init__(self, root):
@@ -64,19 +63,6 @@ class ProvisionedBox:
         with self:
             bind(self.db, MODELS)
         self.key = ensure_key(self.dir)
-
-    def __enter__(self):
-        self._previous = database.obj
-        database.initialize(self.db)
-        return self
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            database.initialize(self._previous)
-
-    def sync(self):
-        with self:
-            return sync_box.sync_now(self.settings, self.key)
 
     def close(self):
         self.db.close()

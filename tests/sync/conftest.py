@@ -102,21 +102,8 @@ class HubProcess:
         self.log.close()
 
 
-class Box:
-    """A commune box's database and key; ``with box:`` points the models at it."""
-
-    def __init__(self, root, commune, hub, seed=True):
-        self.dir = Path(root)
-        self.commune = commune
-        self.settings = load_settings("edge", environ={}, overrides={
-            "data_dir": str(self.dir), "commune_code": commune, "hub_url": hub.url if hub else ""})
-        self.db = open_database(self.settings["database"])
-        with self:
-            bind(self.db, MODELS)
-            self.node_id = ensure_identity(self.dir, commune, self.settings["hub_url"], hub.key if hub else "")
-            if seed:
-                seed_office(find_commune(commune))
-        self.key = ensure_key(self.dir)
+class BoxDatabase:
+    """``with box:`` points the models at this box's database; ``sync()`` runs its replication."""
 
     def __enter__(self):
         self._previous = database.obj
@@ -130,6 +117,23 @@ class Box:
     def sync(self):
         with self:
             return sync_box.sync_now(self.settings, self.key)
+
+
+class Box(BoxDatabase):
+    """A commune box's database and key, set up the way `motcua edge init` does."""
+
+    def __init__(self, root, commune, hub, seed=True):
+        self.dir = Path(root)
+        self.commune = commune
+        self.settings = load_settings("edge", environ={}, overrides={
+            "data_dir": str(self.dir), "commune_code": commune, "hub_url": hub.url if hub else ""})
+        self.db = open_database(self.settings["database"])
+        with self:
+            bind(self.db, MODELS)
+            self.node_id = ensure_identity(self.dir, commune, self.settings["hub_url"], hub.key if hub else "")
+            if seed:
+                seed_office(find_commune(commune))
+        self.key = ensure_key(self.dir)
 
     def status(self):
         with self:
