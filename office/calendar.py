@@ -8,7 +8,11 @@ the office's local wall-clock times (naive datetimes).
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-import holidays
+def _vietnam():
+    import holidays  # ~9 MB: loaded by the processes that compute due dates only
+
+    return holidays.Vietnam()
+
 
 DEFAULT_HOURS = ((time(7, 0), time(11, 30)), (time(13, 30), time(17, 0)))
 
@@ -29,7 +33,7 @@ class WorkCalendar:
     days_off: frozenset = frozenset()  # extra days off decided above the commune
     working_days: frozenset = frozenset()  # extra working days (e.g. a swapped Saturday)
     hours: tuple = DEFAULT_HOURS
-    _national: holidays.HolidayBase = field(default_factory=lambda: holidays.Vietnam(), repr=False)
+    _national: object = field(default_factory=lambda: _vietnam(), repr=False)
 
     def is_working_day(self, day):
         if day in self.working_days:

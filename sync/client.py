@@ -1,8 +1,6 @@
 """The only code on a box that speaks HTTP to the hub."""
 import secrets
 
-import requests
-
 from .protocol import NONCE, ORIGIN, SIGNATURE, request_message
 from .keys import sign
 
@@ -19,7 +17,7 @@ class HubClient:
         self.key = key
         self.node_id = node_id
         self.timeout = timeout
-        self.session = session or requests.Session()
+        self.session = session or _new_session()
         self.hub_time_ms = None  # the hub's clock at its last answer
 
     def hub_info(self):
@@ -63,6 +61,8 @@ class HubClient:
         return response
 
     def _call(self, method, path, **kwargs):
+        import requests
+
         try:
             response = self.session.request(method, self.base + path, timeout=self.timeout, **kwargs)
             _ = response.content  # read it all now: a body cut mid-way fails here
@@ -90,3 +90,9 @@ def _error_text(response):
         return response.json().get("error") or response.text[:200]
     except ValueError:
         return response.text[:200]
+
+
+def _new_session():
+    import requests  # loaded by the processes that talk to the hub, not by every web worker
+
+    return requests.Session()
