@@ -2,23 +2,15 @@
 import functools
 import hmac
 import secrets
-from pathlib import Path
 
 from flask import Response, current_app, request
 
-from motcua.web import wants_json
+from motcua.web import setting_or_secret_file, wants_json
 from office.errors import MotcuaError
 
 
 def operator_password(settings):
-    if settings["operator_password"]:
-        return settings["operator_password"]
-    path = Path(settings["data_dir"]) / "operator_password"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(12))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return setting_or_secret_file(settings, "operator_password", lambda: secrets.token_urlsafe(12))
 
 
 def operator_required(view):

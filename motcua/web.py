@@ -59,12 +59,17 @@ def json_body():
 
 
 def secret_key(settings):
-    if settings["secret_key"]:
-        return settings["secret_key"]
-    path = Path(settings["data_dir"]) / "secret_key"
+    return setting_or_secret_file(settings, "secret_key", lambda: secrets.token_hex(32))
+
+
+def setting_or_secret_file(settings, name, make):
+    """The setting ``name`` if set, else the value kept in ``<data_dir>/<name>`` (made once, 0600)."""
+    if settings[name]:
+        return settings[name]
+    path = Path(settings["data_dir"]) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
 
