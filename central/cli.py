@@ -33,7 +33,7 @@ def worker(settings):
 
 
 def _open(settings):
-    from motcua.web import configure_logging
+    from motcua.logs import configure_logging
     from provisioning.identity import ensure_hub_identity
 
     from .app import open_hub_database

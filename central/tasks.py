@@ -48,7 +48,7 @@ def silent_boxes(minutes, now=None):
 
 
 def run_worker(settings):
-    from motcua.web import configure_logging
+    from motcua.logs import configure_logging
 
     from .app import open_hub_database
 

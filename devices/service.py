@@ -347,7 +347,7 @@ class DeviceServiceDown(Exception):
 
 def run_service(settings):
     """``motcua edge devices``: bind the database, own the devices, serve until stopped."""
-    from motcua.web import configure_logging
+    from motcua.logs import configure_logging
     from office.db import bind, open_database
     from office.models import MODELS
 

@@ -42,7 +42,7 @@ def worker(settings):
 @with_settings("edge")
 def init(settings, demo_data, hub_key, restore):
     """Set this box up for a commune (--commune-code): its key, office, services, counters, officers."""
-    from motcua.web import configure_logging
+    from motcua.logs import configure_logging
     from office.db import bind, open_database
     from office.models import MODELS, Office
     from provisioning.identity import ensure_identity, public_path
@@ -88,7 +88,7 @@ def _restore(settings):
 @with_settings("edge")
 def sync(settings):
     """Push this box's changes to the hub and pull the hub's now; print a summary."""
-    from motcua.web import configure_logging
+    from motcua.logs import configure_logging
     from office.db import bind, open_database
     from office.models import MODELS
     from provisioning.identity import ensure_key
@@ -116,7 +116,7 @@ def sync(settings):
 @with_settings("edge")
 def officer(settings, action, username, full_name, password):
     """Officer accounts of this box: add, password, disable, list."""
-    from motcua.web import configure_logging
+    from motcua.logs import configure_logging
     from office import officers
     from office.db import bind, open_database
     from office.models import MODELS, Officer

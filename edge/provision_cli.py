@@ -11,7 +11,7 @@ from motcua.cli import with_settings
 @with_settings("edge")
 def provision_box(settings, path, scan, retry):
     """Set this box up from a provisioning bundle made at the hub (motcua provision bundle)."""
-    from motcua.web import configure_logging
+    from motcua.logs import configure_logging
     from office.errors import MotcuaError
 
     configure_logging(settings["log_level"])

@@ -2,7 +2,7 @@
 import logging
 
 from devices.health import attach_log_file
-from motcua.web import configure_logging
+from motcua.logs import configure_logging
 from office.db import bind, open_database
 from office.models import MODELS
 from office.ratings import rate_at_counter

@@ -1,4 +1,4 @@
-"""Web plumbing shared by the box and the hub: one error handler, secret key, logging."""
+"""Web plumbing shared by the box and the hub: one error handler, secret key, assets."""
 import logging
 import secrets
 from pathlib import Path
@@ -7,6 +7,8 @@ from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from office.errors import MotcuaError
+
+from .logs import configure_logging  # noqa: F401  (the app factories take it from here)
 
 log = logging.getLogger("motcua.web")
 
@@ -73,9 +75,6 @@ def setting_or_secret_file(settings, name, make):
         path.chmod(0o600)
     return path.read_text().strip()
 
-
-def configure_logging(level):
-    logging.basicConfig(level=level.upper(), force=True, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def install_assets(app):
