@@ -19,7 +19,7 @@ from flask import (
 )
 from peewee import IntegrityError
 
-from motcua.web import json_body
+from motcua.web import json_body, refuse_cross_site
 from office import dossiers
 from office.clock import utcnow
 from office.communes import find_commune
@@ -33,13 +33,7 @@ from .auth import operator_required
 bp = Blueprint("agency", __name__)
 
 
-@bp.before_request
-def _same_origin_forms():
-    """The browser resends HTTP Basic credentials to any site's form: take posted forms from
-    the hub's own pages only (browsers name the page's origin in ``Origin``)."""
-    origin = request.headers.get("Origin")
-    if request.method == "POST" and origin and origin != request.host_url.rstrip("/"):
-        raise MotcuaError("Biểu mẫu gửi từ trang khác: không nhận.", status=403)
+bp.before_request(refuse_cross_site)
 
 STAGES = ("Tiếp nhận hồ sơ liên thông", "Thẩm định hồ sơ", "Trình lãnh đạo ký duyệt", "Chờ kết quả")
 RETURN_STAGE = "Trả kết quả"

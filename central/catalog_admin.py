@@ -6,7 +6,6 @@ procedure ("gỡ khỏi các hộp") is an update like any other: the kiosks sto
 """
 import logging
 import re
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -22,6 +21,7 @@ from flask import (
 from peewee import fn
 
 from motcua.htmlclean import clean_html
+from motcua.web import refuse_cross_site
 from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure, import_file, validate
 from office.dossiers import Agency
 from office.errors import MotcuaError, NotFound
@@ -41,14 +41,7 @@ AGENCY_CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{1,39}$")
 TEXT_FIELDS = ("code", "name", "level", "field", "agency", "requirements", "result", "online_level")
 
 
-@bp.before_request
-def _same_origin():
-    """Browsers resend Basic credentials to any site's form: writes must come from the hub's own pages."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return
-    origin = request.headers.get("Origin") or request.headers.get("Referer")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
-        raise MotcuaError("Yêu cầu đến từ trang khác, đã bị từ chối.", status=403)
+bp.before_request(refuse_cross_site)
 
 
 def _page(template, status=200, **context):
@@ -267,10 +260,7 @@ def save(pk):
     clean, reasons = _check(values, current=p)
     if reasons:
         return _edit_page(p, values, reasons, 400)
-    changed = {k: v for k, v in clean.items() if getattr(p, k) != v}
-    for key, value in changed.items():
-        setattr(p, key, value)
-    p.save()  # nothing changed: nothing written, nothing sent
+    changed = p.save_changes(clean)  # nothing changed: nothing written, nothing sent
     flash(f"Đã lưu thủ tục {p.code}." + (" Các hộp nhận ở lần đồng bộ tới." if changed else " (Không có gì thay đổi.)"))
     return redirect(url_for("catalog_admin.edit", pk=p.id))
 
@@ -280,9 +270,7 @@ def save(pk):
 def set_active(pk):
     p = _procedure(pk)
     active = request.form.get("active") == "1"
-    if p.active != active:
-        p.active = active
-        p.save()
+    p.save_changes({"active": active})
     flash(f"Thủ tục {p.code} " + ("đã được công bố tới các hộp." if active
                                   else "đã được gỡ khỏi các hộp (kiosk không hiện nữa)."))
     target = request.form.get("next") or ""

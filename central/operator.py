@@ -76,8 +76,5 @@ def edit_place(pk):
     place = Place.get_or_none(Place.id == pk)
     if place is None:
         raise NotFound("Không tìm thấy địa điểm.")
-    for key, value in json_body().items():
-        if key in PLACE_FIELDS:
-            setattr(place, key, value)
-    place.save()
+    place.save_changes({k: v for k, v in json_body().items() if k in PLACE_FIELDS})
     return jsonify(id=place.id)

@@ -12,7 +12,6 @@ pull cursor, which moves whenever the box takes in rows from the hub).
 import functools
 import json
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -28,6 +27,7 @@ from markupsafe import Markup
 from peewee import fn
 
 from motcua.htmlclean import clean_html
+from motcua.web import refuse_cross_site
 from office.calendar import DEFAULT_HOURS
 from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure
 from office.errors import MotcuaError, NotFound
@@ -339,18 +339,11 @@ def officer_page(view):
                 return _page("place_signin.html", status=401)
             raise MotcuaError("Bạn cần đăng nhập tại quầy để sửa thông tin địa phương.", status=401)
         if request.method != "GET":
-            _same_origin()
+            refuse_cross_site()
         request.officer = officer
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def _same_origin():
-    """Forms post from the box's own pages only (the session cookie is also SameSite=Lax)."""
-    origin = request.headers.get("Origin") or request.headers.get("Referer")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
-        raise MotcuaError("Yêu cầu đến từ trang khác, đã bị từ chối.", status=403)
 
 
 def _place(pk):
@@ -434,10 +427,7 @@ def save_place(pk):
         return _page("place_edit.html", 400, place=place, values=values, errors=errors, officer=request.officer,
                      categories=PLACE_CATEGORIES, labels=PLACE_LABELS)
     # Only the fields the officer changed: each is stamped, and merges with the hub's edits, on its own.
-    for key, value in values.items():
-        if getattr(place, key) != value:
-            setattr(place, key, value)
-    place.save()
+    place.save_changes(values)
     return redirect(url_for("catalog.places_page", saved=place.id))
 
 
@@ -445,8 +435,5 @@ def save_place(pk):
 @officer_page
 def place_active(pk):
     place = _place(pk)
-    active = request.form.get("active") == "1"
-    if place.active != active:
-        place.active = active
-        place.save()
+    place.save_changes({"active": request.form.get("active") == "1"})
     return redirect(url_for("catalog.places_page", saved=place.id))

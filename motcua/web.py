@@ -2,6 +2,7 @@
 import logging
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -50,6 +51,16 @@ def install_error_handlers(app):
     def handle_unexpected(exc):
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(MotcuaError(HTTP_MESSAGES[500], status=500))
+
+
+def refuse_cross_site():
+    """Writes come from this site's own pages only: browsers resend Basic credentials and
+    cookies to any site's form, and name the form's page in ``Origin`` (or ``Referer``)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        raise MotcuaError("Yêu cầu đến từ trang khác, đã bị từ chối.", status=403)
 
 
 def json_body():

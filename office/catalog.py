@@ -204,12 +204,8 @@ def import_rows(rows, first_row=1):
                 Procedure.create(commune=GLOBAL_SCOPE, **clean)
                 report.created += 1
                 continue
-            changed = {k: v for k, v in clean.items() if getattr(procedure, k) != v}
-            if not changed:
+            if procedure.save_changes(clean):
+                report.updated += 1
+            else:
                 report.unchanged += 1
-                continue
-            for key, value in changed.items():
-                setattr(procedure, key, value)
-            procedure.save()
-            report.updated += 1
     return report

@@ -267,10 +267,7 @@ def _require_open(dossier):
 def _act(dossier, action, actor, now, note, **changes):
     now = now or utcnow()
     with database.atomic():
-        for key, value in changes.items():
-            if getattr(dossier, key) != value:
-                setattr(dossier, key, value)
-        dossier.save()
+        dossier.save_changes(changes)
         _event(dossier, action, now, actor, note)
     return dossier
 

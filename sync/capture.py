@@ -98,6 +98,16 @@ class ReplicatedModel(BaseModel):
             _record(node, stamp, self, "insert" if inserting else "update", data)
         return rows
 
+    def save_changes(self, values):
+        """Set the fields whose value differs, save, and return those: an unchanged field is
+        neither written nor logged (nor stamped: it cannot win over a concurrent edit)."""
+        changed = {k: v for k, v in values.items() if getattr(self, k) != v}
+        for key, value in changed.items():
+            setattr(self, key, value)
+        if changed or self._pk is None:
+            self.save()
+        return changed
+
     def delete_instance(self, recursive=False, delete_nullable=False):
         if recursive:
             raise CaptureError("recursive deletes are not captured; delete the children first")
