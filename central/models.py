@@ -78,4 +78,7 @@ class Enrolment(BaseModel):
     address = CharField(default="")
 
 
-HUB_ONLY_MODELS = (BoxNode, Rejection, Alert, HeldEntry, EnrolToken, Enrolment)
+from .outbox import Outbox  # noqa: E402  (the outbox is a hub-only table too)
+
+HUB_ONLY_MODELS = (BoxNode, Rejection, Alert, HeldEntry, EnrolToken, Enrolment, Outbox)
+

@@ -14,6 +14,7 @@ from sync.policy import APPEND, HUB, SHARED
 from .clock import utcnow
 from .db import BaseModel, database
 from .errors import Conflict, MotcuaError, NotFound
+from .notices import notify
 
 STATUS = {
     1: "Mới đăng ký",
@@ -272,9 +273,20 @@ def _act(dossier, action, actor, now, note, **changes):
     return dossier
 
 
+CITIZEN_NOTICES = {"receive": "dossier_received", "supplement": "dossier_supplement", "finish": "dossier_ready"}
+
+
 def _event(dossier, action, now, actor, note=""):
-    DossierEvent.create(commune=dossier.commune, dossier=dossier.id, action=action, at=now, actor=actor or "",
-                        stage=dossier.stage, agency=dossier.agency, status=dossier.status, note=note or "")
+    event = DossierEvent.create(commune=dossier.commune, dossier=dossier.id, action=action, at=now,
+                                actor=actor or "", stage=dossier.stage, agency=dossier.agency,
+                                status=dossier.status, note=note or "")
+    if action in CITIZEN_NOTICES:  # written with the event: it travels even if the box is offline
+        notify(dossier.commune, CITIZEN_NOTICES[action], event.id, dossier.applicant_phone, {
+            "ten_nguoi_dan": dossier.applicant_name, "ma_ho_so": dossier.code,
+            "thu_tuc": dossier.procedure_name, "trang_thai": STATUS[dossier.status],
+            "ngay_hen": f"{dossier.due_at:%H:%M %d/%m/%Y}", "ghi_chu": note or "",
+        }, now=utcnow())
+    return event
 
 
 def history(dossier):

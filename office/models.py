@@ -212,9 +212,10 @@ def _seconds(start, end):
 
 from .catalog import Procedure  # noqa: E402  (the catalog and dossiers build on the models above)
 from .dossiers import Agency, Dossier, DossierEvent, DossierSequence  # noqa: E402
+from .notices import Notice  # noqa: E402
 
 REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating, Place, Holiday,
-              Procedure, Agency, Dossier, DossierEvent)
+              Procedure, Agency, Dossier, DossierEvent, Notice)
 
 MODELS = SYNC_MODELS + (
     Office,
@@ -234,4 +235,5 @@ MODELS = SYNC_MODELS + (
     Dossier,
     DossierEvent,
     DossierSequence,
+    Notice,
 )

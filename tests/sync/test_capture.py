@@ -339,7 +339,7 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
         return response.headers.get("Location", "").split("/dossiers/")[-1].split("?")[0]
 
     desk("/dossiers", 400, procedure="1.001193", name="", extra="Tờ khai")  # refused: nothing written
-    code = desk("/dossiers", procedure="1.001193", name="Trần Thị Bình", id_number="001099012345",
+    code = desk("/dossiers", procedure="1.001193", name="Trần Thị Bình", id_number="001099012345", phone="0912 345 678",
                 extra="Tờ khai đăng ký khai sinh", ticket=issued[1]["id"], print_slip="1")
     other = desk("/dossiers", procedure="1.001193", name="Lê Văn Cường", extra="Tờ khai")
     gone = desk("/dossiers", procedure="1.001193", name="Phạm Thu Hà", extra="Tờ khai")
