@@ -57,7 +57,7 @@ def enqueue(event, channel, recipient, text, *, purpose="", commune="", subject=
                               purpose=purpose, commune=commune, subject=subject, text=text, template=template,
                               fields=json.dumps(fields or {}, ensure_ascii=False, sort_keys=True),
                               next_at=now, created_at=now)
-                .on_conflict_ignore().execute())
+                .on_conflict_ignore().as_rowcount().execute())  # SQLite's last row id survives an ignore
     return bool(inserted)
 
 

@@ -8,6 +8,7 @@ from huey import RedisHuey, SqliteHuey, crontab
 from office.clock import utcnow
 
 from .models import Alert, BoxNode
+from .reminders import run_reminders
 
 log = logging.getLogger("motcua.hub.tasks")
 
@@ -27,7 +28,11 @@ def register_tasks(huey, settings):
     def watch_fleet():
         return silent_boxes(settings["box_silence_minutes"])
 
-    return {"watch_fleet": watch_fleet}
+    @huey.periodic_task(crontab(minute="*"), name="send_reminders")
+    def send_reminders():
+        return run_reminders(utcnow(), settings)
+
+    return {"watch_fleet": watch_fleet, "send_reminders": send_reminders}
 
 
 def silent_boxes(minutes, now=None):

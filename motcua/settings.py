@@ -34,6 +34,8 @@ SETTINGS = (
     Setting("operator_password", "", "Password of the hub's operator pages and API (user 'admin'); empty: <data_dir>/operator_password is made.", ("hub",)),
     Setting("redis_url", "", "Redis for the hub's task queue when the hub scales out (redis://127.0.0.1:6379/0); empty: SQLite.", ("hub",)),
     Setting("box_silence_minutes", 60, "Alert when an active box has not been heard from for this long.", ("hub",)),
+    Setting("reminder_catchup_minutes", 30, "A reminder slot (e.g. 08:00) still goes out this many minutes late when the worker was down at its time.", ("hub",)),
+    Setting("reminder_zalo_template", "", "Zalo ZNS template id for reminders to handlers and leaders (fields ten, sap_den_han, qua_han, ma_ho_so).", ("hub",)),
     Setting("sync_batch_size", 2000, "Change-log entries per pushed or pulled batch.", ("edge", "hub")),
     Setting("sync_timeout", 20.0, "Seconds an exchange with the hub may take.", ("edge",)),
     Setting("enrol_token_hours", 72, "How long a provisioning bundle's enrolment token stays valid.", ("hub",)),
