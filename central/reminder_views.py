@@ -12,6 +12,7 @@ from flask import (
 )
 
 from motcua.web import json_body, refuse_cross_site
+from office.communes import find_commune
 from office.errors import MotcuaError
 
 from . import reminder_forms as forms
@@ -34,7 +35,12 @@ NEW_CONTACT = {"role": "handler"}
 def _page(template, status=200, **context):
     return render_template(template, messages=get_flashed_messages(), CHANNELS=CHANNELS, WEEKDAYS=forms.WEEKDAYS,
                            WHAT=ReminderRule.WHAT, UNITS=ReminderRule.UNITS, AUDIENCES=ReminderRule.AUDIENCES,
-                           ROLES=Contact.ROLES, STATES=STATES, **context), status
+                           ROLES=Contact.ROLES, STATES=STATES, commune_name=_commune_name, **context), status
+
+
+def _commune_name(code):
+    commune = find_commune(code)
+    return commune.name if commune else code
 
 
 def _rule_form():
