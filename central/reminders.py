@@ -100,7 +100,7 @@ class Item:
     due_at: datetime
     kind: str  # near_due / overdue
     days: int  # working days late (overdue) or left (near due), the due day's or today's not counted
-    minutes: int  # working minutes late or left
+    minutes: int  # working minutes left; late: only when less than a working day (else 0)
 
     def to_dict(self):
         return {"code": self.code, "commune": self.commune, "procedure": self.procedure, "stage": self.stage,
@@ -115,18 +115,21 @@ def horizon(rule, now_local, calendar):
     return calendar.add_working_days(now_local, rule.lead)
 
 
-def _working_days_between(calendar, first, last):
-    """Working days d with first < d <= last."""
-    count, day = 0, first
-    while day < last:
+def _day_counter(calendar, days):
+    """A function counting working days d with a < d <= b, for a and b within ``days``
+    (prefix sums: a dossier years overdue costs one pass over the calendar, not one per dossier)."""
+    first, last = min(days), max(days)
+    cumulative, total, day = {}, 0, first
+    while day <= last:
+        total += calendar.is_working_day(day)
+        cumulative[day] = total
         day += timedelta(days=1)
-        count += calendar.is_working_day(day)
-    return count
+    return lambda a, b: cumulative[b] - cumulative[a]
 
 
 def select_dossiers(rule, now_local, calendar):
     """Open dossiers (not those paused for papers) near due or overdue at ``now_local``, in the
-    rule's communes: the overdue first, the latest first, then the near due by due time."""
+    rule's communes, ordered by due time (the latest first)."""
     query = Dossier.select().where(Dossier.status.in_(REMINDED_STATUSES))
     communes = rule.listed("communes")
     if communes:
@@ -141,15 +144,17 @@ def select_dossiers(rule, now_local, calendar):
     where = conditions[0]
     for condition in conditions[1:]:
         where = where | condition
+    rows = list(query.where(where).order_by(Dossier.due_at, Dossier.code))
+    if not rows:
+        return []
+    between = _day_counter(calendar, [now_local.date()] + [d.due_at.date() for d in rows])
     items = []
-    for d in query.where(where).order_by(Dossier.due_at, Dossier.code):
+    for d in rows:
         if d.due_at < now_local:
-            kind = "overdue"
-            days = _working_days_between(calendar, d.due_at.date(), now_local.date())
-            span = calendar.working_time(d.due_at, now_local)
+            kind, days = "overdue", between(d.due_at.date(), now_local.date())
+            span = calendar.working_time(d.due_at, now_local) if not days else timedelta()
         else:
-            kind = "near_due"
-            days = _working_days_between(calendar, now_local.date(), d.due_at.date())
+            kind, days = "near_due", between(now_local.date(), d.due_at.date())
             span = calendar.working_time(now_local, d.due_at)
         items.append(Item(d.code, d.commune, d.procedure_name, d.stage, d.handler, d.agency, d.due_at, kind, days,
                           int(span.total_seconds() // 60)))
@@ -218,8 +223,13 @@ def span_text(minutes):
 
 def item_text(item, leader=False, long=False):
     if item.kind == "overdue":
-        state = f"quá hạn {item.days} ngày làm việc" if item.days else f"quá hạn {span_text(item.minutes)}"
-        state += f" (hạn {item.due_at:%H:%M %d/%m/%Y})" if long else ""
+        if item.days:
+            state = f"quá hạn {item.days} ngày làm việc"
+        elif item.minutes:
+            state = f"quá hạn {span_text(item.minutes)}"
+        else:  # past its closing time, no office time since
+            state = "đã quá hạn"
+        state += f" (hạn {item.due_at:%H:%M %d/%m/%Y})" if long or not (item.days or item.minutes) else ""
     else:
         left = f"còn {item.days} ngày làm việc" if item.days else f"còn {span_text(item.minutes)} làm việc"
         state = f"hạn {item.due_at:%H:%M %d/%m/%Y}, {left}"

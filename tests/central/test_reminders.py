@@ -16,7 +16,7 @@ from office.dossiers import Dossier
 from office.models import Holiday, Officer
 from sync.capture import applying_remote
 
-SONG_CONG, BACH_QUANG = "05518", "05521"
+SONG_CONG, BACH_QUANG = "05518", "05528"
 UBND = "000.19.05518"
 STP = "000.00.19.STP"
 HOURS_AHEAD = timedelta(hours=7)  # Asia/Ho_Chi_Minh
@@ -335,3 +335,18 @@ def test_enqueued_rows_and_preview(hub_db, settings):
     assert Outbox.get(Outbox.channel == "email").subject == "Nhắc việc: 1 hồ sơ quá hạn"
     assert run_reminders(utc(datetime(2026, 9, 8, 8, 1)), settings) == []
     assert Outbox.select().count() == 2
+
+
+def test_how_late_is_worded(hub_db):
+    lan()
+    this_morning = dossier(datetime(2026, 9, 8, 10, 0))
+    friday = dossier(datetime(2026, 9, 4, 17, 0))
+    years = dossier(datetime(2024, 9, 4, 17, 0))
+    tuesday_afternoon = datetime(2026, 9, 8, 14, 0)
+    text = compose(rule(channels=["sms"]), tuesday_afternoon, hub_calendar())[0].text
+    assert f"{this_morning}: quá hạn 2 giờ" in text  # 10:00-11:30, 13:30-14:00 of office time
+    assert f"{friday}: quá hạn 2 ngày làm việc" in text  # Monday and Tuesday
+    late_by = (datetime(2026, 9, 8) - datetime(2024, 9, 4)).days
+    assert 400 < int(text.split(f"{years}: quá hạn ")[1].split()[0]) < late_by
+    saturday = compose(rule(channels=["sms"]), datetime(2026, 9, 5, 9, 0), hub_calendar())[0].text
+    assert f"{friday}: đã quá hạn (hạn 17:00 04/09/2026)" in saturday  # no office time since it fell due
