@@ -183,6 +183,15 @@ def create_rule():
     return jsonify(forms.rule_dict(rule)), 201
 
 
+@bp.patch("/api/v1/reminders/<int:pk>")
+@operator_required
+def change_rule(pk):
+    """Change some fields of a rule (e.g. ``{"active": false}``); the others stay."""
+    rule = forms.get_rule(pk)
+    forms.save_rule(dict(_rule_shown(rule), **json_body()), rule)
+    return jsonify(forms.rule_dict(rule))
+
+
 @bp.get("/api/v1/reminders/contacts")
 @operator_required
 def list_contacts():
@@ -194,6 +203,14 @@ def list_contacts():
 def create_contact():
     contact = forms.save_contact(json_body())
     return jsonify(forms.contact_dict(contact)), 201
+
+
+@bp.patch("/api/v1/reminders/contacts/<int:pk>")
+@operator_required
+def change_contact(pk):
+    contact = forms.get_contact(pk)
+    forms.save_contact(dict(forms.contact_dict(contact), **json_body()), contact)
+    return jsonify(forms.contact_dict(contact))
 
 
 @bp.get("/api/v1/reminders/<int:pk>/preview")

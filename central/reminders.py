@@ -9,6 +9,7 @@ the worker looking at the same slot twice, or coming back a few minutes late, se
 The outbox's sender delivers the messages; nothing here talks to a gateway.
 """
 import functools
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from .reminder_models import Contact, ReminderRule
 REMINDED_STATUSES = tuple(s for s in OPEN if s != 5)  # 5: waiting for the citizen's papers, clock stopped
 TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 PHONE_CHANNELS = ("sms", "zalo")
+
+log = logging.getLogger("motcua.hub.reminders")
 
 
 # ---- the schedule -------------------------------------------------------------------------------
@@ -58,18 +61,21 @@ def scheduled_day(rule, day, calendar):
     return day.weekday() in parse_weekdays(rule.weekdays) or day.weekday() >= 5
 
 
-def due_slots(rule, now_local, calendar, catchup_minutes=30):
-    """The rule's slots (office-local datetimes) due at ``now_local``: a slot is due from its
-    time until ``catchup_minutes`` later, so a worker that was down at 08:00 and is back at
-    08:10 still sends the 08:00 reminders, but not at 09:00."""
+def _slots_in_window(rule, now_local, catchup_minutes):
     window = timedelta(minutes=max(1, catchup_minutes))
-    slots = []
     for day in (now_local.date() - timedelta(days=1), now_local.date()):
         for at in parse_times(rule.times):
             slot = datetime.combine(day, at)
-            if slot <= now_local < slot + window and scheduled_day(rule, day, calendar):
-                slots.append(slot)
-    return slots
+            if slot <= now_local < slot + window:
+                yield slot
+
+
+def due_slots(rule, now_local, calendar, catchup_minutes=30):
+    """The rule's slots (office-local datetimes, earliest first) due at ``now_local``: a slot is
+    due from its time until ``catchup_minutes`` later, so a worker that was down at 08:00 and is
+    back at 08:10 still sends the 08:00 reminders, but not at 09:00."""
+    return [slot for slot in _slots_in_window(rule, now_local, catchup_minutes)
+            if scheduled_day(rule, slot.date(), calendar)]
 
 
 @functools.cache
@@ -344,23 +350,18 @@ def run_reminders(now_utc, settings):
             parse_weekdays(rule.weekdays)
         except ValueError:
             continue  # a rule written around the forms; the pages refuse such values
-        if not any(_in_window(rule, now_local, catchup)):
-            continue
+        if not any(_slots_in_window(rule, now_local, catchup)):
+            continue  # most minutes: no calendar, no dossier read
         calendar = calendar or hub_calendar()
-        for slot in due_slots(rule, now_local, calendar, catchup):
+        slots = due_slots(rule, now_local, calendar, catchup)
+        for slot in slots[-1:]:  # back after missing 08:00 and 08:15, send the state of things once
             for message in compose(rule, now_local, calendar, settings.get("reminder_zalo_template", "")):
                 event = event_key(rule, slot, message.contact_id)
                 if enqueue(event, message.channel, message.recipient, message.text, purpose="reminder",
                            commune=message.commune, subject=message.subject, template=message.template,
                            fields=message.fields, now=now_utc):
                     added.append(dict(message.to_dict(), rule=rule.id, slot=slot.isoformat(sep=" "), event=event))
+    if added:
+        log.info("reminders: %d messages into the outbox (%s)", len(added),
+                 ", ".join(sorted({f"rule {a['rule']} at {a['slot'][:16]}" for a in added})))
     return added
-
-
-def _in_window(rule, now_local, catchup):
-    """Cheap test before the calendar is built: some time of the rule fell within the window."""
-    window = timedelta(minutes=max(1, catchup))
-    for day in (now_local.date() - timedelta(days=1), now_local.date()):
-        for at in parse_times(rule.times):
-            slot = datetime.combine(day, at)
-            yield slot <= now_local < slot + window

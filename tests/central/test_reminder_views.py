@@ -201,3 +201,17 @@ def test_json_api_lists_and_creates(client):
     contact = client.post("/api/v1/reminders/contacts", json={"name": "Lê Văn Minh", "role": "leader", "email": "minh@x.vn"})
     assert contact.status_code == 201
     assert [c["email"] for c in client.get("/api/v1/reminders/contacts").get_json()] == ["minh@x.vn"]
+
+
+def test_json_api_changes_some_fields(client):
+    rule = client.post("/api/v1/reminders", json=GOOD_RULE).get_json()
+    paused = client.patch(f"/api/v1/reminders/{rule['id']}", json={"active": False, "times": "09:15"})
+    assert paused.status_code == 200
+    assert (paused.get_json()["active"], paused.get_json()["times"], paused.get_json()["channels"]) == (
+        False, ["09:15"], ["sms", "log"])
+    refused = client.patch(f"/api/v1/reminders/{rule['id']}", json={"channels": []})
+    assert refused.status_code == 400 and ReminderRule.get().channels == "sms,log"
+    contact = client.post("/api/v1/reminders/contacts", json={"name": "Lê Văn Minh", "role": "leader"}).get_json()
+    changed = client.patch(f"/api/v1/reminders/contacts/{contact['id']}", json={"phone": "0912345678"})
+    assert changed.status_code == 200 and Contact.get().phone == "0912345678" and Contact.get().role == "leader"
+    assert client.patch("/api/v1/reminders/contacts/999", json={}).status_code == 404

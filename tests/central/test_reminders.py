@@ -138,6 +138,17 @@ def test_catch_up_window(hub_db, settings):
     assert len(run_reminders(utc(datetime(2026, 9, 14, 8, 4)), short)) == 1
 
 
+def test_back_after_two_missed_slots_sends_once(hub_db, settings):
+    rule(times="08:00,08:10")
+    lan()
+    dossier(datetime(2026, 9, 7, 17, 0))
+    back = run_reminders(utc(datetime(2026, 9, 8, 8, 12)), settings)
+    assert [a["slot"] for a in back] == ["2026-09-08 08:10:00"]
+    assert run_reminders(utc(datetime(2026, 9, 8, 8, 13)), settings) == []
+    on_time = [a["slot"] for minute in range(0, 15) for a in run_reminders(utc(datetime(2026, 9, 9, 8, minute)), settings)]
+    assert on_time == ["2026-09-09 08:00:00", "2026-09-09 08:10:00"]
+
+
 def test_due_slots_of_a_rule(hub_db):
     r = rule(times="08:00,14:00", weekdays=["0"])
     calendar = hub_calendar()
