@@ -4,7 +4,7 @@ A ``ReminderRule`` says what to remind of (dossiers due within N working days or
 dossiers, or both), to whom (handlers, leaders or both, from the ``Contact`` rows), on which
 channels and at which office-local times of which weekdays. A slot is sent only on a working
 day of the calendar (national holidays, the hub's ``Holiday`` rows; a compensatory working
-Saturday counts), and once: every message is keyed by rule, slot and contact in the outbox, so
+Saturday counts; a commune's own day off silences that commune's dossiers), and once: every message is keyed by rule, slot and contact in the outbox, so
 the worker looking at the same slot twice, or coming back a few minutes late, sends it once.
 The outbox's sender delivers the messages; nothing here talks to a gateway.
 """
@@ -133,13 +133,15 @@ def _day_counter(calendar, days):
     return lambda a, b: cumulative[b] - cumulative[a]
 
 
-def select_dossiers(rule, now_local, calendar):
+def select_dossiers(rule, now_local, calendar, closed=()):
     """Open dossiers (not those paused for papers) near due or overdue at ``now_local``, in the
-    rule's communes, ordered by due time (the latest first)."""
+    rule's communes but not the ``closed`` ones, ordered by due time (the latest first)."""
     query = Dossier.select().where(Dossier.status.in_(REMINDED_STATUSES))
     communes = rule.listed("communes")
     if communes:
         query = query.where(Dossier.commune.in_(communes))
+    if closed:
+        query = query.where(Dossier.commune.not_in(list(closed)))
     conditions = []
     if rule.overdue:
         conditions.append(Dossier.due_at < now_local)
@@ -301,10 +303,11 @@ def _audience(rule):
     return roles or (Contact.HANDLER, Contact.LEADER)
 
 
-def compose(rule, now_local, calendar, zalo_template=""):
+def compose(rule, now_local, calendar, zalo_template="", closed=()):
     """The messages the rule makes at ``now_local``: per contact of its audience with at least
-    one dossier, one message per channel it can be reached on, naming every dossier."""
-    items = select_dossiers(rule, now_local, calendar)
+    one dossier, one message per channel it can be reached on, naming every dossier (of the
+    communes not ``closed`` today)."""
+    items = select_dossiers(rule, now_local, calendar, closed)
     if not items:
         return []
     channels = rule.listed("channels")
@@ -332,6 +335,12 @@ def preview(rule, now_local, calendar=None, zalo_template=""):
     return compose(rule, now_local, calendar or hub_calendar(), zalo_template)
 
 
+def closed_communes(day):
+    """Communes with a day off of their own (a hub ``Holiday`` row for that commune) on ``day``."""
+    return {c for (c,) in Holiday.select(Holiday.commune).where(
+        Holiday.day == day.isoformat(), Holiday.kind == Holiday.OFF, Holiday.commune != GLOBAL_SCOPE).tuples()}
+
+
 def event_key(rule, slot, contact_id):
     return f"reminder:{rule.id}:{slot:%Y-%m-%dT%H:%M}:{contact_id}"
 
@@ -355,7 +364,8 @@ def run_reminders(now_utc, settings):
         calendar = calendar or hub_calendar()
         slots = due_slots(rule, now_local, calendar, catchup)
         for slot in slots[-1:]:  # back after missing 08:00 and 08:15, send the state of things once
-            for message in compose(rule, now_local, calendar, settings.get("reminder_zalo_template", "")):
+            closed = closed_communes(slot.date())
+            for message in compose(rule, now_local, calendar, settings.get("reminder_zalo_template", ""), closed):
                 event = event_key(rule, slot, message.contact_id)
                 if enqueue(event, message.channel, message.recipient, message.text, purpose="reminder",
                            commune=message.commune, subject=message.subject, template=message.template,

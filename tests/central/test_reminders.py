@@ -120,6 +120,20 @@ def test_tet_and_a_national_working_saturday(hub_db, settings):
     assert [at for at, _ in added] == [datetime(2026, 8, 22, 8, 0)]
 
 
+def test_a_communes_own_day_off_silences_its_dossiers_only(hub_db, settings):
+    rule(times="08:00", audience="leader")
+    leader()
+    save_contact({"name": "Chủ tịch tỉnh", "role": "leader"})
+    here = dossier(datetime(2026, 9, 7, 17, 0))
+    there = dossier(datetime(2026, 9, 7, 17, 0), commune=BACH_QUANG)
+    holiday("2026-09-08", commune=SONG_CONG)
+    added = run_reminders(utc(datetime(2026, 9, 8, 8, 0)), settings)
+    assert [(a["name"], a["codes"]) for a in added] == [("Chủ tịch tỉnh", [there])]
+    added = run_reminders(utc(datetime(2026, 9, 9, 8, 0)), settings)
+    assert sorted((a["name"], tuple(a["codes"])) for a in added) == [
+        ("Chủ tịch tỉnh", (here, there)), ("Phạm Văn Hùng", (here,))]
+
+
 def test_catch_up_window(hub_db, settings):
     rule(times="08:00")
     lan()
