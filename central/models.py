@@ -79,6 +79,7 @@ class Enrolment(BaseModel):
 
 
 from .outbox import Outbox  # noqa: E402  (the outbox is a hub-only table too)
+from .dispatch import LogCursor  # noqa: E402
 
-HUB_ONLY_MODELS = (BoxNode, Rejection, Alert, HeldEntry, EnrolToken, Enrolment, Outbox)
+HUB_ONLY_MODELS = (BoxNode, Rejection, Alert, HeldEntry, EnrolToken, Enrolment, Outbox, LogCursor)
 

@@ -27,7 +27,29 @@ def register_tasks(huey, settings):
     def watch_fleet():
         return silent_boxes(settings["box_silence_minutes"])
 
-    return {"watch_fleet": watch_fleet}
+    @huey.periodic_task(crontab(minute="*"), name="notify")
+    def notify():
+        """Every minute, and right after a batch with notices: queue and send messages."""
+        return run_notifications(settings)
+
+    return {"watch_fleet": watch_fleet, "notify": notify}
+
+
+def run_notifications(settings, now=None):
+    from .dispatch import dispatch
+    from .sending import send_due
+
+    queued = dispatch(settings)
+    sent = send_due(settings, now=now)
+    return {**queued, **sent}
+
+
+def trigger_notify(tasks):
+    """Ask the worker to send now (after a batch with notices); never fails the caller."""
+    try:
+        tasks["notify"]()
+    except Exception:  # the queue is down: the minute's run will do it
+        log.warning("could not queue the notify task", exc_info=True)
 
 
 def silent_boxes(minutes, now=None):
