@@ -9,7 +9,7 @@ import json
 from peewee import CharField, DateTimeField, IntegerField, TextField
 
 from office.clock import utcnow
-from office.db import BaseModel
+from office.db import BaseModel, database
 
 CHANNELS = {"sms": "SMS", "zalo": "Zalo ZNS", "email": "Thư điện tử", "log": "Nhật ký (thử)"}
 
@@ -53,12 +53,13 @@ def enqueue(event, channel, recipient, text, *, purpose="", commune="", subject=
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     now = now or utcnow()
-    inserted = (Outbox.insert(key=message_key(event, channel, recipient), channel=channel, recipient=recipient,
-                              purpose=purpose, commune=commune, subject=subject, text=text, template=template,
-                              fields=json.dumps(fields or {}, ensure_ascii=False, sort_keys=True),
-                              next_at=now, created_at=now)
-                .on_conflict_ignore().execute())
-    return bool(inserted)
+    query = (Outbox.insert(key=message_key(event, channel, recipient), channel=channel, recipient=recipient,
+                           purpose=purpose, commune=commune, subject=subject, text=text, template=template,
+                           fields=json.dumps(fields or {}, ensure_ascii=False, sort_keys=True),
+                           next_at=now, created_at=now)
+             .on_conflict_ignore())
+    # rows written, not the last row id (SQLite keeps the previous insert's id when one is ignored)
+    return database.execute(query).rowcount == 1
 
 
 def normalise_phone(phone):

@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class FakeHttpGateway:
     """A JSON API on 127.0.0.1. ``script`` holds answers to give next, in order (status, body,
-    delay seconds); when it is empty the gateway answers like the real one (``answer``)."""
+    delay seconds; body None: the gateway's own answer); when it is empty the gateway answers
+    like the real one (``answer``)."""
 
     def __init__(self):
         self.requests = []  # every request: {"path", "headers", "body"}
@@ -31,7 +32,9 @@ class FakeHttpGateway:
                 with gateway.lock:
                     gateway.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                     scripted = gateway.script.pop(0) if gateway.script else None
-                    status, answer, delay = scripted or (200, gateway.answer(body), 0)
+                    status, answer, delay = scripted or (200, None, 0)
+                    if answer is None:  # the gateway's own answer (and its delivery), maybe late
+                        answer = gateway.answer(body)
                 if gateway.hold.is_set():
                     gateway.held.set()
                     gateway.release.wait(60)
