@@ -29,10 +29,15 @@ def register_tasks(huey, settings):
 
     @huey.periodic_task(crontab(minute="*"), name="notify")
     def notify():
-        """Every minute, and right after a batch with notices: queue and send messages."""
+        """Every minute: queue the messages of new notices and send what is due."""
         return run_notifications(settings)
 
-    return {"watch_fleet": watch_fleet, "notify": notify}
+    @huey.task(name="notify_now")
+    def notify_now():
+        """The same at once (after a batch with notices, an incoming text); its result is kept."""
+        return run_notifications(settings)
+
+    return {"watch_fleet": watch_fleet, "notify": notify, "notify_now": notify_now}
 
 
 def run_notifications(settings, now=None):
@@ -47,7 +52,7 @@ def run_notifications(settings, now=None):
 def trigger_notify(tasks):
     """Ask the worker to send now (after a batch with notices); never fails the caller."""
     try:
-        tasks["notify"]()
+        tasks["notify_now"]()
     except Exception:  # the queue is down: the minute's run will do it
         log.warning("could not queue the notify task", exc_info=True)
 
