@@ -53,7 +53,8 @@ def test_worker_killed_mid_send_delivers_each_message_once(tmp_path, sms):
         # what was held is resent after the lease with the same RequestId and refused as a duplicate
         assert {rid: raw[rid] for rid in held} == {rid: 2 for rid in held}
         assert all(raw[request_id(k)] == 1 for k in keys if request_id(k) not in held)
-        assert {Outbox.get(Outbox.key == k).provider_ref for k in sending} == {f"RequestId {rid}" for rid in held}
+        refs = {request_id(m.key): m.provider_ref for m in Outbox.select()}
+        assert {rid: refs[rid] for rid in held} == {rid: f"RequestId {rid}" for rid in held}
         before = len(sms.requests)
         assert queue.run() == {"notices": 0, "queued": 0, "skipped": 0, "sent": 0, "retry": 0, "failed": 0}
         assert len(sms.requests) == before  # sent rows are never sent again
