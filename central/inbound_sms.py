@@ -21,7 +21,7 @@ from .texts import ascii_text, for_channel
 bp = Blueprint("inbound_sms", __name__)
 
 QUERIES_PER_HOUR = 10
-_KEYWORDS = re.compile(r"^\s*(TRA\s*CUU|TRACUU|TC|HS|MA)\b[\s:.-]*", re.IGNORECASE)
+_KEYWORDS = re.compile(r"^\s*(TRA\s*CUU|TRACUU)\b[\s:.-]*", re.IGNORECASE)
 TICKET_STATES = {Ticket.ISSUED: "dang cho goi", Ticket.CALLED: "dang duoc goi", Ticket.SERVING: "dang duoc phuc vu",
                  Ticket.DONE: "da phuc vu xong", Ticket.NO_SHOW: "da qua luot", Ticket.CANCELLED: "da huy"}
 HELP = "Soan TRACUU <ma ho so> hoac ma tra cuu in tren phieu de xem tinh trang."

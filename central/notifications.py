@@ -3,6 +3,7 @@ from flask import Blueprint, flash, get_flashed_messages, jsonify, redirect, ren
 from peewee import fn
 
 from motcua.web import refuse_cross_site
+from office.communes import find_commune
 from office.errors import MotcuaError
 
 from .auth import operator_required
@@ -45,6 +46,11 @@ def _row(m):
             "sent_at": f"{m.sent_at:%Y-%m-%d %H:%M:%S}" if m.sent_at else None}
 
 
+def _commune_name(code):
+    commune = find_commune(code)
+    return f"{commune.name} ({code})" if commune else code
+
+
 def _skipped():
     cursor = LogCursor.get_or_none(LogCursor.name == "notice")
     return cursor.skipped if cursor else 0
@@ -55,7 +61,8 @@ def _skipped():
 def page():
     filters = _filters()
     rows, counts = outbox_log(filters)
-    communes = [c for (c,) in Outbox.select(Outbox.commune).distinct().order_by(Outbox.commune).tuples() if c]
+    communes = {c: _commune_name(c) for (c,) in Outbox.select(Outbox.commune).distinct().order_by(Outbox.commune)
+                .tuples() if c}
     return render_template("notifications.html", rows=[_row(m) for m in rows], counts=counts, filters=filters,
                            states=STATES, purposes=PURPOSES, channels=CHANNELS, communes=communes,
                            skipped=_skipped(), messages=get_flashed_messages(), limit=LIMIT)

@@ -46,5 +46,13 @@ def ascii_text(text):
     return "".join(out).encode("ascii", "replace").decode("ascii")
 
 
+# at most two SMS segments (153 plain or 67 Unicode characters each): a long note is cut, not sent in five parts
+SMS_MAX, SMS_MAX_UNICODE = 306, 134
+
+
 def for_channel(channel, text, settings):
-    return ascii_text(text) if channel == "sms" and settings["sms_ascii"] else text
+    if channel != "sms":
+        return text
+    text = ascii_text(text) if settings["sms_ascii"] else text
+    limit = SMS_MAX if settings["sms_ascii"] else SMS_MAX_UNICODE
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."

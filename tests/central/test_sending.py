@@ -75,6 +75,14 @@ def test_each_notice_becomes_one_message_per_channel(hub_db, tmp_path):
     assert dispatch(settings)["queued"] == 0 and Outbox.select().count() == 5
 
 
+def test_a_long_note_is_cut_to_two_sms_segments(hub_db, tmp_path):
+    notify("05518", "dossier_supplement", "E9", "0912345678", dict(FIELDS, ghi_chu="Giấy chứng sinh bản chính " * 20))
+    dispatch(settings_for(tmp_path, citizen_channels="sms,log"))
+    sms, log = Outbox.get(Outbox.channel == "sms"), Outbox.get(Outbox.channel == "log")
+    assert len(sms.text) == 306 and sms.text.startswith("Ho so 000.19.05518-260302-0001 can bo sung: Giay chung sinh")
+    assert sms.text.endswith("...") and sms.text.isascii() and len(log.text) > 500  # the log keeps it whole
+
+
 def test_dispatch_follows_the_log_in_pages(hub_db, tmp_path):
     settings = settings_for(tmp_path, citizen_channels="log")
     for n in range(7):
