@@ -103,8 +103,9 @@ def _failed_attempt(message, settings, error, permanent, now):
 
 
 def _finish(message, **values):
-    # only while it is still ours: a message whose lease ran out may be in other hands
-    Outbox.update(**values).where(Outbox.id == message.id, Outbox.state == Outbox.SENDING).execute()
+    # only while it is still our claim: a message whose lease ran out may be in other hands
+    Outbox.update(**values).where(Outbox.id == message.id, Outbox.state == Outbox.SENDING,
+                                  Outbox.claimed_at == message.claimed_at).execute()
 
 
 def retry_now(message_id, now=None):
