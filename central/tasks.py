@@ -33,9 +33,11 @@ def register_tasks(huey, settings):
         return run_notifications(settings)
 
     @huey.task(name="notify_now")
-    def notify_now():
-        """The same at once (after a batch with notices, an incoming text); its result is kept."""
-        return run_notifications(settings)
+    def notify_now(report=False):
+        """The same at once (after a batch with notices, an incoming text). The counts are kept
+        as the task's result only when asked for (``report``): nobody collects the others."""
+        counts = run_notifications(settings)
+        return counts if report else None
 
     return {"watch_fleet": watch_fleet, "notify": notify, "notify_now": notify_now}
 

@@ -57,7 +57,7 @@ class NotifyQueue:
 
     def run(self, timeout=30):
         """One full dispatch + send by the worker; its counts."""
-        return self.tasks["notify_now"]().get(blocking=True, timeout=timeout)
+        return self.tasks["notify_now"](report=True).get(blocking=True, timeout=timeout)
 
 
 def wait_for(predicate, timeout=60, step=0.2, what="condition"):

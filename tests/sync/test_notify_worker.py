@@ -21,7 +21,7 @@ def sms():
 
 def test_worker_killed_mid_send_delivers_each_message_once(tmp_path, sms):
     data = tmp_path / "hub"
-    args = ["--data-dir", data, "--log-level", "WARNING", *sms_args(sms, "--notify-lease-seconds", 2,
+    args = ["--data-dir", data, "--log-level", "WARNING", *sms_args(sms, "--notify-lease-seconds", 5,
                                                                          "--notify-timeout", 30)]
     db = bind(open_database(str(data / "hub.db")), HUB_MODELS)
     keys = []
@@ -51,8 +51,8 @@ def test_worker_killed_mid_send_delivers_each_message_once(tmp_path, sms):
         raw = collections.Counter(b["RequestId"] for b in sms.bodies())
         assert set(raw) == set(sms.delivered) == {request_id(k) for k in keys}  # each delivered once
         # what was held is resent after the lease with the same RequestId and refused as a duplicate
-        assert {rid: raw[rid] for rid in held} == {rid: 2 for rid in held}
-        assert all(raw[request_id(k)] == 1 for k in keys if request_id(k) not in held)
+        assert {rid: raw[rid] for rid in held} == {rid: 2 for rid in held}, raw
+        assert all(raw[request_id(k)] == 1 for k in keys if request_id(k) not in held), raw
         refs = {request_id(m.key): m.provider_ref for m in Outbox.select()}
         assert {rid: refs[rid] for rid in held} == {rid: f"RequestId {rid}" for rid in held}
         before = len(sms.requests)
