@@ -1,30 +1,25 @@
 """A citizen texts a tracking code to the office's number; the gateway posts it here (MO webhook).
 
 The reply is queued as an SMS in the outbox, keyed by the gateway's id of the incoming text, so
-a gateway that posts the same text again gets the same answer and no second SMS. It says no
-more than the tracking page shows anyone holding the code.
+a gateway that posts the same text again gets the same answer and no second SMS. The answer
+itself is ``sms_query.reply_for``.
 """
 import hmac
-import re
 
 from flask import Blueprint, current_app, jsonify, request
 
 from motcua.ratelimit import RateLimiter
 from motcua.tracking import _local_now
-from office import dossiers
-from office.errors import MotcuaError, NotFound
-from office.models import Ticket
+from office.errors import MotcuaError
 
 from .outbox import enqueue, normalise_phone
-from .texts import ascii_text, for_channel
+from .sms_query import parse_code, reply_for
+from .tasks import trigger_notify
+from .texts import for_channel
 
 bp = Blueprint("inbound_sms", __name__)
 
 QUERIES_PER_HOUR = 10
-_KEYWORDS = re.compile(r"^\s*(TRA\s*CUU|TRACUU)\b[\s:.-]*", re.IGNORECASE)
-TICKET_STATES = {Ticket.ISSUED: "dang cho goi", Ticket.CALLED: "dang duoc goi", Ticket.SERVING: "dang duoc phuc vu",
-                 Ticket.DONE: "da phuc vu xong", Ticket.NO_SHOW: "da qua luot", Ticket.CANCELLED: "da huy"}
-HELP = "Soan TRACUU <ma ho so> hoac ma tra cuu in tren phieu de xem tinh trang."
 
 
 def _first(data, *names):
@@ -39,32 +34,6 @@ def _authorised(settings):
     expected = settings["sms_inbound_token"]
     given = request.args.get("token") or request.headers.get("X-Motcua-Token") or ""
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
-
-
-def parse_code(content):
-    """The code a citizen typed: keyword and spaces gone, upper case (codes are upper case)."""
-    text = _KEYWORDS.sub("", content or "").strip()
-    return re.sub(r"\s+", "", text).upper()
-
-
-def reply_for(code, now=None):
-    """The short status of a dossier or a ticket, or how to ask."""
-    if not code:
-        return HELP
-    try:
-        view = dossiers.tracking_view(dossiers.get(code), now=now)
-    except NotFound:
-        view = None
-    if view is not None:
-        late = " (qua han)" if view["late"] else ""
-        step = f", buoc: {view['stage']}" if view["stage"] else ""
-        return ascii_text(f"Ho so {view['code']} ({view['procedure']}): {view['status_label']}{step}. "
-                          f"Hen tra {view['due_at']}{late}.")
-    ticket = Ticket.get_or_none(Ticket.tracking_code == code)
-    if ticket is not None:
-        counter = f" tai quay {ticket.counter.number}" if ticket.counter_id and ticket.state in Ticket.OPEN_STATES else ""
-        return f"Ve so {ticket.number} ngay {ticket.day}: {TICKET_STATES.get(ticket.state, ticket.state)}{counter}."
-    return ascii_text(f"Khong tim thay ho so hoac ve co ma {code}. ") + HELP
 
 
 @bp.post("/api/v1/sms/inbound")
@@ -87,12 +56,7 @@ def inbound():
         return jsonify(ok=True, reply="", queued=False, limited=True)
     reply = for_channel("sms", reply_for(parse_code(content), now=_local_now()), settings)
     queued = enqueue(f"sms-in:{inbound_id}", "sms", phone, reply, purpose="sms_reply")
-    if queued:
-        current_app.extensions["hub"].tasks and _trigger()
+    tasks = current_app.extensions["hub"].tasks
+    if queued and tasks:
+        trigger_notify(tasks)  # the citizen waits for the answer: do not leave it to the minute's run
     return jsonify(ok=True, reply=reply, queued=queued)
-
-
-def _trigger():
-    from .tasks import trigger_notify
-
-    trigger_notify(current_app.extensions["hub"].tasks)
