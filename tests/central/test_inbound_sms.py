@@ -102,3 +102,16 @@ def test_missing_sender_or_id_is_a_clear_400(client):
     assert post(client, {"Content": CODE, "Id": "z"}).status_code == 400
     response = post(client, {"Phone": "0912345678", "Content": CODE})
     assert response.status_code == 400 and response.get_json()["ok"] is False and "id" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("typed, code", [
+    ("TRACUU 000.19.05518-260302-0001", "000.19.05518-260302-0001"),
+    ("tra cuu: 000.19.05518-260302-0001", "000.19.05518-260302-0001"),
+    ("  7kq2 m9xd ", "7KQ2M9XD"),
+    ("TC3X9ABC", "TC3X9ABC"),  # a ticket code that starts like a keyword is left whole
+    ("", ""),
+])
+def test_what_a_citizen_typed(typed, code):
+    from central.sms_query import parse_code
+
+    assert parse_code(typed) == code
