@@ -55,7 +55,7 @@ class NotifyQueue:
         self.settings = load_settings("hub", environ={}, overrides=overrides)
         self.huey, self.tasks = create_hub_huey(self.settings)
 
-    def run(self, timeout=30):
+    def run(self, timeout=60):
         """One full dispatch + send by the worker; its counts."""
         return self.tasks["notify_now"](report=True).get(blocking=True, timeout=timeout)
 
