@@ -9,9 +9,11 @@ passes an entry that commits later. A notice seen twice queues nothing new: mess
 keyed by (notice id, channel, recipient).
 """
 import logging
+from datetime import timedelta
 
 from peewee import CharField, IntegerField, PostgresqlDatabase, fn
 
+from office.clock import utcnow
 from office.db import BaseModel, database
 from office.notices import Notice
 from sync.models import ChangeEntry
@@ -23,6 +25,7 @@ from .texts import for_channel, render, subject
 log = logging.getLogger("motcua.hub.dispatch")
 
 CHANNEL_NAMES = ("sms", "zalo", "email", "log")
+TURN_NEAR_FRESH = timedelta(minutes=30)
 
 
 class LogCursor(BaseModel):
@@ -49,11 +52,15 @@ def _cursor():
     return query.get()
 
 
-def dispatch(settings, limit=500):
-    """Queue the messages of notices logged since the cursor; returns counts."""
+def dispatch(settings, limit=500, now=None):
+    """Queue the messages of notices logged since the cursor; returns counts.
+
+    A "turn near" notice that arrives late (its box was offline) is dropped as stale: the
+    citizen has been called or has left by then."""
     channels = citizen_channels(settings)
     zns = templates(settings)
-    counts = {"notices": 0, "queued": 0, "skipped": 0}
+    stale_before = (now or utcnow()) - TURN_NEAR_FRESH
+    counts = {"notices": 0, "queued": 0, "skipped": 0, "stale": 0}
     with database.atomic():
         cursor = _cursor()
         top = ChangeEntry.select(fn.MAX(ChangeEntry.id)).scalar() or 0
@@ -69,13 +76,17 @@ def dispatch(settings, limit=500):
             if notice is None:
                 continue
             counts["notices"] += 1
+            if notice.kind == "turn_near" and notice.created_at < stale_before:
+                counts["stale"] += 1
+                continue
             queued, usable = _queue(notice, channels, zns, settings)
             counts["queued"] += queued
             counts["skipped"] += 0 if usable else 1
         LogCursor.update(position=position, skipped=LogCursor.skipped + counts["skipped"]) \
             .where(LogCursor.id == cursor.id).execute()
     if counts["notices"]:
-        log.info("thông báo: %(notices)d, tin xếp hàng: %(queued)d, bỏ qua (số không hợp lệ): %(skipped)d", counts)
+        log.info("thông báo: %(notices)d, tin xếp hàng: %(queued)d, bỏ qua (số không hợp lệ): %(skipped)d, "
+                 "quá muộn: %(stale)d", counts)
     return counts
 
 

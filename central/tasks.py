@@ -46,7 +46,7 @@ def run_notifications(settings, now=None):
     from .dispatch import dispatch
     from .sending import send_due
 
-    queued = dispatch(settings)
+    queued = dispatch(settings, now=now)
     sent = send_due(settings, now=now)
     return {**queued, **sent}
 

@@ -14,7 +14,6 @@ from peewee import fn
 
 from .db import database
 from .errors import Conflict, MotcuaError, NotFound
-from .notices import notify
 from .models import (
     Counter,
     CounterService,
@@ -24,6 +23,7 @@ from .models import (
     TicketEvent,
     utcnow,
 )
+from .notices import notify
 
 DEFAULT_PRIORITY_CATEGORIES = {
     "elderly": "Người cao tuổi",

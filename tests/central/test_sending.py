@@ -57,7 +57,7 @@ def test_each_notice_becomes_one_message_per_channel(hub_db, tmp_path):
     notify("05518", "dossier_received", "E1", "0912 345 678", FIELDS)
     notify("05518", "dossier_ready", "E2", "0912345678", dict(FIELDS, trang_thai="Đã xử lý xong"))
     notify("05518", "dossier_received", "E3", "12345", FIELDS)  # no mobile number
-    assert dispatch(settings) == {"notices": 3, "queued": 5, "skipped": 1}
+    assert dispatch(settings) == {"notices": 3, "queued": 5, "skipped": 1, "stale": 0}
     rows = {(m.purpose, m.channel): m for m in Outbox.select()}
     assert set(rows) == {("dossier_received", "sms"), ("dossier_received", "zalo"), ("dossier_received", "log"),
                          ("dossier_ready", "sms"), ("dossier_ready", "log")}  # no ZNS template for "ready"
@@ -70,7 +70,7 @@ def test_each_notice_becomes_one_message_per_channel(hub_db, tmp_path):
     assert zalo.template == "7001" and zalo.values["ten_nguoi_dan"] == "Nguyễn Văn An" and sms.commune == "05518"
     assert LogCursor.get().skipped == 1
     # nothing new: nothing queued; a cursor set back queues nothing twice either
-    assert dispatch(settings) == {"notices": 0, "queued": 0, "skipped": 0}
+    assert dispatch(settings) == {"notices": 0, "queued": 0, "skipped": 0, "stale": 0}
     LogCursor.update(position=0).execute()
     assert dispatch(settings)["queued"] == 0 and Outbox.select().count() == 5
 
@@ -81,6 +81,15 @@ def test_a_long_note_is_cut_to_two_sms_segments(hub_db, tmp_path):
     sms, log = Outbox.get(Outbox.channel == "sms"), Outbox.get(Outbox.channel == "log")
     assert len(sms.text) == 306 and sms.text.startswith("Ho so 000.19.05518-260302-0001 can bo sung: Giay chung sinh")
     assert sms.text.endswith("...") and sms.text.isascii() and len(log.text) > 500  # the log keeps it whole
+
+
+def test_a_late_turn_near_notice_is_dropped(hub_db, tmp_path):
+    turn = {"so_thu_tu": "A-012", "quay": "2", "so_luot_truoc": "3"}
+    notify("05518", "turn_near", "T-old", "0912345678", turn, now=T0)
+    notify("05518", "turn_near", "T-new", "0912345679", dict(turn, so_thu_tu="A-013"), now=T0 + timedelta(minutes=50))
+    counts = dispatch(settings_for(tmp_path, citizen_channels="sms"), now=T0 + timedelta(minutes=60))
+    assert counts == {"notices": 2, "queued": 1, "skipped": 0, "stale": 1}
+    assert Outbox.get().text == "So A-013 cua ong/ba sap den luot (con 3 nguoi truoc). Vui long co mat gan quay 2."
 
 
 def test_dispatch_follows_the_log_in_pages(hub_db, tmp_path):

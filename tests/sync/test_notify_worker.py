@@ -58,7 +58,8 @@ def test_worker_killed_mid_send_delivers_each_message_once(tmp_path, sms):
                                                                      if raw[rid] == 2}
         assert all(refs[rid].startswith("sms-") for rid in raw if raw[rid] == 1)
         before = len(sms.requests)
-        assert queue.run() == {"notices": 0, "queued": 0, "skipped": 0, "sent": 0, "retry": 0, "failed": 0}
+        assert queue.run() == {"notices": 0, "queued": 0, "skipped": 0, "stale": 0, "sent": 0, "retry": 0,
+                               "failed": 0}
         assert len(sms.requests) == before  # sent rows are never sent again
     finally:
         worker.close()
