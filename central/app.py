@@ -12,10 +12,11 @@ from office.db import bind, open_database
 from office.models import MODELS
 from provisioning.identity import ensure_hub_identity
 
-from . import agency, enrol, operator, sync_api
+from . import agency, enrol, inbound_sms, notifications, operator, sync_api
 from . import catalog_admin, reminder_views
 from .auth import operator_password
 from .models import HUB_ONLY_MODELS
+from .tasks import create_hub_huey
 
 HUB_MODELS = MODELS + HUB_ONLY_MODELS
 
@@ -25,6 +26,7 @@ class Hub:
     settings: dict
     key: object
     password: str
+    tasks: dict = None
 
 
 def open_hub_database(settings):
@@ -39,7 +41,8 @@ def create_app(settings=None):
     app.json.ensure_ascii = False
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("motcua")])
     open_hub_database(settings)
-    app.extensions["hub"] = Hub(settings, ensure_hub_identity(settings["data_dir"]), operator_password(settings))
+    _, tasks = create_hub_huey(settings)
+    app.extensions["hub"] = Hub(settings, ensure_hub_identity(settings["data_dir"]), operator_password(settings), tasks)
     install_error_handlers(app)
     install_assets(app)
     app.register_blueprint(sync_api.bp)
@@ -50,6 +53,8 @@ def create_app(settings=None):
     app.register_blueprint(catalog_admin.bp)
     app.register_blueprint(agency.bp)
     app.register_blueprint(reminder_views.bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(inbound_sms.bp)
 
     @app.get("/api/v1/health")
     def health():

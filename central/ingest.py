@@ -107,7 +107,8 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
         seen["clock_offset_ms"] = int(batch.extra["sent_ms"]) - hub_now_ms
     BoxNode.update(**seen).where(BoxNode.id == box.id).execute()  # only these: status may change meanwhile
     return {"ok": True, "acked_seq": acked_seq, "applied": len(apply), "held": len(held),
-            "duplicates": verdict.duplicates, "hub_time_ms": hub_now_ms}
+            "duplicates": verdict.duplicates, "hub_time_ms": hub_now_ms,
+            "notices": sum(1 for e in apply if e["table"] == "notice")}
 
 
 def _log_head(origin):

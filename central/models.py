@@ -79,7 +79,9 @@ class Enrolment(BaseModel):
 
 
 from .outbox import Outbox  # noqa: E402  (the outbox is a hub-only table too)
+from .dispatch import LogCursor  # noqa: E402
 from .reminder_models import Contact, ReminderRule  # noqa: E402
 
-HUB_ONLY_MODELS = (BoxNode, Rejection, Alert, HeldEntry, EnrolToken, Enrolment, Outbox, Contact, ReminderRule)
+HUB_ONLY_MODELS = (BoxNode, Rejection, Alert, HeldEntry, EnrolToken, Enrolment, Outbox, LogCursor, Contact,
+                   ReminderRule)
 

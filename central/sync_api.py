@@ -10,6 +10,7 @@ from sync.protocol import NONCE, ORIGIN, PROTOCOL, SCHEMA, SIGNATURE, BatchRejec
 from . import outbound
 from .ingest import ingest
 from .models import BoxNode
+from .tasks import trigger_notify
 
 bp = Blueprint("sync_api", __name__, url_prefix="/sync/v1")
 
@@ -41,6 +42,8 @@ def push():
         body = exc.to_dict()
         body.update(reason=exc.reason, acked_seq=box.acked_seq if box else 0, hub_time_ms=now_ms())
         return jsonify(body), exc.status
+    if result.get("notices") and hub().tasks:
+        trigger_notify(hub().tasks)
     return jsonify(result)
 
 

@@ -28,11 +28,40 @@ def register_tasks(huey, settings):
     def watch_fleet():
         return silent_boxes(settings["box_silence_minutes"])
 
+    @huey.periodic_task(crontab(minute="*"), name="notify")
+    def notify():
+        """Every minute: queue the messages of new notices and send what is due."""
+        return run_notifications(settings)
+
+    @huey.task(name="notify_now")
+    def notify_now(report=False):
+        """The same at once (after a batch with notices, an incoming text). The counts are kept
+        as the task's result only when asked for (``report``): nobody collects the others."""
+        counts = run_notifications(settings)
+        return counts if report else None
+
     @huey.periodic_task(crontab(minute="*"), name="send_reminders")
     def send_reminders():
         return run_reminders(utcnow(), settings)
 
-    return {"watch_fleet": watch_fleet, "send_reminders": send_reminders}
+    return {"watch_fleet": watch_fleet, "notify": notify, "notify_now": notify_now, "send_reminders": send_reminders}
+
+
+def run_notifications(settings, now=None):
+    from .dispatch import dispatch
+    from .sending import send_due
+
+    queued = dispatch(settings, now=now)
+    sent = send_due(settings, now=now)
+    return {**queued, **sent}
+
+
+def trigger_notify(tasks):
+    """Ask the worker to send now (after a batch with notices); never fails the caller."""
+    try:
+        tasks["notify_now"]()
+    except Exception:  # the queue is down: the minute's run will do it
+        log.warning("could not queue the notify task", exc_info=True)
 
 
 def silent_boxes(minutes, now=None):

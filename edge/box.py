@@ -28,6 +28,7 @@ class Box:
             priority_categories=parse_pairs(s["priority_categories"]),
             default_service_minutes=s["default_service_minutes"],
             estimate_window=s["estimate_window"],
+            turn_ahead=s["notify_turn_ahead"],
         )
 
     @property

@@ -23,6 +23,7 @@ from .models import (
     TicketEvent,
     utcnow,
 )
+from .notices import notify
 
 DEFAULT_PRIORITY_CATEGORIES = {
     "elderly": "Người cao tuổi",
@@ -44,6 +45,9 @@ class QueuePolicy:
     priority_categories: dict = field(default_factory=lambda: dict(DEFAULT_PRIORITY_CATEGORIES))
     default_service_minutes: float = 5.0
     estimate_window: int = 20
+    # After a call, the ticket with this many tickets of its service ahead is told its turn is
+    # near (if it left a phone number); 0: nobody is told.
+    turn_ahead: int = 3
 
     def local_day(self, now):
         return now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(self.timezone)).date().isoformat()
@@ -146,7 +150,22 @@ def call_next(policy, counter_id, now=None):
         ticket.target_counter = None
         ticket.save()
         _event(ticket, "call", now, counter)
+        if policy.turn_ahead > 0:
+            _tell_turn_near(policy.turn_ahead, ticket, counter, now)
     return ticket
+
+
+def _tell_turn_near(ahead, called, counter, now):
+    """One notice for the ticket of the called service that now has ``ahead`` tickets before it
+    (counted as ``board.waiting_ahead`` counts): one indexed query, LIMIT 1 OFFSET ``ahead``; a
+    notice only if that ticket left a phone, and ``notify`` writes at most one per ticket."""
+    nth = (Ticket.select(Ticket.id, Ticket.number, Ticket.phone, Ticket.commune)
+           .where(Ticket.day == called.day, Ticket.state == Ticket.ISSUED, Ticket.service == called.service_id)
+           .order_by(Ticket.queued_at, Ticket.id).offset(ahead).limit(1).first())
+    if nth is None or not nth.phone:
+        return
+    notify(nth.commune, "turn_near", nth.id, nth.phone,
+           {"so_thu_tu": nth.number, "quay": str(counter.number), "so_luot_truoc": str(ahead)}, now=now)
 
 
 def _pick_next(policy, counter, now):
