@@ -26,7 +26,7 @@ def serve(settings):
 @hub.command()
 @with_settings("hub")
 def worker(settings):
-    """Run the hub's task worker (fleet watch; later reminders and notifications)."""
+    """Run the hub's task worker: fleet watch, reminders, citizen notifications and their sending."""
     from .tasks import run_worker
 
     run_worker(settings)

@@ -36,6 +36,7 @@ def demo(port_base, data_dir, boxes):
         subprocess.run(_command("hub", "import-catalog", "--sample", 60, hub_dir / "catalog-sample.json", *hub_args),
                        check=True, stdout=subprocess.DEVNULL)  # procedures for the kiosks: the boxes pull them
         procs.append(_spawn("hub", "serve", "--port", port_base, *hub_args))
+        procs.append(_spawn("hub", "worker", *hub_args))  # reminders and citizen messages (log channel)
         urls, technician = [], generate_password_hash(DEMO_TECHNICIAN_PASSWORD)
         for i in range(1, boxes + 1):
             box_dir, port, commune = data / f"box-{i}", port_base + i, DEMO_COMMUNES[i - 1]
@@ -49,6 +50,7 @@ def demo(port_base, data_dir, boxes):
             procs.append(_spawn("edge", "worker", *common))
             urls.append((f"http://127.0.0.1:{port}", box_dir))
         _wait_healthy([f"http://127.0.0.1:{port_base}"] + [u for u, _ in urls], procs)
+        _seed_reminders(hub_url, DEMO_COMMUNES[:boxes])
         _print_summary(port_base, urls)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
@@ -97,6 +99,22 @@ def _wait_healthy(bases, procs, timeout=30):
             time.sleep(0.2)
 
 
+def _seed_reminders(hub_url, communes):
+    """A weekday rule at 08:00 and 14:00 and who gets it, on the log channel (see /notifications)."""
+    import requests
+
+    auth, api = ("admin", DEMO_OPERATOR_PASSWORD), f"{hub_url}/api/v1/reminders"
+    posts = [(api, {"name": "Nhắc hồ sơ sắp đến hạn và quá hạn", "what": "both", "lead": 2, "lead_unit": "days",
+                    "audience": "both", "channels": "log", "times": "08:00,14:00", "weekdays": "0,1,2,3,4"})]
+    for commune in communes:
+        posts.append((f"{api}/contacts", {"name": f"Lãnh đạo UBND {commune}", "commune": commune, "role": "leader",
+                                          "phone": "0912000000"}))
+        posts += [(f"{api}/contacts", {"name": name, "handler": username, "commune": commune, "role": "handler",
+                                       "phone": "0912000001"}) for username, name in DEMO_OFFICERS]
+    for url, body in posts:
+        requests.post(url, json=body, auth=auth, timeout=10).raise_for_status()
+
+
 def _print_summary(port_base, urls):
     echo = click.echo
     echo("\n=== motcua demo đang chạy (Ctrl-C để dừng) ===")
@@ -105,6 +123,8 @@ def _print_summary(port_base, urls):
     echo(f"  Danh mục thủ tục:     {hub}/catalog")
     echo(f"  Hồ sơ liên thông:     {hub}/agency")
     echo(f"  Tra cứu hồ sơ:        {hub}/tracking")
+    echo(f"  Nhắc việc:            {hub}/reminders")
+    echo(f"  Tin nhắn gửi đi:      {hub}/notifications")
     for i, (base, box_dir) in enumerate(urls, 1):
         echo(f"\nHộp {i}: {base}/   (dữ liệu: {box_dir})")
         echo(f"  Kiosk lấy số:         {base}/kiosk")
