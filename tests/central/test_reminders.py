@@ -357,7 +357,9 @@ def test_enqueued_rows_and_preview(hub_db, settings):
     assert sms.purpose == "reminder" and sms.recipient == "84912345678" and sms.commune == SONG_CONG
     assert sms.key == f"reminder:{r.id}:2026-09-08T08:00:{added[0]['contact']}|sms|84912345678"
     assert code in sms.text and json.loads(sms.fields)["ma_ho_so"] == code
-    assert Outbox.get(Outbox.channel == "email").subject == "Nhắc việc: 1 hồ sơ quá hạn"
+    assert "Nhac viec mot cua" in sms.text and sms.text.isascii()  # an unaccented SMS, as citizens get
+    email = Outbox.get(Outbox.channel == "email")
+    assert email.subject == "Nhắc việc: 1 hồ sơ quá hạn" and "Nhắc việc một cửa" in email.text
     assert run_reminders(utc(datetime(2026, 9, 8, 8, 1)), settings) == []
     assert Outbox.select().count() == 2
 
