@@ -87,8 +87,14 @@ def open_database(url):
 
 
 def bind(db, models):
-    """Point the shared proxy at ``db`` and create missing tables."""
+    """Point the shared proxy at ``db`` and create missing tables.
+
+    On PostgreSQL several web and worker processes start at once: one at a time creates (or
+    finds) the tables, else two ``CREATE ... IF NOT EXISTS`` race and one fails."""
     database.initialize(db)
     db.connect(reuse_if_open=True)
-    db.create_tables(models, safe=True)
+    with db.atomic():
+        if isinstance(db, PostgresqlDatabase):
+            db.execute_sql("SELECT pg_advisory_xact_lock(7312)")
+        db.create_tables(models, safe=True)
     return db

@@ -91,7 +91,7 @@ def test_scaled_out_hub_on_postgresql_and_redis_sends_once(tmp_path, sms):
     redis_url = f"redis://127.0.0.1:6379/{REDIS_DB}"
     redis.Redis.from_url(redis_url).flushdb()
     hub = HubProcess(tmp_path / "hub", url)
-    hub.args += ["--redis-url", redis_url]
+    hub.args += ["--redis-url", redis_url, "--web-workers", "3"]  # several web processes, one database
     hub.start()
     workers, queue = [], None
     try:
