@@ -1,0 +1,187 @@
+"""Statistics of the queue and of citizens' ratings for a period (office-local days).
+
+Waiting time runs from issuing the ticket to its call, service time from the start of service
+to its end (seconds). The 90th percentile is PostgreSQL's ``percentile_cont(0.9)`` (linear
+between the two nearest ranks); on SQLite the same two ranks come from a window function, so
+only two rows per group leave the database and both give the same figure.
+"""
+from peewee import SQL, Case, fn
+
+from .db import database
+from .models import Counter, Officer, Rating, Service, Ticket
+from .stats import commune_names, is_postgres
+from .stats_period import Column, Filters, Table
+
+QUEUE_GROUPS = {"service": "Dịch vụ", "counter": "Quầy", "officer": "Cán bộ", "commune": "Xã/phường"}
+RATING_GROUPS = {"officer": "Cán bộ", "commune": "Xã/phường", "counter": "Quầy"}
+QUEUE_COLUMNS = (
+    Column("tickets", "Số vé", "int"),
+    Column("called", "Đã gọi", "int"),
+    Column("no_show", "Vắng mặt", "int"),
+    Column("no_show_pct", "Tỉ lệ vắng mặt (%)", "pct"),
+    Column("wait_avg", "Chờ trung bình (phút)", "minutes"),
+    Column("wait_p90", "Chờ P90 (phút)", "minutes"),
+    Column("service_avg", "Phục vụ trung bình (phút)", "minutes"),
+    Column("service_p90", "Phục vụ P90 (phút)", "minutes"),
+)
+RATING_COLUMNS = (
+    Column("very", "Rất hài lòng", "int"),
+    Column("satisfied", "Hài lòng", "int"),
+    Column("dissatisfied", "Chưa hài lòng", "int"),
+    Column("total", "Số lượt đánh giá", "int"),
+    Column("satisfied_pct", "Tỉ lệ hài lòng (%)", "pct"),
+)
+
+
+def _seconds(start, end):
+    if is_postgres():
+        return fn.date_part("epoch", end - start)
+    return (fn.julianday(end) - fn.julianday(start)) * 86400
+
+
+def _ticket_filter(query, period, filters):
+    first, last = period.days()
+    query = query.where(Ticket.day >= first, Ticket.day <= last)
+    if filters.commune:
+        query = query.where(Ticket.commune == filters.commune)
+    return query
+
+
+def _queue_key(by):
+    if by == "service":
+        return Service.code
+    return {"counter": Ticket.counter, "officer": Ticket.officer, "commune": Ticket.commune}[by]
+
+
+def _ticket_select(by, *columns):
+    query = Ticket.select(_queue_key(by).alias("k"), *columns)
+    if by == "service":
+        query = query.join(Service, on=(Service.id == Ticket.service))
+    return query
+
+
+def percentile90(query):
+    """{key: p90 of value} for a query selecting rows (key AS k, value AS v), value not null."""
+    sql, params = query.sql()
+    if is_postgres():
+        cursor = database.execute_sql(
+            f"SELECT k, percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FROM ({sql}) AS t GROUP BY k", params)
+        return {k: float(v) for k, v in cursor.fetchall()}
+    cursor = database.execute_sql(
+        "SELECT k, v, rn, n FROM (SELECT k, v, row_number() OVER (PARTITION BY k ORDER BY v) AS rn, "
+        f"count(*) OVER (PARTITION BY k) AS n FROM ({sql}) AS t) AS ranked "
+        "WHERE rn BETWEEN CAST(0.9 * (n - 1) AS INTEGER) + 1 AND CAST(0.9 * (n - 1) AS INTEGER) + 2", params)
+    ranks = {}
+    for key, value, rank, count in cursor.fetchall():
+        ranks.setdefault(key, {"n": count})[rank] = value
+    result = {}
+    for key, found in ranks.items():
+        position = 0.9 * (found["n"] - 1)  # 0-based, as percentile_cont
+        low = int(position) + 1
+        lower = found[low]
+        upper = found.get(low + 1, lower)
+        result[key] = lower + (upper - lower) * (position - int(position))
+    return result
+
+
+def _minutes(seconds):
+    return None if seconds is None else round(float(seconds) / 60, 1)
+
+
+def _labels(by, scoped):
+    names = commune_names()
+    if by == "service":
+        services = {}
+        for code, name in Service.select(Service.code, Service.name).tuples():
+            services.setdefault(code, name)
+        return lambda key: services.get(key, key)
+    if by == "commune":
+        return names
+    if by == "counter":
+        rows = {c.id: (c.label, c.commune) for c in Counter.select()}
+    else:
+        rows = {o.id: (o.full_name, o.commune) for o in Officer.select(Officer.id, Officer.full_name, Officer.commune)}
+
+    def label(key):
+        if key not in rows:
+            return "(không rõ)"
+        name, commune = rows[key]
+        return name if scoped else f"{name} – {names(commune)}"
+
+    return label
+
+
+def queue_stats(period, filters=Filters(), by="service"):
+    """Tickets per service (code), counter, officer or commune: counts, no-show rate, average and
+    90th percentile of waiting and service time, with a total row."""
+    wait = _seconds(Ticket.issued_at, Ticket.called_at)
+    service = _seconds(Ticket.serving_at, Ticket.ended_at)
+    no_show = fn.SUM(Case(None, [(Ticket.state == Ticket.NO_SHOW, 1)], 0))
+    counts = _ticket_filter(_ticket_select(by, fn.COUNT(Ticket.id), fn.COUNT(Ticket.called_at), no_show,
+                                           fn.AVG(wait), fn.AVG(service)), period, filters).group_by(SQL("1"))
+    wait_p90 = percentile90(_ticket_filter(_ticket_select(by, wait.alias("v")), period, filters)
+                            .where(Ticket.called_at.is_null(False)))
+    service_p90 = percentile90(_ticket_filter(_ticket_select(by, service.alias("v")), period, filters)
+                               .where(Ticket.serving_at.is_null(False), Ticket.ended_at.is_null(False)))
+    label = _labels(by, bool(filters.commune))
+    rows = []
+    for key, tickets, called, shows, wait_avg, service_avg in counts.tuples():
+        rows.append({"key": key, "label": label(key), **_queue_numbers(
+            tickets, called, shows, wait_avg, wait_p90.get(key), service_avg, service_p90.get(key))})
+    rows.sort(key=lambda r: (r["label"] or "", str(r["key"])))
+    total = _ticket_filter(Ticket.select(fn.COUNT(Ticket.id), fn.COUNT(Ticket.called_at), no_show, fn.AVG(wait),
+                                         fn.AVG(service)), period, filters).tuples().get()
+    all_wait = percentile90(_ticket_filter(Ticket.select(SQL("0 AS k"), wait.alias("v")), period, filters)
+                            .where(Ticket.called_at.is_null(False)))
+    all_service = percentile90(_ticket_filter(Ticket.select(SQL("0 AS k"), service.alias("v")), period, filters)
+                               .where(Ticket.serving_at.is_null(False), Ticket.ended_at.is_null(False)))
+    tickets, called, shows, wait_avg, service_avg = total
+    return Table(
+        name="queue", title=f"Xếp hàng theo {QUEUE_GROUPS[by].lower()}", period=period,
+        columns=(Column("label", QUEUE_GROUPS[by], "text", 28),) + QUEUE_COLUMNS, rows=rows,
+        total={"key": None, "label": "Tổng cộng", **_queue_numbers(
+            tickets, called, shows, wait_avg, next(iter(all_wait.values()), None), service_avg,
+            next(iter(all_service.values()), None))},
+        note="Thời gian chờ: từ lúc lấy số đến lúc được gọi; thời gian phục vụ: từ lúc bắt đầu đến lúc xong. "
+             "P90: 90% lượt không quá thời gian này. Tỉ lệ vắng mặt = vé vắng mặt ÷ vé đã gọi.",
+    )
+
+
+def _queue_numbers(tickets, called, shows, wait_avg, wait_p90, service_avg, service_p90):
+    called, shows = int(called or 0), int(shows or 0)
+    return {"tickets": int(tickets or 0), "called": called, "no_show": shows,
+            "no_show_pct": round(100 * shows / called, 1) if called else None,
+            "wait_avg": _minutes(wait_avg), "wait_p90": _minutes(wait_p90),
+            "service_avg": _minutes(service_avg), "service_p90": _minutes(service_p90)}
+
+
+def _rating_numbers(very, satisfied, dissatisfied):
+    very, satisfied, dissatisfied = int(very or 0), int(satisfied or 0), int(dissatisfied or 0)
+    total = very + satisfied + dissatisfied
+    return {"very": very, "satisfied": satisfied, "dissatisfied": dissatisfied, "total": total,
+            "satisfied_pct": round(100 * (very + satisfied) / total, 1) if total else None}
+
+
+def satisfaction(period, filters=Filters(), by="officer"):
+    """Ratings of tickets of ``period`` per officer, counter or commune: counts per level and the
+    share rated satisfied or very satisfied."""
+    key = {"officer": Rating.officer, "counter": Rating.counter, "commune": Rating.commune}[by]
+
+    def score(value):
+        return fn.SUM(Case(None, [(Rating.score == value, 1)], 0))
+
+    query = (Rating.select(key, score(3), score(2), score(1)).join(Ticket, on=(Ticket.id == Rating.ticket)))
+    if filters.commune:
+        query = query.where(Rating.commune == filters.commune)
+    query = _ticket_filter(query, period, filters).group_by(key)
+    label = _labels(by, bool(filters.commune))
+    rows = [{"key": k, "label": label(k), **_rating_numbers(*numbers)} for k, *numbers in query.tuples()]
+    rows.sort(key=lambda r: (r["label"], str(r["key"])))
+    total = _rating_numbers(*(sum(r[k] for r in rows) for k in ("very", "satisfied", "dissatisfied")))
+    return Table(
+        name="satisfaction", title=f"Mức độ hài lòng theo {RATING_GROUPS[by].lower()}", period=period,
+        columns=(Column("label", RATING_GROUPS[by], "text", 28),) + RATING_COLUMNS, rows=rows,
+        total={"key": None, "label": "Tổng cộng", **total},
+        note="Đánh giá của người dân sau mỗi lượt phục vụ (màn hình hoặc bàn phím tại quầy). "
+             "Tỉ lệ hài lòng = (rất hài lòng + hài lòng) ÷ số lượt đánh giá.",
+    )
