@@ -13,7 +13,7 @@ from office.models import MODELS
 from provisioning.identity import ensure_hub_identity
 
 from . import agency, enrol, operator, sync_api
-from . import catalog_admin
+from . import catalog_admin, stats_views
 from .auth import operator_password
 from .models import HUB_ONLY_MODELS
 
@@ -49,6 +49,7 @@ def create_app(settings=None):
     app.register_blueprint(enrol.bp)
     app.register_blueprint(catalog_admin.bp)
     app.register_blueprint(agency.bp)
+    app.register_blueprint(stats_views.bp)
 
     @app.get("/api/v1/health")
     def health():
