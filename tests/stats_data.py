@@ -17,34 +17,49 @@ def dossier(id_, commune, received, due, procedure="1.001193", status=4, finishe
                    ).execute()
 
 
+IDS = {"s1": "s1", "o1": "o1", "o2": "o2", "c1": "c1", "c2": "c2"}  # the box's seeded rows replace them
+
+
 def ticket(id_, day, issued, wait_minutes, service_minutes=None, state="done", counter="c1", officer="o1"):
+    counter, officer = IDS[counter], IDS[officer]
     called = issued + timedelta(minutes=wait_minutes) if wait_minutes is not None else None
     serving = called + timedelta(minutes=1) if service_minutes is not None else None
     ended = serving + timedelta(minutes=service_minutes) if service_minutes is not None else None
-    Ticket.insert(id=id_, commune=A, day=day, prefix="A", seq=int(id_[1:]), number=f"A-{id_}", service="s1",
+    Ticket.insert(id=id_, commune=A, day=day, prefix="A", seq=int(id_[1:]), number=f"A-{id_}", service=IDS["s1"],
                   tracking_code=f"track-{id_}", state=state, counter=counter if called else None,
                   officer=officer if called else None, issued_at=issued, queued_at=issued, called_at=called,
                   serving_at=serving, ended_at=ended).execute()
 
 
 def rating(id_, ticket_id, score, officer="o1", counter="c1"):
-    Rating.insert(id=id_, commune=A, ticket=ticket_id, score=score, officer=officer, counter=counter,
+    Rating.insert(id=id_, commune=A, ticket=ticket_id, score=score, officer=IDS[officer], counter=IDS[counter],
                   created_at=datetime(2026, 3, 2, 3)).execute()
 
 
-def load():
+def load(seeded=False):
+    """``seeded``: the box's demo office is there already (its service, officers and counters)."""
+    if seeded:
+        IDS.update(s1=Service.get(Service.code == "ho-tich").id, c1=Counter.get(Counter.number == 1).id,
+                   c2=Counter.get(Counter.number == 2).id, o1=Officer.get(Officer.username == "canbo1").id,
+                   o2=Officer.get(Officer.username == "canbo2").id)
+    else:
+        IDS.update({k: k for k in IDS})
     with applying_remote():
-        Office.insert(id="office-a", commune=A, name="UBND Phường Sông Công", agency_code="000.19.05518").execute()
+        if not seeded:
+            Office.insert(id="office-a", commune=A, name="UBND Phường Sông Công", agency_code="000.19.05518").execute()
         Office.insert(id="office-b", commune=B, name="UBND Xã Tân Quang", agency_code="000.19.05521").execute()
         Procedure.insert(id="p-ks", commune="*", code="1.001193", name="Đăng ký khai sinh", field="Hộ tịch",
                          days=3).execute()
         Procedure.insert(id="p-ct", commune="*", code="2.000815", name="Chứng thực chữ ký", field="Chứng thực",
                          hours=4).execute()
-        Service.insert(id="s1", commune=A, code="ho-tich", name="Hộ tịch", prefix="A").execute()
-        Officer.insert(id="o1", commune=A, username="canbo1", full_name="Nguyễn Thị Lan", password_hash="x").execute()
-        Officer.insert(id="o2", commune=A, username="canbo2", full_name="Trần Văn Minh", password_hash="x").execute()
-        Counter.insert(id="c1", commune=A, number=1).execute()
-        Counter.insert(id="c2", commune=A, number=2).execute()
+        if not seeded:
+            Service.insert(id="s1", commune=A, code="ho-tich", name="Hộ tịch", prefix="A").execute()
+            Officer.insert(id="o1", commune=A, username="canbo1", full_name="Nguyễn Thị Lan",
+                           password_hash="x").execute()
+            Officer.insert(id="o2", commune=A, username="canbo2", full_name="Trần Văn Minh",
+                           password_hash="x").execute()
+            Counter.insert(id="c1", commune=A, number=1).execute()
+            Counter.insert(id="c2", commune=A, number=2).execute()
         # commune A, March 2026
         dossier("d1", A, datetime(2026, 3, 1, 0, 0), datetime(2026, 3, 6, 17), status=10,
                 finished=datetime(2026, 3, 4, 10), timeliness="early", handler="Lan")
