@@ -82,8 +82,10 @@ class Dossier(ReplicatedModel):
 
     class Meta:
         # the statistics (office.stats) read periods of receipt, per commune, and open dossiers past due
-        indexes = ((("received_at",), False), (("commune", "received_at"), False), (("status", "due_at"), False),
-                   (("ticket",), False))
+        # (covering the summaries: no row is read, only the index)
+        indexes = ((("received_at", "commune", "procedure_code", "status", "timeliness", "due_at"), False),
+                   (("commune", "received_at", "procedure_code", "status", "timeliness", "due_at"), False),
+                   (("status", "due_at"), False), (("ticket",), False))
 
     @property
     def status_label(self):

@@ -12,7 +12,7 @@ Queue and satisfaction figures are in ``office.stats_queue``; the period and tab
 """
 from datetime import datetime, timedelta
 
-from peewee import SQL, Case, PostgresqlDatabase, fn
+from peewee import SQL, PostgresqlDatabase, fn
 
 from .catalog import Procedure
 from .db import database
@@ -44,7 +44,7 @@ def is_postgres():
 
 
 def _count(condition):
-    return fn.SUM(Case(None, [(condition, 1)], 0))
+    return fn.COUNT(SQL("*")).filter(condition)
 
 
 def _open():
@@ -83,21 +83,9 @@ def dossier_filter(query, period, filters):
     return query
 
 
-def _bucket(column, by):
-    width = 10 if by == "day" else 7
-    if is_postgres():
-        return fn.to_char(column, "YYYY-MM-DD" if by == "day" else "YYYY-MM").coerce(False)
-    return fn.substr(column, 1, width).coerce(False)  # SQLite keeps datetimes as ISO text
-
-
 def _group_key(by):
-    keys = {"commune": Dossier.commune, "procedure": Dossier.procedure_code, "field": Dossier.procedure_code,
-            "stage": Dossier.stage, "handler": Dossier.handler, "agency": Dossier.agency}
-    if by in ("day", "month"):
-        return _bucket(Dossier.received_at, by)
-    if by not in keys:
-        raise ValueError(f"unknown grouping {by!r}")
-    return keys[by]
+    return {"commune": Dossier.commune, "procedure": Dossier.procedure_code, "field": Dossier.procedure_code,
+            "stage": Dossier.stage, "handler": Dossier.handler, "agency": Dossier.agency}[by]
 
 
 def commune_names():
@@ -131,37 +119,76 @@ def _with_pct(counts):
     return {**counts, "on_time_pct": pct}
 
 
+def communes_with_dossiers():
+    """The communes that have dossiers, by one index seek each (SQLite has no skip scan)."""
+    cursor = database.execute_sql(
+        "WITH RECURSIVE c(x) AS (SELECT min(commune) FROM dossier UNION ALL "
+        "SELECT (SELECT min(commune) FROM dossier WHERE commune > x) FROM c WHERE x IS NOT NULL) "
+        "SELECT x FROM c WHERE x IS NOT NULL")
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _tallies(now):
+    """Received, early, on time, late, open, open past due: COUNT(*) FILTER (WHERE ...), which
+    both databases evaluate faster than SUM(CASE ...)."""
+    return (fn.COUNT(SQL("*")), _count(Dossier.timeliness == "early"), _count(Dossier.timeliness == "on_time"),
+            _count(Dossier.timeliness == "late"), _count(_open()), _count(_overdue_open(now)))
+
+
+def _counts(numbers):
+    received, early, on_time, late, pending, overdue_open = (int(n or 0) for n in numbers)
+    resolved = early + on_time + late  # a finished dossier always has its timeliness
+    return {"received": received, "resolved": resolved, "early": early, "on_time": on_time, "late": late,
+            "pending": pending, "overdue_open": overdue_open, "other": received - resolved - pending}
+
+
+def _buckets(period, by):
+    """(key, sub-period) of each day or month of ``period``."""
+    day = period.start
+    while day <= period.end:
+        if by == "day":
+            yield day.isoformat(), Period.between(day, day)
+            day += timedelta(days=1)
+        else:
+            last = min(Period.month(day.year, day.month).end, period.end)
+            yield f"{day:%Y-%m}", Period.between(day, last)
+            day = last + timedelta(days=1)
+
+
+def _grouped(period, filters, by, now):
+    """{key: tallies}: one aggregate per day or month (each an index range, nothing to sort), or
+    one GROUP BY; per commune on SQLite the communes are listed, so rows come in index order."""
+    if by in ("day", "month"):
+        groups = {}
+        for key, part in _buckets(period, by):
+            numbers = dossier_filter(Dossier.select(*_tallies(now)), part, filters).tuples().get()
+            if numbers[0]:
+                groups[key] = numbers
+        return groups
+    key = _group_key(by)
+    query = dossier_filter(Dossier.select(key, *_tallies(now)), period, filters).group_by(key)
+    if by == "commune" and not filters.commune and not is_postgres():
+        query = query.where(Dossier.commune.in_(communes_with_dossiers()))
+    return {key_value: numbers for key_value, *numbers in query.tuples()}
+
+
 def summary(period, filters=Filters(), by="commune", now=None):
     """Dossiers received in ``period`` grouped by ``by`` (month, day, commune, field, procedure,
     stage, handler, agency), with a total row last."""
     now = now or datetime.now()
-    key = _group_key(by)
-    query = dossier_filter(Dossier.select(
-        key.alias("key"),
-        fn.COUNT(Dossier.id),
-        _count(Dossier.finished_at.is_null(False)),
-        _count(Dossier.timeliness == "early"),
-        _count(Dossier.timeliness == "on_time"),
-        _count(Dossier.timeliness == "late"),
-        _count(_open()),
-        _count(_overdue_open(now)),
-        _count(Dossier.finished_at.is_null() & ~_open()),
-    ), period, filters).group_by(SQL("1"))  # by position: PostgreSQL would not match a bound format
-    groups = {}
-    for key_value, *numbers in query.tuples():
-        groups[key_value] = [int(n or 0) for n in numbers]
+    if by not in GROUPS:
+        raise ValueError(f"unknown grouping {by!r}")
+    groups = {k: _counts(numbers) for k, numbers in _grouped(period, filters, by, now).items()}
     if by == "field":
         fields = fields_of_procedures()
         merged = {}
-        for code, numbers in groups.items():
+        for code, counts in groups.items():
             name = fields.get(code) or NO_FIELD
-            merged[name] = [a + b for a, b in zip(merged.get(name, [0] * len(numbers)), numbers)]
+            merged[name] = {k: merged.get(name, {}).get(k, 0) + v for k, v in counts.items()}
         groups = merged
     label = (lambda k: k) if by == "field" else _label_function(by)
-    rows = []
-    for key_value in sorted(groups, key=lambda k: (k is None, str(k))):
-        counts = dict(zip(COUNTS, groups[key_value]))
-        rows.append({"key": key_value, "label": label(key_value), **_with_pct(counts)})
+    rows = [{"key": k, "label": label(k), **_with_pct(groups[k])}
+            for k in sorted(groups, key=lambda k: (k is None, str(k)))]
     total = {k: sum(r[k] for r in rows) for k in COUNTS}
     return Table(
         name="summary", title=f"Tình hình giải quyết hồ sơ theo {GROUPS[by].lower()}", period=period,
@@ -256,7 +283,7 @@ def lateness_by_handler(period, filters=Filters(), now=None):
     now = now or datetime.now()
     query = dossier_filter(Dossier.select(
         Dossier.commune, Dossier.handler, _count(Dossier.timeliness == "late"), _count(_overdue_open(now)),
-        fn.COUNT(Dossier.id),
+        fn.COUNT(SQL("*")),
     ), period, filters).where(_late_or_overdue(now)).group_by(Dossier.commune, Dossier.handler)
     names = commune_names()
     rows = [{"handler": handler or "(chưa giao)", "commune": names(commune), "late": int(late or 0),
@@ -307,12 +334,12 @@ def index766(period, filters=Filters(), now=None):
     now = now or datetime.now()
     late = _late_or_overdue(now)
     base = dossier_filter(Dossier.select(
-        Dossier.commune, fn.COUNT(Dossier.id), _count(Dossier.finished_at.is_null(False)),
+        Dossier.commune, fn.COUNT(SQL("*")), _count(Dossier.timeliness != ""),
         _count(Dossier.timeliness.in_(("early", "on_time"))), _count(late),
     ), period, filters).group_by(Dossier.commune)
     counts = {commune: [int(n or 0) for n in numbers] + [0, 0] for commune, *numbers in base.tuples()}
     rated = dossier_filter(
-        Dossier.select(Dossier.commune, fn.COUNT(Dossier.id), _count(late))
+        Dossier.select(Dossier.commune, fn.COUNT(SQL("*")), _count(late))
         .join(Rating, on=(Rating.ticket == Dossier.ticket)).where(Rating.score == Rating.DISSATISFIED),
         period, filters).group_by(Dossier.commune)
     for commune, dissatisfied, both in rated.tuples():
