@@ -44,6 +44,11 @@ def local_now():
     return current_app.extensions["to_local"](utcnow()).replace(microsecond=0)
 
 
+def timezone_name():
+    holder = current_app.extensions.get("hub") or current_app.extensions.get("box")
+    return holder.settings["timezone"]
+
+
 def work_calendar(commune):
     holidays = Holiday.select(Holiday.day, Holiday.kind)
     if commune:
@@ -92,7 +97,7 @@ def build(section, query, limit=None):
     if section == "index766":
         return stats.index766(period, filters, now)
     if section == "satisfaction":
-        return stats_queue.satisfaction(period, filters, group)
+        return stats_queue.satisfaction(period, filters, group, timezone_name())
     return stats_queue.queue_stats(period, filters, group)
 
 
@@ -165,6 +170,7 @@ def excel(scope, unit_name, section):
 def report(scope, unit_name):
     """The periodic report: ``month`` or ``quarter`` (or any period the form names)."""
     query = Query(request.args, scope)
-    book = export.periodic_report(query.period, query.filters, unit_name, query.now, work_calendar(query.filters.commune))
+    book = export.periodic_report(query.period, query.filters, unit_name, query.now,
+                                  work_calendar(query.filters.commune), timezone_name())
     return _send(book, export.download_name("Báo cáo định kỳ", query.period))
 

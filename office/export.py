@@ -116,13 +116,14 @@ def table_workbook(table, unit_name, now=None):
     return book
 
 
-def periodic_report(period, filters=Filters(), unit_name="", now=None, calendar=None):
+def periodic_report(period, filters=Filters(), unit_name="", now=None, calendar=None,
+                    tz_name=stats_queue.DEFAULT_TIMEZONE):
     """The periodic report (monthly / quarterly) as a workbook the leaders can file."""
     now = now or datetime.now()
     by_commune = stats.summary(period, filters, "commune", now)
     by_field = stats.summary(period, filters, "field", now)
     index = stats.index766(period, filters, now)
-    satisfaction = stats_queue.satisfaction(period, filters, "officer")
+    satisfaction = stats_queue.satisfaction(period, filters, "officer", tz_name)
     queue = stats_queue.queue_stats(period, filters, "service")
     overdue = stats.overdue(period, filters, now, calendar)
     title = f"Báo cáo tình hình giải quyết thủ tục hành chính – {period.label}"

@@ -12,7 +12,7 @@ Queue and satisfaction figures are in ``office.stats_queue``; the period and tab
 """
 from datetime import datetime, timedelta
 
-from peewee import SQL, PostgresqlDatabase, fn
+from peewee import JOIN, SQL, PostgresqlDatabase, fn
 
 from .catalog import Procedure
 from .db import database
@@ -338,9 +338,11 @@ def index766(period, filters=Filters(), now=None):
         _count(Dossier.timeliness.in_(("early", "on_time"))), _count(late),
     ), period, filters).group_by(Dossier.commune)
     counts = {commune: [int(n or 0) for n in numbers] + [0, 0] for commune, *numbers in base.tuples()}
+    # from the few dissatisfied ratings to their dossiers (CROSS JOIN keeps that order on SQLite,
+    # whose planner would otherwise walk every dossier of the period looking for a rating)
     rated = dossier_filter(
-        Dossier.select(Dossier.commune, fn.COUNT(SQL("*")), _count(late))
-        .join(Rating, on=(Rating.ticket == Dossier.ticket)).where(Rating.score == Rating.DISSATISFIED),
+        Rating.select(Dossier.commune, fn.COUNT(SQL("*")), _count(late)).join(Dossier, JOIN.CROSS)
+        .where(Rating.score == Rating.DISSATISFIED, Dossier.ticket == Rating.ticket),
         period, filters).group_by(Dossier.commune)
     for commune, dissatisfied, both in rated.tuples():
         counts[commune][4:6] = [int(dissatisfied), int(both or 0)]

@@ -1,7 +1,7 @@
 """Report periods (month, quarter, year, from–to: office-local dates, both ends included), the
 filters of the statistics, and the tables they return (columns with Vietnamese headers)."""
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from .errors import MotcuaError
 
@@ -38,6 +38,14 @@ class Period:
     def bounds(self):
         """[start, end) as local datetimes: midnight of the first day, midnight after the last."""
         return datetime.combine(self.start, time()), datetime.combine(self.end + timedelta(days=1), time())
+
+    def utc_bounds(self, tz_name):
+        """[start, end) in naive UTC, for rows stamped in UTC (ratings)."""
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(tz_name)
+        return tuple(moment.replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
+                     for moment in self.bounds())
 
     def days(self):
         """First and last day as ``YYYY-MM-DD`` (tickets keep their office-local day so)."""

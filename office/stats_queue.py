@@ -12,6 +12,7 @@ from .models import Counter, Officer, Rating, Service, Ticket
 from .stats import commune_names, is_postgres
 from .stats_period import Column, Filters, Table
 
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 QUEUE_GROUPS = {"service": "Dịch vụ", "counter": "Quầy", "officer": "Cán bộ", "commune": "Xã/phường"}
 RATING_GROUPS = {"officer": "Cán bộ", "commune": "Xã/phường", "counter": "Quầy"}
 QUEUE_COLUMNS = (
@@ -162,18 +163,19 @@ def _rating_numbers(very, satisfied, dissatisfied):
             "satisfied_pct": round(100 * (very + satisfied) / total, 1) if total else None}
 
 
-def satisfaction(period, filters=Filters(), by="officer"):
-    """Ratings of tickets of ``period`` per officer, counter or commune: counts per level and the
-    share rated satisfied or very satisfied."""
+def satisfaction(period, filters=Filters(), by="officer", tz_name=DEFAULT_TIMEZONE):
+    """Ratings given in ``period`` (office-local days of ``tz_name``) per officer, counter or
+    commune: counts per level and the share rated satisfied or very satisfied."""
     key = {"officer": Rating.officer, "counter": Rating.counter, "commune": Rating.commune}[by]
 
     def score(value):
-        return fn.SUM(Case(None, [(Rating.score == value, 1)], 0))
+        return fn.COUNT(SQL("*")).filter(Rating.score == value)
 
-    query = (Rating.select(key, score(3), score(2), score(1)).join(Ticket, on=(Ticket.id == Rating.ticket)))
+    start, end = period.utc_bounds(tz_name)
+    query = Rating.select(key, score(3), score(2), score(1)).where(Rating.created_at >= start, Rating.created_at < end)
     if filters.commune:
         query = query.where(Rating.commune == filters.commune)
-    query = _ticket_filter(query, period, filters).group_by(key)
+    query = query.group_by(key)
     label = _labels(by, bool(filters.commune))
     rows = [{"key": k, "label": label(k), **_rating_numbers(*numbers)} for k, *numbers in query.tuples()]
     rows.sort(key=lambda r: (r["label"], str(r["key"])))
@@ -182,6 +184,6 @@ def satisfaction(period, filters=Filters(), by="officer"):
         name="satisfaction", title=f"Mức độ hài lòng theo {RATING_GROUPS[by].lower()}", period=period,
         columns=(Column("label", RATING_GROUPS[by], "text", 28),) + RATING_COLUMNS, rows=rows,
         total={"key": None, "label": "Tổng cộng", **total},
-        note="Đánh giá của người dân sau mỗi lượt phục vụ (màn hình hoặc bàn phím tại quầy). "
+        note="Đánh giá của người dân sau mỗi lượt phục vụ (màn hình hoặc bàn phím tại quầy), theo ngày đánh giá. "
              "Tỉ lệ hài lòng = (rất hài lòng + hài lòng) ÷ số lượt đánh giá.",
     )

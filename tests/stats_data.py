@@ -31,9 +31,10 @@ def ticket(id_, day, issued, wait_minutes, service_minutes=None, state="done", c
                   serving_at=serving, ended_at=ended).execute()
 
 
-def rating(id_, ticket_id, score, officer="o1", counter="c1"):
+def rating(id_, ticket_id, score, officer="o1", counter="c1", at=datetime(2026, 3, 2, 3)):
+    """``at``: UTC (07:00 Hanoi time is 00:00 UTC)."""
     Rating.insert(id=id_, commune=A, ticket=ticket_id, score=score, officer=IDS[officer], counter=IDS[counter],
-                  created_at=datetime(2026, 3, 2, 3)).execute()
+                  created_at=at).execute()
 
 
 def load(seeded=False):
@@ -89,5 +90,5 @@ def load(seeded=False):
         rating("r2", "t2", 1)
         rating("r3", "t3", 3)
         rating("r4", "t4", 2)
-        rating("r11", "t11", 3, officer="o2", counter="c2")
-        rating("r12", "t12", 1)  # April
+        rating("r11", "t11", 3, officer="o2", counter="c2", at=datetime(2026, 3, 31, 16, 59))  # 23:59 local
+        rating("r12", "t12", 1, at=datetime(2026, 3, 31, 17, 0))  # 00:00 on 1 April, local
