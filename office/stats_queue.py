@@ -5,7 +5,7 @@ to its end (seconds). The 90th percentile is PostgreSQL's ``percentile_cont(0.9)
 between the two nearest ranks); on SQLite the same two ranks come from a window function, so
 only two rows per group leave the database and both give the same figure.
 """
-from peewee import SQL, Case, fn
+from peewee import SQL, fn
 
 from .db import database
 from .models import Counter, Officer, Rating, Service, Ticket
@@ -117,21 +117,26 @@ def queue_stats(period, filters=Filters(), by="service"):
     90th percentile of waiting and service time, with a total row."""
     wait = _seconds(Ticket.issued_at, Ticket.called_at)
     service = _seconds(Ticket.serving_at, Ticket.ended_at)
-    no_show = fn.SUM(Case(None, [(Ticket.state == Ticket.NO_SHOW, 1)], 0))
-    counts = _ticket_filter(_ticket_select(by, fn.COUNT(Ticket.id), fn.COUNT(Ticket.called_at), no_show,
-                                           fn.AVG(wait), fn.AVG(service)), period, filters).group_by(SQL("1"))
+    no_show = fn.COUNT(SQL("*")).filter(Ticket.state == Ticket.NO_SHOW)
+    served = fn.COUNT(SQL("*")).filter(Ticket.serving_at.is_null(False) & Ticket.ended_at.is_null(False))
+    counts = _ticket_filter(_ticket_select(by, fn.COUNT(SQL("*")), fn.COUNT(Ticket.called_at), no_show,
+                                           fn.AVG(wait), fn.AVG(service), served), period, filters).group_by(SQL("1"))
     wait_p90 = percentile90(_ticket_filter(_ticket_select(by, wait.alias("v")), period, filters)
                             .where(Ticket.called_at.is_null(False)))
     service_p90 = percentile90(_ticket_filter(_ticket_select(by, service.alias("v")), period, filters)
                                .where(Ticket.serving_at.is_null(False), Ticket.ended_at.is_null(False)))
     label = _labels(by, bool(filters.commune))
-    rows = []
-    for key, tickets, called, shows, wait_avg, service_avg in counts.tuples():
+    rows, sums = [], [0, 0, 0, 0.0, 0.0, 0]
+    for key, tickets, called, shows, wait_avg, service_avg, served_count in counts.tuples():
         rows.append({"key": key, "label": label(key), **_queue_numbers(
             tickets, called, shows, wait_avg, wait_p90.get(key), service_avg, service_p90.get(key))})
+        # the totals from the groups: averages weighted by how many times each was measured
+        for i, value in enumerate((tickets, called, shows, (wait_avg or 0) * (called or 0),
+                                   (service_avg or 0) * (served_count or 0), served_count)):
+            sums[i] += value or 0
     rows.sort(key=lambda r: (r["label"] or "", str(r["key"])))
-    total = _ticket_filter(Ticket.select(fn.COUNT(Ticket.id), fn.COUNT(Ticket.called_at), no_show, fn.AVG(wait),
-                                         fn.AVG(service)), period, filters).tuples().get()
+    total = (sums[0], sums[1], sums[2], sums[3] / sums[1] if sums[1] else None,
+             sums[4] / sums[5] if sums[5] else None)
     all_wait = percentile90(_ticket_filter(Ticket.select(SQL("0 AS k"), wait.alias("v")), period, filters)
                             .where(Ticket.called_at.is_null(False)))
     all_service = percentile90(_ticket_filter(Ticket.select(SQL("0 AS k"), service.alias("v")), period, filters)
