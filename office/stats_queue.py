@@ -62,27 +62,23 @@ def _ticket_select(by, *columns):
 
 
 def percentile90(query):
-    """{key: p90 of value} for a query selecting rows (key AS k, value AS v), value not null."""
+    """{key: p90 of value} for a query selecting rows (key AS k, value AS v), value not null
+    (PostgreSQL)."""
     sql, params = query.sql()
-    if is_postgres():
-        cursor = database.execute_sql(
-            f"SELECT k, percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FROM ({sql}) AS t GROUP BY k", params)
-        return {k: float(v) for k, v in cursor.fetchall()}
     cursor = database.execute_sql(
-        "SELECT k, v, rn, n FROM (SELECT k, v, row_number() OVER (PARTITION BY k ORDER BY v) AS rn, "
-        f"count(*) OVER (PARTITION BY k) AS n FROM ({sql}) AS t) AS ranked "
-        "WHERE rn BETWEEN CAST(0.9 * (n - 1) AS INTEGER) + 1 AND CAST(0.9 * (n - 1) AS INTEGER) + 2", params)
-    ranks = {}
-    for key, value, rank, count in cursor.fetchall():
-        ranks.setdefault(key, {"n": count})[rank] = value
-    result = {}
-    for key, found in ranks.items():
-        position = 0.9 * (found["n"] - 1)  # 0-based, as percentile_cont
-        low = int(position) + 1
-        lower = found[low]
-        upper = found.get(low + 1, lower)
-        result[key] = lower + (upper - lower) * (position - int(position))
-    return result
+        f"SELECT k, percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FROM ({sql}) AS t GROUP BY k", params)
+    return {k: float(v) for k, v in cursor.fetchall()}
+
+
+def p90(values):
+    """The 90th percentile as ``percentile_cont(0.9)``: linear between the two nearest ranks."""
+    if not values:
+        return None
+    values = sorted(values)
+    position = 0.9 * (len(values) - 1)
+    low = int(position)
+    upper = values[min(low + 1, len(values) - 1)]
+    return values[low] + (upper - values[low]) * (position - low)
 
 
 def _minutes(seconds):
@@ -112,42 +108,74 @@ def _labels(by, scoped):
     return label
 
 
-def queue_stats(period, filters=Filters(), by="service"):
-    """Tickets per service (code), counter, officer or commune: counts, no-show rate, average and
-    90th percentile of waiting and service time, with a total row."""
+def _queue_groups_sql(by, period, filters):
+    """PostgreSQL: counts and averages in one GROUP BY, percentiles with percentile_cont."""
     wait = _seconds(Ticket.issued_at, Ticket.called_at)
     service = _seconds(Ticket.serving_at, Ticket.ended_at)
     no_show = fn.COUNT(SQL("*")).filter(Ticket.state == Ticket.NO_SHOW)
-    served = fn.COUNT(SQL("*")).filter(Ticket.serving_at.is_null(False) & Ticket.ended_at.is_null(False))
     counts = _ticket_filter(_ticket_select(by, fn.COUNT(SQL("*")), fn.COUNT(Ticket.called_at), no_show,
-                                           fn.AVG(wait), fn.AVG(service), served), period, filters).group_by(SQL("1"))
-    wait_p90 = percentile90(_ticket_filter(_ticket_select(by, wait.alias("v")), period, filters)
-                            .where(Ticket.called_at.is_null(False)))
-    service_p90 = percentile90(_ticket_filter(_ticket_select(by, service.alias("v")), period, filters)
-                               .where(Ticket.serving_at.is_null(False), Ticket.ended_at.is_null(False)))
-    label = _labels(by, bool(filters.commune))
-    rows, sums = [], [0, 0, 0, 0.0, 0.0, 0]
-    for key, tickets, called, shows, wait_avg, service_avg, served_count in counts.tuples():
-        rows.append({"key": key, "label": label(key), **_queue_numbers(
-            tickets, called, shows, wait_avg, wait_p90.get(key), service_avg, service_p90.get(key))})
-        # the totals from the groups: averages weighted by how many times each was measured
-        for i, value in enumerate((tickets, called, shows, (wait_avg or 0) * (called or 0),
-                                   (service_avg or 0) * (served_count or 0), served_count)):
-            sums[i] += value or 0
-    rows.sort(key=lambda r: (r["label"] or "", str(r["key"])))
-    total = (sums[0], sums[1], sums[2], sums[3] / sums[1] if sums[1] else None,
-             sums[4] / sums[5] if sums[5] else None)
+                                           fn.AVG(wait), fn.AVG(service)), period, filters).group_by(SQL("1"))
+    called, served = Ticket.called_at.is_null(False), Ticket.serving_at.is_null(False) & Ticket.ended_at.is_null(False)
+    wait_p90 = percentile90(_ticket_filter(_ticket_select(by, wait.alias("v")), period, filters).where(called))
+    service_p90 = percentile90(_ticket_filter(_ticket_select(by, service.alias("v")), period, filters).where(served))
+    groups = {key: (tickets, called_n, shows, wait_avg, wait_p90.get(key), service_avg, service_p90.get(key))
+              for key, tickets, called_n, shows, wait_avg, service_avg in counts.tuples()}
+    total = _ticket_filter(Ticket.select(fn.COUNT(SQL("*")), fn.COUNT(Ticket.called_at), no_show, fn.AVG(wait),
+                                         fn.AVG(service)), period, filters).tuples().get()
     all_wait = percentile90(_ticket_filter(Ticket.select(SQL("0 AS k"), wait.alias("v")), period, filters)
-                            .where(Ticket.called_at.is_null(False)))
+                            .where(called))
     all_service = percentile90(_ticket_filter(Ticket.select(SQL("0 AS k"), service.alias("v")), period, filters)
-                               .where(Ticket.serving_at.is_null(False), Ticket.ended_at.is_null(False)))
-    tickets, called, shows, wait_avg, service_avg = total
+                               .where(served))
+    tickets, called_n, shows, wait_avg, service_avg = total
+    return groups, (tickets, called_n, shows, wait_avg, all_wait.get(0), service_avg, all_service.get(0))
+
+
+def _queue_groups_fetched(by, period, filters):
+    """SQLite: it would sort every row for a GROUP BY and for each percentile; one pass over the
+    needed columns (key, state, wait, service) and the arithmetic here is faster."""
+    key = {"service": Ticket.service, "counter": Ticket.counter, "officer": Ticket.officer,
+           "commune": Ticket.commune}[by]
+    query = _ticket_filter(Ticket.select(key, Ticket.state, _seconds(Ticket.issued_at, Ticket.called_at),
+                                         _seconds(Ticket.serving_at, Ticket.ended_at)), period, filters)
+    codes = dict(Service.select(Service.id, Service.code).tuples()) if by == "service" else None
+    tallies = {}
+    everything = [0, 0, [], []]
+    for key_value, state, wait, service in database.execute(query):
+        if codes is not None:
+            key_value = codes.get(key_value, key_value)
+        tally = tallies.get(key_value)
+        if tally is None:
+            tally = tallies[key_value] = [0, 0, [], []]
+        for target in (tally, everything):
+            target[0] += 1
+            target[1] += state == Ticket.NO_SHOW
+            if wait is not None:
+                target[2].append(wait)
+            if service is not None:
+                target[3].append(service)
+
+    def numbers(tally):
+        tickets, shows, waits, services = tally
+        return (tickets, len(waits), shows, sum(waits) / len(waits) if waits else None, p90(waits),
+                sum(services) / len(services) if services else None, p90(services))
+
+    return {k: numbers(t) for k, t in tallies.items()}, numbers(everything)
+
+
+def queue_stats(period, filters=Filters(), by="service"):
+    """Tickets per service (code), counter, officer or commune: counts, no-show rate, average and
+    90th percentile of waiting and service time, with a total row."""
+    if is_postgres():
+        groups, total = _queue_groups_sql(by, period, filters)
+    else:
+        groups, total = _queue_groups_fetched(by, period, filters)
+    label = _labels(by, bool(filters.commune))
+    rows = [{"key": key, "label": label(key), **_queue_numbers(*numbers)} for key, numbers in groups.items()]
+    rows.sort(key=lambda r: (r["label"] or "", str(r["key"])))
     return Table(
         name="queue", title=f"Xếp hàng theo {QUEUE_GROUPS[by].lower()}", period=period,
         columns=(Column("label", QUEUE_GROUPS[by], "text", 28),) + QUEUE_COLUMNS, rows=rows,
-        total={"key": None, "label": "Tổng cộng", **_queue_numbers(
-            tickets, called, shows, wait_avg, next(iter(all_wait.values()), None), service_avg,
-            next(iter(all_service.values()), None))},
+        total={"key": None, "label": "Tổng cộng", **_queue_numbers(*total)},
         note="Thời gian chờ: từ lúc lấy số đến lúc được gọi; thời gian phục vụ: từ lúc bắt đầu đến lúc xong. "
              "P90: 90% lượt không quá thời gian này. Tỉ lệ vắng mặt = vé vắng mặt ÷ vé đã gọi.",
     )

@@ -140,6 +140,12 @@ def test_index_766(data):
 
 # ---- queue and ratings -----------------------------------------------------------------------------
 
+def test_p90_is_percentile_cont():
+    assert stats_queue.p90([]) is None and stats_queue.p90([7]) == 7
+    assert stats_queue.p90(list(range(10, 0, -1))) == pytest.approx(9.1)
+    assert stats_queue.p90([1, 2]) == pytest.approx(1.9)
+
+
 def test_queue_by_service_counter_officer(data):
     service = stats_queue.queue_stats(MARCH, Filters(), "service")
     (row,) = service.rows
@@ -147,6 +153,7 @@ def test_queue_by_service_counter_officer(data):
         ("ho-tich", "Hộ tịch", 12, 11, 2, 18.2)
     assert (row["wait_avg"], row["wait_p90"], row["service_avg"], row["service_p90"]) == (6.8, 10.0, 9.1, 14.4)
     assert service.total["tickets"] == 12 and service.total["wait_p90"] == 10.0
+    assert (service.total["wait_avg"], service.total["service_avg"], service.total["service_p90"]) == (6.8, 9.1, 14.4)
     counters = {r["key"]: r for r in stats_queue.queue_stats(MARCH, Filters(commune=A), "counter").rows}
     one = counters["c1"]  # waits 1..10 min: p90 9.1; services 2..16 min: p90 14.6
     assert (one["label"], one["called"], one["no_show_pct"], one["wait_avg"], one["wait_p90"]) == \
