@@ -271,6 +271,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--export-rows", type=int, default=100_000)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--no-export", action="store_true")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     communes = sorted(all_communes())[:args.communes]
@@ -283,7 +285,7 @@ def main():
     print(f"finished late: {late:,}; open: {sum(1 for d in tables['dossier'][1] if d[7] in (1, 2, 4, 5, 6)):,}")
     work = Path(tempfile.mkdtemp(prefix="bench-stats-"))
     results, exports = {}, {}
-    rounds = [("sqlite", work / "hub.db")] + ([] if args.no_postgres else [("postgresql", None)])
+    rounds = ([] if args.no_sqlite else [("sqlite", work / "hub.db")]) + ([] if args.no_postgres else [("postgresql", None)])
     for kind, path in rounds:
         schema = None
         start = time.perf_counter()
@@ -301,7 +303,8 @@ def main():
             if kind == "sqlite":
                 print("  plan of a month's summary: " + "; ".join(explain_sqlite()))
             results[kind] = time_pages(communes, args.runs)
-            exports[kind] = time_export(args.export_rows, work)
+            if not args.no_export:
+                exports[kind] = time_export(args.export_rows, work)
         finally:
             handle.close()
             database.initialize(None)
@@ -321,7 +324,8 @@ def main():
     for kind in kinds:
         worst = max(m for _, m in results[kind].values())
         print(f"{kind}: slowest page median {worst:.3f} s -> target {'met' if worst < TARGET_SECONDS else 'NOT met'}")
-    print(f"\nExcel export of {args.export_rows:,} overdue dossiers (write-only workbook, streamed rows)")
+    if exports:
+        print(f"\nExcel export of {args.export_rows:,} overdue dossiers (write-only workbook, streamed rows)")
     for kind, (seconds, size, peak) in exports.items():
         print(f"  {kind}: {seconds:.1f} s ({args.export_rows / seconds:,.0f} rows/s), {size / 1e6:.1f} MB file, "
               f"peak Python memory {peak / 1e6:.1f} MB (tracemalloc)")

@@ -2,8 +2,9 @@
 
 Waiting time runs from issuing the ticket to its call, service time from the start of service
 to its end (seconds). The 90th percentile is PostgreSQL's ``percentile_cont(0.9)`` (linear
-between the two nearest ranks); on SQLite the same two ranks come from a window function, so
-only two rows per group leave the database and both give the same figure.
+between the two nearest ranks), computed with every other figure in one GROUPING SETS pass.
+SQLite would sort the rows for every GROUP BY and percentile: there one pass reads the needed
+columns and the same arithmetic is done here (``p90``).
 """
 from peewee import SQL, fn
 
@@ -61,15 +62,6 @@ def _ticket_select(by, *columns):
     return query
 
 
-def percentile90(query):
-    """{key: p90 of value} for a query selecting rows (key AS k, value AS v), value not null
-    (PostgreSQL)."""
-    sql, params = query.sql()
-    cursor = database.execute_sql(
-        f"SELECT k, percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FROM ({sql}) AS t GROUP BY k", params)
-    return {k: float(v) for k, v in cursor.fetchall()}
-
-
 def p90(values):
     """The 90th percentile as ``percentile_cont(0.9)``: linear between the two nearest ranks."""
     if not values:
@@ -109,25 +101,23 @@ def _labels(by, scoped):
 
 
 def _queue_groups_sql(by, period, filters):
-    """PostgreSQL: counts and averages in one GROUP BY, percentiles with percentile_cont."""
-    wait = _seconds(Ticket.issued_at, Ticket.called_at)
-    service = _seconds(Ticket.serving_at, Ticket.ended_at)
-    no_show = fn.COUNT(SQL("*")).filter(Ticket.state == Ticket.NO_SHOW)
-    counts = _ticket_filter(_ticket_select(by, fn.COUNT(SQL("*")), fn.COUNT(Ticket.called_at), no_show,
-                                           fn.AVG(wait), fn.AVG(service)), period, filters).group_by(SQL("1"))
-    called, served = Ticket.called_at.is_null(False), Ticket.serving_at.is_null(False) & Ticket.ended_at.is_null(False)
-    wait_p90 = percentile90(_ticket_filter(_ticket_select(by, wait.alias("v")), period, filters).where(called))
-    service_p90 = percentile90(_ticket_filter(_ticket_select(by, service.alias("v")), period, filters).where(served))
-    groups = {key: (tickets, called_n, shows, wait_avg, wait_p90.get(key), service_avg, service_p90.get(key))
-              for key, tickets, called_n, shows, wait_avg, service_avg in counts.tuples()}
-    total = _ticket_filter(Ticket.select(fn.COUNT(SQL("*")), fn.COUNT(Ticket.called_at), no_show, fn.AVG(wait),
-                                         fn.AVG(service)), period, filters).tuples().get()
-    all_wait = percentile90(_ticket_filter(Ticket.select(SQL("0 AS k"), wait.alias("v")), period, filters)
-                            .where(called))
-    all_service = percentile90(_ticket_filter(Ticket.select(SQL("0 AS k"), service.alias("v")), period, filters)
-                               .where(served))
-    tickets, called_n, shows, wait_avg, service_avg = total
-    return groups, (tickets, called_n, shows, wait_avg, all_wait.get(0), service_avg, all_service.get(0))
+    """PostgreSQL: every figure of every group and of the total in one pass (GROUPING SETS)."""
+    inner = _ticket_filter(_ticket_select(by, Ticket.state.alias("st"),
+                                          _seconds(Ticket.issued_at, Ticket.called_at).alias("w"),
+                                          _seconds(Ticket.serving_at, Ticket.ended_at).alias("sv")), period, filters)
+    sql, params = inner.sql()
+    cursor = database.execute_sql(
+        "SELECT k, GROUPING(k), count(*), count(w), count(*) FILTER (WHERE st = %s), avg(w), "
+        "percentile_cont(0.9) WITHIN GROUP (ORDER BY w), avg(sv), percentile_cont(0.9) WITHIN GROUP (ORDER BY sv) "
+        f"FROM ({sql}) AS t GROUP BY GROUPING SETS ((k), ())", [Ticket.NO_SHOW, *params])
+    groups, total = {}, (0, 0, 0, None, None, None, None)
+    for key, is_total, *numbers in cursor.fetchall():
+        numbers = tuple(float(n) if n is not None and not isinstance(n, int) else n for n in numbers)
+        if is_total:
+            total = numbers
+        else:
+            groups[key] = numbers
+    return groups, total
 
 
 def _queue_groups_fetched(by, period, filters):
