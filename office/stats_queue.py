@@ -129,20 +129,29 @@ def _queue_groups_fetched(by, period, filters):
                                          _seconds(Ticket.serving_at, Ticket.ended_at)), period, filters)
     codes = dict(Service.select(Service.id, Service.code).tuples()) if by == "service" else None
     tallies = {}
-    everything = [0, 0, [], []]
-    for key_value, state, wait, service in database.execute(query):
-        if codes is not None:
-            key_value = codes.get(key_value, key_value)
+    no_show = Ticket.NO_SHOW
+    for key_value, state, wait, service in database.execute(query).fetchall():
         tally = tallies.get(key_value)
         if tally is None:
             tally = tallies[key_value] = [0, 0, [], []]
-        for target in (tally, everything):
-            target[0] += 1
-            target[1] += state == Ticket.NO_SHOW
-            if wait is not None:
-                target[2].append(wait)
-            if service is not None:
-                target[3].append(service)
+        tally[0] += 1
+        if state == no_show:
+            tally[1] += 1
+        if wait is not None:
+            tally[2].append(wait)
+        if service is not None:
+            tally[3].append(service)
+    if codes is not None:  # services of every commune, merged by code
+        merged = {}
+        for key_value, tally in tallies.items():
+            into = merged.setdefault(codes.get(key_value, key_value), [0, 0, [], []])
+            into[0] += tally[0]
+            into[1] += tally[1]
+            into[2] += tally[2]
+            into[3] += tally[3]
+        tallies = merged
+    everything = [sum(t[0] for t in tallies.values()), sum(t[1] for t in tallies.values()),
+                  [w for t in tallies.values() for w in t[2]], [v for t in tallies.values() for v in t[3]]]
 
     def numbers(tally):
         tickets, shows, waits, services = tally
