@@ -13,7 +13,7 @@ from office.models import MODELS
 from provisioning.identity import ensure_hub_identity
 
 from . import agency, enrol, inbound_sms, notifications, operator, sync_api
-from . import catalog_admin, reminder_views
+from . import catalog_admin, reminder_views, stats_views
 from .auth import operator_password
 from .models import HUB_ONLY_MODELS
 from .tasks import create_hub_huey
@@ -55,6 +55,7 @@ def create_app(settings=None):
     app.register_blueprint(reminder_views.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(inbound_sms.bp)
+    app.register_blueprint(stats_views.bp)
 
     @app.get("/api/v1/health")
     def health():

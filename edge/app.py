@@ -13,7 +13,7 @@ from office.db import bind, open_database
 from office.models import MODELS
 
 from . import api, auth, console, dossier_views, screens
-from . import catalog_views
+from . import catalog_views, stats_views
 from .box import Box
 
 log = logging.getLogger("motcua.edge")
@@ -48,4 +48,5 @@ def create_app(settings=None, tasks=None):
     app.register_blueprint(console.bp)
     app.register_blueprint(dossier_views.bp)
     app.register_blueprint(catalog_views.bp)
+    app.register_blueprint(stats_views.bp)
     return app

@@ -80,6 +80,13 @@ class Dossier(ReplicatedModel):
     returned_at = DateTimeField(null=True)
     timeliness = CharField(default="")  # early / on_time / late, once finished
 
+    class Meta:
+        # the statistics (office.stats) read periods of receipt, per commune, and open dossiers past due
+        # (covering the summaries: no row is read, only the index)
+        indexes = ((("received_at", "commune", "procedure_code", "status", "timeliness", "due_at"), False),
+                   (("commune", "received_at", "procedure_code", "status", "timeliness", "due_at"), False),
+                   (("status", "due_at"), False), (("ticket",), False))
+
     @property
     def status_label(self):
         return STATUS[self.status]

@@ -154,6 +154,11 @@ class Rating(ReplicatedModel):
     source = CharField(default="screen")
     created_at = DateTimeField()
 
+    class Meta:
+        # the satisfaction statistics (office.stats_queue) read ratings by period, all or one commune
+        indexes = ((("created_at", "commune", "officer", "counter", "score"), False),
+                   (("commune", "created_at", "officer", "counter", "score"), False))
+
     @property
     def label(self):
         return self.LABELS[self.score]

@@ -360,6 +360,11 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
                  f"/dossiers/{code}/forms/02", f"/dossiers/{other}/forms/03", f"/dossiers/{code}/forms/04",
                  f"/dossiers/{code}/forms/05", "/dossiers/register?from=2026-03-01&to=2026-03-31"):
         assert one.get(path).status_code == 200, path  # the desk's pages read only
+    for path in ("/stats?table=summary&month=2026-03", "/stats/overdue.xlsx?month=2026-03",
+                 "/stats/report.xlsx?quarter=2026-Q1", "/api/v1/stats/queue?from=2026-03-01&to=2026-03-31"):
+        response = one.get(path)
+        response.close()  # send_file's temporary file
+        assert response.status_code == 200, path  # the statistics read only
     assert len(audit_rows()) == before
     before = len(audit_rows())
     for path in (f"/api/v1/tracking/{dossier.code}", f"/tracking?code={dossier.code}",

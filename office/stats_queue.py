@@ -1,0 +1,221 @@
+"""Statistics of the queue and of citizens' ratings for a period (office-local days).
+
+Waiting time runs from issuing the ticket to its call, service time from the start of service
+to its end (seconds). The 90th percentile is PostgreSQL's ``percentile_cont(0.9)`` (linear
+between the two nearest ranks), computed with every other figure in one GROUPING SETS pass.
+SQLite would sort the rows for every GROUP BY and percentile: there one pass reads the needed
+columns and the same arithmetic is done here (``p90``).
+"""
+from peewee import SQL, fn
+
+from .db import database
+from .models import Counter, Officer, Rating, Service, Ticket
+from .stats import commune_names, is_postgres
+from .stats_period import Column, Filters, Table
+
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+QUEUE_GROUPS = {"service": "Dịch vụ", "counter": "Quầy", "officer": "Cán bộ", "commune": "Xã/phường"}
+RATING_GROUPS = {"officer": "Cán bộ", "commune": "Xã/phường", "counter": "Quầy"}
+QUEUE_COLUMNS = (
+    Column("tickets", "Số vé", "int"),
+    Column("called", "Đã gọi", "int"),
+    Column("no_show", "Vắng mặt", "int"),
+    Column("no_show_pct", "Tỉ lệ vắng mặt (%)", "pct"),
+    Column("wait_avg", "Chờ trung bình (phút)", "minutes"),
+    Column("wait_p90", "Chờ P90 (phút)", "minutes"),
+    Column("service_avg", "Phục vụ trung bình (phút)", "minutes"),
+    Column("service_p90", "Phục vụ P90 (phút)", "minutes"),
+)
+RATING_COLUMNS = (
+    Column("very", "Rất hài lòng", "int"),
+    Column("satisfied", "Hài lòng", "int"),
+    Column("dissatisfied", "Chưa hài lòng", "int"),
+    Column("total", "Số lượt đánh giá", "int"),
+    Column("satisfied_pct", "Tỉ lệ hài lòng (%)", "pct"),
+)
+
+
+def _seconds(start, end):
+    if is_postgres():
+        return fn.date_part("epoch", end - start)
+    return (fn.julianday(end) - fn.julianday(start)) * 86400
+
+
+def _ticket_filter(query, period, filters):
+    first, last = period.days()
+    query = query.where(Ticket.day >= first, Ticket.day <= last)
+    if filters.commune:
+        query = query.where(Ticket.commune == filters.commune)
+    return query
+
+
+def _queue_key(by):
+    if by == "service":
+        return Service.code
+    return {"counter": Ticket.counter, "officer": Ticket.officer, "commune": Ticket.commune}[by]
+
+
+def _ticket_select(by, *columns):
+    query = Ticket.select(_queue_key(by).alias("k"), *columns)
+    if by == "service":
+        query = query.join(Service, on=(Service.id == Ticket.service))
+    return query
+
+
+def p90(values):
+    """The 90th percentile as ``percentile_cont(0.9)``: linear between the two nearest ranks."""
+    if not values:
+        return None
+    values = sorted(values)
+    position = 0.9 * (len(values) - 1)
+    low = int(position)
+    upper = values[min(low + 1, len(values) - 1)]
+    return values[low] + (upper - values[low]) * (position - low)
+
+
+def _minutes(seconds):
+    return None if seconds is None else round(float(seconds) / 60, 1)
+
+
+def _labels(by, scoped):
+    names = commune_names()
+    if by == "service":
+        services = {}
+        for code, name in Service.select(Service.code, Service.name).tuples():
+            services.setdefault(code, name)
+        return lambda key: services.get(key, key)
+    if by == "commune":
+        return names
+    if by == "counter":
+        rows = {c.id: (c.label, c.commune) for c in Counter.select()}
+    else:
+        rows = {o.id: (o.full_name, o.commune) for o in Officer.select(Officer.id, Officer.full_name, Officer.commune)}
+
+    def label(key):
+        if key not in rows:
+            return "(không rõ)"
+        name, commune = rows[key]
+        return name if scoped else f"{name} – {names(commune)}"
+
+    return label
+
+
+def _queue_groups_sql(by, period, filters):
+    """PostgreSQL: every figure of every group and of the total in one pass (GROUPING SETS)."""
+    inner = _ticket_filter(_ticket_select(by, Ticket.state.alias("st"),
+                                          _seconds(Ticket.issued_at, Ticket.called_at).alias("w"),
+                                          _seconds(Ticket.serving_at, Ticket.ended_at).alias("sv")), period, filters)
+    sql, params = inner.sql()
+    cursor = database.execute_sql(
+        "SELECT k, GROUPING(k), count(*), count(w), count(*) FILTER (WHERE st = %s), avg(w), "
+        "percentile_cont(0.9) WITHIN GROUP (ORDER BY w), avg(sv), percentile_cont(0.9) WITHIN GROUP (ORDER BY sv) "
+        f"FROM ({sql}) AS t GROUP BY GROUPING SETS ((k), ())", [Ticket.NO_SHOW, *params])
+    groups, total = {}, (0, 0, 0, None, None, None, None)
+    for key, is_total, *numbers in cursor.fetchall():
+        numbers = tuple(float(n) if n is not None and not isinstance(n, int) else n for n in numbers)
+        if is_total:
+            total = numbers
+        else:
+            groups[key] = numbers
+    return groups, total
+
+
+def _queue_groups_fetched(by, period, filters):
+    """SQLite: it would sort every row for a GROUP BY and for each percentile; one pass over the
+    needed columns (key, state, wait, service) and the arithmetic here is faster."""
+    key = {"service": Ticket.service, "counter": Ticket.counter, "officer": Ticket.officer,
+           "commune": Ticket.commune}[by]
+    query = _ticket_filter(Ticket.select(key, Ticket.state, _seconds(Ticket.issued_at, Ticket.called_at),
+                                         _seconds(Ticket.serving_at, Ticket.ended_at)), period, filters)
+    codes = dict(Service.select(Service.id, Service.code).tuples()) if by == "service" else None
+    tallies = {}
+    no_show = Ticket.NO_SHOW
+    for key_value, state, wait, service in database.execute(query).fetchall():
+        tally = tallies.get(key_value)
+        if tally is None:
+            tally = tallies[key_value] = [0, 0, [], []]
+        tally[0] += 1
+        if state == no_show:
+            tally[1] += 1
+        if wait is not None:
+            tally[2].append(wait)
+        if service is not None:
+            tally[3].append(service)
+    if codes is not None:  # services of every commune, merged by code
+        merged = {}
+        for key_value, tally in tallies.items():
+            into = merged.setdefault(codes.get(key_value, key_value), [0, 0, [], []])
+            into[0] += tally[0]
+            into[1] += tally[1]
+            into[2] += tally[2]
+            into[3] += tally[3]
+        tallies = merged
+    everything = [sum(t[0] for t in tallies.values()), sum(t[1] for t in tallies.values()),
+                  [w for t in tallies.values() for w in t[2]], [v for t in tallies.values() for v in t[3]]]
+
+    def numbers(tally):
+        tickets, shows, waits, services = tally
+        return (tickets, len(waits), shows, sum(waits) / len(waits) if waits else None, p90(waits),
+                sum(services) / len(services) if services else None, p90(services))
+
+    return {k: numbers(t) for k, t in tallies.items()}, numbers(everything)
+
+
+def queue_stats(period, filters=Filters(), by="service"):
+    """Tickets per service (code), counter, officer or commune: counts, no-show rate, average and
+    90th percentile of waiting and service time, with a total row."""
+    if is_postgres():
+        groups, total = _queue_groups_sql(by, period, filters)
+    else:
+        groups, total = _queue_groups_fetched(by, period, filters)
+    label = _labels(by, bool(filters.commune))
+    rows = [{"key": key, "label": label(key), **_queue_numbers(*numbers)} for key, numbers in groups.items()]
+    rows.sort(key=lambda r: (r["label"] or "", str(r["key"])))
+    return Table(
+        name="queue", title=f"Xếp hàng theo {QUEUE_GROUPS[by].lower()}", period=period,
+        columns=(Column("label", QUEUE_GROUPS[by], "text", 28),) + QUEUE_COLUMNS, rows=rows,
+        total={"key": None, "label": "Tổng cộng", **_queue_numbers(*total)},
+        note="Thời gian chờ: từ lúc lấy số đến lúc được gọi; thời gian phục vụ: từ lúc bắt đầu đến lúc xong. "
+             "P90: 90% lượt không quá thời gian này. Tỉ lệ vắng mặt = vé vắng mặt ÷ vé đã gọi.",
+    )
+
+
+def _queue_numbers(tickets, called, shows, wait_avg, wait_p90, service_avg, service_p90):
+    called, shows = int(called or 0), int(shows or 0)
+    return {"tickets": int(tickets or 0), "called": called, "no_show": shows,
+            "no_show_pct": round(100 * shows / called, 1) if called else None,
+            "wait_avg": _minutes(wait_avg), "wait_p90": _minutes(wait_p90),
+            "service_avg": _minutes(service_avg), "service_p90": _minutes(service_p90)}
+
+
+def _rating_numbers(very, satisfied, dissatisfied):
+    very, satisfied, dissatisfied = int(very or 0), int(satisfied or 0), int(dissatisfied or 0)
+    total = very + satisfied + dissatisfied
+    return {"very": very, "satisfied": satisfied, "dissatisfied": dissatisfied, "total": total,
+            "satisfied_pct": round(100 * (very + satisfied) / total, 1) if total else None}
+
+
+def satisfaction(period, filters=Filters(), by="officer", tz_name=DEFAULT_TIMEZONE):
+    """Ratings given in ``period`` (office-local days of ``tz_name``) per officer, counter or
+    commune: counts per level and the share rated satisfied or very satisfied."""
+    key = {"officer": Rating.officer, "counter": Rating.counter, "commune": Rating.commune}[by]
+
+    def score(value):
+        return fn.COUNT(SQL("*")).filter(Rating.score == value)
+
+    start, end = period.utc_bounds(tz_name)
+    query = Rating.select(key, score(3), score(2), score(1)).where(Rating.created_at >= start, Rating.created_at < end)
+    if filters.commune:
+        query = query.where(Rating.commune == filters.commune)
+    query = query.group_by(key)
+    label = _labels(by, bool(filters.commune))
+    rows = [{"key": k, "label": label(k), **_rating_numbers(*numbers)} for k, *numbers in query.tuples()]
+    rows.sort(key=lambda r: (r["label"], str(r["key"])))
+    total = _rating_numbers(*(sum(r[k] for r in rows) for k in ("very", "satisfied", "dissatisfied")))
+    return Table(
+        name="satisfaction", title=f"Mức độ hài lòng theo {RATING_GROUPS[by].lower()}", period=period,
+        columns=(Column("label", RATING_GROUPS[by], "text", 28),) + RATING_COLUMNS, rows=rows,
+        total={"key": None, "label": "Tổng cộng", **total},
+        note="Đánh giá của người dân sau mỗi lượt phục vụ (màn hình hoặc bàn phím tại quầy), theo ngày đánh giá. "
+             "Tỉ lệ hài lòng = (rất hài lòng + hài lòng) ÷ số lượt đánh giá.",
+    )
