@@ -2,6 +2,7 @@
 the operator sets up a reminder rule and its contact with the forms and previews what it sends."""
 from datetime import datetime, timedelta
 
+import openpyxl
 import pytest
 
 from office import dossiers
@@ -37,12 +38,12 @@ def hub_with_dossier(tmp_path):
         hub.close()
 
 
-def test_operator_sees_the_citizen_message_and_sets_up_a_reminder(browser, shots, hub_with_dossier):
+def test_operator_sees_the_citizen_message_and_sets_up_a_reminder(browser, shots, hub_with_dossier, tmp_path):
     hub, code = hub_with_dossier
     wait_for(lambda: hub.query("select count(*) from outbox where state = 'sent'")[0][0] == 1, 60,
              what="the citizen's message sent by the worker")
     context = browser.new_context(http_credentials={"username": OPERATOR[0], "password": OPERATOR[1]},
-                                  viewport={"width": 1280, "height": 900})
+                                  viewport={"width": 1280, "height": 900}, locale="vi-VN")
     page = context.new_page()
     try:
         page.goto(f"{hub.url}/notifications")
@@ -80,5 +81,25 @@ def test_operator_sees_the_citizen_message_and_sets_up_a_reminder(browser, shots
         text = page.inner_text("body")
         assert code in text and "Nguyễn Thị Lan" in text and "quá hạn" in text
         shots(page, "hub-reminder-preview", full_page=True)
+
+        month = (datetime.now() - timedelta(days=30)).strftime("%Y-%m")  # the month the dossier came in
+        page.goto(f"{hub.url}/stats?table=summary&group=commune&month={month}")
+        assert page.locator("svg").count() >= 1  # the chart, drawn on the server
+        cells = page.locator("table.stats-table tbody tr").first.locator("td").all_inner_texts()
+        assert cells[0] == "UBND Phường Sông Công" and "1" in cells[1:]
+        shots(page, "hub-stats-summary", full_page=True)
+        with page.expect_download() as download:
+            page.click("text=Tải Excel")
+        assert download.value.suggested_filename.endswith(".xlsx")
+        path = tmp_path / "summary.xlsx"
+        download.value.save_as(path)
+        book = openpyxl.load_workbook(path)
+        assert book.sheetnames[0] == "Tổng hợp"
+        sheet = book.worksheets[1]
+        rows = [r for r in sheet.iter_rows(values_only=True) if r and r[0] == "UBND Phường Sông Công"]
+        assert len(rows) == 1 and rows[0][1] == 1  # received: one dossier, a number, as on the page
+        page.goto(f"{hub.url}/stats?table=overdue&month={month}")
+        assert code in page.inner_text("table.stats-table")
+        shots(page, "hub-stats-overdue", full_page=True)
     finally:
         context.close()
