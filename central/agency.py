@@ -8,7 +8,6 @@ which the commune's box receives by its next pull. Operator sign-in for now.
 """
 from flask import (
     Blueprint,
-    current_app,
     flash,
     get_flashed_messages,
     jsonify,
@@ -19,9 +18,8 @@ from flask import (
 )
 from peewee import IntegrityError
 
-from motcua.web import json_body, refuse_cross_site
+from motcua.web import json_body, local_now, refuse_cross_site
 from office import dossiers
-from office.clock import utcnow
 from office.communes import find_commune
 from office.dossiers import ACTIONS, OPEN, STATUS, Agency, Dossier
 from office.errors import Conflict, MotcuaError, NotFound
@@ -40,13 +38,6 @@ RETURN_STAGE = "Trả kết quả"
 LIST_LIMIT = 300
 VIEWS = {"open": "Đang giải quyết", "finished": "Đã xử lý xong, chờ xã trả kết quả", "all": "Tất cả"}
 
-
-def local_now():
-    """Office-local wall clock (dossier times are the commune's local times)."""
-    clock = current_app.extensions.get("dossier_clock")
-    if clock is not None:
-        return clock()
-    return current_app.extensions["to_local"](utcnow()).replace(microsecond=0)
 
 
 def _agency_rows():

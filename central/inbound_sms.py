@@ -9,7 +9,7 @@ import hmac
 from flask import Blueprint, current_app, jsonify, request
 
 from motcua.ratelimit import RateLimiter
-from motcua.tracking import _local_now
+from motcua.web import local_now
 from office.errors import MotcuaError
 
 from .outbox import enqueue, normalise_phone
@@ -54,7 +54,7 @@ def inbound():
     limiter = current_app.extensions.setdefault("sms_inbound_limiter", RateLimiter(QUERIES_PER_HOUR, 3600))
     if limiter.hit(phone):
         return jsonify(ok=True, reply="", queued=False, limited=True)
-    reply = for_channel("sms", reply_for(parse_code(content), now=_local_now()), settings)
+    reply = for_channel("sms", reply_for(parse_code(content), now=local_now()), settings)
     queued = enqueue(f"sms-in:{inbound_id}", "sms", phone, reply, purpose="sms_reply")
     tasks = current_app.extensions["hub"].tasks
     if queued and tasks:

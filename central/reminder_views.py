@@ -11,12 +11,11 @@ from flask import (
     url_for,
 )
 
-from motcua.web import json_body, refuse_cross_site
+from motcua.web import json_body, local_now, refuse_cross_site
 from office.communes import find_commune
 from office.errors import MotcuaError
 
 from . import reminder_forms as forms
-from .agency import local_now
 from .auth import operator_required
 from .outbox import CHANNELS, Outbox
 from .reminder_models import Contact, ReminderRule

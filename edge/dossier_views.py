@@ -19,7 +19,6 @@ from types import SimpleNamespace
 import segno
 from flask import (
     Blueprint,
-    current_app,
     flash,
     g,
     get_flashed_messages,
@@ -33,10 +32,10 @@ from flask import (
 from markupsafe import Markup
 from peewee import fn
 
+from motcua.web import local_now
 from office import dossiers
 from office.calendar import calendar_from
 from office.catalog import WAYS
-from office.clock import local_clock, utcnow
 from office.communes import find_commune
 from office.dossiers import ACTIONS, OPEN, STATUS, Agency, Dossier, DossierEvent
 from office.errors import Conflict, MotcuaError, NotFound
@@ -85,14 +84,6 @@ def desk(view):
 
     return wrapped
 
-
-def local_now():
-    """Office-local wall clock, to the second (a test may set ``app.extensions['dossier_clock']``)."""
-    clock = current_app.extensions.get("dossier_clock")
-    if clock is not None:
-        return clock()
-    to_local = current_app.extensions.get("to_local") or local_clock(current_box().settings["timezone"])
-    return to_local(utcnow()).replace(microsecond=0)
 
 
 def work_calendar():

@@ -6,10 +6,11 @@ from flask import current_app, jsonify, render_template, request, send_file
 
 from office import export, stats, stats_queue
 from office.calendar import calendar_from
-from office.clock import utcnow
 from office.errors import MotcuaError, NotFound
 from office.models import Holiday
 from office.stats_period import Filters, parse_period
+
+from .web import local_now
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_ROWS = 300  # overdue dossiers shown on the page; the download has them all
@@ -37,12 +38,6 @@ CHARTS = {  # the series drawn per table: (key, label, colour); stacked when sev
 }
 CHART_LABEL = {"overdue": "code", "lateness": "handler"}
 
-
-def local_now():
-    clock = current_app.extensions.get("dossier_clock")
-    if clock is not None:
-        return clock()
-    return current_app.extensions["to_local"](utcnow()).replace(microsecond=0)
 
 
 def timezone_name():

@@ -2,10 +2,10 @@
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from office import dossiers
-from office.clock import utcnow
 from office.errors import MotcuaError
 
 from .ratelimit import RateLimiter
+from .web import local_now
 
 bp = Blueprint("tracking", __name__)
 LOOKUPS_PER_MINUTE = 30
@@ -25,7 +25,7 @@ def lookup(code, now=None):
 
 @bp.get("/api/v1/tracking/<path:code>")
 def tracking_api(code):
-    return jsonify(lookup(code, now=_local_now()))
+    return jsonify(lookup(code, now=local_now()))
 
 
 @bp.get("/tracking")
@@ -34,7 +34,7 @@ def tracking_page():
     view, error = None, None
     if code:
         try:
-            view = lookup(code, now=_local_now())
+            view = lookup(code, now=local_now())
         except MotcuaError as exc:
             if exc.status == 429:
                 raise
@@ -42,7 +42,3 @@ def tracking_page():
     return render_template("tracking.html", code=code, view=view, error=error)
 
 
-def _local_now():
-    """Office-local wall clock (dossier times are local); the app may set its own."""
-    to_local = current_app.extensions.get("to_local")
-    return to_local(utcnow()) if to_local else utcnow()

@@ -4,9 +4,10 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from office.clock import utcnow
 from office.errors import MotcuaError
 
 from .logs import configure_logging  # noqa: F401  (the app factories take it from here)
@@ -23,6 +24,15 @@ HTTP_MESSAGES = {
     429: "Bạn thao tác quá nhanh, vui lòng thử lại sau ít phút.",
     500: "Hệ thống gặp sự cố. Vui lòng thử lại hoặc báo cán bộ kỹ thuật.",
 }
+
+
+def local_now():
+    """Office-local wall clock to the second (dossier times are local); a test may set
+    ``app.extensions["dossier_clock"]``."""
+    clock = current_app.extensions.get("dossier_clock")
+    if clock is not None:
+        return clock()
+    return current_app.extensions["to_local"](utcnow()).replace(microsecond=0)
 
 
 def wants_json():

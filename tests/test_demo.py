@@ -7,6 +7,7 @@ import time
 
 import requests
 
+from motcua.demo import _port_free as _free
 from tests.sync.conftest import free_port
 
 
@@ -17,17 +18,6 @@ def _free_run(count):
         if all(_free(base + i) for i in range(1, count)):
             return base
     raise RuntimeError("no free run of ports")
-
-
-def _free(port):
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def test_the_demo_runs_a_hub_a_worker_and_a_box_then_stops(tmp_path):
