@@ -9,7 +9,8 @@ from office.models import Office
 from .auth import operator_required
 
 bp = Blueprint("stats", __name__)
-NAV = (("/", "Trung tâm"), ("/agency", "Hồ sơ liên thông"), ("/catalog", "Danh mục thủ tục"))
+NAV = (("/", "Trung tâm"), ("/agency", "Hồ sơ liên thông"), ("/catalog", "Danh mục thủ tục"), ("/reminders", "Nhắc việc"),
+       ("/notifications", "Tin nhắn gửi đi"))
 
 
 def _communes():

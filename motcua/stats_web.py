@@ -1,5 +1,6 @@
 """The statistics pages, their JSON and their Excel downloads, shared by the hub (every commune)
 and the box (its own commune): read the period and filters, call ``office.stats``, render."""
+import re
 from urllib.parse import urlencode
 
 from flask import current_app, jsonify, render_template, request, send_file
@@ -12,6 +13,7 @@ from office.stats_period import Filters, parse_period
 
 from .web import local_now
 
+DOWNLOAD_TOKEN = re.compile(r"[a-z0-9]{6,32}")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_ROWS = 300  # overdue dossiers shown on the page; the download has them all
 API_ROWS = 5000  # and in the JSON
@@ -154,7 +156,11 @@ def api(scope, section):
 
 
 def _send(book, name):
-    return send_file(export.save(book), mimetype=XLSX, as_attachment=True, download_name=name)
+    response = send_file(export.save(book), mimetype=XLSX, as_attachment=True, download_name=name)
+    token = request.args.get("download_token", "")
+    if DOWNLOAD_TOKEN.fullmatch(token):  # the page waiting for this file learns it has come (stats.js)
+        response.set_cookie("motcua_download", token, max_age=120, samesite="Lax")
+    return response
 
 
 def excel(scope, unit_name, section):

@@ -159,3 +159,15 @@ def test_the_periodic_report(client):
 
 def data_index(client):
     return client.get("/api/v1/stats/index766?quarter=2026-Q1").get_json()["total"]["satisfaction_index"]
+
+
+def test_a_download_tells_the_waiting_page_it_has_come(client):
+    """stats.js shows "being made" until the cookie with its token arrives with the file."""
+    response = client.get("/stats/summary.xlsx?month=2026-03&download_token=k3x9q2m7")
+    response.close()
+    assert response.status_code == 200 and "motcua_download=k3x9q2m7" in response.headers["Set-Cookie"]
+    html = client.get("/stats?month=2026-03").get_data(as_text=True)
+    assert 'id="export-status"' in html and "/assets/stats.js" in html and html.count("data-export") == 3
+    bad = client.get("/stats/report.xlsx?month=2026-03&download_token=%22%3B%20x%3D1")  # not a token: no cookie
+    bad.close()
+    assert bad.status_code == 200 and "Set-Cookie" not in bad.headers
