@@ -38,9 +38,13 @@ def _active(data):
     return {"active": str(value).strip().lower() in ("1", "true", "on", "yes")}
 
 
+def _texts(data, keys):
+    return {k: str(data.get(k) if data.get(k) is not None else "").strip() for k in keys}
+
+
 def rule_values(data):
     """The columns of a rule from ``data``, or MotcuaError listing every problem."""
-    text = {k: str(data.get(k) if data.get(k) is not None else "").strip() for k in RULE_TEXT}
+    text = _texts(data, RULE_TEXT)
     reasons = []
     if not text["name"]:
         reasons.append("Cần đặt tên cho quy tắc nhắc việc (ví dụ “Nhắc hồ sơ sắp đến hạn buổi sáng”).")
@@ -96,7 +100,7 @@ def rule_values(data):
 
 
 def contact_values(data):
-    text = {k: str(data.get(k) if data.get(k) is not None else "").strip() for k in CONTACT_TEXT}
+    text = _texts(data, CONTACT_TEXT)
     reasons = []
     if not text["name"]:
         reasons.append("Cần họ tên người nhận nhắc việc.")

@@ -23,7 +23,7 @@ from sync.policy import GLOBAL_SCOPE
 
 from .outbox import enqueue, normalise_phone
 from .reminder_models import Contact, ReminderRule
-from .texts import ascii_text
+from .texts import for_channel
 
 REMINDED_STATUSES = tuple(s for s in OPEN if s != 5)  # 5: waiting for the citizen's papers, clock stopped
 TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -368,9 +368,7 @@ def run_reminders(now_utc, settings):
             closed = closed_communes(slot.date())
             for message in compose(rule, now_local, calendar, settings.get("reminder_zalo_template", ""), closed):
                 event = event_key(rule, slot, message.contact_id)
-                text = message.text  # every code stays: staff need the whole list, so no cut as for citizens
-                if message.channel == "sms" and settings.get("sms_ascii", True):
-                    text = ascii_text(text)
+                text = for_channel(message.channel, message.text, settings, cut=False)  # every code stays
                 if enqueue(event, message.channel, message.recipient, text, purpose="reminder",
                            commune=message.commune, subject=message.subject, template=message.template,
                            fields=message.fields, now=now_utc):

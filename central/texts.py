@@ -50,9 +50,13 @@ def ascii_text(text):
 SMS_MAX, SMS_MAX_UNICODE = 306, 134
 
 
-def for_channel(channel, text, settings):
+def for_channel(channel, text, settings, cut=True):
+    """The text as the channel carries it: an SMS unaccented (``sms_ascii``) and, unless ``cut`` is
+    off (a reminder's list of codes must stay whole), at most two segments."""
     if channel != "sms":
         return text
     text = ascii_text(text) if settings["sms_ascii"] else text
+    if not cut:
+        return text
     limit = SMS_MAX if settings["sms_ascii"] else SMS_MAX_UNICODE
     return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
