@@ -1,17 +1,26 @@
 """The box's side of provisioning: check a bundle, then become the commune's box.
 
-Nothing is written before the bundle passed every check, and only inside the data dir. The
-order after that: the box's own key (made here, 0600) -> enrolment at the hub (when it
-answers: a refusal stops here, the box stays unprovisioned) -> configuration, pinned hub
-key, node identity -> the commune's data: restored from the hub when it holds some (a
-replacement box), else the standard services and counters plus the bundle's hub-owned rows.
-A hub out of reach does not stop the box: it serves, and ``enrol_pending`` finishes later.
+Which bundles a box takes: a blank box (no office, no rows of its own) trusts the hub key
+the first bundle names and pins it; a box that holds office data takes only bundles signed
+by the hub key it has pinned, and none at all while it has no pinned key (anyone can sign a
+bundle; a stick plugged into a box in service must not rewrite its hub, password or key).
+
+Nothing is written before the bundle passed every check (signature, expiry, commune, the
+rows it carries), and only inside the data dir. The order after that: the box's own key
+(made here, 0600) -> enrolment at the hub (when it answers: a refusal stops here, the box
+stays unprovisioned) -> node identity and the commune's first data in one transaction ->
+configuration, network, pinned hub key and certificate, each written to a temporary file
+first and renamed into place together -> the commune's data restored from the hub when it
+holds some (a replacement box) -> the provisioning state, last. A hub out of reach does
+not stop the box: it serves, and ``enrol_pending`` finishes later.
 """
+import json
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from motcua.settings import BOX_CONFIG
 from office.clock import utcnow
 from office.communes import find_commune
 from office.errors import MotcuaError
@@ -19,13 +28,15 @@ from office.errors import MotcuaError
 from .bundle import SUFFIX, BundleRefused, format_time, read_bundle
 from .enrol import HubPending, after_enrolment, enrol_with, restore_from_hub
 from .local import (
+    CERT,
+    NETWORK,
+    PIN,
     box_now,
+    config_text,
     locked,
     peek,
     read_state,
-    write_config,
-    write_network,
-    write_pin,
+    write_files,
     write_state,
 )
 
@@ -69,32 +80,45 @@ def seed_standard(commune):
                     CounterService.create(counter=counter, service=services[code])
 
 
-def load_snapshot(snapshot, commune):
-    """Insert the bundle's rows of hub-owned tables (kept as they are at the hub; the first
-    pull brings them again). Any other table, column or commune is refused."""
-    from office.db import database
-    from sync.apply import executemany
-    from sync.capture import applying_remote, replicated_models
+def check_snapshot(snapshot, commune):
+    """The bundle's rows of hub-owned tables as ``[(table, columns, rows)]``, checked before
+    anything is written: any other table, column, row shape or commune is refused."""
+    from sync.capture import replicated_models
     from sync.policy import GLOBAL_SCOPE, HUB
 
     if not snapshot:
-        return 0
-    models, count = replicated_models(), 0
+        return []
+    models, checked = replicated_models(), []
     tables = snapshot.get("tables")
     if not isinstance(tables, dict):
         raise BundleRefused("corrupt", "Dữ liệu kèm gói không đúng định dạng.")
+    for table, block in tables.items():
+        model = models.get(table)
+        if model is None or model.replication != HUB:
+            raise BundleRefused("corrupt", f"Dữ liệu kèm gói có bảng “{table}” không do trung tâm quản lý.")
+        columns = block.get("columns") if isinstance(block, dict) else None
+        if (not isinstance(columns, list) or not {"id", "commune"} <= set(columns)
+                or any(c not in model._meta.columns for c in columns)):
+            raise BundleRefused("corrupt", f"Dữ liệu kèm gói: cột không hợp lệ trong bảng “{table}”.")
+        rows = block.get("rows") or []
+        where = columns.index("commune")
+        if not isinstance(rows, list) or any(not isinstance(r, list) or len(r) != len(columns)
+                                             or r[where] not in (commune, GLOBAL_SCOPE) for r in rows):
+            raise BundleRefused("corrupt", f"Dữ liệu kèm gói: dòng của xã khác trong bảng “{table}”.")
+        checked.append((table, columns, rows))
+    return checked
+
+
+def load_snapshot(checked):
+    """Insert the rows ``check_snapshot`` passed (kept as they are at the hub; the first pull
+    brings them again); returns how many."""
+    from office.db import database
+    from sync.apply import executemany
+    from sync.capture import applying_remote
+
+    count = 0
     with database.atomic(), applying_remote():
-        for table, block in tables.items():
-            model = models.get(table)
-            if model is None or model.replication != HUB:
-                raise BundleRefused("corrupt", f"Dữ liệu kèm gói có bảng “{table}” không do trung tâm quản lý.")
-            columns = block.get("columns") or []
-            if not {"id", "commune"} <= set(columns) or any(c not in model._meta.columns for c in columns):
-                raise BundleRefused("corrupt", f"Dữ liệu kèm gói: cột không hợp lệ trong bảng “{table}”.")
-            rows = block.get("rows") or []
-            where = columns.index("commune")
-            if any(len(r) != len(columns) or r[where] not in (commune, GLOBAL_SCOPE) for r in rows):
-                raise BundleRefused("corrupt", f"Dữ liệu kèm gói: dòng của xã khác trong bảng “{table}”.")
+        for table, columns, rows in checked:
             if rows:
                 p = database.param
                 names = ", ".join(f'"{c}"' for c in columns)
@@ -104,11 +128,25 @@ def load_snapshot(snapshot, commune):
     return count
 
 
+def trusted_key(local):
+    """The hub key a bundle must be signed by on this box: its pinned key; "" on a blank box
+    (the first bundle's key is trusted, then pinned). A box holding office data without a
+    pinned key takes no bundle."""
+    if local.hub_key:
+        return local.hub_key
+    if local.has_office or local.own_entries:
+        raise BundleRefused("unpinned", "Hộp này đang có dữ liệu của xã nhưng chưa ghim khoá của trung tâm, nên không "
+                            "nhận gói cài đặt nào từ USB (ai cũng có thể tự ký một gói). Bị từ chối. Muốn cài lại hộp "
+                            "từ trung tâm: chép khoá công khai của trung tâm (lệnh motcua hub key) vào tệp "
+                            "keys/hub.pub trong thư mục dữ liệu của hộp rồi cắm lại USB.", status=403)
+    return ""
+
+
 def provision(settings, path):
     """Set this box up from the bundle at ``path``; return an ``Outcome``. Raises ``BundleRefused``."""
     data_dir = Path(settings["data_dir"])
     local = peek(settings)
-    bundle = read_bundle(path, pinned_key=local.hub_key, now=box_now(local))
+    bundle = read_bundle(path, pinned_key=trusted_key(local), now=box_now(local))
     state = read_state(data_dir)
     if bundle.bundle_id in state.get("bundles", []):
         return Outcome(bundle, node_id=local.node_id, already=True, hub_url=state.get("hub_url", ""),
@@ -118,12 +156,13 @@ def provision(settings, path):
         raise BundleRefused("other_commune", f"Hộp này đã được cài cho {mine.full_name if mine else local.commune} "
                             f"(mã {local.commune}); gói này dành cho {bundle.commune_label} (mã {bundle.commune}). "
                             "Bị từ chối: muốn chuyển hộp sang xã khác, hãy cài lại hộp từ đầu.")
+    rows = check_snapshot(bundle.snapshot, bundle.commune)
     data_dir.mkdir(parents=True, exist_ok=True)
     with locked(data_dir):
-        return _provision(settings, data_dir, bundle, local)
+        return _provision(settings, data_dir, bundle, local, rows)
 
 
-def _provision(settings, data_dir, bundle, local):
+def _provision(settings, data_dir, bundle, local, rows):
     from office.db import bind, open_database
     from office.models import MODELS, Office
     from provisioning.identity import ensure_identity, ensure_key
@@ -143,23 +182,34 @@ def _provision(settings, data_dir, bundle, local):
     except HubPending as exc:
         url, answer, outcome.pending = bundle.hub_urls[0], None, str(exc)
     outcome.hub_url = url
-    write_config(data_dir, {"commune_code": bundle.commune, "hub_url": url,
-                            "technician_password_hash": bundle.box.get("technician_password_hash", "")})
-    write_network(data_dir, bundle.box.get("network") or {})
-    write_pin(data_dir, bundle.hub_key)
+    files = {
+        BOX_CONFIG: config_text(data_dir, {"commune_code": bundle.commune, "hub_url": url,
+                                           "technician_password_hash": bundle.box.get("technician_password_hash", "")}),
+        str(PIN): (bundle.hub_key.strip() + "\n", 0o644),
+        str(CERT): (bundle.hub_cert, 0o644) if bundle.hub_cert else None,  # none in the bundle: none pinned
+    }
+    if bundle.box.get("network"):
+        files[NETWORK] = json.dumps(bundle.box["network"], ensure_ascii=False, indent=1, sort_keys=True) + "\n"
     box_settings = {**settings, "commune_code": bundle.commune, "hub_url": url}
     db = bind(open_database(settings["database"]), MODELS)
     try:
-        outcome.node_id = ensure_identity(data_dir, bundle.commune, url, bundle.hub_key)
-        SyncNode.update(hub_url=url, hub_key=bundle.hub_key).execute()
-        has_office = Office.select().exists()
-        if answer is not None:
-            after_enrolment(answer, url)
-            restore_needed = bool(answer.get("has_data")) and fresh and not has_office
-            status = "restore" if restore_needed else "done"
-        else:  # a replacement box waits for the hub's copy; a new one starts with the standard set
-            restore_needed = bundle.restore and fresh and not has_office
-            status = "enrol"
+        with db.atomic():
+            outcome.node_id = ensure_identity(data_dir, bundle.commune, url, bundle.hub_key)
+            SyncNode.update(hub_url=url, hub_key=bundle.hub_key).execute()
+            has_office = Office.select().exists()
+            if answer is not None:
+                after_enrolment(answer, url)
+                restore_needed = bool(answer.get("has_data")) and fresh and not has_office
+                status = "restore" if restore_needed else "done"
+            else:  # a replacement box waits for the hub's copy; a new one starts with the standard set
+                restore_needed = bundle.restore and fresh and not has_office
+                status = "enrol"
+            if not (restore_needed and answer is not None):
+                outcome.snapshot_rows = load_snapshot(rows)
+                if not restore_needed and not has_office:
+                    seed_standard(commune)
+                    outcome.seeded = True
+        write_files(data_dir, files)
         if restore_needed and answer is not None:
             try:
                 outcome.restored = restore_from_hub(box_settings, key)
@@ -167,13 +217,8 @@ def _provision(settings, data_dir, bundle, local):
             except (HubUnreachable, HubRefused, SyncFailed) as exc:  # enrol_pending tries again
                 outcome.restore_pending = getattr(exc, "message", None) or str(exc)
                 log.warning("restore after enrolment failed: %s", outcome.restore_pending)
-        else:
-            outcome.snapshot_rows = load_snapshot(bundle.snapshot, bundle.commune)
-            if restore_needed:
-                outcome.restore_pending = "chờ kết nối được trung tâm"
-            elif not has_office:
-                seed_standard(commune)
-                outcome.seeded = True
+        elif restore_needed:
+            outcome.restore_pending = "chờ kết nối được trung tâm"
         state.update(bundles=state.get("bundles", []) + [bundle.bundle_id], bundle_id=bundle.bundle_id,
                      commune=bundle.commune, hub_urls=bundle.hub_urls, hub_url=url, node_id=outcome.node_id,
                      expires_at=bundle.manifest["expires_at"], applied_at=format_time(utcnow()), status=status,
@@ -215,11 +260,12 @@ def scan(settings):
     communes are refused (the box cannot know which one is meant for it).
     """
     local = peek(settings)
+    pinned = trusted_key(local)
     applied = set(read_state(settings["data_dir"]).get("bundles", []))
     usable, refused = [], []
     for path in find_bundles(settings):
         try:
-            bundle = read_bundle(path, pinned_key=local.hub_key, now=box_now(local))
+            bundle = read_bundle(path, pinned_key=pinned, now=box_now(local))
         except BundleRefused as exc:
             refused.append((path, exc.message))
             continue

@@ -9,7 +9,9 @@ Format: an uncompressed POSIX tar (``*.motcua``) holding flat, regular members o
   (``sync.keys.sign``: base64 text);
 - ``box.json``: the one-time enrolment token, the technician password's hash, optional
   network settings;
-- ``snapshot.json`` (optional): rows of hub-owned tables (holidays...) for an offline first boot.
+- ``snapshot.json`` (optional): rows of hub-owned tables (holidays...) for an offline first boot;
+- ``hub-cert.pem`` (optional): the hub's TLS certificate or the CA that issued it (PEM); the
+  box pins it and trusts nothing else for its ``https://`` hub.
 
 The box never extracts the archive: members are read into memory after every header was
 checked, so nothing is ever written from it to a path it names. Anything else (an absolute
@@ -34,7 +36,8 @@ VERSION = 1
 SUFFIX = ".motcua"
 
 MANIFEST, SIGNATURE, BOX, SNAPSHOT = "manifest.json", "manifest.sig", "box.json", "snapshot.json"
-MEMBERS = (MANIFEST, SIGNATURE, BOX, SNAPSHOT)
+HUB_CERT = "hub-cert.pem"
+MEMBERS = (MANIFEST, SIGNATURE, BOX, SNAPSHOT, HUB_CERT)
 REQUIRED = (MANIFEST, SIGNATURE, BOX)
 
 MAX_BUNDLE_BYTES = 16 * 1024 * 1024
@@ -88,6 +91,12 @@ class Bundle:
         return parse_time(self.manifest["expires_at"])
 
     @property
+    def hub_cert(self):
+        """The hub's TLS certificate or CA (PEM text), or "" when the bundle carries none."""
+        data = self.members.get(HUB_CERT)
+        return data.decode("ascii") if data else ""
+
+    @property
     def restore(self):
         """Whether the hub held data of this commune when it made the bundle (a replacement)."""
         return bool(self.manifest.get("restore"))
@@ -112,11 +121,14 @@ def _json_bytes(obj):
     return (json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
 
 
-def build_bundle(hub_key, manifest, box, snapshot=None):
-    """The bytes of a signed bundle. ``manifest`` without ``members``/``format``/``version``."""
+def build_bundle(hub_key, manifest, box, snapshot=None, hub_cert=""):
+    """The bytes of a signed bundle. ``manifest`` without ``members``/``format``/``version``;
+    ``hub_cert``: PEM text of the hub's TLS certificate (or CA) for the box to pin."""
     members = {BOX: _json_bytes(box)}
     if snapshot is not None:
         members[SNAPSHOT] = _json_bytes(snapshot)
+    if hub_cert:
+        members[HUB_CERT] = check_certificate(hub_cert).encode("ascii")
     manifest = {**manifest, "format": FORMAT, "version": VERSION,
                 "members": {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
                             for name, data in members.items()}}
@@ -125,6 +137,20 @@ def build_bundle(hub_key, manifest, box, snapshot=None):
     ordered = [(MANIFEST, manifest_bytes), (SIGNATURE, (sign(hub_key, manifest_bytes) + "\n").encode())]
     ordered += list(members.items())
     return tar_bytes(ordered, mtime=int(parse_time(manifest["created_at"]).replace(tzinfo=UTC).timestamp()))
+
+
+def check_certificate(pem):
+    """``pem`` if it holds one or more X.509 certificates (PEM), else a clear refusal."""
+    from cryptography import x509
+
+    try:
+        text = pem.decode("ascii") if isinstance(pem, bytes) else pem
+        if not x509.load_pem_x509_certificates(text.encode("ascii")):
+            raise ValueError("no certificate")
+    except (ValueError, UnicodeError) as exc:
+        raise BundleRefused("certificate", "Chứng chỉ TLS của trung tâm trong gói không hợp lệ (cần tệp PEM "
+                            "chứa chứng chỉ X.509).") from exc
+    return text
 
 
 def tar_bytes(members, mtime=0):
@@ -260,6 +286,8 @@ def read_bundle(path, pinned_key="", now=None):
         raise BundleRefused("corrupt", f"Bản kê của gói thiếu thông tin ({exc}).") from exc
     if not well_formed:
         raise BundleRefused("corrupt", "Gói cài đặt có thông tin không đúng kiểu.")
+    if HUB_CERT in members:
+        check_certificate(members[HUB_CERT])
     if not urls or not all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in urls):
         raise BundleRefused("corrupt", "Gói cài đặt không có địa chỉ trung tâm hợp lệ.")
     if now is not None and now > expires:

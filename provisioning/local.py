@@ -8,6 +8,8 @@
 - ``network.json`` (0600): network settings from the bundle, for the system to apply;
 - ``keys/hub.pub``: the hub key this box trusts (also pinned in the database). A box image
   made for one province may carry it already: then only that hub's bundles are accepted.
+- ``keys/hub-cert.pem``: the hub's TLS certificate (or its CA) from the bundle; the box's
+  requests to an ``https://`` hub trust this file only.
 """
 import fcntl
 import json
@@ -28,6 +30,7 @@ from sync.hlc import wall_ms
 STATE = "provision.json"
 NETWORK = "network.json"
 PIN = Path("keys") / "hub.pub"
+CERT = Path("keys") / "hub-cert.pem"
 LOCK = ".provision.lock"
 
 
@@ -145,15 +148,20 @@ def read_config(data_dir):
     return flat
 
 
-def write_config(data_dir, values):
-    """Merge ``values`` into ``<data_dir>/motcua.toml`` (top-level keys; other keys kept)."""
+def config_text(data_dir, values):
+    """The text of ``<data_dir>/motcua.toml`` with ``values`` merged in (other keys kept)."""
     merged = {k: v for k, v in read_config(data_dir).items() if k != "data_dir"}
     merged.update(values)
     lines = ["# Written by `motcua edge provision` from a bundle of the hub; read by every `motcua edge` command.",
              "# Command-line options, MOTCUA_* variables and MOTCUA_CONFIG override it."]
     for name in sorted(merged):
         lines.append(f"{name} = {_toml_value(merged[name])}")
-    _write_private(Path(data_dir) / BOX_CONFIG, "\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def write_config(data_dir, values):
+    """Merge ``values`` into ``<data_dir>/motcua.toml`` (top-level keys; other keys kept)."""
+    _write_private(Path(data_dir) / BOX_CONFIG, config_text(data_dir, values))
 
 
 def _toml_value(value):
@@ -164,15 +172,38 @@ def _toml_value(value):
     return json.dumps(str(value))  # a JSON string is a TOML basic string (\\uXXXX escapes included)
 
 
-def write_network(data_dir, network):
-    path = Path(data_dir) / NETWORK
-    if network:
-        _write_private(path, json.dumps(network, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
-
-
-def write_pin(data_dir, key_text):
-    path = Path(data_dir) / PIN
-    if path.is_symlink():
-        path.unlink()
-    _write_private(path, key_text.strip() + "\n")
-    path.chmod(0o644)
+def write_files(data_dir, files):
+    """Write several files of the data dir as one step: ``{relative path: text, (text, mode)
+    or None (remove it)}``. Every new content goes to a temporary file first (0600 from its
+    first byte, fsynced); only when all are written are they renamed into place, so a
+    failure part-way leaves every file as it was."""
+    data_dir = Path(data_dir)
+    staged = []
+    try:
+        for name, content in files.items():
+            path = data_dir / name
+            if content is None:
+                staged.append((None, path))
+                continue
+            text, mode = content if isinstance(content, tuple) else (content, 0o600)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if mode != 0o600:
+                os.chmod(tmp, mode)  # a public file (the hub's key, its certificate): readable by all
+    except BaseException:
+        for tmp, _ in staged:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+        raise
+    for tmp, path in staged:
+        if tmp is None:
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+        else:
+            os.replace(tmp, path)  # replaces a symlink itself, never what it points to
