@@ -13,8 +13,10 @@ def provision():
 @click.option("--commune", "commune_code", required=True, help="GSO code of the commune the box will serve.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="The bundle file to write (default motcua-<commune>-<time>.motcua here).")
-@click.option("--technician-password", default=None,
-              help="Password of the box's technician console (default: a random one, printed once).")
+@click.option("--technician-password-file", type=click.File("r", encoding="utf-8"), default=None,
+              help="File (or - for stdin) whose first line is the technician console's password.")
+@click.option("--ask-technician-password", is_flag=True,
+              help="Prompt for the technician console's password (default: a random one, printed once).")
 @click.option("--hours", type=float, default=None, help="Hours the bundle stays valid [default: enrol_token_hours].")
 @click.option("--wifi-ssid", default=None, help="Wi-Fi network the box joins.")
 @click.option("--wifi-psk", default=None, help="Wi-Fi password (WPA, 8-63 characters).")
@@ -24,7 +26,7 @@ def provision():
 @click.option("--dns", default=None, help="DNS servers, comma-separated.")
 @click.option("--no-snapshot", is_flag=True, help="Leave out the hub-owned rows (holidays) for an offline first boot.")
 @with_settings("hub")
-def bundle(settings, commune_code, out, technician_password, hours, wifi_ssid, wifi_psk, wifi_country, address,
+def bundle(settings, commune_code, out, technician_password_file, ask_technician_password, hours, wifi_ssid, wifi_psk, wifi_country, address,
            gateway, dns, no_snapshot):
     """Make a signed bundle that sets up a commune's box from a USB stick (new or replacement box)."""
     from central.cli import _open
@@ -34,6 +36,7 @@ def bundle(settings, commune_code, out, technician_password, hours, wifi_ssid, w
     from .make import make_bundle, network_settings
 
     network = network_settings(wifi_ssid, wifi_psk, wifi_country, address, gateway, dns)
+    technician_password = _technician_password(technician_password_file, ask_technician_password)
     _open(settings)
     made = make_bundle(settings, ensure_key(settings["data_dir"], "hub"), commune_code, out, technician_password,
                        hours, network, snapshot=not no_snapshot)
@@ -59,3 +62,15 @@ def bundle(settings, commune_code, out, technician_password, hours, wifi_ssid, w
                                                for u in made.hub_urls):
         click.echo(f"Lưu ý: địa chỉ trung tâm {made.hub_urls[0]} không dùng được từ hộp ở xã; "
                    "đặt --public-hub-urls (hoặc MOTCUA_PUBLIC_HUB_URLS).", err=True)
+
+
+def _technician_password(from_file, ask):
+    """The technician password from a file or a prompt (never from the command line: other
+    users of the machine read it in the process list and the shell history); None: random."""
+    if from_file and ask:
+        raise click.UsageError("Cho một trong --technician-password-file, --ask-technician-password.")
+    if from_file:
+        return from_file.readline().rstrip("\r\n")
+    if ask:
+        return click.prompt("Mật khẩu kỹ thuật của hộp", hide_input=True, confirmation_prompt=True)
+    return None

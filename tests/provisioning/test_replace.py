@@ -18,7 +18,9 @@ def test_a_new_box_from_a_bundle_takes_over_the_commune_and_the_old_key_is_revok
     serve_one(old)
     assert old.sync()["ok"]
     bundle = tmp_path / "usb" / "thay.motcua"
-    made = make_bundle(hub, bundle, old.commune, "--technician-password", "mat-khau-ky-thuat")
+    password = tmp_path / "technician-password"
+    password.write_text("mat-khau-ky-thuat\n")
+    made = make_bundle(hub, bundle, old.commune, "--technician-password-file", password)
     assert "hộp mới sẽ tải về và thay hộp đang dùng" in made and "Mật khẩu kỹ thuật" not in made
 
     before = tree(tmp_path, skip=[tmp_path / "new", tmp_path / "box-1"])
