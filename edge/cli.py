@@ -35,18 +35,23 @@ def worker(settings):
 
 
 @edge.command()
-@click.option("--demo-data/--no-demo-data", default=True, help="Add the usual services, counters and officers.")
+@click.option("--demo-data/--no-demo-data", default=False,
+              help="Also add the demo officers canbo1-3 with the published demo password (demos and tests only).")
 @click.option("--hub-key", default="", help="The hub's public key (base64 text, or a file holding it) to pin.")
 @click.option("--restore", is_flag=True, help="Load the commune's data from the hub (a new or replacement box; "
               "register its key at the hub first).")
 @with_settings("edge")
 def init(settings, demo_data, hub_key, restore):
-    """Set this box up for a commune (--commune-code): its key, office, services, counters, officers."""
+    """Set this box up for a commune (--commune-code): its key, office, services and counters.
+
+    No officer account is made (a published password on a real box is an open door): add the
+    first one with `motcua edge officer add`."""
     from motcua.logs import configure_logging
     from office.db import bind, open_database
     from office.models import MODELS, Office
     from provisioning.identity import ensure_identity, public_path
-    from office.seed import DEMO_OFFICERS, DEMO_PASSWORD, ensure_office, seed_office
+    from office.seed import DEMO_OFFICERS, DEMO_PASSWORD, seed_office
+    from provisioning.apply import seed_standard
 
     configure_logging(settings["log_level"])
     commune = find_commune(settings["commune_code"])
@@ -62,12 +67,16 @@ def init(settings, demo_data, hub_key, restore):
     elif demo_data:
         seed_office(commune)
     else:
-        ensure_office(commune)
+        seed_standard(commune)
     db.close()
     click.echo(f"Đã khởi tạo hộp {node} cho {commune.full_name}, {commune.province_name}.")
     click.echo(f"Khoá công khai (đăng ký tại trung tâm): {public_path(settings['data_dir'])}")
     if demo_data:
-        click.echo("Tài khoản cán bộ: " + ", ".join(u for u, _ in DEMO_OFFICERS) + f" (mật khẩu {DEMO_PASSWORD})")
+        click.echo("Tài khoản cán bộ mẫu: " + ", ".join(u for u, _ in DEMO_OFFICERS) + f" (mật khẩu {DEMO_PASSWORD}; "
+                   "chỉ để thử, không dùng cho hộp thật)")
+    elif not restore:
+        click.echo("Chưa có tài khoản cán bộ: tạo tài khoản đầu tiên bằng "
+                   "motcua edge officer add --username TÊN --full-name \"HỌ TÊN\"")
 
 
 def _restore(settings):

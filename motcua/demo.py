@@ -42,7 +42,7 @@ def demo(port_base, data_dir, boxes):
             box_dir, port, commune = data / f"box-{i}", port_base + i, DEMO_COMMUNES[i - 1]
             common = ("--data-dir", box_dir, "--port", port, "--commune-code", commune, "--printer", "preview",
                       "--hub-url", hub_url, "--technician-password-hash", technician)
-            subprocess.run(_command("edge", "init", "--hub-key", hub_key.strip(), *common), check=True,
+            subprocess.run(_command("edge", "init", "--demo-data", "--hub-key", hub_key.strip(), *common), check=True,
                            stdout=subprocess.DEVNULL)
             subprocess.run(_command("hub", "register-box", "--commune", commune, "--public-key",
                                     box_dir / "keys" / "box.pub", *hub_args), check=True, stdout=subprocess.DEVNULL)

@@ -32,6 +32,25 @@ def test_edge_init_for_a_real_commune(tmp_path):
         assert conn.execute("pragma journal_mode").fetchone() == ("wal",)
 
 
+def test_edge_init_creates_no_officer_with_the_published_password(tmp_path):
+    result = CliRunner().invoke(cli, ["edge", "init", "--data-dir", str(tmp_path), "--commune-code", "05518"])
+    assert result.exit_code == 0, result.output
+    assert "motcua edge officer add" in result.output and "canbo1" not in result.output
+    with sqlite3.connect(tmp_path / "edge.db") as conn:
+        assert conn.execute("select count(*) from officer").fetchone() == (0,)
+        assert conn.execute("select count(*) from counter").fetchone() == (3,)
+
+
+def test_demo_officers_only_when_asked_for(tmp_path):
+    result = CliRunner().invoke(cli, ["edge", "init", "--demo-data", "--data-dir", str(tmp_path),
+                                      "--commune-code", "05518"])
+    assert result.exit_code == 0, result.output
+    assert "không dùng cho hộp thật" in result.output
+    with sqlite3.connect(tmp_path / "edge.db") as conn:
+        assert conn.execute("select username from officer order by username").fetchall() == [
+            ("canbo1",), ("canbo2",), ("canbo3",)]
+
+
 def test_edge_init_unknown_commune(tmp_path):
     result = CliRunner().invoke(cli, ["edge", "init", "--data-dir", str(tmp_path), "--commune-code", "99999"])
     assert result.exit_code != 0

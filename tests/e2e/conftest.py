@@ -62,7 +62,7 @@ class Box:
     def start(self):
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         with open(self.log_path, "ab") as log:
-            subprocess.run(self._command("init"), check=True, cwd=ROOT, env=env,
+            subprocess.run(self._command("init", "--demo-data"), check=True, cwd=ROOT, env=env,
                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, timeout=60)
             kinds = ["serve", "worker"] if self.worker else ["serve"]
             for kind in kinds:

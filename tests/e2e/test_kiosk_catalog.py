@@ -56,7 +56,7 @@ class SyncedBox(Box):
         self.hub_url, self.hub_key, self.hub_args = hub_url, hub_key, hub_args
 
     def start(self):
-        motcua("edge", "init", "--hub-key", self.hub_key, *self.options)
+        motcua("edge", "init", "--demo-data", "--hub-key", self.hub_key, *self.options)
         motcua("hub", "register-box", "--commune", COMMUNE, "--public-key", self.data_dir / "keys" / "box.pub",
                *self.hub_args)
         self.sync_output = motcua("edge", "sync", *self.options).stdout
