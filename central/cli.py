@@ -19,8 +19,22 @@ def serve(settings):
 
     from .app import create_app
 
-    click.echo(f"Trung tâm: http://{settings['host']}:{settings['port']}/  (dữ liệu: {settings['database']})")
-    run(lambda: create_app(settings), settings)
+    scheme = "https" if settings["tls_cert"] else "http"
+    click.echo(f"Trung tâm: {scheme}://{settings['host']}:{settings['port']}/  (dữ liệu: {settings['database']})")
+    run(lambda: create_app(settings), settings, prepare=lambda: _prepare(settings))
+
+
+def _prepare(settings):
+    """What the hub's data dir needs once (tables, node row, key, secret files), made before
+    the web workers fork: several workers making them at once on a fresh data dir collide."""
+    from motcua.web import secret_key
+
+    from .auth import operator_password
+
+    db = _open(settings)
+    secret_key(settings)
+    operator_password(settings)
+    db.close()
 
 
 @hub.command()
@@ -39,8 +53,9 @@ def _open(settings):
     from .app import open_hub_database
 
     configure_logging(settings["log_level"])
-    open_hub_database(settings)
+    db = open_hub_database(settings)
     ensure_hub_identity(settings["data_dir"])
+    return db
 
 
 @hub.command("register-box")

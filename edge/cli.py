@@ -22,7 +22,17 @@ def serve(settings):
     from .app import create_app
 
     click.echo(f"Hộp một cửa: http://{settings['host']}:{settings['port']}/  (dữ liệu: {settings['data_dir']})")
-    run(lambda: create_app(settings), settings)
+    run(lambda: create_app(settings), settings, prepare=lambda: _prepare(settings))
+
+
+def _prepare(settings):
+    """The box's tables and secret key, made once before the web workers fork."""
+    from motcua.web import secret_key
+    from office.db import bind, open_database
+    from office.models import MODELS
+
+    secret_key(settings)
+    bind(open_database(settings["database"]), MODELS).close()
 
 
 @edge.command()

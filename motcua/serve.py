@@ -1,5 +1,15 @@
-"""Run a WSGI app under gunicorn (threads, so lobby displays polling do not starve counters)."""
+"""Run a WSGI app under gunicorn (threads, so lobby displays polling do not starve counters).
+
+Whatever must exist once per data dir (tables, the node row, keys, secret files) is made by
+``prepare`` in the master process before any worker forks: several workers racing to make
+them on a fresh data dir made the server fail to start. With ``tls_cert`` and ``tls_key``
+set, the server speaks HTTPS itself.
+"""
+from pathlib import Path
+
 from gunicorn.app.base import BaseApplication
+
+from office.errors import MotcuaError
 
 
 class _Server(BaseApplication):
@@ -17,8 +27,22 @@ class _Server(BaseApplication):
         return self.factory()
 
 
-def serve(factory, settings):
-    """Serve ``factory()`` on the settings' host and port until SIGINT/SIGTERM."""
+def tls_options(settings):
+    """gunicorn's ``certfile``/``keyfile`` from the ``tls_cert``/``tls_key`` settings ({} without)."""
+    cert, key = settings.get("tls_cert", ""), settings.get("tls_key", "")
+    if not cert and not key:
+        return {}
+    if not (cert and key):
+        raise MotcuaError("Để phục vụ HTTPS cần đặt cả tls_cert (chứng chỉ) và tls_key (khoá riêng của chứng chỉ).")
+    for name, path in (("tls_cert", cert), ("tls_key", key)):
+        if not Path(path).is_file():
+            raise MotcuaError(f"Không tìm thấy tệp {name} “{path}”.")
+    return {"certfile": str(Path(cert).resolve()), "keyfile": str(Path(key).resolve())}
+
+
+def serve(factory, settings, prepare=None):
+    """Serve ``factory()`` on the settings' host and port until SIGINT/SIGTERM; ``prepare()``
+    runs once first, in this process, before the workers start."""
     options = {
         "bind": f"{settings['host']}:{settings['port']}",
         "workers": settings["web_workers"],
@@ -31,5 +55,8 @@ def serve(factory, settings):
         "loglevel": settings["log_level"].lower(),
         "proc_name": "motcua",
         "control_socket_disable": True,  # several servers run side by side on one machine
+        **tls_options(settings),
     }
+    if prepare is not None:
+        prepare()
     _Server(factory, options).run()

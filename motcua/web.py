@@ -1,5 +1,6 @@
 """Web plumbing shared by the box and the hub: one error handler, secret key, assets."""
 import logging
+import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -86,16 +87,30 @@ def secret_key(settings):
 
 
 def setting_or_secret_file(settings, name, make):
-    """The setting ``name`` if set, else the value kept in ``<data_dir>/<name>`` (made once, 0600)."""
+    """The setting ``name`` if set, else the value kept in ``<data_dir>/<name>`` (made once).
+
+    The file is private from its first byte: the value is written to a new temporary file
+    created 0600 (``O_EXCL``), then linked to its name, which fails if another process made
+    it first (that value is used then). Readers never see a partly written file."""
     if settings[name]:
         return settings[name]
     path = Path(settings["data_dir"]) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(make())
-        path.chmod(0o600)
+        tmp = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(make())
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process made it first: its value holds
+        finally:
+            tmp.unlink(missing_ok=True)
     return path.read_text().strip()
-
 
 
 def install_assets(app):
