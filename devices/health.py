@@ -28,6 +28,9 @@ STATUS_LABELS = {OK: "Bình thường", WARNING: "Cảnh báo", PROBLEM: "Sự c
 
 CLOCK_FLOOR = datetime(2024, 1, 1)  # a box clock before this has never been set
 HUB_UNREACHABLE_REMEDY = "Kiểm tra dây mạng/modem; hộp vẫn hoạt động và sẽ tự gửi dữ liệu khi có mạng."
+TLS_MISMATCH = "chứng chỉ TLS của trung tâm không khớp với chứng chỉ đã ghim khi cài đặt hộp"
+TLS_REMEDY = ("Hộp không gửi dữ liệu cho máy có chứng chỉ khác (có thể không phải trung tâm thật); dữ liệu vẫn giữ "
+              "trên hộp. Báo kỹ thuật trung tâm: nếu trung tâm đã đổi chứng chỉ, cài lại hộp bằng gói cài đặt mới.")
 PRINTER_DISCONNECTED = "Máy in không kết nối: kiểm tra cáp USB và nguồn máy in, rồi bấm In thử"
 NETWORK_REMEDY = ("Kiểm tra dây mạng từ hộp đến modem/switch (đèn ở cổng mạng phải sáng) và modem đang bật; "
                   "hộp vẫn phục vụ kiosk và quầy trong phòng.")
@@ -265,6 +268,7 @@ def probe_hub(hub_url, timeout=3.0, session=None):
 
 
 ERROR_MEANINGS = (
+    ("CERTIFICATE_VERIFY_FAILED", TLS_MISMATCH),
     ("Connection refused", "bị từ chối kết nối"),
     ("timed out", "quá thời gian chờ"),
     ("Name or service not known", "không tìm thấy tên máy"),
@@ -315,8 +319,9 @@ def hub(hub_url, probe):
                       "Hộp đang chạy riêng, dữ liệu được lưu trên hộp. Cấp phát hộp bằng gói cấp phát "
                       "để nối với trung tâm.")
     if probe.get("status") is None:
+        remedy = TLS_REMEDY if probe.get("error") == TLS_MISMATCH else HUB_UNREACHABLE_REMEDY
         return result("hub", "Kết nối trung tâm", PROBLEM,
-                      f"Không kết nối được {hub_url} ({probe.get('error') or 'không trả lời'})", HUB_UNREACHABLE_REMEDY)
+                      f"Không kết nối được {hub_url} ({probe.get('error') or 'không trả lời'})", remedy)
     if not probe.get("ok"):
         return result("hub", "Kết nối trung tâm", PROBLEM, f"Trung tâm trả lời lỗi HTTP {probe['status']} ({hub_url})",
                       "Trung tâm đang gặp sự cố: báo kỹ thuật trung tâm. Hộp vẫn hoạt động và sẽ tự gửi dữ liệu sau.")

@@ -276,6 +276,14 @@ def _system_checks(settings, now, sync_state):
     return results
 
 
+def _probe_hub(settings, hub_url):
+    """The hub's health, asked the way the box syncs: trusting only its pinned certificate."""
+    from sync.client import session_for
+
+    with session_for(settings["data_dir"]) as session:
+        return health.probe_hub(hub_url, HUB_TIMEOUT, session=session)
+
+
 def _sync_check(sync_state, sync_error, now, hub_url):
     if sync_state is None:
         return health.result("sync", "Đồng bộ với trung tâm", health.PROBLEM, f"Hộp chưa có danh tính ({sync_error})",
@@ -291,7 +299,7 @@ def gather(settings):
     hub_url = _hub_url(sync_state, settings)
     direct_printer = not settings["device_url"]
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="health") as pool:  # the slow ones meanwhile
-        hub_probe = pool.submit(health.probe_hub, hub_url, HUB_TIMEOUT) if hub_url else None
+        hub_probe = pool.submit(_probe_hub, settings, hub_url) if hub_url else None
         device = pool.submit(_device_status, settings)
         printer_probe = pool.submit(health.probe_printer, lambda: _open_printer(settings),
                                     min(float(settings["printer_timeout"]), 3.0)) if direct_printer else None

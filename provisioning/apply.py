@@ -17,6 +17,7 @@ not stop the box: it serves, and ``enrol_pending`` finishes later.
 import json
 import logging
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,8 +177,9 @@ def _provision(settings, data_dir, bundle, local, rows):
     fresh = local.own_entries == 0
     outcome = Outcome(bundle)
     try:
-        url, answer = enrol_with(bundle.hub_urls, key, bundle.box["enrol_token"], bundle.bundle_id, bundle.commune,
-                                 fresh, settings.get("sync_timeout", 20.0))
+        with bundle_cert(data_dir, bundle.hub_cert) as verify:
+            url, answer = enrol_with(bundle.hub_urls, key, bundle.box["enrol_token"], bundle.bundle_id,
+                                     bundle.commune, fresh, settings.get("sync_timeout", 20.0), verify=verify)
         outcome.enrolled, outcome.replaced = True, answer.get("replaced", [])
     except HubPending as exc:
         url, answer, outcome.pending = bundle.hub_urls[0], None, str(exc)
@@ -232,6 +234,24 @@ def _provision(settings, data_dir, bundle, local, rows):
     finally:
         db.close()
     return outcome
+
+
+@contextmanager
+def bundle_cert(data_dir, pem):
+    """The bundle's hub certificate as a file for the enrolment request (None without one);
+    a temporary file of the data dir, gone afterwards: it is pinned only with the rest."""
+    if not pem:
+        yield None
+        return
+    path = Path(data_dir) / CERT.parent / f".hub-cert.{os.getpid()}.enrol.pem"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(pem)
+        yield str(path)
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def find_bundles(settings):

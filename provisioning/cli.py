@@ -51,6 +51,8 @@ def bundle(settings, commune_code, out, technician_password_file, ask_technician
                    "(khoá của hộp cũ bị thu hồi khi hộp mới đăng ký)")
     else:
         click.echo("  Dữ liệu:           xã chưa có dữ liệu trên trung tâm: hộp tạo các dịch vụ và quầy chuẩn")
+    if made.hub_cert:
+        click.echo(f"  Chứng chỉ TLS:     {made.hub_cert} (hộp ghim chứng chỉ này, không tin chứng chỉ nào khác)")
     if network.get("wifi_ssid"):
         click.echo(f"  Wi-Fi:             {network['wifi_ssid']}")
     if made.password:
@@ -58,6 +60,12 @@ def bundle(settings, commune_code, out, technician_password_file, ask_technician
     click.echo("Chép tệp vào USB (một gói mỗi USB), cắm vào hộp; hoặc chạy trên hộp: motcua edge provision TỆP")
     if not made.path.name.endswith(SUFFIX):
         click.echo(f"Lưu ý: hộp chỉ tự tìm các tệp *{SUFFIX} trên USB.", err=True)
+    if any(u.startswith("http://") for u in made.hub_urls):
+        click.echo("Lưu ý: gói dùng địa chỉ http:// nên hộp nói chuyện với trung tâm không mã hoá. Hãy cho trung tâm "
+                   "phục vụ HTTPS (tls_cert, tls_key) hoặc đặt sau proxy HTTPS; xem docs/tls-and-first-box.md.", err=True)
+    elif not made.hub_cert:
+        click.echo("Lưu ý: gói không kèm chứng chỉ TLS của trung tâm (tls_pin_cert/tls_cert chưa đặt): hộp sẽ tin "
+                   "các tổ chức chứng thực công cộng của hệ thống.", err=True)
     if not settings["public_hub_urls"] and any(u.startswith(("http://0.0.0.0", "http://127.", "http://localhost"))
                                                for u in made.hub_urls):
         click.echo(f"Lưu ý: địa chỉ trung tâm {made.hub_urls[0]} không dùng được từ hộp ở xã; "

@@ -10,7 +10,7 @@ from pathlib import Path
 from office.clock import utcnow
 from office.db import database
 from sync.capture import now_ms, observe
-from sync.client import HubClient, HubRefused, HubUnreachable
+from sync.client import HubClient, HubRefused, HubUnreachable, pinned_cert
 from sync.encoding import canonical
 from sync.hlc import pack
 from sync.keys import node_id, public_text, sign
@@ -34,8 +34,9 @@ def enrol_request(key, token, bundle_id, commune, fresh):
     return body, sign(key, body)
 
 
-def enrol_with(urls, key, token, bundle_id, commune, fresh, timeout=20.0):
-    """Enrol at the first hub URL that answers: (url, answer).
+def enrol_with(urls, key, token, bundle_id, commune, fresh, timeout=20.0, verify=None):
+    """Enrol at the first hub URL that answers: (url, answer). ``verify``: the hub
+    certificate file to trust over https (the bundle's), None for the system CAs.
 
     Raises ``BundleRefused("enrol", ...)`` with the hub's reason when it refuses, ``HubPending``
     when none answers.
@@ -43,7 +44,7 @@ def enrol_with(urls, key, token, bundle_id, commune, fresh, timeout=20.0):
     body, signature = enrol_request(key, token, bundle_id, commune, fresh)
     errors = []
     for url in urls:
-        client = HubClient(url, key, node_id(key), timeout=timeout)
+        client = HubClient(url, key, node_id(key), timeout=timeout, verify=verify)
         try:
             status, answer = client.enrol(body, signature)
         except HubUnreachable as exc:
@@ -120,7 +121,7 @@ def _finish(settings, data_dir, state, key):
         fresh = not ChangeEntry.select().where(ChangeEntry.origin == node.node_id).exists()
         try:
             url, answer = enrol_with(state["hub_urls"], key, state["token"], state["bundle_id"], state["commune"],
-                                     fresh, settings.get("sync_timeout", 20.0))
+                                     fresh, settings.get("sync_timeout", 20.0), verify=pinned_cert(data_dir))
         except HubPending as exc:
             state.update(last_error=str(exc)[:500], last_try_at=format_time(utcnow()))
             write_state(data_dir, state)

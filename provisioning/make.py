@@ -28,6 +28,7 @@ class Made:
     restore: bool
     password: str  # the generated technician password (shown once), or "" when given
     snapshot_rows: int
+    hub_cert: str = ""  # the certificate file the bundle carries for the box to pin, or ""
 
 
 def random_password():
@@ -35,8 +36,29 @@ def random_password():
 
 
 def hub_urls(settings):
+    """The hub URLs a bundle names: ``public_hub_urls``, else this hub's own address, https
+    when it serves TLS itself."""
     urls = [u.strip().rstrip("/") for u in settings.get("public_hub_urls", "").split(",") if u.strip()]
-    return urls or [f"http://{settings['host']}:{settings['port']}"]
+    scheme = "https" if settings.get("tls_cert") else "http"
+    return urls or [f"{scheme}://{settings['host']}:{settings['port']}"]
+
+
+def pin_cert(settings):
+    """(path, PEM text) of the certificate a bundle carries: ``tls_pin_cert``, else
+    ``tls_cert``; ("", "") when the hub has neither."""
+    from .bundle import BundleRefused, check_certificate
+
+    path = settings.get("tls_pin_cert") or settings.get("tls_cert") or ""
+    if not path:
+        return "", ""
+    try:
+        text = Path(path).read_text("ascii")
+    except (OSError, UnicodeError) as exc:
+        raise MotcuaError(f"Không đọc được chứng chỉ TLS “{path}” để đưa vào gói: {exc}") from exc
+    try:
+        return str(Path(path).resolve()), check_certificate(text)
+    except BundleRefused as exc:
+        raise MotcuaError(f"Tệp “{path}” không phải chứng chỉ TLS (PEM) hợp lệ.") from exc
 
 
 def hub_rows_snapshot(commune):
@@ -92,6 +114,7 @@ def make_bundle(settings, hub_key, commune_code, out=None, technician_password=N
     if out.is_dir():
         raise MotcuaError(f"{out} là một thư mục: hãy cho tên tệp, ví dụ {out / ('motcua-' + commune.code + SUFFIX)}.")
     urls = hub_urls(settings)
+    cert_path, cert = pin_cert(settings)
     restore = commune_has_data(commune.code)
     rows, count = hub_rows_snapshot(commune.code) if snapshot else (None, 0)
     bundle_id, token, expires = issue_token(commune.code, hours, now=now)
@@ -103,7 +126,7 @@ def make_bundle(settings, hub_key, commune_code, out=None, technician_password=N
     }
     box = {"enrol_token": token, "technician_password_hash": generate_password_hash(password),
            "network": network or {}}
-    data = build_bundle(hub_key, manifest, box, rows)
+    data = build_bundle(hub_key, manifest, box, rows, hub_cert=cert)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds a token: owner only
@@ -112,4 +135,4 @@ def make_bundle(settings, hub_key, commune_code, out=None, technician_password=N
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, out)
-    return Made(out.resolve(), bundle_id, commune, urls, expires, restore, generated, count)
+    return Made(out.resolve(), bundle_id, commune, urls, expires, restore, generated, count, cert_path)

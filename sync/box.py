@@ -17,7 +17,7 @@ from office.db import database
 from .apply import apply_entries, table_order
 from . import capture
 from .capture import applying_remote, observe, replicated_models, this_node
-from .client import HubClient, HubRefused, HubUnreachable
+from .client import HubClient, HubRefused, HubUnreachable, pinned_cert
 from .hlc import pack
 from .keys import load_public_text, verify
 from .models import ChangeEntry, FieldClock, SyncNode
@@ -37,7 +37,8 @@ def client_for(settings, key):
     url = settings.get("hub_url") or node.hub_url
     if not url:
         raise SyncFailed("Chưa cấu hình địa chỉ trung tâm (hub_url).")
-    return HubClient(url, key, node.node_id, timeout=settings.get("sync_timeout", 20.0))
+    return HubClient(url, key, node.node_id, timeout=settings.get("sync_timeout", 20.0),
+                     verify=pinned_cert(settings.get("data_dir")))
 
 
 def pending_count():

@@ -1,10 +1,31 @@
-"""The only code on a box that speaks HTTP to the hub."""
+"""The only code on a box that speaks HTTP to the hub.
+
+Over ``https://`` the box trusts the hub certificate (or CA) pinned from its provisioning
+bundle (``<data_dir>/keys/hub-cert.pem``) and nothing else: no public CA, no first-use trust.
+A box without a pinned certificate uses the system's CAs (a hub behind a public certificate).
+"""
 import secrets
+from pathlib import Path
 
 from .protocol import NONCE, ORIGIN, SIGNATURE, request_message
 from .keys import sign
 
 HUB_TIME = "X-Motcua-Hub-Time"
+PINNED_CERT = Path("keys") / "hub-cert.pem"
+
+TLS_MISMATCH = ("Chứng chỉ TLS của trung tâm không khớp với chứng chỉ đã ghim khi cài đặt hộp: máy trả lời có "
+                "thể không phải trung tâm thật, hoặc trung tâm đã đổi chứng chỉ. Hộp không gửi dữ liệu cho máy này "
+                "(dữ liệu vẫn được giữ trên hộp). Báo kỹ thuật trung tâm: nếu trung tâm đổi chứng chỉ, cần cài lại "
+                "hộp bằng gói cài đặt mới.")
+TLS_UNTRUSTED = ("Không kiểm chứng được chứng chỉ TLS của trung tâm (hộp chưa ghim chứng chỉ nào và chứng chỉ "
+                 "không do tổ chức chứng thực công cộng cấp). Hộp không gửi dữ liệu; báo kỹ thuật trung tâm để có "
+                 "gói cài đặt kèm chứng chỉ của trung tâm.")
+
+
+def pinned_cert(data_dir):
+    """The path of the hub certificate this box pinned, or None."""
+    path = Path(data_dir or ".") / PINNED_CERT
+    return str(path) if data_dir and path.is_file() else None
 
 
 class HubUnreachable(Exception):
@@ -12,12 +33,14 @@ class HubUnreachable(Exception):
 
 
 class HubClient:
-    def __init__(self, hub_url, key, node_id, timeout=20.0, session=None):
+    def __init__(self, hub_url, key, node_id, timeout=20.0, session=None, verify=None):
+        """``verify``: the pinned hub certificate file (``pinned_cert``), None for the system CAs."""
         self.base = hub_url.rstrip("/")
         self.key = key
         self.node_id = node_id
         self.timeout = timeout
-        self.session = session or _new_session()
+        self.pinned = bool(verify)
+        self.session = session or _new_session(verify)
         self.hub_time_ms = None  # the hub's clock at its last answer
 
     def hub_info(self):
@@ -66,6 +89,10 @@ class HubClient:
         try:
             response = self.session.request(method, self.base + path, timeout=self.timeout, **kwargs)
             _ = response.content  # read it all now: a body cut mid-way fails here
+        except requests.exceptions.SSLError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc):
+                raise HubUnreachable(TLS_MISMATCH if self.pinned else TLS_UNTRUSTED) from exc
+            raise HubUnreachable(f"lỗi TLS khi nói chuyện với trung tâm: {exc}") from exc
         except requests.RequestException as exc:
             raise HubUnreachable(str(exc)) from exc
         if HUB_TIME in response.headers:
@@ -92,7 +119,17 @@ def _error_text(response):
         return response.text[:200]
 
 
-def _new_session():
+def session_for(data_dir):
+    """A requests session that trusts what this box trusts for its hub (its pinned certificate)."""
+    return _new_session(pinned_cert(data_dir))
+
+
+def _new_session(verify=None):
+    """A requests session; with ``verify`` (a certificate file) it trusts that file only."""
     import requests  # loaded by the processes that talk to the hub, not by every web worker
 
-    return requests.Session()
+    session = requests.Session()
+    if verify:
+        session.verify = str(verify)
+        session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment would replace the pin
+    return session
