@@ -131,9 +131,10 @@ def sync(settings):
 @click.argument("action", type=click.Choice(["add", "password", "disable", "list"]))
 @click.option("--username", default="", help="The officer's sign-in name.")
 @click.option("--full-name", default="", help="Full name, shown at the counter and on ratings.")
-@click.option("--password", default="", help="Password (at least 8 characters); asked for when omitted.")
+@click.option("--password-file", type=click.File("r", encoding="utf-8"), default=None,
+              help="File (or - for stdin) whose first line is the password; asked for when omitted.")
 @with_settings("edge")
-def officer(settings, action, username, full_name, password):
+def officer(settings, action, username, full_name, password_file):
     """Officer accounts of this box: add, password, disable, list."""
     from motcua.logs import configure_logging
     from office import officers
@@ -146,7 +147,8 @@ def officer(settings, action, username, full_name, password):
         for row in Officer.select().order_by(Officer.username):
             click.echo(f"{row.username:<16} {row.full_name:<32} {'hoạt động' if row.active else 'đã khoá'}")
         return
-    if action in ("add", "password") and not password:
+    password = password_file.readline().rstrip("\r\n") if password_file else ""
+    if action in ("add", "password") and not password:  # never an option: the process list shows options
         password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
     if action == "add":
         officers.add_officer(username, full_name, password)

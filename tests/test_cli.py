@@ -71,12 +71,36 @@ def test_officer_accounts_on_a_box_set_up_without_demo_data(tmp_path):
     base = ["--data-dir", str(tmp_path), "--commune-code", "05518"]
     assert runner.invoke(cli, ["edge", "init", "--no-demo-data", *base]).exit_code == 0
     added = runner.invoke(cli, ["edge", "officer", "add", "--username", "lan.nt", "--full-name", "Nguyễn Thị Lan",
-                                "--password", "matkhau-dai", *base])
+                                "--password-file", "-", *base], input="matkhau-dai\n")
     assert added.exit_code == 0, added.output
-    short = runner.invoke(cli, ["edge", "officer", "add", "--username", "x", "--full-name", "X", "--password", "123",
-                                *base])
+    short = runner.invoke(cli, ["edge", "officer", "add", "--username", "x", "--full-name", "X", *base],
+                          input="123\n123\n")
     assert short.exit_code != 0 and "ít nhất 8" in (short.output + str(short.exception))
     listed = runner.invoke(cli, ["edge", "officer", "list", *base])
     assert "lan.nt" in listed.output and "Nguyễn Thị Lan" in listed.output
     assert runner.invoke(cli, ["edge", "officer", "disable", "--username", "lan.nt", *base]).exit_code == 0
     assert "đã khoá" in runner.invoke(cli, ["edge", "officer", "list", *base]).output
+
+
+def test_passwords_are_never_taken_from_the_command_line(tmp_path):
+    from werkzeug.security import check_password_hash
+
+    from provisioning.bundle import read_bundle
+
+    runner = CliRunner()
+    hub = ["--data-dir", str(tmp_path / "hub"), "--operator-password", "op-pass-123"]
+    for option, command in (("--technician-password", ["provision", "bundle", "--commune", "05518", *hub]),
+                            ("--password", ["edge", "officer", "add", "--username", "a", "--full-name", "A",
+                                            "--data-dir", str(tmp_path / "box")])):
+        refused = runner.invoke(cli, [*command, option, "matkhau-lo-ra"])
+        assert refused.exit_code == 2 and "No such option" in refused.output, refused.output
+    out = tmp_path / "b.motcua"
+    made = runner.invoke(cli, ["provision", "bundle", "--commune", "05518", "--out", str(out),
+                               "--technician-password-file", "-", *hub], input="mat-khau-ky-thuat\n")
+    assert made.exit_code == 0, made.output
+    assert "mat-khau-ky-thuat" not in made.output
+    assert check_password_hash(read_bundle(out).box["technician_password_hash"], "mat-khau-ky-thuat")
+    asked = runner.invoke(cli, ["provision", "bundle", "--commune", "05518", "--out", str(tmp_path / "c.motcua"),
+                                "--ask-technician-password", *hub], input="mat-khau-hai\nmat-khau-hai\n")
+    assert asked.exit_code == 0, asked.output
+    assert check_password_hash(read_bundle(tmp_path / "c.motcua").box["technician_password_hash"], "mat-khau-hai")
