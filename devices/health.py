@@ -20,6 +20,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from motcua.logs import mask_handler
+
 log = logging.getLogger("motcua.health")
 
 OK, WARNING, PROBLEM = "ok", "warning", "problem"
@@ -534,6 +536,7 @@ def attach_log_file(data_dir, process, tz="Asia/Ho_Chi_Minh", level=None):
         log.warning("cannot write logs under %s", directory, exc_info=True)
         return None
     handler.setFormatter(_ZonedFormatter(tz or "Asia/Ho_Chi_Minh"))
+    mask_handler(handler)  # no citizen's phone number in a log file
     if level:
         handler.setLevel(level)
     root = logging.getLogger()

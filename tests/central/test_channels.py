@@ -192,4 +192,4 @@ def test_log_channel_always_succeeds(tmp_path, caplog):
     caplog.set_level("INFO", logger="motcua.hub.notify")
     ref = adapter("log")(message("log"), config(tmp_path))
     assert ref == f"log-{request_id('N1|log|84912345678')}"
-    assert "84912345678" in caplog.text and "da co ket qua" in caplog.text
+    assert "84*******78" in caplog.text and "84912345678" not in caplog.text and "da co ket qua" in caplog.text
