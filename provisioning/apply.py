@@ -279,11 +279,14 @@ def scan(settings):
     Bundles this box already applied are skipped; several usable bundles for different
     communes are refused (the box cannot know which one is meant for it).
     """
+    paths = find_bundles(settings)
+    if not paths:  # a stick without a bundle (a photo, a document): nothing to say
+        return None, []
     local = peek(settings)
     pinned = trusted_key(local)
     applied = set(read_state(settings["data_dir"]).get("bundles", []))
     usable, refused = [], []
-    for path in find_bundles(settings):
+    for path in paths:
         try:
             bundle = read_bundle(path, pinned_key=pinned, now=box_now(local))
         except BundleRefused as exc:

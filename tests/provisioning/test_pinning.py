@@ -68,6 +68,9 @@ def test_the_usb_watcher_on_a_box_in_service_takes_no_stranger_bundle(stranger, 
     _box_in_service(box, IN_SERVICE)
     stick = tmp_path / "media" / "pi" / "USB"
     stick.mkdir(parents=True)
+    (stick / "anh.jpg").write_bytes(b"\xff\xd8")  # a stick with no bundle: nothing to say
+    code, out = provision(box, "--scan", "--usb-mount-dirs", tmp_path / "media")
+    assert code == 0 and "Không có gói cài đặt mới" in out, out
     make_bundle(stranger, stick / "evil.motcua", IN_SERVICE)
     before = _files(tmp_path)
     code, out = provision(box, "--scan", "--usb-mount-dirs", tmp_path / "media")
