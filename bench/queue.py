@@ -42,7 +42,8 @@ class Box:
         self.web_options = ["--web-workers", str(workers), "--web-threads", str(threads)]
 
     def start(self, timeout=30):
-        subprocess.run(_motcua("init", "--demo-data", options=self.options), check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        subprocess.run(_motcua("init", "--demo-data", options=self.options), check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
         self.procs = {"web": self._spawn("serve", *self.web_options), "worker": self._spawn("worker")}
         deadline = time.monotonic() + timeout
         while True:

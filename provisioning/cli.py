@@ -62,7 +62,8 @@ def bundle(settings, commune_code, out, technician_password_file, ask_technician
         click.echo(f"Lưu ý: hộp chỉ tự tìm các tệp *{SUFFIX} trên USB.", err=True)
     if any(u.startswith("http://") for u in made.hub_urls):
         click.echo("Lưu ý: gói dùng địa chỉ http:// nên hộp nói chuyện với trung tâm không mã hoá. Hãy cho trung tâm "
-                   "phục vụ HTTPS (tls_cert, tls_key) hoặc đặt sau proxy HTTPS; xem docs/tls-and-first-box.md.", err=True)
+                   "phục vụ HTTPS (tls_cert, tls_key) hoặc đặt sau proxy HTTPS; xem docs/tls-and-first-box.md.",
+                   err=True)
     elif not made.hub_cert:
         click.echo("Lưu ý: gói không kèm chứng chỉ TLS của trung tâm (tls_pin_cert/tls_cert chưa đặt): hộp sẽ tin "
                    "các tổ chức chứng thực công cộng của hệ thống.", err=True)

@@ -44,8 +44,8 @@ def box(hub, tmp_path_factory):
     """A box (web server + worker) of the hub's commune 05518, registered, synced once."""
     base = tmp_path_factory.mktemp("linked-box")
     b = Box(base / "data", base / "box.log", extra=("--hub-url", hub.url))
-    subprocess.run([sys.executable, "-m", "motcua", "edge", "init", "--demo-data", "--hub-key", hub.key, *b.options], cwd=ROOT,
-                   check=True, capture_output=True, timeout=60)  # pins the hub's key; start() finds it done
+    subprocess.run([sys.executable, "-m", "motcua", "edge", "init", "--demo-data", "--hub-key", hub.key, *b.options],
+                   cwd=ROOT, check=True, capture_output=True, timeout=60)  # pins the hub's key; start() finds it done
     motcua("hub", "register-box", "--commune", COMMUNE, "--public-key", b.data_dir / "keys" / "box.pub", *hub.args)
     b.start()
     sync(b)

@@ -129,3 +129,44 @@ def test_a_pinned_certificate_replaces_the_system_and_environment_trust(tmp_path
         assert str(refused.value) == mismatch
     finally:
         hub.stop()
+
+
+def _self_signed(folder):
+    """(certificate, key) files of a self-signed certificate for 127.0.0.1, as the docs make one."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "motcua-hub")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "hub.pem", folder / "hub.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_a_box_holds_the_hub_self_signed_certificate_from_its_bundle(tls_hub, tmp_path, opened):
+    cert, key = _self_signed(tmp_path / "tls")
+    tls_hub.start(cert, key, cert)
+    bundle = tmp_path / "xa.motcua"
+    made = run("provision", "bundle", "--commune", COMMUNE, "--out", bundle, *tls_hub.args, *tls_hub.tls)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert str(cert) in made.stdout and "http://" not in made.stderr  # tls_pin_cert defaults to tls_cert
+    code, out = provision(tmp_path / "box", bundle)
+    assert code == 0 and "trung tâm đã nhận khoá của hộp" in out, out
+    box = opened(tmp_path / "box")
+    assert (box.dir / "keys" / "hub-cert.pem").read_text() == cert.read_text()
+    assert box.sync()["ok"]
