@@ -110,6 +110,16 @@ def test_a_box_pins_the_hub_certificate_from_its_bundle_and_refuses_another(tls_
     assert "gói cài đặt mới" in checks["hub"]["remedy"]
     assert "Chứng chỉ TLS của trung tâm không khớp" in checks["sync"]["value"]
 
+    renewed = tmp_path / "usb" / "moi.motcua"  # it was the hub with a new certificate: a new bundle pins it
+    made = run("provision", "bundle", "--commune", COMMUNE, "--out", renewed, *tls_hub.args, *tls_hub.tls,
+               "--tls-pin-cert", other_ca)
+    assert made.returncode == 0, made.stdout + made.stderr
+    code, out = provision(box.dir, renewed)
+    assert code == 0 and "trung tâm đã nhận khoá của hộp" in out, out
+    assert (box.dir / "keys" / "hub-cert.pem").read_text() == other_ca.read_text()
+    result = box.sync()
+    assert result["ok"] and result["pending"] == 0, result
+
 
 def test_a_pinned_certificate_replaces_the_system_and_environment_trust(tmp_path, monkeypatch):
     from sync.client import HubClient, HubUnreachable, TLS_MISMATCH as mismatch
