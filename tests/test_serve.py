@@ -107,3 +107,19 @@ def test_processes_making_a_secret_file_at_once_all_read_one_value(tmp_path):
         t.join()
     assert len(set(values)) == 1 and values[0].startswith("value-"), values
     assert (tmp_path / "secret_key").read_text() == values[0]
+
+
+def _hub_public_key(data_dir):
+    from provisioning.identity import ensure_key
+    from sync.keys import public_text
+
+    return public_text(ensure_key(data_dir, "hub"))
+
+
+def test_processes_making_the_hub_key_at_once_all_get_the_same_key(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(8) as pool:
+        keys = list(pool.map(_hub_public_key, [str(tmp_path)] * 16))
+    assert len(set(keys)) == 1
+    assert (tmp_path / "keys" / "hub.key").stat().st_mode & 0o777 == 0o600
