@@ -1,10 +1,15 @@
-"""The only code on a box that speaks HTTP to the hub."""
-import secrets
+"""The only code on a box that speaks HTTP to the hub.
 
-from .protocol import NONCE, ORIGIN, SIGNATURE, request_message
+Every signed request carries the box's estimate of the hub's clock and a fresh nonce. The
+estimate is the box's clock plus the offset learnt from the hub's last answer (each answer
+carries ``X-Motcua-Hub-Time``); a box whose clock is off (no RTC: it boots in 1970) is
+refused once with reason ``clock``, learns the hub's time from that refusal and asks again.
+"""
+from . import capture
 from .keys import sign
+from .protocol import HUB_TIME, NONCE, ORIGIN, SIGNATURE, TIME, new_nonce, request_message
 
-HUB_TIME = "X-Motcua-Hub-Time"
+CLOCK_REFUSALS = ("clock",)  # refusals the same request, restamped, gets past
 
 
 class HubUnreachable(Exception):
@@ -12,13 +17,18 @@ class HubUnreachable(Exception):
 
 
 class HubClient:
-    def __init__(self, hub_url, key, node_id, timeout=20.0, session=None):
+    def __init__(self, hub_url, key, node_id, timeout=20.0, session=None, clock_offset_ms=None):
         self.base = hub_url.rstrip("/")
         self.key = key
         self.node_id = node_id
         self.timeout = timeout
         self.session = session or _new_session()
         self.hub_time_ms = None  # the hub's clock at its last answer
+        self.clock_offset_ms = clock_offset_ms or 0  # hub clock minus this box's clock
+
+    def hub_now_ms(self):
+        """This box's best estimate of the hub's clock: the timestamp of its requests."""
+        return capture.now_ms() + self.clock_offset_ms
 
     def hub_info(self):
         return self._call("GET", "/sync/v1/hub").json()
@@ -27,19 +37,13 @@ class HubClient:
         """(status code, JSON answer) of pushing one batch."""
         response = self._call("POST", "/sync/v1/push", data=body, headers={
             ORIGIN: self.node_id, SIGNATURE: signature, "Content-Type": "application/octet-stream"})
-        try:
-            return response.status_code, response.json()
-        except ValueError as exc:
-            raise HubUnreachable(f"câu trả lời không phải JSON ({response.status_code})") from exc
+        return response.status_code, _json(response)
 
     def enrol(self, body, signature):
         """(status code, JSON answer) of enrolling this box with a provisioning bundle's token."""
         response = self._call("POST", "/sync/v1/enrol", data=body, headers={
             SIGNATURE: signature, "Content-Type": "application/json"})
-        try:
-            return response.status_code, response.json()
-        except ValueError as exc:
-            raise HubUnreachable(f"câu trả lời không phải JSON ({response.status_code})") from exc
+        return response.status_code, _json(response)
 
     def pull(self, cursor, limit):
         """(body, signature) of the next batch after ``cursor``."""
@@ -51,14 +55,17 @@ class HubClient:
         return response.content, response.headers.get(SIGNATURE, "")
 
     def _signed_get(self, action, path, params):
-        nonce = secrets.token_hex(8)
         query = "&".join(f"{k}={v}" for k, v in params.items())
-        signature = sign(self.key, request_message(action, self.node_id, query, nonce))
-        response = self._call("GET", f"{path}?{query}" if query else path,
-                              headers={ORIGIN: self.node_id, SIGNATURE: signature, NONCE: nonce})
-        if response.status_code != 200:
+        for attempt in range(2):
+            nonce, at_ms = new_nonce(), self.hub_now_ms()
+            signature = sign(self.key, request_message(action, self.node_id, query, nonce, at_ms))
+            response = self._call("GET", f"{path}?{query}" if query else path, headers={
+                ORIGIN: self.node_id, SIGNATURE: signature, NONCE: nonce, TIME: str(at_ms)})
+            if response.status_code == 200:
+                return response
+            if attempt == 0 and refusal_reason(_json(response, {})) in CLOCK_REFUSALS:
+                continue  # the refusal taught us the hub's time: once more, restamped
             raise HubRefused(response.status_code, _error_text(response))
-        return response
 
     def _call(self, method, path, **kwargs):
         import requests
@@ -71,6 +78,7 @@ class HubClient:
         if HUB_TIME in response.headers:
             try:
                 self.hub_time_ms = int(response.headers[HUB_TIME])
+                self.clock_offset_ms = self.hub_time_ms - capture.now_ms()
             except ValueError:
                 pass
         if response.status_code >= 500:
@@ -83,6 +91,22 @@ class HubRefused(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def refusal_reason(answer):
+    """The short reason code of a hub's refusal (push answers carry it on top, others in detail)."""
+    if not isinstance(answer, dict):
+        return ""
+    return answer.get("reason") or (answer.get("detail") or {}).get("reason") or ""
+
+
+def _json(response, default=None):
+    try:
+        return response.json()
+    except ValueError as exc:
+        if default is not None:
+            return default
+        raise HubUnreachable(f"câu trả lời không phải JSON ({response.status_code})") from exc
 
 
 def _error_text(response):
