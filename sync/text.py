@@ -8,7 +8,7 @@ surrogate (not UTF-8), and no more characters than the column holds (PostgreSQL'
 """
 import re
 
-from peewee import CharField
+from peewee import CharField, ForeignKeyField
 
 from office.errors import MotcuaError
 
@@ -34,7 +34,9 @@ def text_problem(value, limit=MAX_TEXT):
 
 
 def column_limit(field):
-    """The most characters ``field`` holds: its ``max_length`` for a CharField."""
+    """The most characters ``field`` holds: its ``max_length`` for a CharField (or a key to one)."""
+    if isinstance(field, ForeignKeyField):
+        field = field.rel_field
     if isinstance(field, CharField) and field.max_length:
         return field.max_length
     return MAX_TEXT
