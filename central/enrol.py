@@ -28,11 +28,13 @@ from sync.protocol import HUB_TIME, SIGNATURE, BatchRejected
 
 from .fleet import register_box, revoke_box
 from .models import BoxNode, Enrolment, EnrolToken
-from .replay import check_fresh
+from .ingest import count_refusal
+from .replay import STALE, check_fresh
 
 bp = Blueprint("enrol", __name__, url_prefix="/sync/v1")
 
 MAX_REQUEST = 16 * 1024
+UNPROVEN = ("malformed", "signature") + STALE  # refusals of requests that do not prove who sent them
 
 
 class EnrolRefused(MotcuaError):
@@ -75,7 +77,10 @@ def enrol(body, signature, address="", now=None, window_ms=None, hub_now_ms=None
     try:
         answer = _enrol(body, signature, now, seen, window_ms, hub_now_ms)
     except EnrolRefused as exc:
-        Enrolment.create(at=now, outcome="refused", message=exc.message, address=address or "", **seen)
+        if exc.reason in UNPROVEN:  # what anyone can send at will: counted, not a row each
+            count_refusal(seen["node_id"] if exc.reason in STALE else "?", exc, seen["node_id"])
+        else:
+            Enrolment.create(at=now, outcome="refused", message=exc.message, address=address or "", **seen)
         raise
     Enrolment.create(at=now, outcome="enrolled" if not answer["repeated"] else "repeated", address=address or "",
                      replaced=",".join(answer["replaced"]), message="", **seen)

@@ -8,8 +8,8 @@ from sync.protocol import HUB_TIME, NONCE, ORIGIN, PROTOCOL, SCHEMA, SIGNATURE, 
 
 from . import outbound
 from .ingest import count_refusal, ingest
-from .replay import check_fresh
 from .models import BoxNode
+from .replay import check_fresh
 from .tasks import trigger_notify
 
 bp = Blueprint("sync_api", __name__, url_prefix="/sync/v1")

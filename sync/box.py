@@ -21,7 +21,7 @@ from .client import CLOCK_REFUSALS, HubClient, HubRefused, HubUnreachable, refus
 from .hlc import pack
 from .keys import load_public_text, verify
 from .models import ChangeEntry, FieldClock, SyncNode
-from .protocol import RELAYED, BatchRejected, decode_batch, encode_batch
+from .protocol import MAX_PULL_RAW, RELAYED, BatchRejected, decode_batch, encode_batch
 
 log = logging.getLogger("motcua.sync")
 
@@ -95,7 +95,7 @@ def pull(client, batch_size=2000, budget_s=60.0):
         node = this_node()
         body, signature = client.pull(node.pull_cursor, batch_size)
         try:
-            batch = decode_batch(body, signature, hub_key, fields=RELAYED)
+            batch = decode_batch(body, signature, hub_key, fields=RELAYED, cap=MAX_PULL_RAW)
         except BatchRejected as exc:
             raise SyncFailed(f"Lô dữ liệu từ trung tâm bị từ chối: {exc.message}") from exc
         cursor = int(batch.extra.get("cursor", node.pull_cursor))

@@ -31,7 +31,8 @@ SCHEMA = 4  # the replicated tables' shape; bump when a replicated model changes
 ACCEPTED_PROTOCOLS = (PROTOCOL, PROTOCOL - 1)
 ACCEPTED_SCHEMAS = (SCHEMA, SCHEMA - 1)
 MAX_BODY = 32 * 1024 * 1024
-MAX_RAW = 64 * 1024 * 1024  # inflated; a full batch of 2,000 large entries is a few MB
+MAX_RAW = 64 * 1024 * 1024  # a pushed batch, inflated; a full batch of 2,000 box entries is a few MB
+MAX_PULL_RAW = 256 * 1024 * 1024  # a batch from the hub (signed by the key the box pinned): catalog rows are large
 
 FIELDS = ("seq", "hlc", "table", "pk", "op", "scope", "data", "base", "prev", "hash")
 RELAYED = ("origin",) + FIELDS  # pulled entries come from many origins
@@ -102,10 +103,10 @@ def encode_batch(origin, rows, key, sent_hlc, extra=None, protocol=PROTOCOL, sch
     return body, sign(key, body)
 
 
-def decode_batch(body, signature, public_key, fields=FIELDS):
+def decode_batch(body, signature, public_key, fields=FIELDS, cap=MAX_RAW):
     """Verify and parse a batch; raise ``BatchRejected`` with the reason otherwise."""
     verify_body(body, signature, public_key)
-    return parse_batch(body, fields)
+    return parse_batch(body, fields, cap)
 
 
 def verify_body(body, signature, public_key):
@@ -116,9 +117,9 @@ def verify_body(body, signature, public_key):
         raise BatchRejected("bad_signature", "Chữ ký của lô dữ liệu không hợp lệ.", status=401)
 
 
-def parse_batch(body, fields=FIELDS):
+def parse_batch(body, fields=FIELDS, cap=MAX_RAW):
     """The batch in a verified ``body``; ``BatchRejected`` when it is malformed or of another version."""
-    raw = inflate(body)
+    raw = inflate(body, cap)
     try:
         doc = json.loads(raw)
         origin, protocol, schema = doc["origin"], doc["protocol"], doc["schema"]

@@ -112,6 +112,8 @@ def test_nul_in_a_rating_reason_is_held_at_the_hub_and_the_stream_goes_on(hub, m
     assert len(alerts) == 1 and box.node_id in alerts[0][0] and "rating" in alerts[0][0] and rating.id in alerts[0][0]
     assert hub.query(f"select count(*) from ticket where commune = '{box.commune}'") == [(2,)]
     assert hub.query(f"select reason from rating where commune = '{box.commune}'") == [("Chờ hơi lâu",)]
+    fleet = {b["node_id"]: b for b in hub.api("GET", "/api/v1/boxes")}
+    assert fleet[box.node_id]["held_entries"] == 1  # the fleet shows it, not only the logs
     serve_and_rate(box, "Nhanh")
     assert box.sync()["ok"] and box.status()["pending"] == 0  # nothing stays pending for ever
     assert hub.query(f"select count(*) from rating where commune = '{box.commune}'") == [(2,)]
