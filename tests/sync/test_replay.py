@@ -162,3 +162,26 @@ def test_box_clock_at_1970_learns_hub_time_from_the_refusal(hub, make_box, monke
         counts = restore(client_for(new.settings, new.key))
     assert counts["ticket"] == 2
     assert refusals(hub, new.node_id, "clock") == 1
+
+
+def test_box_of_the_previous_release(hub, box):
+    """Its pushes (dated by the signed sent_ms, keyed by the body's hash) are taken once; its
+    pulls and snapshots sign no time: refused, with what to do."""
+    import gzip
+
+    from sync.encoding import canonical
+    from sync.protocol import PROTOCOL, SCHEMA
+
+    issue(box)
+    with box:
+        rows = _unsent(this_node(), 10_000)
+    doc = {"protocol": PROTOCOL, "schema": SCHEMA, "origin": box.node_id, "sent_hlc": 1, "entries": rows,
+           "extra": {"pending": 0, "sent_ms": now_ms()}}
+    body = gzip.compress(canonical(doc), compresslevel=1)
+    assert push(hub, box, body, sign(box.key, body)).json()["applied"] == len(rows)
+    refused_with_nothing(push(hub, box, body, sign(box.key, body)), "replay")
+    nonce = new_nonce()
+    old_get = requests.get(hub.url + "/sync/v1/snapshot", timeout=20, headers={
+        ORIGIN: box.node_id, NONCE: nonce, SIGNATURE: sign(box.key, f"snapshot\n{box.node_id}\n\n{nonce}".encode())})
+    assert old_get.status_code == 426
+    assert "cập nhật phần mềm" in refused_with_nothing(old_get, "unstamped")["error"]
