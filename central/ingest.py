@@ -15,7 +15,7 @@ from sync.history import FieldHistory
 from sync.merge import check_entry, verify_chain
 from sync.models import ChangeEntry
 from sync.protocol import BatchRejected, parse_batch, push_stamp, verify_body
-from sync.text import row_problems
+from sync.text import printable, row_problems
 
 from .models import Alert, BoxNode, HeldEntry, RefusalCount, Rejection
 from .replay import STALE, check_fresh
@@ -52,7 +52,10 @@ def ingest(origin, body, signature, future_bound_ms, hub_now_ms=None, window_ms=
     try:
         with database.atomic():
             serialize_log_writes()
-            result = _apply(BoxNode.get_by_id(box.id), batch, future_bound_ms, hub_now_ms)
+            try:
+                result = _apply(BoxNode.get_by_id(box.id), batch, future_bound_ms, hub_now_ms)
+            except UnicodeError as exc:  # a lone surrogate: no box writes one (capture refuses it)
+                raise BatchRejected("malformed", "Lô dữ liệu có ký tự Unicode hỏng.") from exc
     except BatchRejected as exc:  # the batch's transaction is rolled back; what follows is kept
         if exc.reason == "fork":
             _quarantine(box, exc.message)
@@ -117,10 +120,11 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
     unapplied = sorted(refused + failed, key=lambda pair: pair[0]["seq"])
     for entry, message in unapplied:
         _hold(box, entry, message)
+        table, pk = printable(entry["table"], 40), printable(entry["pk"], 60)
         Alert.create(at=utcnow(), kind="held", origin=box.node_id, message=(
-            f"Hộp {box.node_id}, bảng {entry['table']}, dòng {entry['pk']} (mục số {entry['seq']}): "
+            f"Hộp {box.node_id}, bảng {table}, dòng {pk} (mục số {entry['seq']}): "
             f"không áp dụng được, giữ lại để xem xét: {message}")[:1000])
-        log.error("entry %s/%s (%s %s) held: %s", box.node_id, entry["seq"], entry["table"], entry["pk"], message)
+        log.error("entry %s/%s (%s %s) held: %s", box.node_id, entry["seq"], table, pk, message)
     held = held + unapplied
     if verdict.apply:
         acked_seq, last_hash = verdict.apply[-1]["seq"], verdict.apply[-1]["hash"]
@@ -144,7 +148,7 @@ def _text_checked(entries):
             values.update(entry["data"])
         problems = row_problems(model, values) if model is not None else []
         if problems:
-            bad.append((entry, "Nội dung không hợp lệ: " + "; ".join(f"{c} {p}" for c, p in problems)))
+            bad.append((entry, "Nội dung không hợp lệ: " + "; ".join(f"{printable(c, 40)} {p}" for c, p in problems)))
         else:
             good.append(entry)
     return good, bad
@@ -183,12 +187,11 @@ def _apply_or_hold(entries):
 
 
 def _short(exc):
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:300]}"
+    return printable(f"{type(exc).__name__}: {' '.join(str(exc).split())}", 200)
 
 
 def _hold(box, entry, message):
-    HeldEntry.create(origin=box.node_id, seq=entry["seq"], reason=message[:255],
+    HeldEntry.create(origin=box.node_id, seq=entry["seq"], reason=printable(message, 255),
                      entry=canonical(entry).decode(), held_at=utcnow())
 
 

@@ -33,6 +33,14 @@ def text_problem(value, limit=MAX_TEXT):
     return None
 
 
+def printable(value, limit=200):
+    """``value`` as text safe for a log line, an alert or any database: controls and broken
+    Unicode shown as escapes, cut at ``limit`` characters."""
+    text = str(value)[:limit]
+    text = re.sub("[\x00-\x1f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def column_limit(field):
     """The most characters ``field`` holds: its ``max_length`` for a CharField (or a key to one)."""
     if isinstance(field, ForeignKeyField):

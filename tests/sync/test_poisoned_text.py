@@ -2,6 +2,7 @@
 it before writing anything, and the hub holds an entry it cannot apply (with a reason and an
 alert naming the box, the table and the row) and applies the rest of the box's stream."""
 import json
+import time
 
 import pytest
 from peewee import CharField, ForeignKeyField, TextField
@@ -139,3 +140,28 @@ def test_entry_the_hub_database_refuses_is_held_with_an_alert_and_the_rest_appli
     alerts = hub.query(f"select message from alert where kind = 'held' and origin = '{second.node_id}'")
     assert len(alerts) == 1 and "ticket" in alerts[0][0] and ticket.id in alerts[0][0]
     assert hub.query(f"select count(*) from ticket where commune = '{second.commune}'") == [(2,)]
+
+
+def test_lone_surrogate_in_a_pushed_batch_is_refused_not_a_crash(hub, make_box):
+    """No box writes one (its capture refuses it); a forged batch with one gets a 400, not a 500."""
+    import gzip
+
+    import requests
+
+    from sync.box import _unsent
+    from sync.capture import this_node
+    from sync.keys import sign
+    from sync.protocol import ORIGIN, SCHEMA, SIGNATURE, PROTOCOL
+
+    box = make_box(commune=next(COMMUNES))
+    serve_and_rate(box, "Tốt")
+    with box:
+        rows = _unsent(this_node(), 10_000)
+    rows[-1][6] = {**rows[-1][6], "reason": "hỏng\ud800"}
+    doc = {"protocol": PROTOCOL, "schema": SCHEMA, "origin": box.node_id, "sent_hlc": 1, "entries": rows,
+           "extra": {"at_ms": int(time.time() * 1000), "nonce": "n" * 32}}
+    body = gzip.compress(json.dumps(doc).encode())  # \u escapes: valid JSON, not valid UTF-8 text
+    response = requests.post(hub.url + "/sync/v1/push", data=body, timeout=20,
+                             headers={ORIGIN: box.node_id, SIGNATURE: sign(box.key, body)})
+    assert response.status_code == 400 and response.json()["reason"] == "malformed"
+    assert hub.query(f"select count(*) from ticket where commune = '{box.commune}'") == [(0,)]
