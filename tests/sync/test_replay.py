@@ -185,3 +185,21 @@ def test_box_of_the_previous_release(hub, box):
         ORIGIN: box.node_id, NONCE: nonce, SIGNATURE: sign(box.key, f"snapshot\n{box.node_id}\n\n{nonce}".encode())})
     assert old_get.status_code == 426
     assert "cập nhật phần mềm" in refused_with_nothing(old_get, "unstamped")["error"]
+
+
+def test_box_at_1970_enrols_after_learning_hub_time(hub, tmp_path, monkeypatch):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from provisioning.bundle import read_bundle
+    from provisioning.enrol import enrol_with
+    from sync.keys import node_id
+    from tests.provisioning.conftest import make_bundle
+
+    commune = next(COMMUNES)
+    make_bundle(hub, tmp_path / "b.motcua", commune)
+    bundle = read_bundle(tmp_path / "b.motcua")
+    key = Ed25519PrivateKey.generate()
+    monkeypatch.setattr(capture, "now_ms", lambda: 5_000)  # a new Pi, first boot, no RTC
+    url, answer = enrol_with([hub.url], key, bundle.box["enrol_token"], bundle.bundle_id, commune, True)
+    assert url == hub.url and answer["ok"] and answer["node_id"] == node_id(key)
+    assert refusals(hub, node_id(key), "clock") == 1
