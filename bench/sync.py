@@ -663,7 +663,8 @@ def ingest_steps(hub_db, origin, batches):
     from central import ingest as hub_ingest
 
     timer = Timer()
-    for name, label in (("decode_batch", "decode: signature + gunzip + JSON"), ("verify_chain", "verify_chain"),
+    for name, label in (("verify_body", "decode: signature"), ("parse_batch", "decode: gunzip + JSON"),
+                        ("check_fresh", "freshness: time + nonce"), ("verify_chain", "verify_chain"),
                         ("check_entry", "check_entry (per entry)"), ("_row_scopes", "_row_scopes"),
                         ("_log_entries", "_log_entries (hub change log)"),
                         ("apply_entries", "apply_entries (typed tables)")):

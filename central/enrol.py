@@ -1,8 +1,9 @@
 """Enrolment: a box provisioned from a bundle binds its own key to the bundle's commune.
 
 ``POST /sync/v1/enrol``: the body is the canonical JSON ``{token, public_key, commune,
-bundle_id, node_id, fresh, sent_ms}``, signed (``X-Motcua-Signature``) by the new box key
-it names. The hub checks the token (by its sha256), its commune, bundle, expiry and that it
+bundle_id, node_id, fresh, sent_ms, nonce}``, signed (``X-Motcua-Signature``) by the new box
+key it names. The hub refuses it outside its time window or when its nonce was seen (see
+``central.replay``: a captured request cannot be sent again). It checks the token (by its sha256), its commune, bundle, expiry and that it
 was never used; then, in one transaction: consumes the token, registers the key for the
 commune, revokes the commune's other boxes (one active box per commune: this is how a box is
 replaced) and logs the enrolment. Every refusal is logged too. The same box asking again with
@@ -13,7 +14,7 @@ import json
 import secrets
 from datetime import timedelta
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from office.clock import utcnow
 from office.communes import find_commune
@@ -23,14 +24,17 @@ from office.models import Office
 from sync.capture import now_ms
 from sync.keys import load_public_text, verify
 from sync.keys import node_id as key_node_id
-from sync.protocol import SIGNATURE
+from sync.protocol import HUB_TIME, SIGNATURE, BatchRejected
 
 from .fleet import register_box, revoke_box
 from .models import BoxNode, Enrolment, EnrolToken
+from .ingest import count_refusal
+from .replay import STALE, check_fresh
 
 bp = Blueprint("enrol", __name__, url_prefix="/sync/v1")
 
 MAX_REQUEST = 16 * 1024
+UNPROVEN = ("malformed", "signature") + STALE  # refusals of requests that do not prove who sent them
 
 
 class EnrolRefused(MotcuaError):
@@ -66,21 +70,24 @@ def _when(moment):
     return local_time(moment)
 
 
-def enrol(body, signature, address="", now=None):
+def enrol(body, signature, address="", now=None, window_ms=None, hub_now_ms=None):
     """Check and take one enrolment request; return the answer, or raise ``EnrolRefused`` (logged)."""
     now = now or utcnow()
     seen = {"commune": "", "bundle_id": "", "node_id": ""}
     try:
-        answer = _enrol(body, signature, now, seen)
+        answer = _enrol(body, signature, now, seen, window_ms, hub_now_ms)
     except EnrolRefused as exc:
-        Enrolment.create(at=now, outcome="refused", message=exc.message, address=address or "", **seen)
+        if exc.reason in UNPROVEN:  # what anyone can send at will: counted, not a row each
+            count_refusal(seen["node_id"] if exc.reason in STALE else "?", exc, seen["node_id"])
+        else:
+            Enrolment.create(at=now, outcome="refused", message=exc.message, address=address or "", **seen)
         raise
     Enrolment.create(at=now, outcome="enrolled" if not answer["repeated"] else "repeated", address=address or "",
                      replaced=",".join(answer["replaced"]), message="", **seen)
     return answer
 
 
-def _enrol(body, signature, now, seen):
+def _enrol(body, signature, now, seen, window_ms, hub_now_ms):
     if len(body) > MAX_REQUEST:
         raise EnrolRefused("malformed", "Yêu cầu đăng ký quá lớn.", 413)
     try:
@@ -99,6 +106,12 @@ def _enrol(body, signature, now, seen):
     seen["node_id"] = node
     if not verify(public, body, signature or ""):
         raise EnrolRefused("signature", "Chữ ký của yêu cầu đăng ký không hợp lệ.", 401)
+    sent = data.get("sent_ms")
+    try:  # signed: a captured request cannot be sent again, nor later
+        check_fresh(node, sent if isinstance(sent, int) else None, str(data.get("nonce") or ""), window_ms,
+                    hub_now_ms)
+    except BatchRejected as exc:
+        raise EnrolRefused(exc.reason, exc.message, exc.status) from None
     with database.atomic():
         record = EnrolToken.get_or_none(EnrolToken.token_hash == token_hash(token))
         if record is None:
@@ -148,14 +161,15 @@ def _answer(node, commune, replaced, repeated=False):
 
 @bp.post("/enrol")
 def enrol_box():
+    window = current_app.extensions["hub"].settings.get("request_window_seconds") or 300
     answer = enrol(request.get_data(cache=False)[:MAX_REQUEST + 1], request.headers.get(SIGNATURE, ""),
-                   request.remote_addr)
+                   request.remote_addr, window_ms=int(window) * 1000)
     return jsonify(answer)
 
 
 @bp.after_request
 def stamp_hub_time(response):
-    response.headers["X-Motcua-Hub-Time"] = str(now_ms())
+    response.headers[HUB_TIME] = str(now_ms())
     return response
 
 

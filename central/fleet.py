@@ -1,13 +1,15 @@
 """The boxes a hub knows: registration, revocation, and how each one is doing."""
 from datetime import timedelta
 
+from peewee import fn
+
 from office.clock import utcnow
 from office.communes import find_commune
 from office.db import database
 from office.errors import Conflict, MotcuaError, NotFound
 from sync.keys import load_public_text, node_id
 
-from .models import Alert, BoxNode
+from .models import Alert, BoxNode, HeldEntry, RefusalCount
 
 STALE_AFTER = timedelta(minutes=15)
 
@@ -53,6 +55,9 @@ def release_box(node):
 def box_rows(now=None):
     now = now or utcnow()
     rows = []
+    held = dict(HeldEntry.select(HeldEntry.origin, fn.COUNT(HeldEntry.id)).group_by(HeldEntry.origin).tuples())
+    refused = dict(RefusalCount.select(RefusalCount.origin, fn.SUM(RefusalCount.count))
+                   .group_by(RefusalCount.origin).tuples())
     for box in BoxNode.select().order_by(BoxNode.commune, BoxNode.registered_at):
         commune = find_commune(box.commune)
         stale = box.last_seen_at is None or now - box.last_seen_at > STALE_AFTER
@@ -69,5 +74,7 @@ def box_rows(now=None):
             "pending_estimate": box.pending_estimate,
             "clock_offset_ms": box.clock_offset_ms,
             "quarantined": box.status == BoxNode.QUARANTINED,
+            "held_entries": held.get(box.node_id, 0),  # received, not applied: see the alerts
+            "refused_requests": int(refused.get(box.node_id) or 0),  # in its name, proving nothing (refusal_count)
         })
     return rows

@@ -14,48 +14,70 @@ from sync.keys import load_public_text
 from sync.history import FieldHistory
 from sync.merge import check_entry, verify_chain
 from sync.models import ChangeEntry
-from sync.protocol import BatchRejected, decode_batch
+from sync.protocol import BatchRejected, parse_batch, push_stamp, verify_body
+from sync.text import printable, row_problems
 
-from .models import Alert, BoxNode, HeldEntry, Rejection
+from .models import Alert, BoxNode, HeldEntry, RefusalCount, Rejection
+from .replay import STALE, check_fresh
 
 log = logging.getLogger("motcua.hub.ingest")
 
 
-def ingest(origin, body, signature, future_bound_ms, hub_now_ms=None):
+def ingest(origin, body, signature, future_bound_ms, hub_now_ms=None, window_ms=None):
     """Verify and apply one pushed batch; return the answer for the box.
 
-    Raises ``BatchRejected`` (recorded) when nothing may be applied.
+    Raises ``BatchRejected`` when nothing may be applied: refusals that prove nothing (unknown
+    box, bad signature, replay...) are counted per origin, the others recorded. Only a fresh
+    request of the box itself learns where its log stands (``exc.acked_seq``).
     """
     hub_now_ms = hub_now_ms if hub_now_ms is not None else now_ms()
     box = _known_box(origin)
     try:
-        batch = decode_batch(body, signature, load_public_text(box.public_key))
+        verify_body(body, signature, load_public_text(box.public_key))
+    except BatchRejected as exc:
+        count_refusal(box.node_id, exc)
+        raise
+    try:
+        batch = parse_batch(body)
         if batch.origin != box.node_id:
             raise BatchRejected("origin", "Lô dữ liệu ghi nguồn khác với hộp đã ký.", status=401)
+        at_ms, nonce = push_stamp(batch)
+        check_fresh(box.node_id, at_ms, nonce, window_ms, hub_now_ms)
+    except BatchRejected as exc:
+        if exc.reason in STALE:
+            count_refusal(box.node_id, exc)
+        else:
+            _reject(box.node_id, exc)
+        raise
+    try:
         with database.atomic():
             serialize_log_writes()
-            result = _apply(BoxNode.get_by_id(box.id), batch, future_bound_ms, hub_now_ms)
+            try:
+                result = _apply(BoxNode.get_by_id(box.id), batch, future_bound_ms, hub_now_ms)
+            except UnicodeError as exc:  # a lone surrogate: no box writes one (capture refuses it)
+                raise BatchRejected("malformed", "Lô dữ liệu có ký tự Unicode hỏng.") from exc
     except BatchRejected as exc:  # the batch's transaction is rolled back; what follows is kept
         if exc.reason == "fork":
             _quarantine(box, exc.message)
         _reject(box.node_id, exc)
+        exc.acked_seq = BoxNode.get_by_id(box.id).acked_seq
         raise
     return result
 
 
 def _known_box(origin):
-    box = BoxNode.get_or_none(BoxNode.node_id == origin or "")
+    box = BoxNode.get_or_none(BoxNode.node_id == (origin or "")[:64])
     if box is None:
         exc = BatchRejected("unknown_box", "Hộp chưa được đăng ký với trung tâm.", status=401)
-        _reject(origin or "?", exc)
+        count_refusal("?", exc, origin)
         raise exc
     if box.status == BoxNode.REVOKED:
         exc = BatchRejected("revoked", "Khoá của hộp này đã bị thu hồi.", status=403)
-        _reject(origin, exc)
+        count_refusal(origin, exc)
         raise exc
     if box.status == BoxNode.QUARANTINED:
-        exc = BatchRejected("quarantined", f"Hộp đang bị cách ly: {box.status_reason}", status=423)
-        _reject(origin, exc)
+        exc = BatchRejected("quarantined", "Hộp đang bị cách ly: hãy liên hệ quản trị trung tâm.", status=423)
+        count_refusal(origin, exc)
         raise exc
     return box
 
@@ -72,9 +94,10 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
         # Acknowledged (a lost answer makes a box send again), applied nothing, noted.
         _reject(box.node_id, BatchRejected("replay", f"Lô gồm {verdict.duplicates} mục đã nhận trước đó; không áp dụng lại."))
     policies = {name: model.replication for name, model in replicated_models().items()}
-    scopes = _row_scopes(verdict.apply)
+    checked, refused = _text_checked(verdict.apply)
+    scopes = _row_scopes(checked)
     apply, held = [], []
-    for entry in verdict.apply:
+    for entry in checked:
         problem = check_entry(entry, policies, box.commune, False, scopes.get((entry["table"], entry["pk"])),
                               hub_now_ms, future_bound_ms)
         if problem and problem[0] == "future":
@@ -84,21 +107,25 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
         else:
             apply.append(entry)
     try:
-        _log_entries(apply)
-        apply_entries(apply, history=FieldHistory())
+        apply, failed = _apply_or_hold(apply)
         if apply:  # the hub's later edits must be stamped after what it holds (HLC receive rule)
             observe(max(e["hlc"] for e in apply))
     except ApplyError as exc:
         raise BatchRejected("invalid", f"Dữ liệu không hợp lệ: {exc}", status=400) from exc
-    except Exception as exc:  # e.g. a unique key broken by this commune's data
-        log.exception("applying batch of %s failed", box.node_id)
-        raise BatchRejected("apply_failed", f"Không áp dụng được dữ liệu: {exc}", status=422) from exc
     for entry, message in held:
-        HeldEntry.create(origin=box.node_id, seq=entry["seq"], reason=message,
-                         entry=canonical(entry).decode(), held_at=utcnow())
+        _hold(box, entry, message)
     if held:
         Alert.create(at=utcnow(), kind="future", origin=box.node_id,
                      message=f"{len(held)} mục có dấu thời gian ở tương lai bị giữ lại: đồng hồ của hộp sai.")
+    unapplied = sorted(refused + failed, key=lambda pair: pair[0]["seq"])
+    for entry, message in unapplied:
+        _hold(box, entry, message)
+        table, pk = printable(entry["table"], 40), printable(entry["pk"], 60)
+        Alert.create(at=utcnow(), kind="held", origin=box.node_id, message=(
+            f"Hộp {box.node_id}, bảng {table}, dòng {pk} (mục số {entry['seq']}): "
+            f"không áp dụng được, giữ lại để xem xét: {message}")[:1000])
+        log.error("entry %s/%s (%s %s) held: %s", box.node_id, entry["seq"], table, pk, message)
+    held = held + unapplied
     if verdict.apply:
         acked_seq, last_hash = verdict.apply[-1]["seq"], verdict.apply[-1]["hash"]
     seen = {"acked_seq": acked_seq, "last_hash": last_hash, "last_seen_at": utcnow(),
@@ -109,6 +136,63 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
     return {"ok": True, "acked_seq": acked_seq, "applied": len(apply), "held": len(held),
             "duplicates": verdict.duplicates, "hub_time_ms": hub_now_ms,
             "notices": sum(1 for e in apply if e["table"] == "notice")}
+
+
+def _text_checked(entries):
+    """(entries to apply, [(entry, reason)] whose text no database on the way may store)."""
+    models, good, bad = replicated_models(), [], []
+    for entry in entries:
+        model = models.get(entry["table"])
+        values = {"id": entry["pk"], "commune": entry["scope"]}
+        if isinstance(entry["data"], dict):
+            values.update(entry["data"])
+        problems = row_problems(model, values) if model is not None else []
+        if problems:
+            bad.append((entry, "Nội dung không hợp lệ: " + "; ".join(f"{printable(c, 40)} {p}" for c, p in problems)))
+        else:
+            good.append(entry)
+    return good, bad
+
+
+def _apply_or_hold(entries):
+    """Apply ``entries``; one the database refuses is held back, the others applied.
+
+    (applied, [(entry, reason)]). All at once first (the hot path); when the database refuses,
+    again one by one, each in its own savepoint, so one poisoned entry never stalls the rest
+    of its box's stream. ``ApplyError`` (a malformed entry, found before writing) propagates.
+    """
+    if not entries:
+        return [], []
+    try:
+        with database.atomic():
+            _log_entries(entries)
+            apply_entries(entries, history=FieldHistory())
+        return entries, []
+    except ApplyError:
+        raise
+    except Exception:  # noqa: BLE001 (any refusal of the database: find which entry below)
+        pass
+    applied, failed = [], []
+    for entry in entries:
+        try:
+            with database.atomic():
+                _log_entries([entry])
+                apply_entries([entry], history=FieldHistory())
+            applied.append(entry)
+        except ApplyError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            failed.append((entry, f"Cơ sở dữ liệu từ chối: {_short(exc)}"))
+    return applied, failed
+
+
+def _short(exc):
+    return printable(f"{type(exc).__name__}: {' '.join(str(exc).split())}", 200)
+
+
+def _hold(box, entry, message):
+    HeldEntry.create(origin=box.node_id, seq=entry["seq"], reason=printable(message, 255),
+                     entry=canonical(entry).decode(), held_at=utcnow())
 
 
 def _log_head(origin):
@@ -193,5 +277,20 @@ def _quarantine(box, message):
 
 
 def _reject(origin, exc):
-    Rejection.create(at=utcnow(), origin=origin, reason=exc.reason, message=exc.message)
-    log.warning("batch from %s rejected (%s): %s", origin, exc.reason, exc.message)
+    """Record the refusal of a request the box itself signed (bounded by what the box sends)."""
+    Rejection.create(at=utcnow(), origin=origin, reason=exc.reason, message=exc.message[:1000])
+    log.warning("batch from %s rejected (%s): %s", origin, exc.reason, exc.message[:200])
+
+
+def count_refusal(origin, exc, claimed=""):
+    """Count a refusal that proves nothing about its sender: one row per (origin, reason)."""
+    now = utcnow()
+    origin, reason = (origin or "?")[:64], exc.reason[:32]
+    message = (f"{claimed[:40]!r}: " if claimed else "") + exc.message
+    message = message[:200]
+    (RefusalCount.insert(origin=origin, reason=reason, count=1, first_at=now, last_at=now, last_message=message)
+     .on_conflict(conflict_target=[RefusalCount.origin, RefusalCount.reason],
+                  update={RefusalCount.count: RefusalCount.count + 1, RefusalCount.last_at: now,
+                          RefusalCount.last_message: message})
+     .execute())
+    log.info("request from %s refused (%s)", origin, reason)

@@ -53,6 +53,32 @@ class HeldEntry(BaseModel):
         indexes = ((("origin", "seq"), True),)
 
 
+class RequestNonce(BaseModel):
+    """The nonce of a signed box request, kept while a replay of it could still be in time."""
+
+    origin = CharField(max_length=64)
+    nonce = CharField(max_length=64)
+    seen_ms = BigIntegerField(index=True)  # hub clock
+
+    class Meta:
+        indexes = ((("origin", "nonce"), True),)
+
+
+class RefusalCount(BaseModel):
+    """Refused requests that proved nothing (no valid signature), counted per origin and reason:
+    one row each, whatever an attacker sends."""
+
+    origin = CharField(max_length=64)  # "?" for names the hub does not know
+    reason = CharField(max_length=32)
+    count = IntegerField(default=0)
+    first_at = DateTimeField()
+    last_at = DateTimeField()
+    last_message = CharField(max_length=200, default="")
+
+    class Meta:
+        indexes = ((("origin", "reason"), True),)
+
+
 class EnrolToken(BaseModel):
     """The one-time token of a provisioning bundle (only its sha256 is kept)."""
 
@@ -83,5 +109,5 @@ from .dispatch import LogCursor  # noqa: E402
 from .reminder_models import Contact, ReminderRule  # noqa: E402
 
 HUB_ONLY_MODELS = (BoxNode, Rejection, Alert, HeldEntry, EnrolToken, Enrolment, Outbox, LogCursor, Contact,
-                   ReminderRule)
+                   ReminderRule, RequestNonce, RefusalCount)
 

@@ -2,18 +2,17 @@
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from office.db import database
-from office.errors import MotcuaError
 from sync.capture import now_ms
 from sync.keys import load_public_text, public_text, verify
-from sync.protocol import NONCE, ORIGIN, PROTOCOL, SCHEMA, SIGNATURE, BatchRejected, request_message
+from sync.protocol import HUB_TIME, NONCE, ORIGIN, PROTOCOL, SCHEMA, SIGNATURE, TIME, BatchRejected, request_message
 
 from . import outbound
-from .ingest import ingest
+from .ingest import count_refusal, ingest
 from .models import BoxNode
+from .replay import check_fresh
 from .tasks import trigger_notify
 
 bp = Blueprint("sync_api", __name__, url_prefix="/sync/v1")
-
 
 
 def hub():
@@ -22,7 +21,7 @@ def hub():
 
 @bp.after_request
 def stamp_hub_time(response):
-    response.headers["X-Motcua-Hub-Time"] = str(now_ms())  # boxes set their clocks by it
+    response.headers[HUB_TIME] = str(now_ms())  # boxes set their clocks by it
     return response
 
 
@@ -36,28 +35,51 @@ def hub_info():
 def push():
     try:
         result = ingest(request.headers.get(ORIGIN, ""), request.get_data(cache=False),
-                        request.headers.get(SIGNATURE, ""), hub().settings["future_bound_seconds"] * 1000)
+                        request.headers.get(SIGNATURE, ""), hub().settings["future_bound_seconds"] * 1000,
+                        window_ms=window_ms())
     except BatchRejected as exc:
-        box = BoxNode.get_or_none(BoxNode.node_id == request.headers.get(ORIGIN, ""))
         body = exc.to_dict()
-        body.update(reason=exc.reason, acked_seq=box.acked_seq if box else 0, hub_time_ms=now_ms())
+        body.update(reason=exc.reason, hub_time_ms=now_ms())
+        if getattr(exc, "acked_seq", None) is not None:  # only a fresh request the box signed learns it
+            body["acked_seq"] = exc.acked_seq
         return jsonify(body), exc.status
     if result.get("notices") and hub().tasks:
         trigger_notify(hub().tasks)
     return jsonify(result)
 
 
+def window_ms():
+    return int(hub().settings.get("request_window_seconds") or 300) * 1000
+
+
 def signed_box(action):
-    """The registered, active box that signed ``action`` with this request's nonce."""
+    """The registered, active box that signed ``action`` now, with a nonce not seen before."""
     origin = request.headers.get(ORIGIN, "")
-    box = BoxNode.get_or_none(BoxNode.node_id == origin)
+    box = BoxNode.get_or_none(BoxNode.node_id == origin[:64])
     if box is None:
-        raise MotcuaError("Hộp chưa được đăng ký với trung tâm.", status=401)
+        exc = BatchRejected("unknown_box", "Hộp chưa được đăng ký với trung tâm.", status=401)
+        count_refusal("?", exc, origin)
+        raise exc
     if box.status != BoxNode.ACTIVE:
-        raise MotcuaError(f"Hộp không còn được phép đồng bộ ({box.status}).", status=403)
-    message = request_message(action, origin, request.query_string.decode(), request.headers.get(NONCE, ""))
-    if not verify(load_public_text(box.public_key), message, request.headers.get(SIGNATURE, "")):
-        raise MotcuaError("Chữ ký yêu cầu không hợp lệ.", status=401)
+        exc = BatchRejected(box.status, f"Hộp không còn được phép đồng bộ ({box.status}).", status=403)
+        count_refusal(box.node_id, exc)
+        raise exc
+    nonce, stamp = request.headers.get(NONCE, ""), request.headers.get(TIME, "")
+    message = request_message(action, origin, request.query_string.decode(), nonce, stamp)
+    if not stamp:  # a box of the previous release: it signs no time
+        exc = BatchRejected("unstamped", "Yêu cầu không có dấu thời gian: phần mềm của hộp quá cũ. "
+                            "Hãy cập nhật phần mềm của hộp.", status=426)
+    elif not verify(load_public_text(box.public_key), message, request.headers.get(SIGNATURE, "")):
+        exc = BatchRejected("bad_signature", "Chữ ký yêu cầu không hợp lệ.", status=401)
+    else:
+        exc = None
+    try:
+        if exc is not None:
+            raise exc
+        check_fresh(box.node_id, int(stamp) if stamp.lstrip("-").isdigit() else None, nonce, window_ms())
+    except BatchRejected as refused:
+        count_refusal(box.node_id, refused)
+        raise
     return box
 
 

@@ -34,6 +34,7 @@ SETTINGS = (
     Setting("timezone", "Asia/Ho_Chi_Minh", "Time zone of the office: ticket numbers restart at its midnight."),
     Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
     Setting("future_bound_seconds", 300, "Entries stamped further ahead of the hub's clock are held, not applied.", ("hub",)),
+    Setting("request_window_seconds", 300, "A signed box request (push, pull, snapshot, enrol) stamped further from the hub's clock is refused; its nonce is remembered twice as long.", ("hub",)),
     Setting("operator_password", "", "Password of the hub's operator pages and API (user 'admin'); empty: <data_dir>/operator_password is made.", ("hub",)),
     Setting("redis_url", "", "Redis for the hub's task queue when the hub scales out (redis://127.0.0.1:6379/0); empty: SQLite.", ("hub",)),
     Setting("box_silence_minutes", 60, "Alert when an active box has not been heard from for this long.", ("hub",)),

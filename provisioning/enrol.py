@@ -10,10 +10,11 @@ from pathlib import Path
 from office.clock import utcnow
 from office.db import database
 from sync.capture import now_ms, observe
-from sync.client import HubClient, HubRefused, HubUnreachable, pinned_cert
+from sync.client import CLOCK_REFUSALS, HubClient, HubRefused, HubUnreachable, pinned_cert, refusal_reason
 from sync.encoding import canonical
 from sync.hlc import pack
 from sync.keys import node_id, public_text, sign
+from sync.protocol import new_nonce
 
 from .bundle import BundleRefused, format_time
 from .local import locked, read_state, write_config, write_state
@@ -21,16 +22,22 @@ from .local import locked, read_state, write_config, write_state
 log = logging.getLogger("motcua.provisioning")
 
 DEFINITE = (400, 401, 403, 409, 410, 413)  # the hub looked and said no (a 404 may be a wrong URL: next one)
+RETRY_LATER = ("clock", "replay")  # refusals of this request, not of the box: a later one may pass
 
 
 class HubPending(Exception):
     """No hub URL answered: enrol later."""
 
 
-def enrol_request(key, token, bundle_id, commune, fresh):
-    """(body, signature): the enrolment request, signed by the box's new key."""
+def enrol_request(key, token, bundle_id, commune, fresh, at_ms=None):
+    """(body, signature): the enrolment request, signed by the box's new key.
+
+    ``at_ms``: the box's estimate of the hub's clock (default its own); with a fresh nonce, so
+    the hub takes each request once and only while it is recent.
+    """
     body = canonical({"token": token, "public_key": public_text(key), "commune": commune, "bundle_id": bundle_id,
-                      "node_id": node_id(key), "fresh": bool(fresh), "sent_ms": now_ms()})
+                      "node_id": node_id(key), "fresh": bool(fresh),
+                      "sent_ms": int(at_ms if at_ms is not None else now_ms()), "nonce": new_nonce()})
     return body, sign(key, body)
 
 
@@ -41,14 +48,20 @@ def enrol_with(urls, key, token, bundle_id, commune, fresh, timeout=20.0, verify
     Raises ``BundleRefused("enrol", ...)`` with the hub's reason when it refuses, ``HubPending``
     when none answers.
     """
-    body, signature = enrol_request(key, token, bundle_id, commune, fresh)
     errors = []
     for url in urls:
         client = HubClient(url, key, node_id(key), timeout=timeout, verify=verify)
         try:
-            status, answer = client.enrol(body, signature)
+            for attempt in range(2):  # a new request each time: the hub takes a request once
+                status, answer = client.enrol(*enrol_request(key, token, bundle_id, commune, fresh,
+                                                             client.hub_now_ms()))
+                if attempt or refusal_reason(answer) not in CLOCK_REFUSALS:
+                    break  # else the refusal taught us the hub's time (a box boots in 1970): again
         except HubUnreachable as exc:
             errors.append(f"{url}: {exc}")
+            continue
+        if refusal_reason(answer) in RETRY_LATER:
+            errors.append(f"{url}: {answer.get('error') or status}")
             continue
         if status == 200 and answer.get("ok"):
             if client.hub_time_ms:

@@ -17,11 +17,11 @@ from office.db import database
 from .apply import apply_entries, table_order
 from . import capture
 from .capture import applying_remote, observe, replicated_models, this_node
-from .client import HubClient, HubRefused, HubUnreachable, pinned_cert
+from .client import CLOCK_REFUSALS, HubClient, HubRefused, HubUnreachable, pinned_cert, refusal_reason
 from .hlc import pack
 from .keys import load_public_text, verify
 from .models import ChangeEntry, FieldClock, SyncNode
-from .protocol import RELAYED, BatchRejected, decode_batch, encode_batch
+from .protocol import MAX_PULL_RAW, RELAYED, BatchRejected, decode_batch, encode_batch
 
 log = logging.getLogger("motcua.sync")
 
@@ -38,7 +38,7 @@ def client_for(settings, key):
     if not url:
         raise SyncFailed("Chưa cấu hình địa chỉ trung tâm (hub_url).")
     return HubClient(url, key, node.node_id, timeout=settings.get("sync_timeout", 20.0),
-                     verify=pinned_cert(settings.get("data_dir")))
+                     verify=pinned_cert(settings.get("data_dir")), clock_offset_ms=node.hub_offset_ms)
 
 
 def pending_count():
@@ -48,17 +48,20 @@ def pending_count():
 
 def push(client, key, batch_size=2000, budget_s=60.0):
     """Send unconfirmed entries batch by batch; return how many the hub confirmed."""
-    started, confirmed = time.monotonic(), 0
+    started, confirmed, restamped = time.monotonic(), 0, False
     while time.monotonic() - started < budget_s:
         node = this_node()
         rows = _unsent(node, batch_size)
         if not rows:
             break
         pending = pending_count()
-        body, signature = encode_batch(node.node_id, rows, key, node.clock,
+        body, signature = encode_batch(node.node_id, rows, key, node.clock, at_ms=client.hub_now_ms(),
                                        extra={"pending": pending, "sent_ms": capture.now_ms()})
         status, answer = client.push(body, signature)
         _observe_hub(client)
+        if refusal_reason(answer) in CLOCK_REFUSALS and not restamped:
+            restamped = True  # the refusal taught us the hub's time: once more, restamped
+            continue
         acked = int(answer.get("acked_seq", node.acked_seq))
         if status == 200 or answer.get("reason") == "gap":
             confirmed += max(acked - node.acked_seq, 0)
@@ -92,7 +95,7 @@ def pull(client, batch_size=2000, budget_s=60.0):
         node = this_node()
         body, signature = client.pull(node.pull_cursor, batch_size)
         try:
-            batch = decode_batch(body, signature, hub_key, fields=RELAYED)
+            batch = decode_batch(body, signature, hub_key, fields=RELAYED, cap=MAX_PULL_RAW)
         except BatchRejected as exc:
             raise SyncFailed(f"Lô dữ liệu từ trung tâm bị từ chối: {exc.message}") from exc
         cursor = int(batch.extra.get("cursor", node.pull_cursor))

@@ -20,6 +20,7 @@ from .encoding import canonical, digest
 from .hlc import COUNTER_BITS, COUNTER_MAX, HLC
 from .models import FieldClock, SyncNode
 from .policy import BOX, GLOBAL_SCOPE, SHARED, may_write
+from .text import check_row
 
 _writing = contextvars.ContextVar("motcua_capture_writing", default=False)
 
@@ -81,6 +82,8 @@ class ReplicatedModel(BaseModel):
         fields = self._meta.sorted_fields if inserting else self.dirty_fields
         if not inserting and not fields:
             return 0
+        # before anything is written: text every database on the way stores alike
+        check_row(type(self), {f.column_name: f.db_value(self.__data__.get(f.name)) for f in fields})
         with database.atomic():
             node, stamp = _tick()
             if inserting and self._pk is None:

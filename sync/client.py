@@ -3,14 +3,18 @@
 Over ``https://`` the box trusts the hub certificate (or CA) pinned from its provisioning
 bundle (``<data_dir>/keys/hub-cert.pem``) and nothing else: no public CA, no first-use trust.
 A box without a pinned certificate uses the system's CAs (a hub behind a public certificate).
+
+Every signed request carries the box's estimate of the hub's clock and a fresh nonce. The
+estimate is the box's clock plus the offset learnt from the hub's last answer (each answer
+carries ``X-Motcua-Hub-Time``); a box whose clock is off (no RTC: it boots in 1970) is
+refused once with reason ``clock``, learns the hub's time from that refusal and asks again.
 """
-import secrets
 from pathlib import Path
 
-from .protocol import NONCE, ORIGIN, SIGNATURE, request_message
+from . import capture
 from .keys import sign
+from .protocol import HUB_TIME, NONCE, ORIGIN, SIGNATURE, TIME, new_nonce, request_message
 
-HUB_TIME = "X-Motcua-Hub-Time"
 PINNED_CERT = Path("keys") / "hub-cert.pem"
 
 TLS_MISMATCH = ("Chứng chỉ TLS của trung tâm không khớp với chứng chỉ đã ghim khi cài đặt hộp: máy trả lời có "
@@ -28,12 +32,15 @@ def pinned_cert(data_dir):
     return str(path) if data_dir and path.is_file() else None
 
 
+CLOCK_REFUSALS = ("clock",)  # refusals the same request, restamped, gets past
+
+
 class HubUnreachable(Exception):
     """The hub did not answer (network down, timeout, cut body): try again later."""
 
 
 class HubClient:
-    def __init__(self, hub_url, key, node_id, timeout=20.0, session=None, verify=None):
+    def __init__(self, hub_url, key, node_id, timeout=20.0, session=None, verify=None, clock_offset_ms=None):
         """``verify``: the pinned hub certificate file (``pinned_cert``), None for the system CAs."""
         self.base = hub_url.rstrip("/")
         self.key = key
@@ -42,6 +49,11 @@ class HubClient:
         self.pinned = bool(verify)
         self.session = session or _new_session(verify)
         self.hub_time_ms = None  # the hub's clock at its last answer
+        self.clock_offset_ms = clock_offset_ms or 0  # hub clock minus this box's clock
+
+    def hub_now_ms(self):
+        """This box's best estimate of the hub's clock: the timestamp of its requests."""
+        return capture.now_ms() + self.clock_offset_ms
 
     def hub_info(self):
         return self._call("GET", "/sync/v1/hub").json()
@@ -50,19 +62,13 @@ class HubClient:
         """(status code, JSON answer) of pushing one batch."""
         response = self._call("POST", "/sync/v1/push", data=body, headers={
             ORIGIN: self.node_id, SIGNATURE: signature, "Content-Type": "application/octet-stream"})
-        try:
-            return response.status_code, response.json()
-        except ValueError as exc:
-            raise HubUnreachable(f"câu trả lời không phải JSON ({response.status_code})") from exc
+        return response.status_code, _json(response)
 
     def enrol(self, body, signature):
         """(status code, JSON answer) of enrolling this box with a provisioning bundle's token."""
         response = self._call("POST", "/sync/v1/enrol", data=body, headers={
             SIGNATURE: signature, "Content-Type": "application/json"})
-        try:
-            return response.status_code, response.json()
-        except ValueError as exc:
-            raise HubUnreachable(f"câu trả lời không phải JSON ({response.status_code})") from exc
+        return response.status_code, _json(response)
 
     def pull(self, cursor, limit):
         """(body, signature) of the next batch after ``cursor``."""
@@ -74,14 +80,17 @@ class HubClient:
         return response.content, response.headers.get(SIGNATURE, "")
 
     def _signed_get(self, action, path, params):
-        nonce = secrets.token_hex(8)
         query = "&".join(f"{k}={v}" for k, v in params.items())
-        signature = sign(self.key, request_message(action, self.node_id, query, nonce))
-        response = self._call("GET", f"{path}?{query}" if query else path,
-                              headers={ORIGIN: self.node_id, SIGNATURE: signature, NONCE: nonce})
-        if response.status_code != 200:
+        for attempt in range(2):
+            nonce, at_ms = new_nonce(), self.hub_now_ms()
+            signature = sign(self.key, request_message(action, self.node_id, query, nonce, at_ms))
+            response = self._call("GET", f"{path}?{query}" if query else path, headers={
+                ORIGIN: self.node_id, SIGNATURE: signature, NONCE: nonce, TIME: str(at_ms)})
+            if response.status_code == 200:
+                return response
+            if attempt == 0 and refusal_reason(_json(response, {})) in CLOCK_REFUSALS:
+                continue  # the refusal taught us the hub's time: once more, restamped
             raise HubRefused(response.status_code, _error_text(response))
-        return response
 
     def _call(self, method, path, **kwargs):
         import requests
@@ -98,6 +107,7 @@ class HubClient:
         if HUB_TIME in response.headers:
             try:
                 self.hub_time_ms = int(response.headers[HUB_TIME])
+                self.clock_offset_ms = self.hub_time_ms - capture.now_ms()
             except ValueError:
                 pass
         if response.status_code >= 500:
@@ -110,6 +120,22 @@ class HubRefused(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def refusal_reason(answer):
+    """The short reason code of a hub's refusal (push answers carry it on top, others in detail)."""
+    if not isinstance(answer, dict):
+        return ""
+    return answer.get("reason") or (answer.get("detail") or {}).get("reason") or ""
+
+
+def _json(response, default=None):
+    try:
+        return response.json()
+    except ValueError as exc:
+        if default is not None:
+            return default
+        raise HubUnreachable(f"câu trả lời không phải JSON ({response.status_code})") from exc
 
 
 def _error_text(response):

@@ -61,11 +61,11 @@ def test_dossier_received_offline_texts_the_citizen_once(hub, make_box, tmp_path
         dossier = receive(box, "Nguyễn Văn An")
         assert not box.sync()["ok"]
         hub.start()
-        with box:  # the box's batch, pushed twice as after a lost answer, then by the box itself
-            body, signature = encode_batch(box.node_id, _unsent(this_node(), 10_000), box.key, 1)
-        first = post_batch(hub, box, body, signature)
+        with box:  # the box's entries, pushed twice as after a lost answer, then by the box itself
+            rows = _unsent(this_node(), 10_000)
+        first = post_batch(hub, box, *encode_batch(box.node_id, rows, box.key, 1))
         assert first["applied"] > 0 and first["notices"] == 1
-        again = post_batch(hub, box, body, signature)
+        again = post_batch(hub, box, *encode_batch(box.node_id, rows, box.key, 1))  # a new request, as a box sends
         assert again["applied"] == 0 and again["duplicates"] == first["applied"]
         assert box.sync()["ok"]
         assert queue.huey.pending_count() == 1  # the push with a notice asked the worker to send now
