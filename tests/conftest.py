@@ -47,10 +47,15 @@ class PageClient(FlaskClient):
     """A test client that writes as the box's own pages do: ``Origin`` of the site and the
     session's CSRF token in ``X-CSRFToken`` (a test's own headers win, to play a hostile page)."""
 
+    origin = "http://localhost"  # None: send no Origin at all
+    send_csrf_token = True
+
     def open(self, *args, **kwargs):
-        self.environ_base["HTTP_ORIGIN"] = "http://localhost"
-        self.environ_base.pop("HTTP_X_CSRFTOKEN", None)
-        if self.application.extensions.get("csrf") is not None:
+        for name in ("HTTP_ORIGIN", "HTTP_X_CSRFTOKEN"):
+            self.environ_base.pop(name, None)
+        if self.origin is not None:
+            self.environ_base["HTTP_ORIGIN"] = self.origin
+        if self.send_csrf_token and self.application.extensions.get("csrf") is not None:
             self.environ_base["HTTP_X_CSRFTOKEN"] = self.csrf_token()
         return super().open(*args, **kwargs)
 
