@@ -209,6 +209,29 @@ def json_body():
     return data
 
 
+def json_text(data, name, default=""):
+    """``data[name]`` of a JSON body as text: absent or null gives ``default``, a number its digits;
+    a list, an object or true/false is a 400 naming the field."""
+    value = data.get(name)
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise MotcuaError(f"Trường “{name}” phải là chữ.", status=400)
+
+
+def json_fields(data, names):
+    """The ``names`` present in a JSON body, each a plain value (text, number, true/false, null);
+    a list or an object is a 400 naming the field."""
+    fields = {k: data[k] for k in names if k in data}
+    for name, value in fields.items():
+        if isinstance(value, (list, dict)):
+            raise MotcuaError(f"Trường “{name}” phải là chữ hoặc số.", status=400)
+    return fields
+
+
 def int_arg(name, default, low=None, high=SQLITE_MAX_INT):
     """``?name=`` as an int within [low, high]; absent or unreadable gives ``default``, out of range is clamped."""
     raw = request.args.get(name)
