@@ -135,15 +135,17 @@ def refuse_cross_site():
     cookies to any site's form, and name the form's page in ``Origin`` (or ``Referer``).
 
     A write must not name another site; ``Origin: null`` (sandboxed frames, ``data:`` pages) is
-    refused; a write carrying credentials (a cookie or an ``Authorization`` header) must name
-    this site. Machine clients without credentials (signed sync requests) are not concerned."""
+    refused. A write that names no page at all is refused when it carries credentials (a cookie
+    or an ``Authorization`` header) and is something another site's page can send: anything but
+    JSON, which no page elsewhere can send without the CORS preflight these apps never grant
+    (so API clients with Basic credentials keep working). Signed machine requests carry neither."""
     if request.method in SAFE_METHODS:
         return
     origin = request.headers.get("Origin")
     if origin is None:
         origin = request.headers.get("Referer")
     if origin is None:
-        if request.headers.get("Cookie") or request.headers.get("Authorization"):
+        if (request.headers.get("Cookie") or request.headers.get("Authorization")) and not request.is_json:
             raise MotcuaError(CROSS_SITE, status=403)
         return
     if origin == "null" or urlsplit(origin).netloc != request.host:

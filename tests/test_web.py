@@ -30,7 +30,8 @@ def test_write_with_a_cookie_and_no_origin_is_refused(client):
     client.origin = None  # a page whose browser sends neither Origin nor Referer
     response = client.post("/places", data=PLACE)
     assert response.status_code == 403 and "trang khác" in response.get_data(as_text=True)
-    assert client.post("/api/v1/counters/1/next", json={}).status_code == 403
+    # what a form can send (text/plain shaped as JSON) is refused; JSON itself needs a CORS preflight
+    assert client.post("/api/v1/counters/1/next", data="{}", content_type="text/plain").status_code == 403
     assert writes() == before
     # the same page's Referer is enough
     assert client.post("/places", data=PLACE, headers={"Referer": "http://localhost/places/new"}).status_code == 302
@@ -115,3 +116,50 @@ def test_huge_integers_in_paths_are_404_not_500(client):
         answer = client.get(path)
         assert answer.status_code == 404 and answer.get_json()["ok"] is False, path
     assert client.post("/api/v1/print-jobs/" + "9" * 30 + "/reprint").status_code == 404
+
+
+# --- the hub, with today's operator sign-in (HTTP Basic) ----------------------------------------------
+
+@pytest.fixture
+def hub(tmp_path):
+    from central.app import create_app
+    from motcua.settings import load_settings
+    from office.db import database
+
+    app = create_app(load_settings("hub", environ={}, overrides={"data_dir": str(tmp_path / "hub"),
+                                                                 "operator_password": "operator-pw"}))
+    app.config["TESTING"] = True
+    yield app
+    database.close()
+
+
+def operator(hub):
+    """A client whose requests carry the operator's credentials, as a browser that cached them."""
+    import base64
+
+    client = hub.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(b"admin:operator-pw").decode()
+    return client
+
+
+CONTACT = {"name": "Kẻ giả mạo", "commune": "05518", "phone": "0987654321", "role": "handler"}
+
+
+def test_hub_form_with_cached_credentials_and_null_or_no_origin_is_refused(hub):
+    from central.reminder_models import Contact
+
+    client = operator(hub)
+    for headers in ({"Origin": "null"}, {}, {"Origin": "http://evil.example"}):
+        answer = client.post("/reminders/contacts", data=CONTACT, headers=headers)
+        assert answer.status_code == 403 and "trang khác" in answer.get_data(as_text=True), headers
+    assert Contact.select().count() == 0
+    # the hub's own page, and an API client sending JSON, still may
+    assert client.post("/reminders/contacts", data=CONTACT, headers={"Origin": "http://localhost"}).status_code == 303
+    assert client.post("/api/v1/reminders/contacts", json=dict(CONTACT, name="Trần Văn Bình")).status_code == 201
+    assert Contact.select().count() == 2
+
+
+def test_hub_answers_carry_security_headers(hub):
+    headers = operator(hub).get("/reminders").headers
+    assert "default-src 'self'" in headers["Content-Security-Policy"] and headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert headers["Cache-Control"] == "no-store" and headers["X-Content-Type-Options"] == "nosniff"
