@@ -21,7 +21,7 @@ from flask import (
 from peewee import fn
 
 from motcua.htmlclean import clean_html
-from motcua.web import refuse_cross_site
+from motcua.web import int_arg, refuse_cross_site
 from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure, import_file, validate
 from office.dossiers import Agency
 from office.errors import MotcuaError, NotFound
@@ -77,10 +77,7 @@ def catalog():
     q = (request.args.get("q") or "").strip()[:100]
     field = (request.args.get("field") or "").strip()
     state = request.args.get("state") or "all"
-    try:
-        page = max(int(request.args.get("page") or 1), 1)
-    except ValueError:
-        page = 1
+    page = int_arg("page", 1, low=1, high=100_000)
     query = Procedure.select()
     if field:
         query = query.where(Procedure.field == field)

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import peewee
 from flask import current_app, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
@@ -33,8 +34,11 @@ STALE_FORM = "Trang này đã cũ hoặc yêu cầu không đến từ trang c�
 BAD_JSON = "Nội dung gửi lên phải là một đối tượng JSON hợp lệ."
 BAD_TEXT = "Dữ liệu gửi lên có ký tự không hợp lệ."
 BAD_NUMBER = "Số gửi lên không hợp lệ hoặc quá lớn."
+BAD_VALUE = "Dữ liệu gửi lên không hợp lệ (số quá lớn, chữ quá dài hoặc sai kiểu)."
 # Bad input that reached deep code anyway (a view that parsed it by hand): a 400, never a 500.
-BAD_INPUT_ERRORS = {RecursionError: BAD_JSON, OverflowError: BAD_NUMBER, UnicodeError: BAD_TEXT}
+# peewee's DataError is the database refusing a value (PostgreSQL: out of range, too long, wrong type).
+BAD_INPUT_ERRORS = {RecursionError: BAD_JSON, OverflowError: BAD_NUMBER, UnicodeError: BAD_TEXT,
+                    peewee.DataError: BAD_VALUE}
 MAX_JSON_DEPTH = 32
 SQLITE_MAX_INT = 2**63 - 1
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -127,7 +131,18 @@ def install_browser_policy(app):
     if not app.config.get("SESSION_COOKIE_SAMESITE"):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.session_interface = SessionCookies()
+    app.before_request(refuse_bad_text)
     app.after_request(security_headers)
+
+
+def refuse_bad_text():
+    """No NUL character in a path, a query string or a form (PostgreSQL refuses them in text, and
+    no person types one): a 400 before any view runs."""
+    texts = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in text for text in texts):
+        raise MotcuaError(BAD_TEXT, status=400)
 
 
 def refuse_cross_site():
@@ -180,7 +195,7 @@ def _text_ok(text):
         text.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return True
+    return "\x00" not in text
 
 
 def parse_json(raw):

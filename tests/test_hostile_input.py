@@ -229,21 +229,28 @@ def hub_sign_in(client):
     client.environ_base["HTTP_ORIGIN"] = "http://localhost"
 
 
-@pytest.fixture
-def hub(tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hub(request, tmp_path):
+    """The hub on SQLite or on PostgreSQL (127.0.0.1:5432/test, a fresh schema), with one commune's office."""
     from central.app import create_app
     from motcua.settings import load_settings
     from office.models import Office
     from sync.capture import applying_remote
+    from tests.sync.conftest import drop_schema, postgres_schema
 
-    app = create_app(load_settings("hub", environ={}, overrides={"data_dir": str(tmp_path / "hub"),
-                                                                 "operator_password": HUB_PASSWORD}))
+    overrides = {"data_dir": str(tmp_path / "hub"), "operator_password": HUB_PASSWORD}
+    schema = None
+    if request.param == "postgresql":
+        schema, overrides["database"] = postgres_schema()
+    app = create_app(load_settings("hub", environ={}, overrides=overrides))
     app.config["TESTING"] = True
     with applying_remote():
         Office.insert(id="office-1", commune="05518", name="UBND Phường Sông Công", province_name="Tỉnh Thái Nguyên",
                       agency_code="000.19.05518").execute()
     yield app
     database.close()
+    if schema:
+        drop_schema(schema)
 
 
 def test_hostile_input_never_gives_a_5xx_at_the_hub(hub, caplog):
