@@ -4,6 +4,7 @@ Procedures and agencies are hub-owned rows for every box (commune "*"): each sav
 entry of the hub's change log, and the boxes take it in at their next pull. Deactivating a
 procedure ("gỡ khỏi các hộp") is an update like any other: the kiosks stop showing it.
 """
+import json
 import logging
 import re
 
@@ -108,6 +109,12 @@ def _import(upload):
     data = upload.read()
     try:
         report = import_file(name, data)
+    except UnicodeDecodeError:
+        raise MotcuaError(f"Không đọc được tệp “{name}”: tệp không phải chữ mã UTF-8 "
+                          "(hãy lưu lại tệp với bảng mã UTF-8).") from None
+    except json.JSONDecodeError as exc:
+        raise MotcuaError(f"Không đọc được tệp “{name}”: nội dung JSON sai ở dòng {exc.lineno}, "
+                          f"cột {exc.colno}.") from None
     except ValueError as exc:
         raise MotcuaError(f"Không đọc được tệp “{name}”: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - a broken spreadsheet raises whatever its reader raises

@@ -163,3 +163,18 @@ def test_hub_answers_carry_security_headers(hub):
     headers = operator(hub).get("/reminders").headers
     assert "default-src 'self'" in headers["Content-Security-Policy"] and headers["X-Frame-Options"] == "SAMEORIGIN"
     assert headers["Cache-Control"] == "no-store" and headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("name, data, said", [
+    ("danh-muc.json", b"\xff\xfe[{}]", "bảng mã UTF-8"),
+    ("danh-muc.csv", "mã;tên\n".encode("cp1258", "replace") + b"\xe0\xff", "bảng mã UTF-8"),
+    ("danh-muc.json", b'[{"code": "1.0"', "dòng 1, cột"),
+])
+def test_catalog_import_decode_errors_are_in_vietnamese(hub, name, data, said):
+    import io
+
+    answer = operator(hub).post("/catalog/import", data={"file": (io.BytesIO(data), name)},
+                                headers={"Origin": "http://localhost"}, content_type="multipart/form-data")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and said in page
+    assert "codec" not in page and "Expecting" not in page and "invalid start byte" not in page
