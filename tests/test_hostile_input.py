@@ -262,3 +262,41 @@ def test_hostile_input_never_gives_a_5xx_at_the_hub(hub, caplog):
     assert sent > 1000
     assert not problems, f"{len(problems)} of {sent} requests, causes {dict(causes(caplog))}:\n" + "\n".join(problems[:60])
     assert not causes(caplog)
+
+
+# --- and what nobody thought of: Hypothesis ------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+
+ANY_TEXT = st.text(st.characters(blacklist_categories=()), max_size=20)  # lone surrogates and NUL too
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | ANY_TEXT,
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_TEXT, inner, max_size=4),
+                           max_leaves=12)
+
+
+@given(st.binary(max_size=300))
+def test_parse_json_refuses_any_bytes_with_a_value_error_only(raw):
+    from motcua.web import parse_json
+
+    try:
+        parse_json(raw)
+    except ValueError:
+        pass
+
+
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(KEYS[:20] + ["service", "score", "ticket", "reason", "seconds"]), JSON_VALUES,
+                       max_size=6), st.sampled_from(["/api/v1/tickets", "/api/v1/session", "/api/v1/ratings",
+                                                     "/api/v1/counters/1/transfer", "/api/v1/counters/1/next"]))
+def test_any_json_object_at_the_box_api_is_never_a_5xx(client, body, path):
+    import json
+
+    with client.session_transaction() as session:
+        signed = "officer_id" in session
+    if not signed:
+        sign_in(client)  # the counter's actions run their deep code
+    raw = json.dumps(body, allow_nan=True).encode("utf-8", "surrogatepass")
+    answer = client.post(path, data=raw, content_type="application/json")
+    assert answer.status_code < 500, (path, body, answer.get_data(as_text=True)[:200])
+    if answer.status_code >= 400:
+        assert answer.get_json()["ok"] is False and vietnamese(answer.get_json()["error"])
