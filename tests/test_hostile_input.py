@@ -128,8 +128,12 @@ def walk(app, client, values, sign_in_again, skip=()):
                 data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
                 if kind and kind.startswith("application/x-www-form"):
                     data = body.encode("latin-1", "replace")
-                response = client.open(target, method=method, data=data, content_type=kind)
                 sent += 1
+                try:
+                    response = client.open(target, method=method, data=data, content_type=kind)
+                except Exception as exc:  # not even an answer (e.g. a lone surrogate echoed in a message)
+                    problems.append(f"{method} {target[:80]}: no answer, {type(exc).__name__}")
+                    continue
                 check(response, method, target, problems)
         if "session" in rule.rule or "logout" in rule.rule or "login" in rule.rule:
             sign_in_again()
