@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import peewee
 from flask import current_app, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -72,7 +73,7 @@ def install_error_handlers(app):
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc):
-        if type(exc).__name__ == "CSRFError":  # Flask-WTF: missing, wrong or stale token
+        if isinstance(exc, CSRFError):  # Flask-WTF: missing, wrong or stale token
             return render_error(MotcuaError(STALE_FORM, status=403))
         message = HTTP_MESSAGES.get(exc.code, exc.name)
         return render_error(MotcuaError(message, status=exc.code))
@@ -127,9 +128,7 @@ def install_browser_policy(app):
     """What both apps promise a browser: bounded path integers, ``SameSite``/``Secure`` cookies and
     the security headers (called by ``install_error_handlers``, before any blueprint is registered)."""
     app.url_map.converters["int"] = BoundedInt
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    if not app.config.get("SESSION_COOKIE_SAMESITE"):
-        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.session_interface = SessionCookies()
     app.before_request(refuse_bad_text)
     app.after_request(security_headers)
