@@ -178,3 +178,10 @@ def test_catalog_import_decode_errors_are_in_vietnamese(hub, name, data, said):
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400 and said in page
     assert "codec" not in page and "Expecting" not in page and "invalid start byte" not in page
+
+
+def test_download_cookie_is_secure_over_https(hub):
+    answer = operator(hub).get("/stats/summary.xlsx?month=2026-03&download_token=k3x9q2m7", base_url="https://localhost")
+    cookie = answer.headers["Set-Cookie"]
+    answer.close()
+    assert "motcua_download=k3x9q2m7" in cookie and "; Secure" in cookie and "SameSite=Lax" in cookie
