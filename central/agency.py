@@ -18,7 +18,7 @@ from flask import (
 )
 from peewee import IntegrityError
 
-from motcua.web import json_body, local_now, refuse_cross_site
+from motcua.web import json_body, json_text, local_now, refuse_cross_site
 from office import dossiers
 from office.communes import find_commune
 from office.dossiers import ACTIONS, OPEN, STATUS, Agency, Dossier
@@ -118,7 +118,7 @@ def list_agencies():
 @operator_required
 def add_agency_api():
     data = json_body()
-    agency = add_agency(data.get("commune"), data.get("code"), data.get("name"))
+    agency = add_agency(*(json_text(data, k) for k in ("commune", "code", "name")))
     return jsonify(id=agency.id, code=agency.code), 201
 
 

@@ -4,6 +4,7 @@ Procedures and agencies are hub-owned rows for every box (commune "*"): each sav
 entry of the hub's change log, and the boxes take it in at their next pull. Deactivating a
 procedure ("gỡ khỏi các hộp") is an update like any other: the kiosks stop showing it.
 """
+import json
 import logging
 import re
 
@@ -21,7 +22,7 @@ from flask import (
 from peewee import fn
 
 from motcua.htmlclean import clean_html
-from motcua.web import refuse_cross_site
+from motcua.web import int_arg, refuse_cross_site
 from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure, import_file, validate
 from office.dossiers import Agency
 from office.errors import MotcuaError, NotFound
@@ -77,10 +78,7 @@ def catalog():
     q = (request.args.get("q") or "").strip()[:100]
     field = (request.args.get("field") or "").strip()
     state = request.args.get("state") or "all"
-    try:
-        page = max(int(request.args.get("page") or 1), 1)
-    except ValueError:
-        page = 1
+    page = int_arg("page", 1, low=1, high=100_000)
     query = Procedure.select()
     if field:
         query = query.where(Procedure.field == field)
@@ -111,6 +109,12 @@ def _import(upload):
     data = upload.read()
     try:
         report = import_file(name, data)
+    except UnicodeDecodeError:
+        raise MotcuaError(f"Không đọc được tệp “{name}”: tệp không phải chữ mã UTF-8 "
+                          "(hãy lưu lại tệp với bảng mã UTF-8).") from None
+    except json.JSONDecodeError as exc:
+        raise MotcuaError(f"Không đọc được tệp “{name}”: nội dung JSON sai ở dòng {exc.lineno}, "
+                          f"cột {exc.colno}.") from None
     except ValueError as exc:
         raise MotcuaError(f"Không đọc được tệp “{name}”: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - a broken spreadsheet raises whatever its reader raises

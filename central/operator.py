@@ -3,7 +3,7 @@ import json
 
 from flask import Blueprint, jsonify, render_template
 
-from motcua.web import json_body
+from motcua.web import json_body, json_fields, json_text
 from office.errors import MotcuaError, NotFound
 from office.models import Holiday, Place
 from sync.models import Conflict
@@ -66,7 +66,7 @@ def add_place():
     data = json_body()
     if not data.get("commune") or not str(data.get("name", "")).strip():
         raise MotcuaError("Cần mã xã (commune) và tên địa điểm.")
-    place = Place.create(commune=data["commune"], **{k: data[k] for k in PLACE_FIELDS if k in data})
+    place = Place.create(commune=json_text(data, "commune"), **json_fields(data, PLACE_FIELDS))
     return jsonify(id=place.id), 201
 
 
@@ -76,5 +76,5 @@ def edit_place(pk):
     place = Place.get_or_none(Place.id == pk)
     if place is None:
         raise NotFound("Không tìm thấy địa điểm.")
-    place.save_changes({k: v for k, v in json_body().items() if k in PLACE_FIELDS})
+    place.save_changes(json_fields(json_body(), PLACE_FIELDS))
     return jsonify(id=place.id)

@@ -64,7 +64,7 @@ def rule_values(data):
             reasons.append("Số ngày/giờ báo trước phải là số nguyên lớn hơn 0 (ví dụ 1).")
         elif lead > (60 if unit == "days" else 480):
             reasons.append("Thời gian báo trước quá dài: tối đa 60 ngày hoặc 480 giờ làm việc.")
-    audience = data.get("audience") or "both"
+    audience = text["audience"] or "both"
     if audience not in ReminderRule.AUDIENCES:
         reasons.append("Người nhận phải là cán bộ xử lý, lãnh đạo, hoặc cả hai.")
     channels = _listed(data.get("channels"))

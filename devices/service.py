@@ -10,15 +10,25 @@ at a time), turns rating-key presses into ratings, and answers a tiny HTTP API o
 - ``POST /keypad/test``: for a minute, key presses are shown but rate nobody.
 
 When ``device_url`` is set, the huey worker neither prints nor opens the keypad.
+
+Only the box's own processes may call it: every request but ``/health`` carries the token kept
+in ``<data_dir>/device_token`` (made once, 0600) in ``X-Motcua-Device-Token``; a ``Host`` other
+than 127.0.0.1/localhost at the service's port is refused (a web page's DNS-rebinding trick);
+at most ``MAX_THREADS`` requests are served at once, the others get a 503 at once.
 """
+import hmac
 import json
 import logging
+import math
+import os
+import secrets
 import signal
 import threading
 import time
 from collections import deque
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import health
@@ -32,6 +42,32 @@ KEYPAD_TEST_SECONDS = 60
 PRESSES_KEPT = 20
 TIMES = ("checked_at", "last_printed_at", "last_error_at")  # of the printer's state, sent as ISO text
 SCORE_LABELS = {3: "Rất hài lòng", 2: "Hài lòng", 1: "Chưa hài lòng"}
+TOKEN_FILE = "device_token"
+TOKEN_HEADER = "X-Motcua-Device-Token"
+MAX_BODY = 16 * 1024
+MAX_THREADS = 8
+REQUEST_TIMEOUT = 10  # seconds a client may take to send its request
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def device_token(data_dir):
+    """The device service's local token, made once in ``<data_dir>/device_token`` (0600, O_EXCL: the
+    service and the web app starting together agree on one token)."""
+    path = Path(data_dir) / TOKEN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    for _ in range(50):  # the maker may not have written it yet
+        token = path.read_text().strip()
+        if token:
+            return token
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty")
 
 
 def test_payload(settings, office="", url=""):
@@ -70,6 +106,7 @@ class DeviceService:
         self.keypad_error = ""
         self.test_until = 0.0
         self.stopping = threading.Event()
+        self.token = device_token(settings["data_dir"])
 
     def _open_configured(self):
         from .printer import open_printer
@@ -217,9 +254,7 @@ class DeviceService:
 
     def make_server(self, host="127.0.0.1", port=None):
         port = self.settings["device_port"] if port is None else port
-        server = ThreadingHTTPServer((host, port), _handler_for(self))
-        server.daemon_threads = True
-        return server
+        return BoundedServer((host, port), _handler_for(self))
 
     def stop(self):
         self.stopping.set()
@@ -251,9 +286,114 @@ class DeviceService:
             printer_thread.join(float(self.settings["printer_timeout"]) + 2)
 
 
+class BoundedServer(ThreadingHTTPServer):
+    """A thread per request, at most ``MAX_THREADS`` at once; one more gets a 503 straight away."""
+
+    daemon_threads = True
+    max_threads = MAX_THREADS
+
+    def __init__(self, *args, **kwargs):
+        self.slots = threading.BoundedSemaphore(self.max_threads)
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request, client_address):
+        if not self.slots.acquire(blocking=False):
+            _refuse_busy(request)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
+def _refuse_busy(sock):
+    body = json.dumps({"ok": False, "error": "Dịch vụ thiết bị đang bận, vui lòng thử lại.", "status": 503},
+                      ensure_ascii=False).encode("utf-8")
+    head = (f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode("ascii")
+    try:
+        sock.settimeout(1)
+        sock.sendall(head + body)
+    except OSError:
+        pass
+
+
+class BadRequest(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_body(length_header, read):
+    """The JSON object of a request: ``{}`` when empty; ``BadRequest`` for an unreadable
+    Content-Length, a body over ``MAX_BODY``, bad JSON (NaN and Infinity included) or deep nesting."""
+    try:
+        length = int((length_header or "0").strip())
+    except ValueError:
+        raise BadRequest(400, "Độ dài nội dung (Content-Length) không hợp lệ.") from None
+    if length < 0:
+        raise BadRequest(400, "Độ dài nội dung (Content-Length) không hợp lệ.")
+    if length > MAX_BODY:
+        raise BadRequest(413, "Dữ liệu gửi lên quá lớn.")
+    if not length:
+        return {}
+    try:
+        data = json.loads(read(length).decode("utf-8"), parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise BadRequest(400, "Nội dung gửi lên phải là một đối tượng JSON hợp lệ.") from None
+    if not isinstance(data, dict):
+        raise BadRequest(400, "Nội dung gửi lên phải là một đối tượng JSON hợp lệ.")
+    return data
+
+
+def _seconds(value):
+    """The keypad test's length: a finite number of seconds within [1, 600], else the default."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return KEYPAD_TEST_SECONDS
+    return min(max(int(value), 1), 600)
+
+
+def _text(value, limit):
+    """A short text field of a request, valid UTF-8 (lone surrogates dropped)."""
+    return str(value).encode("utf-8", "ignore").decode("utf-8")[:limit]
+
+
 def _handler_for(service):
     class Handler(BaseHTTPRequestHandler):
         server_version = "motcua-devices"
+        timeout = REQUEST_TIMEOUT
+
+        def _refusal(self):
+            """Why this request may not be served (a Vietnamese message and status), or None."""
+            port = self.server.server_address[1]
+            host = (self.headers.get("Host") or "").strip().lower()
+            if host not in {f"{name}:{port}" for name in LOCAL_HOSTS}:
+                return 403, "Chỉ nhận yêu cầu gửi tới 127.0.0.1 của hộp."
+            if self.path.split("?")[0] == "/health":
+                return None
+            token = self.headers.get(TOKEN_HEADER) or ""
+            if not hmac.compare_digest(token.encode("utf-8", "ignore"), service.token.encode("utf-8")):
+                return 401, "Thiếu hoặc sai mã của dịch vụ thiết bị."
+            return None
+
+        def handle_one_request(self):
+            try:
+                super().handle_one_request()
+            except (ValueError, UnicodeError) as exc:  # a request line or header the parser chokes on
+                log.info("device API: bad request (%s)", type(exc).__name__)
+                self.close_connection = True
 
         def _answer(self, status, body):
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -264,14 +404,7 @@ def _handler_for(service):
             self.wfile.write(data)
 
         def _body(self):
-            length = min(int(self.headers.get("Content-Length") or 0), 16 * 1024)
-            if not length:
-                return {}
-            try:
-                data = json.loads(self.rfile.read(length))
-            except ValueError:
-                return {}
-            return data if isinstance(data, dict) else {}
+            return parse_body(self.headers.get("Content-Length"), self.rfile.read)
 
         def _guard(self, fn):
             from office.db import database
@@ -286,6 +419,9 @@ def _handler_for(service):
                     database.close()
 
         def do_GET(self):  # noqa: N802
+            refusal = self._refusal()
+            if refusal:
+                return self._answer(refusal[0], {"ok": False, "error": refusal[1], "status": refusal[0]})
             path = self.path.split("?")[0]
             if path == "/health":
                 return self._answer(200, {"ok": True})
@@ -294,15 +430,21 @@ def _handler_for(service):
             self._answer(404, {"ok": False, "error": "Không có đường dẫn này.", "status": 404})
 
         def do_POST(self):  # noqa: N802
+            refusal = self._refusal()
+            if refusal:
+                self.close_connection = True  # its body is left unread
+                return self._answer(refusal[0], {"ok": False, "error": refusal[1], "status": refusal[0]})
             path = self.path.split("?")[0]
+            try:
+                body = self._body() if path in ("/print/test", "/keypad/test") else {}
+            except BadRequest as bad:
+                self.close_connection = True
+                return self._answer(bad.status, {"ok": False, "error": bad.message, "status": bad.status})
             if path == "/print/test":
-                body = self._body()
-                return self._guard(lambda: service.print_test(str(body.get("office", ""))[:200],
-                                                              str(body.get("url", ""))[:300]))
+                return self._guard(lambda: service.print_test(_text(body.get("office", ""), 200),
+                                                              _text(body.get("url", ""), 300)))
             if path == "/keypad/test":
-                body = self._body()
-                seconds = body.get("seconds", KEYPAD_TEST_SECONDS)
-                seconds = min(max(int(seconds), 1), 600) if isinstance(seconds, (int, float)) else KEYPAD_TEST_SECONDS
+                seconds = _seconds(body.get("seconds", KEYPAD_TEST_SECONDS))
                 return self._guard(lambda: {"ok": True, "test_until": _iso(service.start_keypad_test(seconds))})
             self._answer(404, {"ok": False, "error": "Không có đường dẫn này.", "status": 404})
 
@@ -315,15 +457,22 @@ def _handler_for(service):
 class DeviceClient:
     """The web app's side of the device service's API (local HTTP, short timeouts)."""
 
-    def __init__(self, url, timeout=5.0):
+    def __init__(self, url, timeout=5.0, token=""):
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.token = token
+
+    @classmethod
+    def for_settings(cls, settings, timeout=5.0):
+        """The box's client of its device service: ``device_url``, and the token of the data dir."""
+        return cls(settings["device_url"], timeout, device_token(settings["data_dir"]))
 
     def _call(self, method, path, body=None, timeout=None):
         import requests
 
         try:
-            response = requests.request(method, self.url + path, json=body, timeout=timeout or self.timeout)
+            response = requests.request(method, self.url + path, json=body, timeout=timeout or self.timeout,
+                                        headers={TOKEN_HEADER: self.token})
             data = response.json()
         except (requests.RequestException, ValueError) as exc:
             raise DeviceServiceDown(str(exc)) from exc

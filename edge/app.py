@@ -2,12 +2,13 @@
 import logging
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, PackageLoader
 
 from devices.health import attach_log_file
 from motcua import tracking
 from motcua.settings import load_settings
-from motcua.web import configure_logging, install_assets, install_error_handlers, secret_key
+from motcua.web import configure_logging, install_assets, install_error_handlers, refuse_cross_site, secret_key
 from office.clock import local_clock
 from office.db import bind, open_database
 from office.models import MODELS
@@ -29,6 +30,8 @@ def create_app(settings=None, tasks=None):
         SECRET_KEY=secret_key(settings),
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=256 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # a kiosk or counter page stays open all day: the token lives with the session
+        WTF_CSRF_HEADERS=["X-CSRFToken"],
     )
     app.json.ensure_ascii = False
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("motcua")])
@@ -39,6 +42,10 @@ def create_app(settings=None, tasks=None):
         _, tasks = create_huey(settings)
     app.extensions["box"] = Box(settings, tasks)
     install_error_handlers(app)
+    # Every write comes from the box's own pages: same-site Origin, then the session's CSRF token
+    # (forms carry it as a field, the pages' fetch calls as the X-CSRFToken header).
+    app.before_request(refuse_cross_site)
+    CSRFProtect(app)
     install_assets(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)

@@ -13,6 +13,7 @@ bp = Blueprint("auth", __name__)
 
 
 def authenticate(username, password):
+    username, password = (v if isinstance(v, str) else "" for v in (username, password))  # JSON may send anything
     officer = Officer.get_or_none(Officer.username == (username or "").strip(), Officer.active == True)  # noqa: E712
     if officer is None or not check_password_hash(officer.password_hash, password or ""):
         raise MotcuaError("Tên đăng nhập hoặc mật khẩu không đúng.", status=401)

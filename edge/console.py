@@ -232,7 +232,7 @@ def _device_status(settings):
     if not settings["device_url"]:
         return None, ""
     try:
-        return DeviceClient(settings["device_url"], timeout=HUB_TIMEOUT + 2).status(), ""
+        return DeviceClient.for_settings(settings, timeout=HUB_TIMEOUT + 2).status(), ""
     except DeviceServiceDown as exc:
         return None, health.short_error(exc)
 
@@ -383,7 +383,7 @@ def print_test():
     remedy = health.PRINTER_DISCONNECTED
     if settings["device_url"]:
         try:
-            client = DeviceClient(settings["device_url"])
+            client = DeviceClient.for_settings(settings)
             answer = client.print_test(office, url, timeout=settings["printer_timeout"] + 5)
             error = "" if answer.get("ok") else answer.get("error") or "không rõ lỗi"
         except DeviceServiceDown as exc:
@@ -465,7 +465,7 @@ def keypad_test():
                "Thử phím cần dịch vụ thiết bị (motcua edge devices) và cấu hình device_url.")
     else:
         try:
-            DeviceClient(settings["device_url"]).keypad_test()
+            DeviceClient.for_settings(settings).keypad_test()
             _flash(True, "Đang thử bàn phím trong 60 giây",
                    "Bấm lần lượt từng phím: mỗi lần bấm hiện ở bảng dưới, không ghi đánh giá cho ai.")
         except DeviceServiceDown as exc:

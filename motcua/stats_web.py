@@ -159,7 +159,7 @@ def _send(book, name):
     response = send_file(export.save(book), mimetype=XLSX, as_attachment=True, download_name=name)
     token = request.args.get("download_token", "")
     if DOWNLOAD_TOKEN.fullmatch(token):  # the page waiting for this file learns it has come (stats.js)
-        response.set_cookie("motcua_download", token, max_age=120, samesite="Lax")
+        response.set_cookie("motcua_download", token, max_age=120, samesite="Lax", secure=request.is_secure)
     return response
 
 

@@ -1,12 +1,18 @@
-"""Web plumbing shared by the box and the hub: one error handler, secret key, assets."""
+"""Web plumbing shared by the box and the hub: one error handler, browser policy, secret key, assets."""
+import json
 import logging
+import math
 import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import peewee
 from flask import current_app, jsonify, render_template, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from office.clock import utcnow
 from office.errors import MotcuaError
@@ -25,6 +31,19 @@ HTTP_MESSAGES = {
     429: "Bạn thao tác quá nhanh, vui lòng thử lại sau ít phút.",
     500: "Hệ thống gặp sự cố. Vui lòng thử lại hoặc báo cán bộ kỹ thuật.",
 }
+CROSS_SITE = "Yêu cầu đến từ trang khác, đã bị từ chối."
+STALE_FORM = "Trang này đã cũ hoặc yêu cầu không đến từ trang của hệ thống. Vui lòng tải lại trang rồi thử lại."
+BAD_JSON = "Nội dung gửi lên phải là một đối tượng JSON hợp lệ."
+BAD_TEXT = "Dữ liệu gửi lên có ký tự không hợp lệ."
+BAD_NUMBER = "Số gửi lên không hợp lệ hoặc quá lớn."
+BAD_VALUE = "Dữ liệu gửi lên không hợp lệ (số quá lớn, chữ quá dài hoặc sai kiểu)."
+# Bad input that reached deep code anyway (a view that parsed it by hand): a 400, never a 500.
+# peewee's DataError is the database refusing a value (PostgreSQL: out of range, too long, wrong type).
+BAD_INPUT_ERRORS = {RecursionError: BAD_JSON, OverflowError: BAD_NUMBER, UnicodeError: BAD_TEXT,
+                    peewee.DataError: BAD_VALUE}
+MAX_JSON_DEPTH = 32
+SQLITE_MAX_INT = 2**63 - 1
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def local_now():
@@ -55,31 +74,191 @@ def install_error_handlers(app):
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc):
+        if isinstance(exc, CSRFError):  # Flask-WTF: missing, wrong or stale token
+            return render_error(MotcuaError(STALE_FORM, status=403))
         message = HTTP_MESSAGES.get(exc.code, exc.name)
         return render_error(MotcuaError(message, status=exc.code))
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc):
+        for kind, message in BAD_INPUT_ERRORS.items():
+            if isinstance(exc, kind):
+                log.warning("bad input on %s %s: %s", request.method, request.path, type(exc).__name__)
+                return render_error(MotcuaError(message, status=400))
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(MotcuaError(HTTP_MESSAGES[500], status=500))
+
+    install_browser_policy(app)
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:...>`` in a path: only numbers SQLite can hold (a larger one is a 404, not an OverflowError)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", SQLITE_MAX_INT)
+        super().__init__(url_map, *args, **kwargs)
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """The session cookie is ``Secure`` whenever the page came over HTTPS (or the setting says so)."""
+
+    def get_cookie_secure(self, app):
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (request and request.is_secure))
+
+
+def content_security_policy():
+    return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+
+
+def security_headers(response):
+    """Every answer: a CSP, no framing by other sites, no sniffing, no referrer to other sites, and
+    no caching of anything but the static assets (pages show names, ID numbers, phones)."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy())
+    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    endpoint = request.endpoint or ""
+    if "Cache-Control" not in headers and endpoint != "static" and not endpoint.endswith(".static"):
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def install_browser_policy(app):
+    """What both apps promise a browser: bounded path integers, ``SameSite``/``Secure`` cookies and
+    the security headers (called by ``install_error_handlers``, before any blueprint is registered)."""
+    app.url_map.converters["int"] = BoundedInt
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.session_interface = SessionCookies()
+    app.before_request(refuse_bad_text)
+    app.after_request(security_headers)
+
+
+def refuse_bad_text():
+    """No NUL character in a path, a query string or a form (PostgreSQL refuses them in text, and
+    no person types one): a 400 before any view runs."""
+    texts = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in text for text in texts):
+        raise MotcuaError(BAD_TEXT, status=400)
 
 
 def refuse_cross_site():
     """Writes come from this site's own pages only: browsers resend Basic credentials and
-    cookies to any site's form, and name the form's page in ``Origin`` (or ``Referer``)."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    cookies to any site's form, and name the form's page in ``Origin`` (or ``Referer``).
+
+    A write must not name another site; ``Origin: null`` (sandboxed frames, ``data:`` pages) is
+    refused. A write that names no page at all is refused when it carries credentials (a cookie
+    or an ``Authorization`` header) and is something another site's page can send: anything but
+    JSON, which no page elsewhere can send without the CORS preflight these apps never grant
+    (so API clients with Basic credentials keep working). Signed machine requests carry neither."""
+    if request.method in SAFE_METHODS:
         return
-    origin = request.headers.get("Origin") or request.headers.get("Referer")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
-        raise MotcuaError("Yêu cầu đến từ trang khác, đã bị từ chối.", status=403)
+    origin = request.headers.get("Origin")
+    if origin is None:
+        origin = request.headers.get("Referer")
+    if origin is None:
+        if (request.headers.get("Cookie") or request.headers.get("Authorization")) and not request.is_json:
+            raise MotcuaError(CROSS_SITE, status=403)
+        return
+    if origin == "null" or urlsplit(origin).netloc != request.host:
+        raise MotcuaError(CROSS_SITE, status=403)
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth_ok(value, depth=0):
+    """Nested no deeper than ``MAX_JSON_DEPTH``, no lone surrogate in any text, numbers SQLite holds."""
+    if depth > MAX_JSON_DEPTH:
+        return False
+    if isinstance(value, str):
+        return _text_ok(value)
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -SQLITE_MAX_INT - 1 <= value <= SQLITE_MAX_INT
+    if isinstance(value, float):
+        return math.isfinite(value)  # 1e400 parses as infinity
+    if isinstance(value, dict):
+        return all(_text_ok(k) and _depth_ok(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_depth_ok(v, depth + 1) for v in value)
+    return True
+
+
+def _text_ok(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def parse_json(raw):
+    """Strict JSON from bytes: no NaN/Infinity, no integer beyond 64 bits, at most ``MAX_JSON_DEPTH``
+    deep, valid UTF-8 text only;
+    anything else is a ``ValueError``."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    try:
+        data = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+    if not _depth_ok(data):
+        raise ValueError("nested too deep or bad text")
+    return data
 
 
 def json_body():
-    """The request's JSON object, or a clear 400."""
-    data = request.get_json(silent=True)
+    """The request's JSON object, or a clear 400 (bad JSON, NaN/Infinity, too deep, lone surrogates)."""
+    if not request.is_json:
+        raise MotcuaError(BAD_JSON, status=400)
+    try:
+        data = parse_json(request.get_data(cache=True))
+    except ValueError:
+        raise MotcuaError(BAD_JSON, status=400) from None
     if not isinstance(data, dict):
-        raise MotcuaError("Nội dung gửi lên phải là một đối tượng JSON hợp lệ.", status=400)
+        raise MotcuaError(BAD_JSON, status=400)
     return data
+
+
+def json_text(data, name, default=""):
+    """``data[name]`` of a JSON body as text: absent or null gives ``default``, a number its digits;
+    a list, an object or true/false is a 400 naming the field."""
+    value = data.get(name)
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise MotcuaError(f"Trường “{name}” phải là chữ.", status=400)
+
+
+def json_fields(data, names):
+    """The ``names`` present in a JSON body, each a plain value (text, number, true/false, null);
+    a list or an object is a 400 naming the field."""
+    fields = {k: data[k] for k in names if k in data}
+    for name, value in fields.items():
+        if isinstance(value, (list, dict)):
+            raise MotcuaError(f"Trường “{name}” phải là chữ hoặc số.", status=400)
+    return fields
+
+
+def int_arg(name, default, low=None, high=SQLITE_MAX_INT):
+    """``?name=`` as an int within [low, high]; absent or unreadable gives ``default``, out of range is clamped."""
+    raw = request.args.get(name)
+    try:
+        value = int(raw) if raw not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+    if low is not None:
+        value = max(value, low)
+    return min(value, high) if high is not None else value
 
 
 def secret_key(settings):

@@ -1,4 +1,8 @@
+import secrets
+
 import pytest
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 
 from office.communes import find_commune
 from office.db import bind, database, open_database
@@ -39,6 +43,29 @@ def settings(tmp_path):
                          environ={})
 
 
+class PageClient(FlaskClient):
+    """A test client that writes as the box's own pages do: ``Origin`` of the site and the
+    session's CSRF token in ``X-CSRFToken`` (a test's own headers win, to play a hostile page)."""
+
+    origin = "http://localhost"  # None: send no Origin at all
+    send_csrf_token = True
+
+    def open(self, *args, **kwargs):
+        for name in ("HTTP_ORIGIN", "HTTP_X_CSRFTOKEN"):
+            self.environ_base.pop(name, None)
+        if self.origin is not None:
+            self.environ_base["HTTP_ORIGIN"] = self.origin
+        if self.send_csrf_token and self.application.extensions.get("csrf") is not None:
+            self.environ_base["HTTP_X_CSRFTOKEN"] = self.csrf_token()
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self):
+        """The token the session's pages carry (Flask-WTF's signed form of the session's raw token)."""
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+
 @pytest.fixture
 def app(settings):
     """The box's app on a real SQLite file, with the demo office seeded."""
@@ -48,6 +75,7 @@ def app(settings):
     _, tasks = create_huey(settings)
     application = create_app(settings, tasks=tasks)
     application.config["TESTING"] = True
+    application.test_client_class = PageClient
     init_node("box-test0000000000", DEMO_COMMUNE)
     seed_office(find_commune(DEMO_COMMUNE))
     yield application

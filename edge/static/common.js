@@ -1,11 +1,16 @@
 // Shared by the box's screens: JSON calls with Vietnamese errors, safe text, clock.
 "use strict";
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
 async function api(method, path, body) {
   let response;
+  const headers = body === undefined ? {} : {"Content-Type": "application/json"};
+  if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = csrfToken();
   try {
     response = await fetch(path, {
-      method, credentials: "same-origin",
-      headers: body === undefined ? {} : {"Content-Type": "application/json"},
+      method, credentials: "same-origin", headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {

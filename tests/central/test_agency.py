@@ -39,6 +39,7 @@ def client(hub):
     client = hub.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = "Basic " + __import__("base64").b64encode(
         ":".join(AUTH).encode()).decode()
+    client.environ_base["HTTP_ORIGIN"] = "http://localhost"  # the hub's own page
     return client
 
 

@@ -14,7 +14,7 @@ from office.db import database
 from office.dossiers import Agency
 from sync.models import ChangeEntry
 
-AUTH = {"Authorization": "Basic " + base64.b64encode(b"admin:operator-pw").decode()}
+AUTH = {"Origin": "http://localhost", "Authorization": "Basic " + base64.b64encode(b"admin:operator-pw").decode()}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

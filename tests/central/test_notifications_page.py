@@ -9,7 +9,7 @@ from central.outbox import Outbox, enqueue
 from motcua.settings import load_settings
 from office.db import database
 
-AUTH = {"Authorization": "Basic " + base64.b64encode(b"admin:pw").decode()}
+AUTH = {"Origin": "http://localhost", "Authorization": "Basic " + base64.b64encode(b"admin:pw").decode()}
 T0 = datetime(2026, 11, 23, 2, 0)
 
 

@@ -37,6 +37,7 @@ def app(tmp_path):
 def client(app):
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = AUTH["Authorization"]
+    client.environ_base["HTTP_ORIGIN"] = "http://localhost"  # the hub's own page
     return client
 
 

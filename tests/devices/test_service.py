@@ -16,7 +16,7 @@ import pytest
 from escpos.printer import Dummy
 from gpiozero.pins.mock import MockFactory
 
-from devices.service import DeviceClient, DeviceService, DeviceServiceDown
+from devices.service import DeviceClient, DeviceService, DeviceServiceDown, device_token
 from office import queue
 from office.models import Officer, PrintJob, Rating, utcnow
 
@@ -180,7 +180,7 @@ def served(office, service_settings):
     server = service.make_server(port=0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
-    yield service, DeviceClient(f"http://127.0.0.1:{server.server_address[1]}", timeout=5), printers
+    yield service, DeviceClient(f"http://127.0.0.1:{server.server_address[1]}", timeout=5, token=service.token), printers
     server.shutdown()
     server.server_close()
     service.stop()
@@ -286,7 +286,7 @@ def test_motcua_edge_devices_serves_status(tmp_path):
                              "--printer", "dummy"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     try:
-        client = DeviceClient(f"http://127.0.0.1:{port}", timeout=2)
+        client = DeviceClient(f"http://127.0.0.1:{port}", timeout=2, token=device_token(data))
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -304,3 +304,89 @@ def test_motcua_edge_devices_serves_status(tmp_path):
     assert proc.returncode == 0, output
     assert "Dịch vụ thiết bị" in output
     assert (data / "logs" / "devices.log").exists()
+
+
+# --- who may call the device service, and what it survives ---------------------------------------
+
+def raw_request(port, head, body=b"", timeout=5):
+    """Send ``head`` (request line and headers, no final blank line) and ``body``; (status, JSON)."""
+    import json
+
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(head.encode("latin-1") + b"\r\n\r\n" + body)
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    status_line, _, rest = data.partition(b"\r\n")
+    payload = rest.partition(b"\r\n\r\n")[2]
+    return int(status_line.split()[1]), json.loads(payload) if payload else None
+
+
+def port_of(client):
+    return int(client.url.rsplit(":", 1)[1])
+
+
+def test_device_api_refuses_requests_without_the_token(served):
+    service, client, printers = served
+    anyone = DeviceClient(client.url, timeout=5)
+    answer = anyone._call("POST", "/keypad/test", {"seconds": 30})
+    assert answer["ok"] is False and answer["status"] == 401 and "mã" in answer["error"]
+    assert DeviceClient(client.url, timeout=5, token="guess")._call("GET", "/status")["status"] == 401
+    assert service.testing_keypad() is False and printers.opened == []
+    assert client.status()["ok"] is True  # the box's own client has the token
+
+
+def test_device_token_is_kept_private_in_the_data_dir(tmp_path):
+    token = device_token(tmp_path)
+    path = tmp_path / "device_token"
+    assert len(token) >= 40 and (path.stat().st_mode & 0o777) == 0o600
+    assert device_token(tmp_path) == token
+
+
+def test_device_api_refuses_other_host_headers(served):
+    service, client, printers = served
+    port = port_of(client)
+    for host in ("evil.example:%d" % port, "127.0.0.1.nip.io:%d" % port, "127.0.0.1:1"):
+        status, answer = raw_request(port, f"POST /keypad/test HTTP/1.1\r\nHost: {host}\r\n"
+                                           f"X-Motcua-Device-Token: {service.token}\r\nContent-Length: 2", b"{}")
+        assert status == 403 and answer["ok"] is False, host
+    assert service.testing_keypad() is False
+    status, _ = raw_request(port, f"GET /status HTTP/1.1\r\nHost: localhost:{port}\r\nX-Motcua-Device-Token: {service.token}")
+    assert status == 200
+
+
+@pytest.mark.parametrize("length, body", [("abc", b"{}"), ("-5", b"{}"), ("99999999", b"{}"),
+                                          ("15", b'{"seconds":NaN}'), ("20", b'{"seconds":Infinity}'),
+                                          ("17", b'{"seconds":1e400}'), ("6000", b"[" * 6000),
+                                          ("4", b"\xff\xfe{}")])
+def test_device_api_survives_bad_lengths_nan_and_infinity(served, length, body):
+    service, client, printers = served
+    port = port_of(client)
+    status, answer = raw_request(port, f"POST /keypad/test HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                                       f"X-Motcua-Device-Token: {service.token}\r\nContent-Length: {length}", body)
+    assert status < 500 and answer["ok"] in (True, False)
+    if status >= 400:
+        assert answer["ok"] is False and answer["status"] == status
+    assert client.status()["ok"] is True  # and it goes on serving
+
+
+def test_device_api_threads_are_bounded(served):
+    from devices.service import MAX_THREADS
+
+    service, client, printers = served
+    port = port_of(client)
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(MAX_THREADS)]  # each holds a thread
+    try:
+        time.sleep(0.3)
+        started = time.monotonic()
+        status, answer = raw_request(port, f"GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                                           f"X-Motcua-Device-Token: {service.token}")
+        assert status == 503 and "bận" in answer["error"] and time.monotonic() - started < 2
+    finally:
+        for s in idle:
+            s.close()
+    deadline = time.monotonic() + 5
+    while not client._call("GET", "/status").get("ok"):  # the threads come back once their clients are gone
+        assert time.monotonic() < deadline, "the device service stayed busy"
+        time.sleep(0.1)

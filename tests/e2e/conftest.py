@@ -6,6 +6,7 @@ Chromium is the system one (/usr/bin/chromium); it is never downloaded by Playwr
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -114,6 +115,14 @@ class Box:
         except OSError:
             return "(no box log)"
         return f"--- last lines of {self.log_path} ---\n" + "\n".join(text.splitlines()[-lines:])
+
+
+def page_headers(context, url):
+    """What the box's own pages send with a write, for a test's direct request in ``context``:
+    the box's Origin and the session's CSRF token (read from a page, as the pages' scripts do)."""
+    html = context.request.get(url + "/kiosk").text()
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)[1]
+    return {"Origin": url, "X-CSRFToken": token}
 
 
 def _start_box(tmp_path_factory, name, **kwargs):

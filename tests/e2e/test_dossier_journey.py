@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from tests.sync.conftest import OPERATOR, HubProcess, motcua
 from tests.sync.test_dossier_convergence import hub_import_catalog, write_catalog
 
-from .conftest import COMMUNE, ROOT, SCREENSHOTS, Box
+from .conftest import COMMUNE, ROOT, SCREENSHOTS, Box, page_headers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -186,7 +186,7 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         deadline, asked = time.monotonic() + 40, 0.0
         while True:
             if time.monotonic() - asked > 5:  # again, should a periodic sync hold the worker's lock
-                answer = desk.request.post(box.url + "/api/v1/sync")
+                answer = desk.request.post(box.url + "/api/v1/sync", headers=page_headers(desk.context, box.url))
                 assert answer.status == 202, answer.text()
                 asked = time.monotonic()
             desk.reload()

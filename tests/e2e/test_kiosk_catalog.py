@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from office.catalog_sample import sample
 
-from .conftest import COMMUNE, ROOT, Box, free_port
+from .conftest import COMMUNE, ROOT, Box, free_port, page_headers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -141,7 +141,7 @@ def test_kiosk_looks_up_procedures_places_and_dossiers(box, browser, shots, prob
     landscape = browser.new_context(viewport={"width": 1366, "height": 768})
     try:
         # 0. An officer enters the commune's places on the box (signed in at a counter).
-        signed = office.request.post(box.url + "/api/v1/session",
+        signed = office.request.post(box.url + "/api/v1/session", headers=page_headers(office, box.url),
                                      data={"username": "canbo1", "password": "motcua123", "counter": 1})
         assert signed.ok, signed.text()
         admin = problems.watch(office.new_page(), "places-admin")
@@ -156,8 +156,9 @@ def test_kiosk_looks_up_procedures_places_and_dossiers(box, browser, shots, prob
             admin.get_by_label(label).fill(first[field])
         admin.get_by_role("button", name="Lưu").click()
         expect(admin.locator(".ok-box")).to_contain_text("Đã lưu")
+        signed_in = page_headers(office, box.url)  # a new session since the sign-in: a new token
         for place in PLACES[1:]:
-            assert office.request.post(box.url + "/places", form=place, headers={"Origin": box.url}).ok
+            assert office.request.post(box.url + "/places", form=place, headers=signed_in).ok
         admin.reload()
         expect(admin.locator("#places tbody tr")).to_have_count(len(PLACES))
         shots(admin, "kiosk-07-places-admin")

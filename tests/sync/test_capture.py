@@ -43,7 +43,7 @@ from sync.capture import (
 )
 from sync.models import ChangeEntry, SyncNode
 from sync.policy import HUB
-from tests.conftest import DEMO_COMMUNE, sign_in
+from tests.conftest import DEMO_COMMUNE, PageClient, sign_in
 from tests.crash.harness import _json, decode, log_picture, row_picture
 
 NODE = "box-test0000000000"
@@ -194,6 +194,7 @@ def audited_app(settings):
     _, tasks = create_huey(settings)
     application = create_app(settings, tasks=tasks)
     application.config["TESTING"] = True
+    application.test_client_class = PageClient  # writes as the box's pages do (Origin, CSRF token)
     install_audit(database.obj)
     init_node(NODE, DEMO_COMMUNE)
     application.extensions["routes_driven"] = driven = set()

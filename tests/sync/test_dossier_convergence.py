@@ -81,7 +81,7 @@ def box_digests(box):
 
 def hub_act(hub, code, action, **form):
     response = requests.post(f"{hub.url}/agency/dossiers/{code}/{action}", data=form, auth=OPERATOR, timeout=10,
-                             allow_redirects=False)
+                             allow_redirects=False, headers={"Origin": hub.url})  # the hub's own page
     assert response.status_code == 303, response.text[:1000]
 
 
