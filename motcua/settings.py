@@ -27,6 +27,7 @@ SETTINGS = (
     Setting("port", 8001, "Port of the web server (the hub's default is 8000)."),
     Setting("web_workers", 1, "Web server worker processes."),
     Setting("web_threads", 8, "Threads per web worker (each lobby display or console holds one while it asks)."),
+    Setting("trusted_proxies", 0, "Reverse proxies in front of the web server: the client's address is the X-Forwarded-For entry this many hops from the right (0: the connection's own address)."),
     Setting("secret_key", "", "Key signing login cookies. Default: a random key kept in <data_dir>/secret_key."),
     Setting("timezone", "Asia/Ho_Chi_Minh", "Time zone of the office: ticket numbers restart at its midnight."),
     Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
