@@ -74,3 +74,43 @@ def test_tracking_limit_holds_across_hub_workers(kind, tmp_path):
         if schema:
             drop_schema(schema)
     assert codes.count(404) == 30 and codes.count(429) == 25
+
+
+def test_a_dossier_from_an_older_box_has_no_secret_and_tells_only_found(hub):
+    from sync.apply import apply_entries
+
+    fields = {"code": "000.19.05518-260303-0002", "procedure_code": "1.001193", "procedure_name": "Đăng ký khai sinh",
+              "applicant_name": "Lê Văn Cường", "applicant_id_number": "", "applicant_phone": "",
+              "applicant_address": "", "way": "truc_tiep", "components": "[]", "ticket": None, "status": 4,
+              "stage": "Thẩm định hồ sơ", "handler": "", "agency": "000.19.05518",
+              "received_at": "2026-03-03 08:00:00", "due_at": "2099-03-06 17:00:00", "paused_since": None,
+              "paused_days": 0, "finished_at": None, "returned_at": None, "timeliness": ""}
+    entry = {"origin": "box-older", "seq": 1, "hlc": 1 << 20, "table": "dossier", "pk": "D-old", "op": "insert",
+             "scope": "05518", "data": fields, "base": None, "prev": "", "hash": ""}  # schema 4: no tracking_secret
+    with hub.app_context(), database.atomic():
+        apply_entries([entry])
+    assert Dossier.get_by_id("D-old").tracking_secret is None
+    answer = hub.test_client().get("/api/v1/tracking/000.19.05518-260303-0002?secret=None")
+    assert answer.get_json() == {"code": "000.19.05518-260303-0002", "found": True, "verified": False}
+
+
+def test_tracking_limit_is_kept_in_redis_when_the_hub_has_it(hub):
+    import hashlib
+
+    import redis
+
+    hub.extensions["hub"].settings["redis_url"] = "redis://127.0.0.1:6379/0"
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    address = "198.51.100.23"
+    key = f"motcua:limit:tracking:{hashlib.sha256(address.encode()).hexdigest()}"
+    client.delete(key)
+    try:
+        codes = [hub.test_client().get("/api/v1/tracking/x", environ_base={"REMOTE_ADDR": address}).status_code
+                 for _ in range(33)]
+        assert codes.count(404) == 30 and codes.count(429) == 3
+        assert client.zcard(key) == 30  # counted in Redis, refused requests not counted
+        from office.limits import Hit
+        with hub.app_context():
+            assert Hit.select().where(Hit.bucket == "tracking").count() == 0
+    finally:
+        client.delete(key)
