@@ -11,9 +11,12 @@ from .limits import Window
 from .models import Counter, Officer
 
 MIN_PASSWORD = 8
-MAX_FAILURES = 5  # wrong passwords per username, and per client address, ...
+MAX_FAILURES = 5  # wrong passwords per client address (as the technician console) ...
 FAILURE_WINDOW = 600  # ... within this many seconds; then refused until the oldest expires
-SIGN_IN_FAILURES = Window("officer-signin", MAX_FAILURES, FAILURE_WINDOW)
+MAX_FAILURES_PER_NAME = 20  # per username from any address: guessing from many addresses stops too,
+# and one person at the lobby cannot lock an officer out with five tries
+SIGN_IN_FAILURES = {"addr": Window("officer-signin", MAX_FAILURES, FAILURE_WINDOW),
+                    "user": Window("officer-signin-name", MAX_FAILURES_PER_NAME, FAILURE_WINDOW)}
 WRONG = "Tên đăng nhập hoặc mật khẩu không đúng."
 
 
@@ -30,23 +33,27 @@ def too_many_failures(seconds):
 
 
 def authenticate(username, password, address, now=None):
-    """The active officer with this username and password. Wrong passwords are counted per
-    username and per client address; past ``MAX_FAILURES`` in ``FAILURE_WINDOW`` both are
-    refused for a while. An unknown username takes the same work as a known one."""
+    """The active officer with this username and password. Wrong passwords are counted per client
+    address (``MAX_FAILURES``) and per username (``MAX_FAILURES_PER_NAME``) within
+    ``FAILURE_WINDOW``; past either, sign-in is refused for a while, even with the right
+    password. An unknown username takes the same work as a known one."""
     now = time.time() if now is None else now
     username = (username or "").strip()
-    keys = (f"user:{username.lower()}", f"addr:{address or '?'}")
-    wait = max(SIGN_IN_FAILURES.retry_after(key, now) for key in keys)
-    if wait:
-        raise too_many_failures(wait)
+    keys = {"addr": address or "?", "user": username.lower()}
+
+    def wait():
+        return max(SIGN_IN_FAILURES[kind].retry_after(key, now) for kind, key in keys.items())
+
+    if wait():
+        raise too_many_failures(wait())
     officer = Officer.get_or_none(Officer.username == username) if username else None
     matches = check_password_hash(officer.password_hash if officer else _dummy_hash(), password or "")
     if not matches or officer is None or not officer.active:
-        for key in keys:
-            SIGN_IN_FAILURES.record(key, now)
-        wait = max(SIGN_IN_FAILURES.retry_after(key, now) for key in keys)
-        raise too_many_failures(wait) if wait else MotcuaError(WRONG, status=401)
-    SIGN_IN_FAILURES.clear(keys[0])
+        for kind, key in keys.items():
+            SIGN_IN_FAILURES[kind].record(key, now)
+        seconds = wait()
+        raise too_many_failures(seconds) if seconds else MotcuaError(WRONG, status=401)
+    SIGN_IN_FAILURES["user"].clear(keys["user"])
     return officer
 
 
