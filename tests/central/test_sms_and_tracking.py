@@ -65,10 +65,13 @@ def test_tracking_limit_holds_across_hub_workers(kind, tmp_path):
 
     schema, url = postgres_schema() if kind == "postgresql" else (None, "")
     hub = HubProcess(tmp_path / "hub", url)
+    hub.start().stop()  # one process makes the database first (four racing to make it is another matter)
     hub.args += ["--web-workers", "4", "--web-threads", "2"]
     hub.start()
     try:
         codes = [requests.get(f"{hub.url}/api/v1/tracking/x", timeout=10).status_code for _ in range(55)]
+    except requests.RequestException as exc:
+        raise AssertionError(f"{exc}\n{(hub.dir / 'hub.log').read_text()[-3000:]}") from exc
     finally:
         hub.close()
         if schema:
