@@ -117,3 +117,22 @@ def test_tracking_limit_is_kept_in_redis_when_the_hub_has_it(hub):
             assert Hit.select().where(Hit.bucket == "tracking").count() == 0
     finally:
         client.delete(key)
+
+
+def test_an_existing_hub_database_gains_the_secret_column():
+    """A hub on PostgreSQL made by an older version: the column is added when it starts."""
+    from central.app import HUB_MODELS
+    from office.db import bind, open_database
+    from tests.sync.conftest import drop_schema, postgres_schema
+
+    schema, url = postgres_schema()
+    try:
+        bind(open_database(url), HUB_MODELS).execute_sql("ALTER TABLE dossier DROP COLUMN tracking_secret")
+        database.close()
+        handle = bind(open_database(url), HUB_MODELS)
+        columns = [row[0] for row in handle.execute_sql("SELECT * FROM dossier LIMIT 0").description]
+        assert "tracking_secret" in columns
+        handle.close()
+    finally:
+        database.close()
+        drop_schema(schema)
