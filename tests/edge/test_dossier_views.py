@@ -330,3 +330,14 @@ def test_slip_image_is_one_bit_and_fits_both_papers():
     assert barcode_band(payload["code"], 576) is not None  # 2 dots a module on 80 mm paper
     assert barcode_band(payload["code"], 384) is None  # 58 mm: the QR code alone
     assert set(code128_modules(payload["code"])) == {"0", "1"}
+
+
+def test_the_desk_shows_the_secret_and_a_reprinted_slip_makes_one_for_an_old_dossier(desk):
+    dossier = received(desk)
+    assert dossier.tracking_secret in desk.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
+    dossier.save_changes({"tracking_secret": None})  # as received on an older box
+    assert "chưa có" in desk.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
+    assert desk.post(f"/dossiers/{dossier.code}/print-slip").status_code == 303
+    secret = Dossier.get_by_id(dossier.id).tracking_secret
+    assert len(secret) == 6 and json.loads(PrintJob.select().order_by(PrintJob.id.desc()).first().payload)["secret"] == secret
+    assert secret in desk.get(f"/dossiers/{dossier.code}/slip").get_data(as_text=True)
