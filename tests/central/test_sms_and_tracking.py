@@ -136,3 +136,16 @@ def test_an_existing_hub_database_gains_the_secret_column():
     finally:
         database.close()
         drop_schema(schema)
+
+
+def test_citizens_behind_the_hubs_tls_proxy_do_not_share_one_limit(hub):
+    hub.extensions["hub"].settings["trusted_proxies"] = 1
+    client = hub.test_client()
+
+    def status(forwarded):
+        return client.get("/api/v1/tracking/x", headers={"X-Forwarded-For": forwarded},
+                          environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code  # the proxy on the hub's machine
+
+    assert [status("203.0.113.7") for _ in range(31)].count(429) == 1
+    assert [status(f"203.0.113.{n}") for n in range(100, 110)].count(404) == 10
+    assert status("198.51.100.1, 203.0.113.7") == 429  # an entry the client wrote itself changes nothing
