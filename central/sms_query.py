@@ -1,6 +1,8 @@
 """Tracking by SMS: what a citizen typed, and the short unaccented answer they get back.
 
-It says no more than the tracking page shows anyone holding the code (``dossiers.tracking_view``).
+``TRACUU <dossier code> <secret>`` answers what the tracking page shows the holder of the
+appointment slip (``dossiers.track``); the code alone only says the dossier exists. A queue
+ticket's random code needs no secret.
 """
 import re
 
@@ -13,23 +15,35 @@ from .texts import ascii_text
 _KEYWORDS = re.compile(r"^\s*(TRA\s*CUU|TRACUU)\b[\s:.-]*", re.IGNORECASE)
 TICKET_STATES = {Ticket.ISSUED: "dang cho goi", Ticket.CALLED: "dang duoc goi", Ticket.SERVING: "dang duoc phuc vu",
                  Ticket.DONE: "da phuc vu xong", Ticket.NO_SHOW: "da qua luot", Ticket.CANCELLED: "da huy"}
-HELP = "Soan TRACUU <ma ho so> hoac ma tra cuu in tren phieu de xem tinh trang."
+HELP = "Soan TRACUU <ma ho so> <ma bi mat> tren giay hen, hoac ma ve, de xem tinh trang."
+NEED_SECRET = ("Ho so {code} da duoc tiep nhan. De xem tinh trang, soan TRACUU {code} <ma bi mat> "
+               "(ma 6 ky tu in tren giay hen).")
+
+
+def _is_secret(word):
+    return len(word) == dossiers.SECRET_LENGTH and all(ch in dossiers.SECRET_ALPHABET for ch in word)
 
 
 def parse_code(content):
-    """The code a citizen typed: keyword and spaces gone, upper case (codes are upper case)."""
-    text = _KEYWORDS.sub("", content or "").strip()
-    return re.sub(r"\s+", "", text).upper()
+    """The code a citizen typed, upper case, spaces gone; a dossier code's secret typed after it
+    stays apart, after one space: ``"<code> <secret>"``."""
+    words = _KEYWORDS.sub("", content or "").upper().split()
+    if len(words) >= 2 and _is_secret(words[-1]) and "-" in "".join(words[:-1]):
+        return f"{''.join(words[:-1])} {words[-1]}"
+    return "".join(words)
 
 
-def reply_for(code, now=None):
+def reply_for(typed, now=None):
     """The short status of a dossier or a ticket, or how to ask."""
-    if not code:
+    if not typed:
         return HELP
+    code, _, secret = typed.partition(" ")
     try:
-        view = dossiers.tracking_view(dossiers.get(code), now=now)
+        view = dossiers.track(code, secret, now=now)
     except NotFound:
         view = None
+    if view is not None and not view["verified"]:
+        return ascii_text(NEED_SECRET.format(code=view["code"]))
     if view is not None:
         late = " (qua han)" if view["late"] else ""
         step = f", buoc: {view['stage']}" if view["stage"] else ""

@@ -8,7 +8,9 @@ supports it. The A5 form printed through the browser remains the official paper.
 Payload (a dict, stored as a print job with ``"kind": "slip"``)::
 
     office, code, procedure, applicant, received_at, due_at, components [names], officer,
-    tracking_url (where to look the code up), qr (the text of the QR code: the code)
+    tracking_url (where to look the code up), secret (the tracking secret, printed big: with the
+    code it opens the dossier's progress), qr (the text of the QR code: the tracking page's URL
+    with code and secret; the code alone on slips made before secrets)
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,6 +61,8 @@ def _rows(payload):
         _Row(payload.get("due_at", ""), 40, bold=True, inverse=True, fit=True),
         _Row("Mang theo giấy này khi đến nhận kết quả.", 22),
     ]
+    if payload.get("secret"):
+        rows += [_Row("Mã bí mật tra cứu (giữ kín)", 22, bold=True), _Row(payload["secret"], 36, bold=True)]
     if payload.get("tracking_url"):
         rows.append(_Row(f"Tra cứu: {payload['tracking_url']}", 20, fit=True))
     return [row for row in rows if row is None or row.text]

@@ -170,15 +170,19 @@ def counter_awaiting_rating(number):
 
 @bp.post("/ratings")
 def rate():
+    """A rating from the rating screen of a counter: only for the ticket that counter just finished."""
     data = json_body()
     ticket_id = data.get("ticket")
     try:
         score = int(data.get("score"))
+        number = int(data.get("counter"))
     except (TypeError, ValueError):
-        score = None
+        score = number = None
     if not isinstance(ticket_id, str) or not ticket_id or score is None:
-        raise MotcuaError("Cần mã vé (ticket) và mức đánh giá (score: 1, 2 hoặc 3).")
-    rating = ratings.rate(ticket_id, score, data.get("reason") or "", source="screen")
+        raise MotcuaError("Cần quầy (counter), mã vé (ticket) và mức đánh giá (score: 1, 2 hoặc 3).")
+    window = current_box().settings["rating_window_seconds"]
+    rating = ratings.rate_at_counter(number, score, window, source="screen", ticket_id=ticket_id,
+                                     reason=data.get("reason") or "")
     return jsonify(ok=True, id=rating.id, label=rating.label), 201
 
 

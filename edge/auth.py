@@ -1,23 +1,37 @@
-"""Officers sign in at a counter; the counter's actions need that session."""
+"""Officers sign in at a counter; the counter's actions need that session.
+
+The cookie carries the officer, the counter and a session token; every request checks the
+token's session is still open and the officer still active, else the cookie is worth nothing.
+"""
 import functools
 
 from flask import Blueprint, g, jsonify, session
-from werkzeug.security import check_password_hash
 
+from motcua.ratelimit import client_address
 from motcua.web import json_body
+from office import sessions
 from office.errors import MotcuaError, NotFound
 from office.models import Counter, Officer
+from office.officers import authenticate
 from office.queue import sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
+SESSION_KEYS = ("officer_id", "counter", "officer_session")
 
 
-def authenticate(username, password):
-    username, password = (v if isinstance(v, str) else "" for v in (username, password))  # JSON may send anything
-    officer = Officer.get_or_none(Officer.username == (username or "").strip(), Officer.active == True)  # noqa: E712
-    if officer is None or not check_password_hash(officer.password_hash, password or ""):
-        raise MotcuaError("Tên đăng nhập hoặc mật khẩu không đúng.", status=401)
-    return officer
+@bp.before_app_request
+def check_officer_session():
+    """Forget the officer of a cookie whose session ended or whose account was disabled."""
+    officer_id = session.get("officer_id")
+    g.officer = None
+    if officer_id is None:
+        return
+    open_session = sessions.find(session.get("officer_session"), sessions.OFFICER)
+    if open_session is not None and open_session.subject == officer_id:
+        g.officer = Officer.get_or_none(Officer.id == officer_id, Officer.active == True)  # noqa: E712
+    if g.officer is None:
+        for key in SESSION_KEYS:
+            session.pop(key, None)
 
 
 def counter_by_number(number):
@@ -63,11 +77,13 @@ def login():
         number = int(data.get("counter"))
     except (TypeError, ValueError):
         raise MotcuaError("Hãy chọn quầy làm việc.") from None
-    officer = authenticate(data.get("username"), data.get("password"))
+    officer = authenticate(data.get("username"), data.get("password"), client_address())
     counter = sign_in(number, officer)
+    sessions.end(session.get("officer_session"))
     session.clear()
     session["officer_id"] = officer.id
     session["counter"] = counter.number
+    session["officer_session"] = sessions.start(sessions.OFFICER, officer.id)
     return jsonify(ok=True, officer=officer.full_name, counter=counter.number)
 
 
@@ -77,5 +93,6 @@ def logout():
     counter = Counter.get_or_none(Counter.number == number) if number else None
     if counter is not None and counter.officer_id == session.get("officer_id"):
         sign_out(counter.id)
+    sessions.end(session.get("officer_session"))
     session.clear()
     return jsonify(ok=True)

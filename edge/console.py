@@ -3,23 +3,21 @@ support bundle, service restarts. Plain server-rendered pages, readable on a pho
 
 Signing in takes the technician password (its hash is ``technician_password_hash``, set
 when the box is provisioned; empty: the console stays locked). Failed sign-ins are
-limited per client address; a session ends after ``console_session_minutes`` idle.
+limited per client address; a session ends after ``console_session_minutes`` idle, and at
+sign-out for good (it is kept on the server: a copy of the cookie opens nothing after).
 """
 import functools
 import hashlib
 import io
 import json
 import logging
-import math
 import platform
 import re
 import shlex
 import subprocess
 import sys
-import threading
 import time
 import zipfile
-from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,8 +28,11 @@ from werkzeug.security import check_password_hash
 
 from devices import health
 from devices.service import DeviceClient, DeviceServiceDown, test_payload
+from motcua.ratelimit import client_address
 from motcua.settings import parse_pairs
+from office import sessions
 from office.clock import utcnow
+from office.limits import Window
 from office.models import PrintJob
 
 from .box import current_box
@@ -48,7 +49,7 @@ HUB_TIMEOUT = 3.0
 LOG_BUNDLE_BYTES = 512 * 1024  # of each log file in the support bundle
 SECRET_SETTINGS = {"secret_key", "technician_password_hash", "operator_password"}
 SECRET_NAME = re.compile(r"password|secret|token|(^|_)key$", re.I)
-SESSION_KEYS = ("tech_at", "tech_key")
+SESSION_KEYS = ("tech_at", "tech_key", "tech_session")
 README = ("Gói hỗ trợ của hộp một cửa: kết quả kiểm tra (health.json), trạng thái đồng bộ (sync.json),\n"
           "thiết bị (device.json), lệnh in lỗi, cấu hình (settings.json, đã bỏ mọi khoá và mật khẩu),\n"
           "nhật ký gần đây (logs/).\n")
@@ -56,59 +57,13 @@ README = ("Gói hỗ trợ của hộp một cửa: kết quả kiểm tra (heal
 
 # --- sign-in limits and session -----------------------------------------------------------
 
-class LoginLimiter:
-    """Failed sign-ins per client address in a sliding window, in memory, bounded in size."""
-
-    def __init__(self, max_failures=MAX_FAILURES, window_seconds=FAILURE_WINDOW, max_clients=1024):
-        self.max_failures = max_failures
-        self.window = window_seconds
-        self.max_clients = max_clients
-        self._failures = OrderedDict()  # address -> deque of failure times, least recent first
-        self._lock = threading.Lock()
-
-    def _recent(self, address, now):
-        times = self._failures.get(address)
-        if times is None:
-            return None
-        while times and now - times[0] >= self.window:
-            times.popleft()
-        if not times:
-            del self._failures[address]
-            return None
-        return times
-
-    def retry_after(self, address, now):
-        """Seconds until ``address`` may try again (0: now)."""
-        with self._lock:
-            times = self._recent(address, now)
-            if times is None or len(times) < self.max_failures:
-                return 0
-            return max(math.ceil(self.window - (now - times[-self.max_failures])), 1)
-
-    def failed(self, address, now):
-        with self._lock:
-            times = self._recent(address, now)
-            if times is None:
-                times = self._failures[address] = deque(maxlen=self.max_failures)
-            times.append(now)
-            self._failures.move_to_end(address)
-            while len(self._failures) > self.max_clients:
-                self._failures.popitem(last=False)  # forget the client silent the longest
-
-    def succeeded(self, address):
-        with self._lock:
-            self._failures.pop(address, None)
-
-    def __len__(self):
-        return len(self._failures)
-
-
 class ConsoleState:
-    """Per process: the clock (tests replace it) and the sign-in limiter."""
+    """The clock (tests replace it) and the sign-in failures, counted in the database: every
+    web process of the box sees the same failures."""
 
     def __init__(self, clock=time.time):
         self.clock = clock
-        self.limiter = LoginLimiter()
+        self.limiter = Window("technician-signin", MAX_FAILURES, FAILURE_WINDOW)
 
 
 @bp.record_once
@@ -139,6 +94,7 @@ def _locked():
 
 
 def _end_session():
+    sessions.end(session.get("tech_session"))
     for key in SESSION_KEYS:
         session.pop(key, None)
 
@@ -151,7 +107,8 @@ def technician_required(view):
             return _locked()
         now = _state().clock()
         seen = session.get("tech_at")
-        if seen is None or session.get("tech_key") != _fingerprint(password_hash):
+        if (seen is None or session.get("tech_key") != _fingerprint(password_hash)
+                or sessions.find(session.get("tech_session"), sessions.TECHNICIAN) is None):
             _end_session()
             return redirect(url_for("console.login"))
         if now - seen > _settings()["console_session_minutes"] * 60:
@@ -163,39 +120,37 @@ def technician_required(view):
     return wrapped
 
 
-def _client_address():
-    return request.remote_addr or "?"
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     password_hash = _settings()["technician_password_hash"]
     if not password_hash:
         return _locked()
     if request.method == "GET":
-        if session.get("tech_key") == _fingerprint(password_hash) and session.get("tech_at") is not None:
+        if (session.get("tech_key") == _fingerprint(password_hash) and session.get("tech_at") is not None
+                and sessions.find(session.get("tech_session"), sessions.TECHNICIAN) is not None):
             return redirect(url_for("console.dashboard"))
         notice = ("Phiên làm việc đã hết hạn sau " f"{_settings()['console_session_minutes']} phút không thao tác. "
                   "Vui lòng đăng nhập lại.") if request.args.get("expired") else ""
         if request.args.get("out"):
             notice = "Đã đăng xuất."
         return _page("console_login.html", notice=notice)
-    state, address = _state(), _client_address()
+    state, address = _state(), client_address()
     now = state.clock()
     wait = state.limiter.retry_after(address, now)
     if wait:
         return _too_many(wait)
     if not check_password_hash(password_hash, request.form.get("password", "")):
-        state.limiter.failed(address, now)
+        state.limiter.record(address, now)
         log.warning("console: wrong technician password from %s", address)
         wait = state.limiter.retry_after(address, now)
         if wait:
             return _too_many(wait)
         return _page("console_login.html", status=401, error="Mật khẩu kỹ thuật không đúng.")
-    state.limiter.succeeded(address)
+    state.limiter.clear(address)
     _end_session()
     session["tech_key"] = _fingerprint(password_hash)
     session["tech_at"] = now
+    session["tech_session"] = sessions.start(sessions.TECHNICIAN)
     log.info("console: technician signed in from %s", address)
     return redirect(url_for("console.dashboard"))
 

@@ -15,6 +15,7 @@ import json
 import re
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
 import segno
 from flask import (
@@ -428,11 +429,18 @@ def _queue_thermal_slip(dossier):
         "office": box.office.name if box.office else "", "code": dossier.code, "procedure": dossier.procedure_name,
         "applicant": dossier.applicant_name, "received_at": fmt(dossier.received_at), "due_at": fmt(dossier.due_at),
         "components": [c["name"] for c in components_of(dossier)], "officer": receiver,
-        "tracking_url": f"{box.public_url()}/tracking", "qr": dossier.code,
+        "tracking_url": f"{box.public_url()}/tracking", "secret": dossiers.ensure_secret(dossier),
+        "qr": tracking_link(dossier),
     }
     job = queue_slip(payload)
     box.enqueue("print_job", job.id)
     return job
+
+
+def tracking_link(dossier):
+    """The tracking page of the dossier, with its secret: what the slip's QR code holds."""
+    query = urlencode({"code": dossier.code, "secret": dossiers.ensure_secret(dossier)})
+    return f"{current_box().public_url()}/tracking?{query}"
 
 
 def _receiver(dossier):
@@ -455,7 +463,7 @@ def _form_context(dossier):
 def slip(code):
     """Form 01, A5: what the citizen takes home (QR code and barcode of the dossier code)."""
     dossier = _dossier(code)
-    return _page("form01.html", qr=qr_svg(dossier.code), barcode=barcode_svg(dossier.code), form="01",
+    return _page("form01.html", qr=qr_svg(tracking_link(dossier)), barcode=barcode_svg(dossier.code), form="01",
                  number=dossier.code.rsplit("-", 1)[-1], **_form_context(dossier))
 
 

@@ -97,4 +97,24 @@ def bind(db, models):
         if isinstance(db, PostgresqlDatabase):
             db.execute_sql("SELECT pg_advisory_xact_lock(7312)")
         db.create_tables(models, safe=True)
+        add_missing_columns(db, models)
     return db
+
+
+def add_missing_columns(db, models):
+    """Add the columns a model gained since its table was made (a box's or hub's existing
+    database after an update). Such a column must be nullable or have a default."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = None
+    for model in models:
+        table = model._meta.table_name
+        cursor = db.execute_sql(f'SELECT * FROM "{table}" LIMIT 0')
+        present = {column[0] for column in cursor.description}
+        for field in model._meta.sorted_fields:
+            if field.column_name in present:
+                continue
+            if not field.null and field.default is None:
+                raise RuntimeError(f"{table}.{field.column_name} is new: it needs null=True or a default")
+            migrator = migrator or SchemaMigrator.from_database(db)
+            migrate(migrator.add_column(table, field.column_name, field))

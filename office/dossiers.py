@@ -4,7 +4,10 @@ A dossier row is shared between the commune's box and the hub (agencies without 
 the hub's web): its fields merge last-writer-wins. Every action is also an append-only event,
 so the history is never overwritten. Status codes are the national portal's (DESIGN §5).
 """
+import hmac
 import json
+import re
+import secrets
 
 from peewee import CharField, CompositeKey, DateTimeField, IntegerField, TextField
 
@@ -41,6 +44,8 @@ ACTIONS = {
     "withdraw": "Công dân rút hồ sơ",
 }
 WAYS = ("truc_tiep", "truc_tuyen", "buu_chinh")
+SECRET_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off paper without doubt
+SECRET_LENGTH = 6
 
 
 class Agency(ReplicatedModel):
@@ -79,6 +84,9 @@ class Dossier(ReplicatedModel):
     finished_at = DateTimeField(null=True)
     returned_at = DateTimeField(null=True)
     timeliness = CharField(default="")  # early / on_time / late, once finished
+    # Printed on the appointment slip and in its QR code: public tracking shows the dossier only
+    # to whoever holds it. NULL: received on a box older than the secret (until a slip is reprinted).
+    tracking_secret = CharField(null=True)
 
     class Meta:
         # the statistics (office.stats) read periods of receipt, per commune, and open dossiers past due
@@ -149,6 +157,7 @@ def receive(calendar, procedure, applicant, agency_code, officer="", components=
             applicant_phone=phone, applicant_address=(applicant.get("address") or "").strip(),
             way=way, components=json.dumps(list(components), ensure_ascii=False), ticket=ticket,
             status=2, stage="Tiếp nhận", handler=officer, agency=agency_code, received_at=now, due_at=due,
+            tracking_secret=new_secret(),
         )
         _event(dossier, "receive", now, officer)
     return dossier
@@ -314,9 +323,43 @@ def mask_name(name):
     return " ".join(masked + [words[-1]])
 
 
+def new_secret():
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+
+
+def ensure_secret(dossier):
+    """The dossier's tracking secret, made now for a dossier received before secrets existed
+    (its new slip carries it; the hub learns it with the next sync)."""
+    if not dossier.tracking_secret:
+        with database.atomic():
+            dossier.save_changes({"tracking_secret": new_secret()})
+    return dossier.tracking_secret
+
+
+def clean_secret(raw):
+    """A secret as typed: case, spaces and dashes do not matter."""
+    return re.sub(r"[\s-]+", "", str(raw or "")).upper()
+
+
+def secret_matches(dossier, secret):
+    expected = dossier.tracking_secret or ""
+    return bool(expected) and hmac.compare_digest(expected.encode(), clean_secret(secret).encode())
+
+
+def track(code, secret, now=None):
+    """Public tracking: the dossier's progress for whoever holds its code and the secret of its
+    slip; with the code alone, only that such a dossier exists."""
+    dossier = get(code)
+    if not secret_matches(dossier, secret):
+        return {"code": dossier.code, "found": True, "verified": False}
+    return tracking_view(dossier, now=now)
+
+
 def tracking_view(dossier, now=None):
-    """What anyone holding the code may see: never the ID number, the phone or the address."""
+    """What the holder of the code and its secret may see: never the ID number, the phone or the address."""
     return {
+        "found": True,
+        "verified": True,
         "code": dossier.code,
         "procedure": dossier.procedure_name,
         "applicant": mask_name(dossier.applicant_name),

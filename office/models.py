@@ -218,6 +218,8 @@ def _seconds(start, end):
 from .catalog import Procedure  # noqa: E402  (the catalog and dossiers build on the models above)
 from .dossiers import Agency, Dossier, DossierEvent, DossierSequence  # noqa: E402
 from .notices import Notice  # noqa: E402
+from .limits import Hit  # noqa: E402
+from .sessions import WebSession  # noqa: E402
 
 REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating, Place, Holiday,
               Procedure, Agency, Dossier, DossierEvent, Notice)
@@ -241,4 +243,6 @@ MODELS = SYNC_MODELS + (
     DossierEvent,
     DossierSequence,
     Notice,
+    WebSession,
+    Hit,
 )

@@ -45,12 +45,21 @@ def awaiting_rating(counter_id, window_seconds, now=None):
     return ticket
 
 
-def rate_at_counter(counter_number, score, window_seconds, source="keypad", now=None):
-    """A key press on the counter's keypad rates whoever was served there just now."""
+def rate_at_counter(counter_number, score, window_seconds, source="keypad", now=None, ticket_id=None, reason=""):
+    """Rate the ticket this counter finished last, once, within ``window_seconds`` of its end.
+
+    The one way a rating is taken from a screen or a keypad. The rating screen names the
+    ticket it showed (``ticket_id``): anything but the counter's ticket awaiting a rating is
+    refused. The keypad names none and rates whoever was served there just now, if anyone
+    (None when nobody awaits a rating)."""
+    now = now or utcnow()
     counter = Counter.get_or_none(Counter.number == counter_number)
     if counter is None:
         raise NotFound(f"Không có quầy số {counter_number}.")
-    ticket = awaiting_rating(counter.id, window_seconds, now)
-    if ticket is None:
-        return None
-    return rate(ticket.id, score, source=source, now=now)
+    with database.atomic():
+        ticket = awaiting_rating(counter.id, window_seconds, now)
+        if ticket_id is None:
+            return None if ticket is None else rate(ticket.id, score, reason, source=source, now=now)
+        if ticket is None or ticket.id != ticket_id:
+            raise Conflict(f"Lượt phục vụ này không còn chờ đánh giá tại {counter.label}. Xin cảm ơn!")
+        return rate(ticket.id, score, reason, source=source, now=now)

@@ -156,18 +156,23 @@
   });
 
   // ---- a dossier by its code (typed, or scanned from the appointment slip) ------------------
-  function dossierCode(raw) {
-    const m = raw.match(/[?&]code=([^&#]+)/);  // a QR code may carry the tracking page's URL
-    return (m ? decodeURIComponent(m[1].replace(/\+/g, " ")) : raw).trim();
+  function dossierCode(raw) {  // {code, secret}: a scanned slip's QR code is the tracking page's URL
+    const m = raw.match(/[?&]code=([^&#]+)/);
+    if (m) {
+      const s = raw.match(/[?&]secret=([^&#]+)/);
+      return {code: decodeURIComponent(m[1].replace(/\+/g, " ")).trim(), secret: s ? decodeURIComponent(s[1]) : ""};
+    }
+    const words = raw.trim().split(/\s+/);  // typed: the code, then the secret of the slip
+    return words.length > 1 ? {code: words.slice(0, -1).join(""), secret: words[words.length - 1]} : {code: raw.trim(), secret: ""};
   }
   async function lookupDossier(raw) {
-    const code = dossierCode(raw);
+    const {code, secret} = dossierCode(raw);
     const box = $("dossier-result");
     box.classList.add("hidden");
     clearError();
     if (!code) return;
     try {
-      const d = await api("GET", "/api/v1/tracking/" + encodeURIComponent(code));
+      const d = await api("GET", "/api/v1/tracking/" + encodeURIComponent(code) + "?secret=" + encodeURIComponent(secret));
       box.replaceChildren(...dossierView(d));
       box.classList.remove("hidden");
       keyboardOf("dossier-code", false);
@@ -185,6 +190,10 @@
     }
   }
   function dossierView(d) {
+    if (!d.verified) return [
+      el("p", {class: "eyebrow"}, "Mã hồ sơ " + d.code),
+      el("p", {}, "Có hồ sơ với mã này. Để xem tình trạng, hãy quét mã QR trên giấy hẹn, "
+        + "hoặc nhập mã hồ sơ, một dấu cách, rồi mã bí mật 6 ký tự in trên giấy hẹn.")];
     const facts = el("dl", {class: "kv"},
       el("dt", {}, "Người nộp"), el("dd", {}, d.applicant),
       el("dt", {}, "Ngày tiếp nhận"), el("dd", {}, d.received_at),
@@ -228,7 +237,7 @@
       lookupTicket(text);
     } else {
       show("dossier");
-      $("dossier-code").value = dossierCode(text);
+      $("dossier-code").value = dossierCode(text).code;  // the secret is not left on the screen
       lookupDossier(text);
     }
   }

@@ -22,7 +22,7 @@
   }
   async function send(score, reason) {
     try {
-      await api("POST", "/api/v1/ratings", {ticket: ticket.id, score: score, reason: reason || ""});
+      await api("POST", "/api/v1/ratings", {counter: Number(number), ticket: ticket.id, score: score, reason: reason || ""});
       show("thanks");
     } catch (err) {
       errorBox.textContent = err.message; errorBox.classList.remove("hidden");

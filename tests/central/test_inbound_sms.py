@@ -14,6 +14,7 @@ from sync.capture import applying_remote
 
 TOKEN = "mo-secret-1"
 CODE = "000.19.05518-260302-0001"
+SECRET = "K7PX3M"
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def app(tmp_path):
     Dossier.create(commune="05518", code=CODE, procedure_code="1.001193", procedure_name="Đăng ký khai sinh",
                    applicant_name="Nguyễn Văn An", applicant_phone="0912345678", applicant_id_number="001099012345",
                    status=4, stage="Thẩm định hồ sơ", received_at=datetime(2026, 3, 2, 8, 30),
-                   due_at=datetime(2099, 3, 5, 17, 0))
+                   due_at=datetime(2099, 3, 5, 17, 0), tracking_secret=SECRET)
     with applying_remote():  # box-owned rows, as a box's batch brings them
         Service.insert(id="S1", commune="05518", code="ho-tich", name="Hộ tịch", prefix="A").execute()
         Ticket.insert(id="T1", commune="05518", day="2026-11-23", prefix="A", seq=12, number="A-012", service="S1",
@@ -45,7 +46,7 @@ def post(client, body, token=TOKEN, **kwargs):
 
 
 def test_known_dossier_code_gets_its_status_without_personal_data(client):
-    response = post(client, {"Phone": "0912345678", "Content": "tracuu 000.19.05518-260302-0001 ", "Id": "mo-1"})
+    response = post(client, {"Phone": "0912345678", "Content": "tracuu 000.19.05518-260302-0001 k7px3m ", "Id": "mo-1"})
     assert response.status_code == 200
     reply = ("Ho so 000.19.05518-260302-0001 (Dang ky khai sinh): Dang xu ly, buoc: Tham dinh ho so. "
              "Hen tra 17:00 05/03/2099.")
@@ -53,6 +54,14 @@ def test_known_dossier_code_gets_its_status_without_personal_data(client):
     [message] = Outbox.select()
     assert (message.channel, message.recipient, message.purpose, message.text) == ("sms", "84912345678", "sms_reply", reply)
     assert "An" not in reply.split() and "001099012345" not in reply and "0912345678" not in reply
+
+
+def test_dossier_code_without_its_secret_says_only_found(client):
+    for n, typed in enumerate((f"TRACUU {CODE}", f"TRACUU {CODE} AAAAAA")):
+        reply = post(client, {"Phone": "0987654321", "Content": typed, "Id": f"mo-s{n}"}).get_json()["reply"]
+        assert reply == (f"Ho so {CODE} da duoc tiep nhan. De xem tinh trang, soan TRACUU {CODE} <ma bi mat> "
+                         "(ma 6 ky tu in tren giay hen).")
+        assert "Dang xu ly" not in reply and "Tham dinh" not in reply and "khai sinh" not in reply
 
 
 def test_ticket_code_in_lower_case_with_spaces(client):
@@ -63,7 +72,8 @@ def test_ticket_code_in_lower_case_with_spaces(client):
 def test_unknown_code(client):
     response = post(client, {"Phone": "0987654321", "Content": "TRACUU XYZ-1", "Id": "mo-3"})
     assert response.get_json()["reply"] == ("Khong tim thay ho so hoac ve co ma XYZ-1. "
-                                            "Soan TRACUU <ma ho so> hoac ma tra cuu in tren phieu de xem tinh trang.")
+                                            "Soan TRACUU <ma ho so> <ma bi mat> tren giay hen, hoac ma ve, "
+                                            "de xem tinh trang.")
     assert Outbox.get().recipient == "84987654321"
 
 
@@ -106,6 +116,7 @@ def test_missing_sender_or_id_is_a_clear_400(client):
 
 @pytest.mark.parametrize("typed, code", [
     ("TRACUU 000.19.05518-260302-0001", "000.19.05518-260302-0001"),
+    ("TRACUU 000.19.05518-260302-0001 k7px3m", "000.19.05518-260302-0001 K7PX3M"),
     ("tra cuu: 000.19.05518-260302-0001", "000.19.05518-260302-0001"),
     ("  7kq2 m9xd ", "7KQ2M9XD"),
     ("TC3X9ABC", "TC3X9ABC"),  # a ticket code that starts like a keyword is left whole

@@ -142,8 +142,11 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         for words in (pdf_text(pdf, slip), page_text(slip)):
             assert code in words and due in words
         assert "Nguyễn Thị Lan" in page_text(slip)
+        secret = slip.locator("#slip-secret").inner_text().strip()
+        assert re.fullmatch(r"[A-Z2-9]{6}", secret), secret
+        qr_text = f"{box.url}/tracking?code={code}&secret={secret}"  # the tracking page, code and secret
         qr_path = slip.locator("#slip-codes svg.segno path").get_attribute("d")
-        assert qr_path == re.search(r' d="([^"]+)"', segno.make(code, error="m").svg_inline(border=1)).group(1)
+        assert qr_path == re.search(r' d="([^"]+)"', segno.make(qr_text, error="m").svg_inline(border=1)).group(1)
         expect(slip.locator("#slip-codes svg.barcode rect")).not_to_have_count(0)
         shots(slip, "dossier-03-slip", full_page=True)
         slip.close()
@@ -214,10 +217,14 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         expect(desk.locator("#control-sheet")).to_contain_text("Trả kết quả")
         shots(desk, "dossier-09-control-sheet", full_page=True)
 
-        # 9. Anyone with the code (the QR code's text) sees where it stands; never the ID or phone.
+        # 9. The code alone says only that the dossier exists; with the slip's secret (its QR code
+        # opens the page with both) anyone sees where it stands; never the ID or phone.
         kiosk.goto(box.url + "/tracking")
         kiosk.locator("#code").fill(code)
         kiosk.get_by_role("button", name="Tra cứu").click()
+        expect(kiosk.locator("#result")).to_contain_text("Có hồ sơ mã")
+        expect(kiosk.locator("#result")).not_to_contain_text("Đã trả kết quả")
+        kiosk.goto(qr_text)
         expect(kiosk.locator("#result")).to_contain_text("Đã trả kết quả")
         expect(kiosk.locator("#result")).to_contain_text("N***** V** An")
         shown = page_text(kiosk)

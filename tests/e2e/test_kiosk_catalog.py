@@ -60,7 +60,7 @@ class SyncedBox(Box):
         motcua("hub", "register-box", "--commune", COMMUNE, "--public-key", self.data_dir / "keys" / "box.pub",
                *self.hub_args)
         self.sync_output = motcua("edge", "sync", *self.options).stdout
-        self.dossier_code = receive_a_dossier(self.db_path)
+        self.dossier_code, self.dossier_secret = receive_a_dossier(self.db_path)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         with open(self.log_path, "ab") as log:
             self.procs.append(subprocess.Popen(self._command("serve", "--printer", "preview"), cwd=ROOT, env=env,
@@ -122,7 +122,7 @@ def receive_a_dossier(db_path):
         dossier = dossiers.receive(WorkCalendar(), procedure, {"name": "Nguyễn Văn An", "phone": "0912345678"},
                                    Office.get().agency_code, officer="canbo1", now=datetime(2026, 3, 2, 9, 15))
         dossiers.transfer(dossier, "Thẩm định hồ sơ", "Trần Văn Minh", actor="canbo1", now=datetime(2026, 3, 2, 9, 40))
-        return dossier.code
+        return dossier.code, dossier.tracking_secret
     finally:
         db.close()
 
@@ -247,9 +247,10 @@ def test_kiosk_looks_up_procedures_places_and_dossiers(box, browser, shots, prob
         expect(kiosk.locator("#dossier-result")).to_be_hidden()
         shots(kiosk, "kiosk-08-dossier-not-found")
 
-        # 8. A scanner types a slip's code and Enter, from the start screen: a real dossier, then an unknown one.
+        # 8. A scanner types a slip's QR code (the tracking URL, code and secret) and Enter, from the
+        # start screen: a real dossier, then an unknown one.
         kiosk.locator("section[data-step=dossier] .back").click()
-        kiosk.keyboard.type(box.dossier_code, delay=5)
+        kiosk.keyboard.type(f"{box.url}/tracking?code={box.dossier_code}&secret={box.dossier_secret}", delay=5)
         kiosk.keyboard.press("Enter")
         result = kiosk.locator("#dossier-result")
         expect(result).to_be_visible()

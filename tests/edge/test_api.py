@@ -1,4 +1,6 @@
 """The box's JSON API as the screens and other clients use it."""
+from datetime import timedelta
+
 import pytest
 
 from office.models import PrintJob, Rating, Ticket
@@ -97,11 +99,49 @@ def test_call_serve_finish_rate_over_http(client):
     assert client.post("/api/v1/counters/2/finish").get_json()["ticket"]["state"] == "done"
     awaiting = client.get("/api/v1/counters/2/awaiting-rating").get_json()["ticket"]
     assert awaiting == {"id": ticket["id"], "number": "A-001", "officer": "Trần Văn Minh"}
-    rated = client.post("/api/v1/ratings", json={"ticket": ticket["id"], "score": 3})
+    rated = client.post("/api/v1/ratings", json={"counter": 2, "ticket": ticket["id"], "score": 3})
     assert rated.status_code == 201 and rated.get_json()["label"] == "Rất hài lòng"
     assert Rating.get().officer.username == "canbo2"
-    again = client.post("/api/v1/ratings", json={"ticket": ticket["id"], "score": 1})
+    again = client.post("/api/v1/ratings", json={"counter": 2, "ticket": ticket["id"], "score": 1})
     assert again.status_code == 409
+
+
+def served_at_counter(app, counter=2, username="canbo2"):
+    """A ticket called and finished at ``counter`` by an officer, on another client (the counter's)."""
+    officer = app.test_client()
+    ticket = issue(officer)
+    sign_in(officer, counter=counter, username=username)
+    officer.post(f"/api/v1/counters/{counter}/next")
+    assert officer.post(f"/api/v1/counters/{counter}/finish").get_json()["ticket"]["state"] == "done"
+    return ticket
+
+
+def test_anonymous_rating_after_the_window_is_refused(app, client):
+    ticket = served_at_counter(app)
+    row = Ticket.get_by_id(ticket["id"])
+    row.ended_at -= timedelta(minutes=6)  # finished six minutes ago
+    row.save()
+    late = client.post("/api/v1/ratings", json={"counter": 2, "ticket": ticket["id"], "score": 1})
+    assert late.status_code == 409 and "không còn chờ đánh giá" in late.get_json()["error"]
+    assert Rating.select().count() == 0
+
+
+def test_rating_for_another_counters_ticket_is_refused(app, client):
+    ticket = served_at_counter(app, counter=2)
+    for body in ({"counter": 1, "ticket": ticket["id"], "score": 1},  # not the ticket counter 1 finished
+                 {"ticket": ticket["id"], "score": 1}):  # no counter: not from a rating screen
+        answer = client.post("/api/v1/ratings", json=body)
+        assert answer.status_code in (400, 409), answer.get_json()
+    assert Rating.select().count() == 0
+    assert client.post("/api/v1/ratings", json={"counter": 2, "ticket": ticket["id"], "score": 3}).status_code == 201
+
+
+def test_rating_an_earlier_ticket_of_the_counter_is_refused(app, client):
+    first = served_at_counter(app)
+    second = served_at_counter(app)
+    stale = client.post("/api/v1/ratings", json={"counter": 2, "ticket": first["id"], "score": 1})
+    assert stale.status_code == 409 and Rating.select().count() == 0
+    assert client.post("/api/v1/ratings", json={"counter": 2, "ticket": second["id"], "score": 2}).status_code == 201
 
 
 def test_next_with_nobody_waiting(client):

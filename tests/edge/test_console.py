@@ -10,7 +10,7 @@ from escpos.printer import Dummy
 from werkzeug.security import generate_password_hash
 
 from devices.service import DeviceService
-from edge.console import LoginLimiter, run_restart, safe_settings
+from edge.console import ConsoleState, run_restart, safe_settings
 
 PASSWORD = "Kỹ-thuật 2026"
 HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
@@ -125,15 +125,23 @@ def test_a_success_clears_the_failures(client, console):
         assert login(client, "sai").status_code == 401
 
 
-def test_the_limiter_keeps_a_bounded_number_of_clients():
-    limiter = LoginLimiter(max_failures=2, window_seconds=60, max_clients=3)
-    for i in range(10):
-        limiter.failed(f"10.0.0.{i}", 0)
-    assert len(limiter) == 3
-    limiter.failed("10.0.0.9", 1)
-    assert limiter.retry_after("10.0.0.9", 1) == 59  # the first of the two failures was at 0
-    assert limiter.retry_after("10.0.0.0", 1) == 0  # forgotten: the oldest went first
-    assert limiter.retry_after("10.0.0.9", 61) == 0
+def test_sign_in_failures_are_shared_by_web_processes(client, console, app):
+    for _ in range(4):
+        assert login(client, "sai").status_code == 401
+    fresh = ConsoleState(clock=console)  # what another web process starts with
+    app.extensions["console"] = fresh
+    assert login(client, "sai").status_code == 429  # the fifth failure, counted wherever it happened
+
+
+def test_a_kept_cookie_opens_nothing_after_sign_out(client, console):
+    login(client)
+    kept = client.get_cookie("session").value
+    assert client.get("/console/support.zip").status_code == 200
+    client.post("/console/logout")
+    client.set_cookie("session", kept)  # the cookie as it was before signing out
+    assert client.get("/console/support.zip").status_code == 302
+    assert client.get("/console/").status_code == 302
+    assert client.get("/console/login").status_code == 200  # asks for the password again
 
 
 def test_the_session_ends_after_the_idle_minutes(client, console, settings):

@@ -281,7 +281,7 @@ def test_what_people_typed_is_escaped_everywhere(desk):
     act(desk, dossier, "transfer", stage=f"Bước {evil}", agency=AGENCY, note=evil)
     for path in (f"/dossiers/{dossier.code}", "/dossiers", f"/dossiers/{dossier.code}/slip",
                  f"/dossiers/{dossier.code}/forms/05", "/dossiers/register?from=2026-03-01&to=2026-03-31",
-                 f"/tracking?code={dossier.code}"):
+                 f"/tracking?code={dossier.code}&secret={dossier.tracking_secret}"):
         page = desk.get(path).get_data(as_text=True)
         assert "<script>alert" not in page, path
         assert "&lt;script&gt;" in page, path
@@ -290,8 +290,8 @@ def test_what_people_typed_is_escaped_everywhere(desk):
 def test_tracking_never_shows_the_id_number_phone_or_address(desk, client):
     dossier = received(desk)
     act(desk, dossier, "transfer", stage="Thẩm định", agency=AGENCY)
-    api = client.get(f"/api/v1/tracking/{dossier.code}")
-    page = client.get(f"/tracking?code={dossier.code}")
+    api = client.get(f"/api/v1/tracking/{dossier.code}?secret={dossier.tracking_secret}")
+    page = client.get(f"/tracking?code={dossier.code}&secret={dossier.tracking_secret}")
     assert api.status_code == page.status_code == 200
     assert api.get_json()["status_label"] == "Đang xử lý" and api.get_json()["applicant"] == "N***** V** An"
     for body in (api.get_data(as_text=True), page.get_data(as_text=True)):
@@ -307,7 +307,9 @@ def test_thermal_slip_goes_through_the_print_jobs(desk, app, settings, tmp_path)
     job = PrintJob.get()
     payload = json.loads(job.payload)
     assert payload["kind"] == "slip" and payload["code"] == dossier.code and payload["due_at"] == "17:00 05/03/2026"
-    assert payload["qr"] == dossier.code and "001099012345" not in job.payload and "0912345678" not in job.payload
+    assert payload["secret"] == dossier.tracking_secret and len(dossier.tracking_secret) == 6
+    assert payload["qr"] == f"http://127.0.0.1:8001/tracking?code={dossier.code}&secret={dossier.tracking_secret}"
+    assert "001099012345" not in job.payload and "0912345678" not in job.payload
     printer = Dummy()
     assert process_job(job.id, lambda: printer, settings) == PrintJob.DONE
     assert len(printer.output) > 1000  # the raster image, the QR code, the cut
@@ -328,3 +330,14 @@ def test_slip_image_is_one_bit_and_fits_both_papers():
     assert barcode_band(payload["code"], 576) is not None  # 2 dots a module on 80 mm paper
     assert barcode_band(payload["code"], 384) is None  # 58 mm: the QR code alone
     assert set(code128_modules(payload["code"])) == {"0", "1"}
+
+
+def test_the_desk_shows_the_secret_and_a_reprinted_slip_makes_one_for_an_old_dossier(desk):
+    dossier = received(desk)
+    assert dossier.tracking_secret in desk.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
+    dossier.save_changes({"tracking_secret": None})  # as received on an older box
+    assert "chưa có" in desk.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
+    assert desk.post(f"/dossiers/{dossier.code}/print-slip").status_code == 303
+    secret = Dossier.get_by_id(dossier.id).tracking_secret
+    assert len(secret) == 6 and json.loads(PrintJob.select().order_by(PrintJob.id.desc()).first().payload)["secret"] == secret
+    assert secret in desk.get(f"/dossiers/{dossier.code}/slip").get_data(as_text=True)

@@ -105,3 +105,48 @@ def test_a_restored_box_goes_on_numbering(procedure):
     DossierSequence.delete().execute()  # a box restored from the hub has the dossiers, not the counters
     rebuild_sequences()
     assert receive(procedure).code.endswith("-260302-0003")
+
+
+def test_each_dossier_gets_a_short_unambiguous_tracking_secret(procedure):
+    secrets = {receive(procedure).tracking_secret for _ in range(20)}
+    assert len(secrets) == 20
+    assert all(len(s) == 6 and set(s) <= set(dossiers.SECRET_ALPHABET) for s in secrets)
+    assert not set("01OIL") & set(dossiers.SECRET_ALPHABET)
+
+
+def test_tracking_needs_the_secret(procedure):
+    dossier = receive(procedure)
+    assert dossiers.track(dossier.code, "") == {"code": dossier.code, "found": True, "verified": False}
+    assert dossiers.track(dossier.code, "ABCDEF")["verified"] is False
+    typed = f" {dossier.tracking_secret[:3].lower()}-{dossier.tracking_secret[3:]} "
+    view = dossiers.track(dossier.code, typed)
+    assert view["verified"] is True and view["applicant"] == "N***** V** An"
+
+
+def test_a_dossier_from_before_secrets_says_only_found_until_its_slip_is_reprinted(procedure):
+    dossier = receive(procedure)
+    dossier.save_changes({"tracking_secret": None})  # as received on an older box
+    for secret in ("", "None", "null"):
+        assert dossiers.track(dossier.code, secret)["verified"] is False
+    secret = dossiers.ensure_secret(dossier)
+    assert len(secret) == 6 and dossiers.ensure_secret(dossier) == secret  # made once
+    assert dossiers.track(dossier.code, secret)["verified"] is True
+
+
+def test_an_existing_database_gains_the_secret_column(tmp_path):
+    import sqlite3
+
+    from office.db import bind, database, open_database
+    from office.models import MODELS
+
+    path = tmp_path / "old.db"
+    bind(open_database(str(path)), MODELS).close()
+    with sqlite3.connect(path) as conn:  # the dossier table as an older version made it
+        conn.execute("ALTER TABLE dossier DROP COLUMN tracking_secret")
+    handle = bind(open_database(str(path)), MODELS)
+    try:
+        columns = [row[1] for row in handle.execute_sql("PRAGMA table_info(dossier)").fetchall()]
+        assert "tracking_secret" in columns
+    finally:
+        handle.close()
+        database.initialize(None)

@@ -41,3 +41,18 @@ def test_awaiting_rating_window(office, policy):
     assert awaiting_rating(counter.id, 300, now=T0 + timedelta(seconds=6)) is None
     assert rate_at_counter(2, 1, 300, now=T0 + timedelta(seconds=7)) is None  # nothing left to rate
     assert Rating.select().count() == 1
+
+
+def test_screen_rating_outside_the_window_or_for_another_ticket_is_refused(office, policy):
+    ticket, counter = served_ticket(policy)
+    with pytest.raises(Conflict):
+        rate_at_counter(2, 3, 300, source="screen", ticket_id=ticket.id, now=T0 + timedelta(seconds=360))
+    with pytest.raises(Conflict):
+        rate_at_counter(1, 3, 300, source="screen", ticket_id=ticket.id, now=T0 + timedelta(seconds=5))
+    with pytest.raises(Conflict):
+        rate_at_counter(2, 3, 300, source="screen", ticket_id="another", now=T0 + timedelta(seconds=5))
+    assert Rating.select().count() == 0
+    rating = rate_at_counter(2, 1, 300, source="screen", ticket_id=ticket.id, reason="lâu", now=T0 + timedelta(seconds=5))
+    assert (rating.ticket_id, rating.source, rating.reason) == (ticket.id, "screen", "lâu")
+    with pytest.raises(Conflict):  # once
+        rate_at_counter(2, 3, 300, source="screen", ticket_id=ticket.id, now=T0 + timedelta(seconds=6))

@@ -240,8 +240,8 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
     _ok(post(one, "/counters/1/start"))
     _ok(post(one, "/counters/1/start"))  # started already: no write
     _ok(post(one, "/counters/1/finish"))
-    _ok(post(one, "/ratings", ticket=first["id"], score=3, reason="Nhanh, chu đáo"), 201)
-    _ok(post(one, "/ratings", ticket=first["id"], score=1), 409)  # rated already: rolled back
+    _ok(post(one, "/ratings", counter=1, ticket=first["id"], score=3, reason="Nhanh, chu đáo"), 201)
+    _ok(post(one, "/ratings", counter=1, ticket=first["id"], score=1), 409)  # rated already: rolled back
     # no-show; a call that closes the ticket in hand; transfers to a service and to a counter
     _ok(post(one, "/counters/1/next"))
     _ok(post(one, "/counters/1/no-show"))
