@@ -145,11 +145,12 @@ def update_account(account, role, communes="", agency="", full_name="", phone=""
 
 
 def ensure_first_operator(password, now=None):
-    """On a hub with no account yet: an operator ``admin`` with ``password``, to be changed at first sign-in."""
+    """On a hub with no account yet: an operator ``admin`` whose password is ``password()`` (the
+    ``operator_password`` setting or secret file), to be changed at first sign-in."""
     if Account.select().exists():
         return None
     try:
-        return create_account("admin", Account.OPERATOR, full_name="Quản trị", password=password, must_change=True,
-                              now=now)[0]
+        return create_account("admin", Account.OPERATOR, full_name="Quản trị", password=password(),
+                              must_change=True, now=now)[0]
     except Conflict:  # another worker made it a moment ago
         return None

@@ -44,7 +44,7 @@ def create_app(settings=None):
     open_hub_database(settings)
     _, tasks = create_hub_huey(settings)
     app.extensions["hub"] = Hub(settings, ensure_hub_identity(settings["data_dir"]), tasks)
-    ensure_first_operator(operator_password(settings))
+    ensure_first_operator(lambda: operator_password(settings))
     install_error_handlers(app)
     install_auth(app, settings["session_idle_minutes"])
     install_assets(app)
