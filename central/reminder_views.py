@@ -99,7 +99,10 @@ def _refuse_outside(communes):
 
 
 def _save_rule(values, rule=None):
-    _refuse_outside(forms.rule_values(values)["communes"].split(",") if values.get("communes") else [])
+    communes = values.get("communes") or []
+    if isinstance(communes, str):
+        communes = communes.replace(";", ",").split(",")
+    _refuse_outside([str(c).strip() for c in communes if str(c).strip()])
     with audited("reminder.rule", (values.get("name") or (rule.name if rule else "")).strip(),
                  "sửa" if rule else "thêm"):
         return forms.save_rule(values, rule)
