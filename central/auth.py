@@ -91,7 +91,8 @@ def install_auth(app, idle_minutes):
 
     @app.context_processor
     def who():
-        return {"me": current_account(), "can": can, "hub_nav": hub_nav}
+        return {"me": current_account(), "can": can, "hub_nav": hub_nav, "local": current_app.extensions["to_local"],
+                "commune_names": commune_names}
 
 
 def gate():
@@ -127,6 +128,17 @@ def gate():
     if permission is None or not allowed(account.role, permission):
         raise MotcuaError("Tài khoản của bạn không có quyền làm việc này.", status=403)
     return None
+
+
+def commune_names(codes):
+    """ "05518,00454" as the communes' names, for people."""
+    from office.communes import find_commune
+
+    names = []
+    for code in [c.strip() for c in (codes or "").split(",") if c.strip()]:
+        commune = find_commune(code)
+        names.append(f"{commune.name} ({code})" if commune else code)
+    return ", ".join(names)
 
 
 def current_account():
