@@ -10,6 +10,7 @@ from office.db import database
 from office.errors import Conflict, MotcuaError, NotFound
 
 from . import accounts_throttle as throttle
+from .accounts_contacts import refresh_contacts
 from .accounts_models import Account
 from .accounts_roles import ROLES
 
@@ -141,7 +142,9 @@ def update_account(account, role, communes="", agency="", full_name="", phone=""
     Account.update(role=role, communes=communes, agency=agency, full_name=(full_name or "").strip(),
                    phone=(phone or "").strip(), email=(email or "").strip(),
                    session_version=Account.session_version + 1).where(Account.id == account.id).execute()
-    return Account.get_by_id(account.id)
+    account = Account.get_by_id(account.id)
+    refresh_contacts(account)
+    return account
 
 
 def ensure_first_operator(password, now=None):

@@ -65,3 +65,13 @@ class AuditEntry(BaseModel):
 
 
 ACCOUNT_MODELS = (Account, ApiToken, SignInThrottle, AuditEntry)
+
+
+class ContactAccount(BaseModel):
+    """A reminder contact that is a hub account: its name, phone and e-mail come from the account."""
+
+    contact = IntegerField(unique=True)  # reminder_models.Contact id (a table older than accounts)
+    account = ForeignKeyField(Account, backref="contacts", on_delete="CASCADE")
+
+
+ACCOUNT_MODELS = ACCOUNT_MODELS + (ContactAccount,)

@@ -16,6 +16,7 @@ from motcua.web import json_body, local_now, refuse_cross_site
 from office.communes import find_commune
 from office.errors import MotcuaError, NotFound
 
+from . import accounts_contacts as contacts
 from . import reminder_forms as forms
 from .auth import audited, current_scope, requires
 from .outbox import CHANNELS, Outbox
@@ -34,6 +35,7 @@ NEW_CONTACT = {"role": "handler"}
 
 def _page(template, status=200, **context):
     return render_template(template, messages=get_flashed_messages(), CHANNELS=CHANNELS, WEEKDAYS=forms.WEEKDAYS,
+                           linkable=contacts.linkable_accounts(),
                            WHAT=ReminderRule.WHAT, UNITS=ReminderRule.UNITS, AUDIENCES=ReminderRule.AUDIENCES,
                            ROLES=Contact.ROLES, STATES=STATES, commune_name=_commune_name, **context), status
 
@@ -111,8 +113,17 @@ def _save_rule(values, rule=None):
 def _save_contact(values, contact=None):
     commune = str(values.get("commune") or "").strip()
     _refuse_outside([commune] if commune else [])
+    values, account = contacts.from_account(values)
     with audited("reminder.contact", str(values.get("name") or "").strip(), "sửa" if contact else "thêm"):
-        return forms.save_contact(values, contact)
+        saved = forms.save_contact(values, contact)
+        if account is not None or "account" in values:
+            contacts.link(saved, account)
+        return saved
+
+
+def _contact_dict(contact):
+    account = contacts.account_of(contact)
+    return dict(forms.contact_dict(contact), account=account.name if account else "")
 
 
 @bp.get("/reminders")
@@ -177,7 +188,7 @@ def add_contact():
 def edit_contact(pk):
     contact = _contact(pk)
     if request.method == "GET":
-        return _page("reminder_contact.html", contact=contact, values=forms.contact_dict(contact))
+        return _page("reminder_contact.html", contact=contact, values=_contact_dict(contact))
     values = request.form.to_dict()
     try:
         _save_contact(values, contact)
@@ -252,22 +263,22 @@ def change_rule(pk):
 @bp.get("/api/v1/reminders/contacts")
 @requires("reminders.manage")
 def list_contacts():
-    return jsonify([forms.contact_dict(c) for c in _visible(Contact.select().order_by(Contact.id))])
+    return jsonify([_contact_dict(c) for c in _visible(Contact.select().order_by(Contact.id))])
 
 
 @bp.post("/api/v1/reminders/contacts")
 @requires("reminders.manage")
 def create_contact():
     contact = _save_contact(json_body())
-    return jsonify(forms.contact_dict(contact)), 201
+    return jsonify(_contact_dict(contact)), 201
 
 
 @bp.patch("/api/v1/reminders/contacts/<int:pk>")
 @requires("reminders.manage")
 def change_contact(pk):
     contact = _contact(pk)
-    _save_contact(dict(forms.contact_dict(contact), **json_body()), contact)
-    return jsonify(forms.contact_dict(contact))
+    _save_contact(dict(_contact_dict(contact), **json_body()), contact)
+    return jsonify(_contact_dict(contact))
 
 
 @bp.get("/api/v1/reminders/<int:pk>/preview")

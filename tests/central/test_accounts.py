@@ -322,3 +322,29 @@ def test_agency_actions_are_audited_with_the_officer(app):
     assert officer.post(f"/agency/dossiers/{dossier.code}/finish", data={"note": "Đã cấp"}).status_code == 303
     entry = AuditEntry.get(AuditEntry.action == "dossier.finish")
     assert (entry.account, entry.target, entry.detail) == ("stp", dossier.code, "Đã cấp")
+
+
+# ---- reminder contacts that are accounts ------------------------------------------------------------------
+
+def test_contact_pointing_at_an_account_takes_its_phone_and_email_and_follows_changes(app):
+    leader = make_account("lanhdao", "leader", communes="05518", full_name="Nguyễn Văn Lãnh", phone="0912000111",
+                          email="lanh@songcong.gov.vn")
+    operator = token_client(app)
+    made = operator.post("/api/v1/reminders/contacts", json={"account": "lanhdao", "role": "leader",
+                                                             "commune": "05518"})
+    assert made.status_code == 201, made.get_json()
+    body = made.get_json()
+    assert (body["name"], body["phone"], body["email"], body["account"]) == (
+        "Nguyễn Văn Lãnh", "0912000111", "lanh@songcong.gov.vn", "lanhdao")
+    operator.post(f"/accounts/{leader.id}", data={"role": "leader", "communes": "05518", "full_name": "Nguyễn Văn Lãnh",
+                                                  "phone": "0987654321", "email": "lanh@thainguyen.gov.vn"})
+    contact = Contact.get_by_id(body["id"])
+    assert (contact.phone, contact.email) == ("0987654321", "lanh@thainguyen.gov.vn")
+    form = operator.get(f"/reminders/contacts/{contact.id}").get_data(as_text=True)
+    assert '<option value="lanhdao" selected>' in form
+    unlinked = operator.post(f"/reminders/contacts/{contact.id}", data={"account": "", "name": "Chị Lan", "role": "leader",
+                                                                        "commune": "05518", "phone": "0912000222"})
+    assert unlinked.status_code == 303
+    operator.post(f"/accounts/{leader.id}", data={"role": "leader", "communes": "05518", "phone": "0900000000"})
+    assert Contact.get_by_id(contact.id).phone == "0912000222"  # no longer follows the account
+    assert operator.post("/api/v1/reminders/contacts", json={"account": "nobody"}).status_code == 400
