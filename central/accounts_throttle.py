@@ -20,8 +20,8 @@ def keys(name, address):
 
 def locked_until(name, address, now):
     """The latest moment a lock on this name or address lasts to, or None."""
-    ends = [row.locked_until for row in SignInThrottle.select().where(SignInThrottle.key.in_([k for _, k in keys(name, address)]))
-            if row.locked_until and row.locked_until > now]
+    rows = SignInThrottle.select().where(SignInThrottle.key.in_([key for _, key in keys(name, address)]))
+    ends = [row.locked_until for row in rows if row.locked_until and row.locked_until > now]
     return max(ends) if ends else None
 
 

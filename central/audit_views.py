@@ -30,7 +30,8 @@ def _rows():
     since, until = _day("from"), _day("to")
     offset = to_local(datetime(2000, 1, 1)) - datetime(2000, 1, 1)  # local day bounds to stored UTC
     rows = audit.entries(account=request.args.get("account", "").strip(), action=request.args.get("action", "").strip(),
-                         since=since - offset if since else None, until=until + timedelta(days=1) - offset if until else None)
+                         since=since - offset if since else None,
+                         until=until + timedelta(days=1) - offset if until else None)
     return [(to_local(e.at), e) for e in rows]
 
 

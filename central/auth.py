@@ -170,10 +170,14 @@ def audited(action, target="", detail=""):
     return audit.change(actor_name(), request.remote_addr, action, target, detail)
 
 
-NAV = (("operator.index", "Trung tâm", "fleet.view"), ("stats.index", "Thống kê", "stats.view"),
-       ("agency.index", "Hồ sơ liên thông", "dossiers.read"), ("catalog_admin.catalog", "Danh mục thủ tục", "catalog.manage"),
-       ("catalog_admin.agencies", "Cơ quan", "agencies.manage"), ("reminders.index", "Nhắc việc", "reminders.manage"),
-       ("notifications.page", "Tin nhắn gửi đi", "messages.manage"), ("accounts.index", "Tài khoản", "accounts.manage"),
+NAV = (("operator.index", "Trung tâm", "fleet.view"),
+       ("stats.index", "Thống kê", "stats.view"),
+       ("agency.index", "Hồ sơ liên thông", "dossiers.read"),
+       ("catalog_admin.catalog", "Danh mục thủ tục", "catalog.manage"),
+       ("catalog_admin.agencies", "Cơ quan", "agencies.manage"),
+       ("reminders.index", "Nhắc việc", "reminders.manage"),
+       ("notifications.page", "Tin nhắn gửi đi", "messages.manage"),
+       ("accounts.index", "Tài khoản", "accounts.manage"),
        ("audit.index", "Nhật ký thao tác", "audit.view"))
 
 

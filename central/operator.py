@@ -1,7 +1,7 @@
 """The hub's operator pages and API: fleet, conflicts, hub-authored data."""
 import json
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, flash, get_flashed_messages, jsonify, redirect, render_template, request, url_for
 
 from motcua.web import json_body
 from office.errors import MotcuaError, NotFound
@@ -9,7 +9,7 @@ from office.models import Holiday, Place
 from sync.models import Conflict
 
 from .auth import audited, requires
-from .fleet import box_rows
+from .fleet import box_rows, release_box, revoke_box
 from .models import Alert, Rejection
 
 bp = Blueprint("operator", __name__)
@@ -19,7 +19,26 @@ bp = Blueprint("operator", __name__)
 @requires("fleet.view")
 def index():
     return render_template("hub_index.html", boxes=box_rows(), alerts=_recent(Alert), rejections=_recent(Rejection),
-                           conflicts=_recent(Conflict, Conflict.recorded_at))
+                           conflicts=_recent(Conflict, Conflict.recorded_at), messages=get_flashed_messages())
+
+
+@bp.post("/boxes/<node>/revoke")
+@requires("fleet.manage")
+def revoke(node):
+    reason = (request.form.get("reason") or "").strip() or "thu hồi tại trang trung tâm"
+    with audited("box.revoke", node, reason):
+        revoke_box(node, reason)
+    flash(f"Đã thu hồi khoá của hộp {node}: trung tâm từ chối mọi dữ liệu hộp này gửi lên.")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/boxes/<node>/release")
+@requires("fleet.manage")
+def release(node):
+    with audited("box.release", node):
+        release_box(node)
+    flash(f"Hộp {node} hoạt động trở lại.")
+    return redirect(url_for(".index"), 303)
 
 
 def _recent(model, order=None):

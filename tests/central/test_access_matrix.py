@@ -25,7 +25,8 @@ CLIENT_ROLES = (Account.LEADER, Account.AGENCY, Account.VIEWER, Account.OPERATOR
 def dossier(number, commune, agency):
     code = f"000.19.{commune}-260302-{number:04d}"
     Dossier.insert(id=f"d-{number}", commune=commune, code=code, procedure_code="1.001193",
-                   procedure_name="Đăng ký khai sinh", applicant_name="Nguyễn Văn An", applicant_id_number="001099012345",
+                   procedure_name="Đăng ký khai sinh", applicant_name="Nguyễn Văn An",
+                   applicant_id_number="001099012345",
                    applicant_phone="0912345678", components="[]", status=4, stage="Chuyển liên thông", agency=agency,
                    handler="", received_at=datetime(2026, 3, 2, 9), due_at=datetime(2026, 3, 5, 17)).execute()
     return code
@@ -69,6 +70,7 @@ def url_values(world, endpoint, arguments):
           "accounts.set_active": world["target"].id, "accounts.reset": world["target"].id,
           "accounts.revoke": world["target"].id}.get(endpoint, rule_a if endpoint.startswith("reminders.") else "x")
     samples = {"pk": pk, "code": world["code_a"], "action": "transfer", "table": "summary", "filename": "app.css",
+               "node": "no-box",
                "message_id": world["reminders"][A].id, "token_id": 999}
     return {name: samples[name] for name in arguments}
 
@@ -152,9 +154,15 @@ def test_every_route_is_declared_and_enforced_for_every_role(world):
 def out_of_scope_cases(world):
     """endpoint -> (method, url, data, check(response) is True when nothing outside the scope showed)."""
     rule_b, contact_b = world["rules"][B].id, world["contacts"][B].id
-    hidden = lambda *texts: lambda r: r.status_code == 200 and not any(t in r.get_data(as_text=True) for t in texts)  # noqa: E731
-    gone = lambda r: r.status_code in (403, 404)  # noqa: E731
-    refused = lambda r: r.status_code == 403  # noqa: E731
+    def hidden(*texts):
+        return lambda r: r.status_code == 200 and not any(t in r.get_data(as_text=True) for t in texts)
+
+    def gone(response):
+        return response.status_code in (403, 404)
+
+    def refused(response):
+        return response.status_code == 403
+
     return {
         "stats.index": ("GET", f"/stats?commune={B}", None, gone),
         "stats.report": ("GET", f"/stats/report.xlsx?commune={B}&month=2026-03", None, gone),

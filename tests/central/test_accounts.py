@@ -162,7 +162,8 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(app):
     assert back.headers["Location"] == "/reminders"
     other = app.test_client()
     token = CSRF.search(other.get("/signin").get_data(as_text=True)).group(1)
-    off = other.post("/signin", data={"name": "ops", "password": PASSWORD, "next": "//evil.example/", "csrf_token": token})
+    off = other.post("/signin", data={"name": "ops", "password": PASSWORD, "next": "//evil.example/",
+                                      "csrf_token": token})
     assert off.headers["Location"] == "/"
 
 
@@ -221,14 +222,15 @@ def test_session_cookie_is_samesite_httponly_and_secure_over_tls(app):
 def test_token_is_shown_once_stored_hashed_and_revocable(app):
     client = signed_in(app)
     made = client.post("/account/tokens", data={"label": "sao lưu", "csrf_token": csrf_token(client, "/account")})
-    token = re.search(r"<code>(mct_[^<]+)</code>", made.get_data(as_text=True)).group(1)
+    token = re.search(r"<code[^>]*>(mct_[^<]+)</code>", made.get_data(as_text=True)).group(1)
     row = ApiToken.get()
     assert token not in row.token_hash and len(row.token_hash) == 64
     assert token not in client.get("/account").get_data(as_text=True)  # shown once
     script = app.test_client()
     bearer = {"Authorization": f"Bearer {token}"}
     assert script.get("/api/v1/boxes", headers=bearer).status_code == 200
-    assert script.post("/api/v1/holidays", headers=bearer, json={"day": "2026-09-02", "name": "Quốc khánh"}).status_code == 201
+    holiday = {"day": "2026-09-02", "name": "Quốc khánh"}
+    assert script.post("/api/v1/holidays", headers=bearer, json=holiday).status_code == 201
     client.post(f"/account/tokens/{row.id}/revoke", data={"csrf_token": csrf_token(client, "/account")})
     assert script.get("/api/v1/boxes", headers=bearer).status_code == 401
     assert script.get("/api/v1/boxes", headers={"Authorization": "Bearer mct_guessed"}).status_code == 401
@@ -272,7 +274,7 @@ def test_operator_creates_an_account_whose_temporary_password_must_change(app):
     made = operator.post("/accounts", data={"name": "lanhdao", "full_name": "Nguyễn Văn Lãnh", "role": "leader",
                                             "communes": "05518", "csrf_token": token})
     assert made.status_code == 201
-    password = re.search(r"mật khẩu tạm <code>([^<]+)</code>", made.get_data(as_text=True)).group(1)
+    password = re.search(r"mật khẩu tạm <code[^>]*>([^<]+)</code>", made.get_data(as_text=True)).group(1)
     refused = operator.post("/accounts", data={"name": "lanhdao2", "role": "leader", "communes": "",
                                                "csrf_token": token})
     assert refused.status_code == 400 and "ít nhất một mã xã/phường" in refused.get_data(as_text=True)
@@ -314,7 +316,8 @@ def test_agency_actions_are_audited_with_the_officer(app):
     from sync.capture import applying_remote
 
     with applying_remote():
-        Office.insert(id="office-1", commune="05518", name="UBND Phường Sông Công", agency_code="000.19.05518").execute()
+        Office.insert(id="office-1", commune="05518", name="UBND Phường Sông Công",
+                      agency_code="000.19.05518").execute()
     add_stp(token_client(app))
     dossier = pushed_dossier(1, STP)
     officer = token_client(app, "agency", name="stp", agency=STP)
@@ -342,9 +345,27 @@ def test_contact_pointing_at_an_account_takes_its_phone_and_email_and_follows_ch
     assert (contact.phone, contact.email) == ("0987654321", "lanh@thainguyen.gov.vn")
     form = operator.get(f"/reminders/contacts/{contact.id}").get_data(as_text=True)
     assert '<option value="lanhdao" selected>' in form
-    unlinked = operator.post(f"/reminders/contacts/{contact.id}", data={"account": "", "name": "Chị Lan", "role": "leader",
-                                                                        "commune": "05518", "phone": "0912000222"})
+    unlinked = operator.post(f"/reminders/contacts/{contact.id}", data={
+        "account": "", "name": "Chị Lan", "role": "leader", "commune": "05518", "phone": "0912000222"})
     assert unlinked.status_code == 303
     operator.post(f"/accounts/{leader.id}", data={"role": "leader", "communes": "05518", "phone": "0900000000"})
     assert Contact.get_by_id(contact.id).phone == "0912000222"  # no longer follows the account
     assert operator.post("/api/v1/reminders/contacts", json={"account": "nobody"}).status_code == 400
+
+
+def test_operator_revokes_and_releases_a_box_on_the_page_and_it_is_audited(app):
+    from central.models import BoxNode
+
+    BoxNode.create(node_id="box-1", commune="05518", public_key="k", registered_at=utcnow(),
+                   status=BoxNode.QUARANTINED, status_reason="clone")
+    operator = signed_in(app)
+    page = operator.get("/").get_data(as_text=True)
+    assert "/boxes/box-1/release" in page and "/boxes/box-1/revoke" in page
+    token = csrf_token(operator, "/")
+    assert operator.post("/boxes/box-1/release", data={"csrf_token": token}).status_code == 303
+    assert BoxNode.get(BoxNode.node_id == "box-1").status == BoxNode.ACTIVE
+    assert operator.post("/boxes/box-1/revoke", data={"reason": "mất máy", "csrf_token": token}).status_code == 303
+    assert BoxNode.get(BoxNode.node_id == "box-1").status == BoxNode.REVOKED
+    assert [(e.action, e.target, e.detail) for e in AuditEntry.select().where(AuditEntry.action.startswith("box."))
+            .order_by(AuditEntry.id)] == [("box.release", "box-1", ""), ("box.revoke", "box-1", "mất máy")]
+    assert operator.post("/boxes/nope/release", data={"csrf_token": token}).status_code == 404
