@@ -7,6 +7,7 @@ from flask_login import login_user, logout_user
 from office.errors import MotcuaError
 
 from . import accounts, audit
+from .accounts_models import Account
 from .accounts_roles import ROLES, requires
 from .accounts_tokens import issue_token, revoke_token, tokens_of
 from .auth import User, audited, current_account, home_url
@@ -34,7 +35,9 @@ def sign_in():
     try:
         account = accounts.authenticate(name, request.form.get("password", ""), request.remote_addr)
     except MotcuaError as exc:
-        audit.record(name, request.remote_addr, "signin.failed", name, exc.message)
+        known = Account.select().where(Account.name == name).exists()  # a mistyped password is never written
+        audit.record(name if known else "", request.remote_addr, "signin.failed", name if known else "",
+                     exc.message if known else f"{exc.message} (tên đăng nhập không có)")
         return _page("signin.html", exc.status, next=next_url or "", error=exc.message, name=name)
     session.clear()
     login_user(User(account))

@@ -369,3 +369,9 @@ def test_operator_revokes_and_releases_a_box_on_the_page_and_it_is_audited(app):
     assert [(e.action, e.target, e.detail) for e in AuditEntry.select().where(AuditEntry.action.startswith("box."))
             .order_by(AuditEntry.id)] == [("box.release", "box-1", ""), ("box.revoke", "box-1", "mất máy")]
     assert operator.post("/boxes/nope/release", data={"csrf_token": token}).status_code == 404
+
+
+def test_a_failed_sign_in_with_an_unknown_name_does_not_write_what_was_typed(app):
+    sign_in(app.test_client(), "my-secret-password-typed-as-name", "x")
+    entry = AuditEntry.get(AuditEntry.action == "signin.failed")
+    assert "my-secret" not in f"{entry.account} {entry.target} {entry.detail}"
