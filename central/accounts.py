@@ -3,6 +3,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from peewee import IntegrityError
 
 from office.clock import utcnow
 from office.communes import find_commune
@@ -64,13 +65,16 @@ def create_account(name, role, communes="", agency="", full_name="", phone="", e
     password = password or temporary_password()
     if must_change is False:
         check_password(name, password)
-    with database.atomic():
-        if Account.select().where(Account.name == name).exists():
-            raise Conflict(f"Tên đăng nhập “{name}” đã có.")
-        account = Account.create(name=name, role=role, communes=communes, agency=agency, full_name=full_name.strip(),
-                                 phone=(phone or "").strip(), email=(email or "").strip(),
-                                 password_hash=hash_password(password), must_change=must_change,
-                                 created_at=now or utcnow())
+    try:
+        with database.atomic():
+            if Account.select().where(Account.name == name).exists():
+                raise Conflict(f"Tên đăng nhập “{name}” đã có.")
+            account = Account.create(name=name, role=role, communes=communes, agency=agency,
+                                     full_name=(full_name or "").strip(), phone=(phone or "").strip(),
+                                     email=(email or "").strip(), password_hash=hash_password(password),
+                                     must_change=must_change, created_at=now or utcnow())
+    except IntegrityError:  # the same name made a moment ago by another request
+        raise Conflict(f"Tên đăng nhập “{name}” đã có.") from None
     return account, password
 
 
@@ -155,5 +159,5 @@ def ensure_first_operator(password, now=None):
     try:
         return create_account("admin", Account.OPERATOR, full_name="Quản trị", password=password(),
                               must_change=True, now=now)[0]
-    except Conflict:  # another worker made it a moment ago
+    except (Conflict, IntegrityError):  # another worker made it a moment ago
         return None

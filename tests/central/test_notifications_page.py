@@ -14,7 +14,7 @@ T0 = datetime(2026, 11, 23, 2, 0)
 
 @pytest.fixture
 def client(tmp_path):
-    settings = load_settings("hub", environ={}, overrides={"data_dir": str(tmp_path), "operator_password": "first-operator"})
+    settings = load_settings("hub", environ={}, overrides={"data_dir": str(tmp_path), "operator_password": "first-pw"})
     app = create_app(settings)
     app.config["TESTING"] = True
     enqueue("E1", "sms", "84912345678", "Ho so A da co ket qua", purpose="dossier_ready", commune="05518", now=T0)

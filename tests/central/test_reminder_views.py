@@ -24,7 +24,7 @@ GOOD_RULE = {"name": "Nhắc buổi sáng", "what": "both", "lead": "1", "lead_u
 
 @pytest.fixture
 def app(tmp_path):
-    settings = load_settings("hub", environ={}, overrides={"data_dir": str(tmp_path), "operator_password": "first-operator"})
+    settings = load_settings("hub", environ={}, overrides={"data_dir": str(tmp_path), "operator_password": "first-pw"})
     application = create_app(settings)
     application.config["TESTING"] = True
     application.extensions["dossier_clock"] = lambda: NOW
