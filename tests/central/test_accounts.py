@@ -375,3 +375,33 @@ def test_a_failed_sign_in_with_an_unknown_name_does_not_write_what_was_typed(app
     sign_in(app.test_client(), "my-secret-password-typed-as-name", "x")
     entry = AuditEntry.get(AuditEntry.action == "signin.failed")
     assert "my-secret" not in f"{entry.account} {entry.target} {entry.detail}"
+
+
+# ---- the same on PostgreSQL (a hub that scales out) ------------------------------------------------------
+
+@pytest.fixture
+def pg_app(tmp_path):
+    from tests.sync.conftest import drop_schema, postgres_schema
+
+    schema, url = postgres_schema()
+    application = create_app(load_settings("hub", environ={}, overrides={
+        "data_dir": str(tmp_path), "database": url, "operator_password": FIRST}))
+    application.config["TESTING"] = True
+    yield application
+    database.close()
+    drop_schema(schema)
+
+
+def test_lockout_tokens_and_audit_work_on_postgresql(pg_app):
+    make_account("ops")
+    now = utcnow()
+    for _ in range(accounts_throttle.LIMITS["account"]):
+        with pytest.raises(MotcuaError):
+            authenticate("ops", "guess-guess-guess", "10.0.0.1", now=now)
+    with pytest.raises(MotcuaError) as locked:
+        authenticate("ops", PASSWORD, "10.0.0.2", now=now)
+    assert locked.value.status == 429
+    script = token_client(pg_app, name="script")
+    assert script.post("/api/v1/holidays", json={"day": "2026-09-02", "name": "Quốc khánh"}).status_code == 201
+    assert script.post("/api/v1/holidays", json={"day": "x", "name": ""}).status_code == 400
+    assert [(e.account, e.action) for e in AuditEntry.select()] == [("script", "holiday.add")]
