@@ -16,6 +16,7 @@ from . import agency, enrol, inbound_sms, notifications, operator, sync_api
 from . import accounts_admin, accounts_signin, audit_views, catalog_admin, reminder_views, stats_views
 from .accounts import ensure_first_operator
 from .accounts_models import ACCOUNT_MODELS
+from .audit import make_append_only
 from .auth import install_auth, operator_password
 from .models import HUB_ONLY_MODELS
 from .tasks import create_hub_huey
@@ -31,7 +32,9 @@ class Hub:
 
 
 def open_hub_database(settings):
-    return bind(open_database(settings["database"]), HUB_MODELS)
+    db = bind(open_database(settings["database"]), HUB_MODELS)
+    make_append_only(db)
+    return db
 
 
 def create_app(settings=None):

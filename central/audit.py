@@ -21,6 +21,34 @@ ACTIONS = {
 }
 
 
+APPEND_ONLY_SQLITE = (
+    "CREATE TRIGGER IF NOT EXISTS audit_entry_no_update BEFORE UPDATE ON audit_entry "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_entry_no_delete BEFORE DELETE ON audit_entry "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+)
+APPEND_ONLY_POSTGRES = (
+    "CREATE OR REPLACE FUNCTION audit_entry_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
+    "CREATE OR REPLACE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
+    "FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()",
+)
+
+
+def make_append_only(db):
+    """The database itself refuses to change or delete an audit entry (one worker at a time sets it up)."""
+    from peewee import PostgresqlDatabase
+
+    with db.atomic():
+        if isinstance(db, PostgresqlDatabase):
+            db.execute_sql("SELECT pg_advisory_xact_lock(7313)")
+            statements = APPEND_ONLY_POSTGRES
+        else:
+            statements = APPEND_ONLY_SQLITE
+        for sql in statements:
+            db.execute_sql(sql)
+
+
 def record(account, address, action, target="", detail="", now=None):
     return AuditEntry.create(at=now or utcnow(), account=account or "", address=address or "", action=action,
                              target=str(target)[:255], detail=str(detail)[:2000])

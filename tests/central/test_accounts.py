@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from central import accounts_throttle
 from central.accounts import authenticate
 from central.accounts_models import Account, ApiToken, AuditEntry
+from central.audit import record as audit_record
 from central.app import create_app
 from central.reminder_models import Contact
 from motcua.settings import load_settings
@@ -405,3 +406,21 @@ def test_lockout_tokens_and_audit_work_on_postgresql(pg_app):
     assert script.post("/api/v1/holidays", json={"day": "2026-09-02", "name": "Quốc khánh"}).status_code == 201
     assert script.post("/api/v1/holidays", json={"day": "x", "name": ""}).status_code == 400
     assert [(e.account, e.action) for e in AuditEntry.select()] == [("script", "holiday.add")]
+    from peewee import DatabaseError
+
+    with pytest.raises(DatabaseError):
+        with database.atomic():
+            AuditEntry.delete().execute()
+
+
+def test_the_database_refuses_to_change_or_delete_audit_entries(app):
+    from peewee import DatabaseError
+
+    entry = audit_record("ops", "10.0.0.1", "holiday.add", "2026-09-02")
+    with pytest.raises(DatabaseError):
+        with database.atomic():
+            AuditEntry.update(account="someone-else").where(AuditEntry.id == entry.id).execute()
+    with pytest.raises(DatabaseError):
+        with database.atomic():
+            AuditEntry.delete().execute()
+    assert AuditEntry.get_by_id(entry.id).account == "ops"
