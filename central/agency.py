@@ -4,7 +4,8 @@ A commune's box sends a dossier to an agency (``Agency`` rows, authored here and
 the boxes) by setting the dossier's ``agency``; the agency sees it here once the box has
 pushed, moves it through its own stages, finishes it or hands it back to the commune. Each
 action writes the shared dossier row and an append-only event at the hub (``office.dossiers``),
-which the commune's box receives by its next pull. Operator sign-in for now.
+which the commune's box receives by its next pull. An agency officer sees and acts on its own
+agency's dossiers only; leaders see their communes' dossiers, read-only.
 """
 from flask import (
     Blueprint,
@@ -26,7 +27,7 @@ from office.errors import Conflict, MotcuaError, NotFound
 from office.models import Office
 from sync.policy import GLOBAL_SCOPE
 
-from .auth import operator_required
+from .auth import audited, current_account, current_scope, requires
 
 bp = Blueprint("agency", __name__)
 
@@ -77,30 +78,35 @@ def add_agency(commune, code, name):
 
 
 @bp.get("/agency")
-@operator_required
+@requires("dossiers.read")
 def index():
-    codes = {a.code for a in _agency_rows()}
+    scope = current_scope()
+    codes = {a.code for a in _agency_rows() if scope.agency is None or a.code == scope.agency}
     chosen = request.args.get("agency", "")
     view = request.args.get("view", "open")
     if view not in VIEWS:
         view = "open"
     query = Dossier.select().where(Dossier.agency.in_([chosen] if chosen in codes else list(codes) or [""]))
+    if scope.communes is not None:
+        query = query.where(Dossier.commune.in_(list(scope.communes) or [""]))
     if view == "open":
         query = query.where(Dossier.status.in_(OPEN))
     elif view == "finished":
         query = query.where(Dossier.status == 9)
     rows = list(query.order_by(Dossier.due_at, Dossier.code).limit(LIST_LIMIT))
     now = local_now()
-    return _page("agency.html", rows=rows, agencies=_agency_rows(), chosen=chosen, view=view, now=now,
+    agencies = [a for a in _agency_rows() if a.code in codes]
+    return _page("agency.html", rows=rows, agencies=agencies, chosen=chosen, view=view, now=now,
                  names=_agency_names(), offices=_offices())
 
 
 @bp.post("/agency/agencies")
-@operator_required
+@requires("agencies.manage")
 def add_agency_form():
     form = request.form
     try:
-        agency = add_agency(form.get("commune"), form.get("code"), form.get("name"))
+        with audited("agency.add", form.get("code", "").strip(), form.get("name", "").strip()):
+            agency = add_agency(form.get("commune"), form.get("code"), form.get("name"))
     except MotcuaError as exc:
         flash(exc.message, "error")
         return redirect(url_for(".index"), 303)
@@ -109,16 +115,18 @@ def add_agency_form():
 
 
 @bp.get("/api/v1/agencies")
-@operator_required
+@requires("agencies.manage")
 def list_agencies():
     return jsonify([{"id": a.id, "commune": a.commune, "code": a.code, "name": a.name} for a in _agency_rows()])
 
 
 @bp.post("/api/v1/agencies")
-@operator_required
+@requires("agencies.manage")
 def add_agency_api():
     data = json_body()
-    agency = add_agency(*(json_text(data, k) for k in ("commune", "code", "name")))
+    fields = [json_text(data, k) for k in ("commune", "code", "name")]
+    with audited("agency.add", fields[1].strip(), fields[2].strip()):
+        agency = add_agency(*fields)
     return jsonify(id=agency.id, code=agency.code), 201
 
 
@@ -126,6 +134,9 @@ def _dossier_at_agency(code):
     dossier = dossiers.get(code)
     if not Agency.select().where(Agency.code == dossier.agency).exists():
         raise NotFound("Hồ sơ này không ở cơ quan nào làm việc trên trung tâm.")
+    scope = current_scope()
+    if (scope.agency is not None and dossier.agency != scope.agency) or not scope.has_commune(dossier.commune):
+        raise NotFound("Hồ sơ này không thuộc cơ quan hoặc xã/phường của tài khoản bạn.")
     return dossier
 
 
@@ -139,39 +150,46 @@ def _detail(dossier, error=None, values=None, status=200):
 
 
 @bp.get("/agency/dossiers/<code>")
-@operator_required
+@requires("dossiers.read")
 def detail(code):
     return _detail(_dossier_at_agency(code))
 
 
 @bp.post("/agency/dossiers/<code>/<any(transfer, finish, return):action>")
-@operator_required
+@requires("dossiers.act")
 def act(code, action):
     dossier = _dossier_at_agency(code)
     form = {k: v.strip() for k, v in request.form.items()}
     agency_name = _agency_names().get(dossier.agency, dossier.agency)
-    actor, now = form.get("actor") or agency_name, local_now()
+    account = current_account()
+    actor, now = f"{account.full_name or account.name} – {agency_name}", local_now()
     try:
-        if action == "transfer":
-            dossiers.transfer(dossier, form.get("stage", ""), handler=form.get("handler", ""), agency=dossier.agency,
-                              actor=actor, note=form.get("note", ""), now=now)
-            message = f"Đã chuyển hồ sơ đến bước “{dossier.stage}”."
-        elif action == "finish":
-            dossiers.finish(dossier, actor=actor, note=form.get("note", ""), now=now)
-            message = "Hồ sơ đã xử lý xong; UBND xã trả kết quả cho công dân."
-        else:
-            office = _offices().get(dossier.commune)
-            if office is None or not office.agency_code:
-                raise Conflict("Chưa biết mã cơ quan của UBND xã/phường này (hộp chưa đồng bộ).")
-            dossiers.transfer(dossier, form.get("stage") or RETURN_STAGE, handler="", agency=office.agency_code,
-                              actor=actor, note=form.get("note", ""), now=now)
-            message = f"Đã chuyển hồ sơ về {office.name}."
+        with audited(f"dossier.{action}", dossier.code, form.get("note", "")):
+            message = _act(dossier, action, form, actor, now)
     except MotcuaError as exc:
         return _detail(dossiers.get(code), error=exc.message, values=dict(form, action=action), status=exc.status)
     flash(message)
     if action == "return":  # the dossier left the agency: back to its list
         return redirect(url_for(".index"), 303)
     return redirect(url_for(".detail", code=dossier.code), 303)
+
+
+def _act(dossier, action, form, actor, now):
+    if action == "transfer":
+        dossiers.transfer(dossier, form.get("stage", ""), handler=form.get("handler", ""), agency=dossier.agency,
+                          actor=actor, note=form.get("note", ""), now=now)
+        message = f"Đã chuyển hồ sơ đến bước “{dossier.stage}”."
+    elif action == "finish":
+        dossiers.finish(dossier, actor=actor, note=form.get("note", ""), now=now)
+        message = "Hồ sơ đã xử lý xong; UBND xã trả kết quả cho công dân."
+    else:
+        office = _offices().get(dossier.commune)
+        if office is None or not office.agency_code:
+            raise Conflict("Chưa biết mã cơ quan của UBND xã/phường này (hộp chưa đồng bộ).")
+        dossiers.transfer(dossier, form.get("stage") or RETURN_STAGE, handler="", agency=office.agency_code,
+                          actor=actor, note=form.get("note", ""), now=now)
+        message = f"Đã chuyển hồ sơ về {office.name}."
+    return message
 
 
 def _page(template, http_status=200, **context):

@@ -13,24 +13,28 @@ from office.models import MODELS
 from provisioning.identity import ensure_hub_identity
 
 from . import agency, enrol, inbound_sms, notifications, operator, sync_api
-from . import catalog_admin, reminder_views, stats_views
-from .auth import operator_password
+from . import accounts_admin, accounts_signin, audit_views, catalog_admin, reminder_views, stats_views
+from .accounts import ensure_first_operator
+from .accounts_models import ACCOUNT_MODELS
+from .audit import make_append_only
+from .auth import install_auth, operator_password
 from .models import HUB_ONLY_MODELS
 from .tasks import create_hub_huey
 
-HUB_MODELS = MODELS + HUB_ONLY_MODELS
+HUB_MODELS = MODELS + HUB_ONLY_MODELS + ACCOUNT_MODELS
 
 
 @dataclass
 class Hub:
     settings: dict
     key: object
-    password: str
     tasks: dict = None
 
 
 def open_hub_database(settings):
-    return bind(open_database(settings["database"]), HUB_MODELS)
+    db = bind(open_database(settings["database"]), HUB_MODELS)
+    make_append_only(db)
+    return db
 
 
 def create_app(settings=None):
@@ -42,8 +46,10 @@ def create_app(settings=None):
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("motcua")])
     open_hub_database(settings)
     _, tasks = create_hub_huey(settings)
-    app.extensions["hub"] = Hub(settings, ensure_hub_identity(settings["data_dir"]), operator_password(settings), tasks)
+    app.extensions["hub"] = Hub(settings, ensure_hub_identity(settings["data_dir"]), tasks)
+    ensure_first_operator(lambda: operator_password(settings))
     install_error_handlers(app)
+    install_auth(app, settings["session_idle_minutes"])
     install_assets(app)
     app.register_blueprint(sync_api.bp)
     app.register_blueprint(operator.bp)
@@ -56,6 +62,9 @@ def create_app(settings=None):
     app.register_blueprint(notifications.bp)
     app.register_blueprint(inbound_sms.bp)
     app.register_blueprint(stats_views.bp)
+    app.register_blueprint(accounts_signin.bp)
+    app.register_blueprint(accounts_admin.bp)
+    app.register_blueprint(audit_views.bp)
 
     @app.get("/api/v1/health")
     def health():

@@ -30,7 +30,7 @@ from office.search import SearchIndex
 from sync.models import SyncNode
 from sync.policy import GLOBAL_SCOPE
 
-from .auth import operator_required
+from .auth import audited, requires
 
 log = logging.getLogger("motcua.catalog")
 bp = Blueprint("catalog_admin", __name__)
@@ -73,7 +73,7 @@ def _index():
 
 
 @bp.get("/catalog")
-@operator_required
+@requires("catalog.manage")
 def catalog():
     q = (request.args.get("q") or "").strip()[:100]
     field = (request.args.get("field") or "").strip()
@@ -108,7 +108,11 @@ def _import(upload):
     name = upload.filename
     data = upload.read()
     try:
-        report = import_file(name, data)
+        with audited("catalog.import", name) as entry:
+            report = import_file(name, data)
+            counts = report.as_dict()
+            entry["detail"] = ", ".join(f"{k} {v}" for k, v in counts.items() if isinstance(v, int)) + \
+                f", rejected {len(report.rejected)}"
     except UnicodeDecodeError:
         raise MotcuaError(f"Không đọc được tệp “{name}”: tệp không phải chữ mã UTF-8 "
                           "(hãy lưu lại tệp với bảng mã UTF-8).") from None
@@ -125,7 +129,7 @@ def _import(upload):
 
 
 @bp.post("/catalog/import")
-@operator_required
+@requires("catalog.manage")
 def import_page():
     try:
         name, report = _import(request.files.get("file"))
@@ -136,7 +140,7 @@ def import_page():
 
 
 @bp.post("/api/v1/catalog/import")
-@operator_required
+@requires("catalog.manage")
 def import_api():
     """Multipart ``file``: the same import, answered as {created, updated, unchanged, rejected: [...]}."""
     name, report = _import(request.files.get("file"))
@@ -230,7 +234,7 @@ def _edit_page(p, values, reasons=(), status=200):
 
 
 @bp.get("/catalog/new")
-@operator_required
+@requires("catalog.manage")
 def new():
     values = {**{k: "" for k in TEXT_FIELDS}, "level": "xa", "steps": "", "legal_basis": "",
               "ways": [{"way": "truc_tiep", "days": "", "hours": "", "fee": "", "note": ""}], "components": []}
@@ -238,43 +242,46 @@ def new():
 
 
 @bp.post("/catalog/new")
-@operator_required
+@requires("catalog.manage")
 def create():
     values = _values_from(request.form)
     clean, reasons = _check(values)
     if reasons:
         return _edit_page(None, values, reasons, 400)
-    p = Procedure.create(commune=GLOBAL_SCOPE, **clean)
+    with audited("catalog.add", clean.get("code", "")):
+        p = Procedure.create(commune=GLOBAL_SCOPE, **clean)
     flash(f"Đã thêm thủ tục {p.code}. Các hộp nhận ở lần đồng bộ tới.")
     return redirect(url_for("catalog_admin.edit", pk=p.id))
 
 
 @bp.get("/catalog/<pk>")
-@operator_required
+@requires("catalog.manage")
 def edit(pk):
     p = _procedure(pk)
     return _edit_page(p, _values_of(p))
 
 
 @bp.post("/catalog/<pk>")
-@operator_required
+@requires("catalog.manage")
 def save(pk):
     p = _procedure(pk)
     values = _values_from(request.form)
     clean, reasons = _check(values, current=p)
     if reasons:
         return _edit_page(p, values, reasons, 400)
-    changed = p.save_changes(clean)  # nothing changed: nothing written, nothing sent
+    with audited("catalog.change", p.code):
+        changed = p.save_changes(clean)  # nothing changed: nothing written, nothing sent
     flash(f"Đã lưu thủ tục {p.code}." + (" Các hộp nhận ở lần đồng bộ tới." if changed else " (Không có gì thay đổi.)"))
     return redirect(url_for("catalog_admin.edit", pk=p.id))
 
 
 @bp.post("/catalog/<pk>/active")
-@operator_required
+@requires("catalog.manage")
 def set_active(pk):
     p = _procedure(pk)
     active = request.form.get("active") == "1"
-    p.save_changes({"active": active})
+    with audited("catalog.active", p.code, "công bố" if active else "gỡ"):
+        p.save_changes({"active": active})
     flash(f"Thủ tục {p.code} " + ("đã được công bố tới các hộp." if active
                                   else "đã được gỡ khỏi các hộp (kiosk không hiện nữa)."))
     target = request.form.get("next") or ""
@@ -284,13 +291,13 @@ def set_active(pk):
 # ---- agencies (liên thông) -----------------------------------------------------------------------
 
 @bp.get("/agencies")
-@operator_required
+@requires("agencies.manage")
 def agencies():
     return _page("agencies.html", rows=_agencies(), values={}, reasons=[])
 
 
 @bp.post("/agencies")
-@operator_required
+@requires("agencies.manage")
 def add_agency():
     """An agency for every commune; the rules are the agency desk's own (central.agency.add_agency)."""
     from .agency import add_agency as add
@@ -304,7 +311,8 @@ def add_agency():
     status = 400
     if not reasons:
         try:
-            agency = add(GLOBAL_SCOPE, values["code"], values["name"])
+            with audited("agency.add", values["code"], values["name"]):
+                agency = add(GLOBAL_SCOPE, values["code"], values["name"])
         except MotcuaError as exc:
             reasons, status = [exc.message], exc.status
         else:
@@ -318,7 +326,7 @@ def _agencies():
 
 
 @bp.post("/agencies/<pk>")
-@operator_required
+@requires("agencies.manage")
 def rename_agency(pk):
     agency = Agency.get_or_none(Agency.id == pk)
     if agency is None:
@@ -327,7 +335,8 @@ def rename_agency(pk):
     if not name or len(name) > 200:
         raise MotcuaError("Tên cơ quan không được để trống và không dài quá 200 ký tự.")
     if agency.name != name:
-        agency.name = name
-        agency.save()
+        with audited("agency.change", agency.code, f"{agency.name} → {name}"):
+            agency.name = name
+            agency.save()
     flash(f"Đã đổi tên cơ quan {agency.code}.")
     return redirect(url_for("catalog_admin.agencies"))

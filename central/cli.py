@@ -58,6 +58,13 @@ def _open(settings):
     return db
 
 
+def _audit(action, target, detail=""):
+    from .accounts_cli import _actor
+    from .audit import record
+
+    record(_actor(), "", action, target, detail)
+
+
 @hub.command("register-box")
 @click.option("--commune", required=True, help="GSO code of the box's commune.")
 @click.option("--public-key", "public_key", required=True, type=click.Path(exists=True, dir_okay=False),
@@ -70,6 +77,7 @@ def register_box(settings, commune, public_key, replaces):
 
     _open(settings)
     box = register(commune, Path(public_key).read_text(), replaces=replaces)
+    _audit("box.register", box.node_id, f"xã {box.commune}" + (f", thay {replaces}" if replaces else ""))
     click.echo(f"Đã đăng ký hộp {box.node_id} cho xã/phường {box.commune}.")
 
 
@@ -83,6 +91,7 @@ def revoke_box(settings, node_id, reason):
 
     _open(settings)
     revoke(node_id, reason)
+    _audit("box.revoke", node_id, reason)
     click.echo(f"Đã thu hồi khoá của hộp {node_id}.")
 
 
@@ -95,6 +104,7 @@ def release_box(settings, node_id):
 
     _open(settings)
     release(node_id)
+    _audit("box.release", node_id)
     click.echo(f"Hộp {node_id} hoạt động trở lại.")
 
 
@@ -142,3 +152,4 @@ def key(settings):
 
 
 from . import catalog_cli  # noqa: E402,F401  (registers `hub import-catalog`)
+from . import accounts_cli  # noqa: E402,F401  (registers `hub account ...`)

@@ -6,7 +6,7 @@ from motcua.web import refuse_cross_site
 from office.communes import find_commune
 from office.errors import MotcuaError
 
-from .auth import operator_required
+from .auth import audited, requires
 from .dispatch import LogCursor
 from .outbox import CHANNELS, Outbox
 from .sending import mask, retry_now
@@ -57,7 +57,7 @@ def _skipped():
 
 
 @bp.get("/notifications")
-@operator_required
+@requires("messages.manage")
 def page():
     filters = _filters()
     rows, counts = outbox_log(filters)
@@ -69,18 +69,21 @@ def page():
 
 
 @bp.get("/api/v1/notifications")
-@operator_required
+@requires("messages.manage")
 def api():
     rows, counts = outbox_log(_filters(), limit=min(request.args.get("limit", LIMIT, type=int), 1000))
     return jsonify(counts=counts, skipped_notices=_skipped(), messages=[_row(m) for m in rows])
 
 
 @bp.post("/notifications/<int:message_id>/retry")
-@operator_required
+@requires("messages.manage")
 def retry(message_id):
     if Outbox.get_or_none(Outbox.id == message_id) is None:
         raise MotcuaError("Không tìm thấy tin này.", status=404)
-    if retry_now(message_id):
+    with audited("message.resend", f"tin #{message_id}") as entry:
+        again = retry_now(message_id)
+        entry["detail"] = "xếp gửi lại" if again else "không ở trạng thái thất bại"
+    if again:
         flash(f"Đã xếp tin #{message_id} để gửi lại ngay.")
     else:
         flash(f"Tin #{message_id} không ở trạng thái thất bại nên không gửi lại.")

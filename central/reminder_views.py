@@ -1,4 +1,5 @@
-"""The operator's reminder pages and API: rules, contacts, a preview, and what was sent."""
+"""The reminder pages and API: rules, contacts, a preview, and what was sent. Operators see every
+commune's; a commune leader sees and changes only the rules and contacts of their communes."""
 from flask import (
     Blueprint,
     current_app,
@@ -13,10 +14,11 @@ from flask import (
 
 from motcua.web import json_body, local_now, refuse_cross_site
 from office.communes import find_commune
-from office.errors import MotcuaError
+from office.errors import MotcuaError, NotFound
 
+from . import accounts_contacts as contacts
 from . import reminder_forms as forms
-from .auth import operator_required
+from .auth import audited, current_scope, requires
 from .outbox import CHANNELS, Outbox
 from .reminder_models import Contact, ReminderRule
 from .reminders import preview
@@ -33,6 +35,7 @@ NEW_CONTACT = {"role": "handler"}
 
 def _page(template, status=200, **context):
     return render_template(template, messages=get_flashed_messages(), CHANNELS=CHANNELS, WEEKDAYS=forms.WEEKDAYS,
+                           linkable=contacts.linkable_accounts(),
                            WHAT=ReminderRule.WHAT, UNITS=ReminderRule.UNITS, AUDIENCES=ReminderRule.AUDIENCES,
                            ROLES=Contact.ROLES, STATES=STATES, commune_name=_commune_name, **context), status
 
@@ -56,23 +59,85 @@ def _rule_shown(rule):
 def _index(status=200, **context):
     context.setdefault("rule_values", NEW_RULE)
     context.setdefault("contact_values", NEW_CONTACT)
-    rules = list(ReminderRule.select().order_by(ReminderRule.active.desc(), ReminderRule.name, ReminderRule.id))
-    contacts = list(Contact.select().order_by(Contact.active.desc(), Contact.commune, Contact.role, Contact.name))
+    rules = _visible(ReminderRule.select().order_by(ReminderRule.active.desc(), ReminderRule.name, ReminderRule.id))
+    contacts = _visible(Contact.select().order_by(Contact.active.desc(), Contact.commune, Contact.role, Contact.name))
     return _page("reminders.html", status, rules=rules, contacts=contacts, **context)
 
 
+# ---- what the signed-in account may see and change ---------------------------------------------------
+
+def _communes_of(row):
+    return row.listed("communes") if isinstance(row, ReminderRule) else ([row.commune] if row.commune else [])
+
+
+def _in_scope(communes):
+    """Rows of every commune ("" / none listed) are the operators' only."""
+    scope = current_scope()
+    return scope.communes is None or (bool(communes) and all(c in scope.communes for c in communes))
+
+
+def _visible(query):
+    return [row for row in query if _in_scope(_communes_of(row))]
+
+
+def _rule(pk):
+    rule = forms.get_rule(pk)
+    if not _in_scope(_communes_of(rule)):
+        raise NotFound("Không tìm thấy quy tắc nhắc việc này.")
+    return rule
+
+
+def _contact(pk):
+    contact = forms.get_contact(pk)
+    if not _in_scope(_communes_of(contact)):
+        raise NotFound("Không tìm thấy người nhận này.")
+    return contact
+
+
+def _refuse_outside(communes):
+    if not _in_scope(communes):
+        raise MotcuaError("Tài khoản của bạn chỉ đặt nhắc việc cho xã/phường của mình: ghi rõ mã xã/phường "
+                          f"({', '.join(current_scope().communes)}).", status=403)
+
+
+def _save_rule(values, rule=None):
+    communes = values.get("communes") or []
+    if isinstance(communes, str):
+        communes = communes.replace(";", ",").split(",")
+    _refuse_outside([str(c).strip() for c in communes if str(c).strip()])
+    with audited("reminder.rule", (values.get("name") or (rule.name if rule else "")).strip(),
+                 "sửa" if rule else "thêm"):
+        return forms.save_rule(values, rule)
+
+
+def _save_contact(values, contact=None):
+    commune = str(values.get("commune") or "").strip()
+    _refuse_outside([commune] if commune else [])
+    values, account = contacts.from_account(values)
+    with audited("reminder.contact", str(values.get("name") or "").strip(), "sửa" if contact else "thêm"):
+        saved = forms.save_contact(values, contact)
+        if account is not None or "account" in values:
+            contacts.link(saved, account)
+        return saved
+
+
+def _contact_dict(contact):
+    account = contacts.account_of(contact)
+    return dict(forms.contact_dict(contact), account=account.name if account else "")
+
+
 @bp.get("/reminders")
-@operator_required
+@requires("reminders.manage")
 def index():
     return _index()
 
 
 @bp.post("/reminders/rules")
-@operator_required
+@requires("reminders.manage")
 def add_rule():
     values = _rule_form()
     try:
-        rule = forms.save_rule(values)
+        rule = _save_rule(values)
     except MotcuaError as exc:
         return _index(exc.status, rule_reasons=exc.detail or [exc.message], rule_values=values)
     flash(f"Đã thêm quy tắc “{rule.name}”.")
@@ -80,37 +145,38 @@ def add_rule():
 
 
 @bp.route("/reminders/rules/<int:pk>", methods=("GET", "POST"))
-@operator_required
+@requires("reminders.manage")
 def edit_rule(pk):
-    rule = forms.get_rule(pk)
+    rule = _rule(pk)
     if request.method == "GET":
         return _page("reminder_rule.html", rule=rule, values=_rule_shown(rule))
     values = _rule_form()
     try:
-        forms.save_rule(values, rule)
+        _save_rule(values, rule)
     except MotcuaError as exc:
-        return _page("reminder_rule.html", exc.status, rule=forms.get_rule(pk), values=values,
+        return _page("reminder_rule.html", exc.status, rule=_rule(pk), values=values,
                      reasons=exc.detail or [exc.message])
     flash(f"Đã lưu quy tắc “{rule.name}”.")
     return redirect(url_for(".index"), 303)
 
 
 @bp.post("/reminders/rules/<int:pk>/active")
-@operator_required
+@requires("reminders.manage")
 def rule_active(pk):
-    rule = forms.get_rule(pk)
+    rule = _rule(pk)
     rule.active = request.form.get("active") == "1"
-    rule.save()
+    with audited("reminder.rule", rule.name, "bật" if rule.active else "tắt"):
+        rule.save()
     flash(f"Quy tắc “{rule.name}” " + ("đang dùng." if rule.active else "đã tạm ngừng."))
     return redirect(url_for(".index"), 303)
 
 
 @bp.post("/reminders/contacts")
-@operator_required
+@requires("reminders.manage")
 def add_contact():
     values = request.form.to_dict()
     try:
-        contact = forms.save_contact(values)
+        contact = _save_contact(values)
     except MotcuaError as exc:
         return _index(exc.status, contact_reasons=exc.detail or [exc.message], contact_values=values)
     flash(f"Đã thêm người nhận {contact.name}.")
@@ -118,27 +184,28 @@ def add_contact():
 
 
 @bp.route("/reminders/contacts/<int:pk>", methods=("GET", "POST"))
-@operator_required
+@requires("reminders.manage")
 def edit_contact(pk):
-    contact = forms.get_contact(pk)
+    contact = _contact(pk)
     if request.method == "GET":
-        return _page("reminder_contact.html", contact=contact, values=forms.contact_dict(contact))
+        return _page("reminder_contact.html", contact=contact, values=_contact_dict(contact))
     values = request.form.to_dict()
     try:
-        forms.save_contact(values, contact)
+        _save_contact(values, contact)
     except MotcuaError as exc:
-        return _page("reminder_contact.html", exc.status, contact=forms.get_contact(pk), values=values,
+        return _page("reminder_contact.html", exc.status, contact=_contact(pk), values=values,
                      reasons=exc.detail or [exc.message])
     flash(f"Đã lưu người nhận {contact.name}.")
     return redirect(url_for(".index") + "#contacts", 303)
 
 
 @bp.post("/reminders/contacts/<int:pk>/active")
-@operator_required
+@requires("reminders.manage")
 def contact_active(pk):
-    contact = forms.get_contact(pk)
+    contact = _contact(pk)
     contact.active = request.form.get("active") == "1"
-    contact.save()
+    with audited("reminder.contact", contact.name, "bật" if contact.active else "tắt"):
+        contact.save()
     flash(f"{contact.name} " + ("sẽ nhận nhắc việc." if contact.active else "không nhận nhắc việc nữa."))
     return redirect(url_for(".index") + "#contacts", 303)
 
@@ -149,18 +216,20 @@ def _preview(rule):
 
 
 @bp.get("/reminders/<int:pk>/preview")
-@operator_required
+@requires("reminders.manage")
 def preview_page(pk):
-    rule = forms.get_rule(pk)
+    rule = _rule(pk)
     now, messages = _preview(rule)
     return _page("reminder_preview.html", rule=rule, now=now, planned=messages)
 
 
 @bp.get("/reminders/log")
-@operator_required
+@requires("reminders.manage")
 def log():
     state = request.args.get("state", "")
     query = Outbox.select().where(Outbox.purpose == "reminder")
+    if current_scope().communes is not None:
+        query = query.where(Outbox.commune.in_(list(current_scope().communes) or [""]))
     if state in STATES:
         query = query.where(Outbox.state == state)
     rows = list(query.order_by(Outbox.created_at.desc(), Outbox.id.desc()).limit(LOG_LIMIT))
@@ -170,50 +239,50 @@ def log():
 # ---- JSON API for scripts ---------------------------------------------------------------------------
 
 @bp.get("/api/v1/reminders")
-@operator_required
+@requires("reminders.manage")
 def list_rules():
-    return jsonify([forms.rule_dict(r) for r in ReminderRule.select().order_by(ReminderRule.id)])
+    return jsonify([forms.rule_dict(r) for r in _visible(ReminderRule.select().order_by(ReminderRule.id))])
 
 
 @bp.post("/api/v1/reminders")
-@operator_required
+@requires("reminders.manage")
 def create_rule():
-    rule = forms.save_rule(json_body())
+    rule = _save_rule(json_body())
     return jsonify(forms.rule_dict(rule)), 201
 
 
 @bp.patch("/api/v1/reminders/<int:pk>")
-@operator_required
+@requires("reminders.manage")
 def change_rule(pk):
     """Change some fields of a rule (e.g. ``{"active": false}``); the others stay."""
-    rule = forms.get_rule(pk)
-    forms.save_rule(dict(_rule_shown(rule), **json_body()), rule)
+    rule = _rule(pk)
+    _save_rule(dict(_rule_shown(rule), **json_body()), rule)
     return jsonify(forms.rule_dict(rule))
 
 
 @bp.get("/api/v1/reminders/contacts")
-@operator_required
+@requires("reminders.manage")
 def list_contacts():
-    return jsonify([forms.contact_dict(c) for c in Contact.select().order_by(Contact.id)])
+    return jsonify([_contact_dict(c) for c in _visible(Contact.select().order_by(Contact.id))])
 
 
 @bp.post("/api/v1/reminders/contacts")
-@operator_required
+@requires("reminders.manage")
 def create_contact():
-    contact = forms.save_contact(json_body())
-    return jsonify(forms.contact_dict(contact)), 201
+    contact = _save_contact(json_body())
+    return jsonify(_contact_dict(contact)), 201
 
 
 @bp.patch("/api/v1/reminders/contacts/<int:pk>")
-@operator_required
+@requires("reminders.manage")
 def change_contact(pk):
-    contact = forms.get_contact(pk)
-    forms.save_contact(dict(forms.contact_dict(contact), **json_body()), contact)
-    return jsonify(forms.contact_dict(contact))
+    contact = _contact(pk)
+    _save_contact(dict(_contact_dict(contact), **json_body()), contact)
+    return jsonify(_contact_dict(contact))
 
 
 @bp.get("/api/v1/reminders/<int:pk>/preview")
-@operator_required
+@requires("reminders.manage")
 def preview_api(pk):
-    now, messages = _preview(forms.get_rule(pk))
+    now, messages = _preview(_rule(pk))
     return jsonify(now=now.isoformat(sep=" "), messages=[m.to_dict() for m in messages])

@@ -1,25 +1,39 @@
-"""Statistics and reports of every commune at the hub (operators): pages with charts, JSON and
-Excel downloads, the periodic report. The work is in ``office.stats`` and ``motcua.stats_web``."""
+"""Statistics and reports of the communes an account covers (every commune for operators): pages
+with charts, JSON and Excel downloads, the periodic report. The work is in ``office.stats`` and
+``motcua.stats_web``."""
 from flask import Blueprint, request
 
 from motcua import stats_web
 from office.communes import find_commune
 from office.models import Office
 
-from .auth import operator_required
+from .auth import current_scope, hub_nav, require_commune, requires
 
 bp = Blueprint("stats", __name__)
-NAV = (("/", "Trung tâm"), ("/agency", "Hồ sơ liên thông"), ("/catalog", "Danh mục thủ tục"), ("/reminders", "Nhắc việc"),
-       ("/notifications", "Tin nhắn gửi đi"))
 
 
 def _communes():
-    rows = [(o.commune, o.name) for o in Office.select(Office.commune, Office.name).where(Office.commune != "*")]
+    scope = current_scope()
+    rows = [(o.commune, o.name) for o in Office.select(Office.commune, Office.name).where(Office.commune != "*")
+            if scope.has_commune(o.commune)]
     return sorted(rows, key=lambda r: r[1])
 
 
-def _unit_name():
-    commune = (request.args.get("commune") or "").strip()
+def _scope():
+    """The commune the statistics are limited to: "" (every one) for operators; for a leader or a
+    viewer the commune asked for, which must be one of theirs (the first of theirs by default)."""
+    asked = (request.args.get("commune") or "").strip()
+    communes = current_scope().communes
+    if communes is None:
+        return ""
+    if asked:
+        require_commune(asked)
+        return asked
+    return communes[0] if communes else "-"
+
+
+def _unit_name(scope):
+    commune = scope or (request.args.get("commune") or "").strip()
     if not commune:
         return "Trung tâm điều hành một cửa – các xã, phường"
     office = Office.get_or_none(Office.commune == commune)
@@ -28,24 +42,27 @@ def _unit_name():
 
 
 @bp.get("/stats")
-@operator_required
+@requires("stats.view")
 def index():
-    return stats_web.page("", _unit_name(), {"nav": NAV, "communes": _communes()})
+    scope = _scope()
+    return stats_web.page(scope, _unit_name(scope), {"nav": hub_nav(), "communes": _communes()})
 
 
 @bp.get("/stats/report.xlsx")
-@operator_required
+@requires("stats.view")
 def report():
-    return stats_web.report("", _unit_name())
+    scope = _scope()
+    return stats_web.report(scope, _unit_name(scope))
 
 
 @bp.get("/stats/<table>.xlsx")
-@operator_required
+@requires("stats.view")
 def excel(table):
-    return stats_web.excel("", _unit_name(), table)
+    scope = _scope()
+    return stats_web.excel(scope, _unit_name(scope), table)
 
 
 @bp.get("/api/v1/stats/<table>")
-@operator_required
+@requires("stats.view")
 def api(table):
-    return stats_web.api("", table)
+    return stats_web.api(_scope(), table)

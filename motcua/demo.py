@@ -13,7 +13,7 @@ from office.seed import DEMO_COUNTERS, DEMO_OFFICERS, DEMO_PASSWORD
 
 # Real communes/wards (GSO codes) for the demo boxes, after the 2025 reorganisation.
 DEMO_COMMUNES = ("05518", "00454", "12004", "01849", "05533", "00376")
-DEMO_OPERATOR_PASSWORD = "motcua-hub"
+DEMO_OPERATOR, DEMO_OPERATOR_PASSWORD = "admin", "motcua-hub"
 DEMO_TECHNICIAN_PASSWORD = "kythuat123"
 
 
@@ -31,8 +31,9 @@ def demo(port_base, data_dir, boxes):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped by a supervisor: still stop the children
     try:
         hub_dir, hub_url = data / "hub", f"http://127.0.0.1:{port_base}"
-        hub_args = ("--data-dir", hub_dir, "--operator-password", DEMO_OPERATOR_PASSWORD)
+        hub_args = ("--data-dir", hub_dir)
         hub_key = subprocess.run(_command("hub", "key", *hub_args), check=True, capture_output=True, text=True).stdout
+        token = _demo_operator(hub_args)
         subprocess.run(_command("hub", "import-catalog", "--sample", 60, hub_dir / "catalog-sample.json", *hub_args),
                        check=True, stdout=subprocess.DEVNULL)  # procedures for the kiosks: the boxes pull them
         procs.append(_spawn("hub", "serve", "--port", port_base, *hub_args))
@@ -50,7 +51,7 @@ def demo(port_base, data_dir, boxes):
             procs.append(_spawn("edge", "worker", *common))
             urls.append((f"http://127.0.0.1:{port}", box_dir))
         _wait_healthy([f"http://127.0.0.1:{port_base}"] + [u for u, _ in urls], procs)
-        _seed_reminders(hub_url, DEMO_COMMUNES[:boxes])
+        _seed_reminders(hub_url, DEMO_COMMUNES[:boxes], token)
         _print_summary(port_base, urls)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
@@ -99,11 +100,22 @@ def _wait_healthy(bases, procs, timeout=30):
             time.sleep(0.2)
 
 
-def _seed_reminders(hub_url, communes):
+def _demo_operator(hub_args):
+    """The demo's operator ``admin`` (its password needs no change) and an API token to seed the hub with."""
+    made = subprocess.run(_command("hub", "account", "add", DEMO_OPERATOR, "--role", "operator", "--full-name",
+                                   "Quản trị (demo)", "--password", DEMO_OPERATOR_PASSWORD, *hub_args),
+                          capture_output=True, text=True)
+    if made.returncode != 0 and "đã có" not in made.stderr:  # a second run on the same data keeps the account
+        raise click.ClickException(made.stderr.strip() or "Không tạo được tài khoản quản trị của bản demo.")
+    return subprocess.run(_command("hub", "account", "token", DEMO_OPERATOR, "--label", "demo", *hub_args),
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _seed_reminders(hub_url, communes, token):
     """A weekday rule at 08:00 and 14:00 and who gets it, on the log channel (see /notifications)."""
     import requests
 
-    auth, api = ("admin", DEMO_OPERATOR_PASSWORD), f"{hub_url}/api/v1/reminders"
+    auth, api = {"Authorization": f"Bearer {token}"}, f"{hub_url}/api/v1/reminders"
     posts = [(api, {"name": "Nhắc hồ sơ sắp đến hạn và quá hạn", "what": "both", "lead": 2, "lead_unit": "days",
                     "audience": "both", "channels": "log", "times": "08:00,14:00", "weekdays": "0,1,2,3,4"})]
     for commune in communes:
@@ -112,19 +124,21 @@ def _seed_reminders(hub_url, communes):
         posts += [(f"{api}/contacts", {"name": name, "handler": username, "commune": commune, "role": "handler",
                                        "phone": "0912000001"}) for username, name in DEMO_OFFICERS]
     for url, body in posts:
-        requests.post(url, json=body, auth=auth, timeout=10).raise_for_status()
+        requests.post(url, json=body, headers=auth, timeout=10).raise_for_status()
 
 
 def _print_summary(port_base, urls):
     echo = click.echo
     echo("\n=== motcua demo đang chạy (Ctrl-C để dừng) ===")
     hub = f"http://127.0.0.1:{port_base}"
-    echo(f"Trung tâm (hub):        {hub}/   (đăng nhập admin / {DEMO_OPERATOR_PASSWORD})")
+    echo(f"Trung tâm (hub):        {hub}/   (đăng nhập {DEMO_OPERATOR} / {DEMO_OPERATOR_PASSWORD})")
     echo(f"  Danh mục thủ tục:     {hub}/catalog")
     echo(f"  Hồ sơ liên thông:     {hub}/agency")
     echo(f"  Tra cứu hồ sơ:        {hub}/tracking")
     echo(f"  Nhắc việc:            {hub}/reminders")
     echo(f"  Tin nhắn gửi đi:      {hub}/notifications")
+    echo(f"  Tài khoản:            {hub}/accounts")
+    echo(f"  Nhật ký thao tác:     {hub}/audit")
     for i, (base, box_dir) in enumerate(urls, 1):
         echo(f"\nHộp {i}: {base}/   (dữ liệu: {box_dir})")
         echo(f"  Kiosk lấy số:         {base}/kiosk")

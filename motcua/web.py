@@ -153,14 +153,16 @@ def refuse_cross_site():
     refused. A write that names no page at all is refused when it carries credentials (a cookie
     or an ``Authorization`` header) and is something another site's page can send: anything but
     JSON, which no page elsewhere can send without the CORS preflight these apps never grant
-    (so API clients with Basic credentials keep working). Signed machine requests carry neither."""
+    (so API clients with Basic credentials keep working). A bearer token is no ambient credential
+    (a browser never adds one by itself), and signed machine requests carry none."""
     if request.method in SAFE_METHODS:
         return
     origin = request.headers.get("Origin")
     if origin is None:
         origin = request.headers.get("Referer")
     if origin is None:
-        if (request.headers.get("Cookie") or request.headers.get("Authorization")) and not request.is_json:
+        ambient = request.headers.get("Cookie") or not request.headers.get("Authorization", "Bearer ").startswith("Bearer ")
+        if ambient and not request.is_json:
             raise MotcuaError(CROSS_SITE, status=403)
         return
     if origin == "null" or urlsplit(origin).netloc != request.host:

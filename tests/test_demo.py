@@ -1,5 +1,6 @@
 """The README's first command: ``motcua demo`` starts a hub, its worker and a box, seeds the
 reminders, prints the URLs, and stops every process it started on SIGTERM."""
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,17 @@ def _free_run(count):
     raise RuntimeError("no free run of ports")
 
 
+def _sign_in(hub, name, password):
+    """The session cookies of a sign-in with the hub's form, as a browser does. (Responses are not
+    kept: each one held open, the hub's port would stay taken after the demo stops.)"""
+    form = requests.get(f"{hub}/signin", timeout=5)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    signed_in = requests.post(f"{hub}/signin", data={"name": name, "password": password, "csrf_token": token},
+                              cookies=form.cookies, timeout=5, allow_redirects=False)
+    assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/", signed_in.text[:500]
+    return signed_in.cookies
+
+
 def test_the_demo_runs_a_hub_a_worker_and_a_box_then_stops(tmp_path):
     base = _free_run(2)
     log = tmp_path / "demo.log"
@@ -34,10 +46,11 @@ def test_the_demo_runs_a_hub_a_worker_and_a_box_then_stops(tmp_path):
         assert "Đăng nhập cán bộ" in output, output
         hub, box = f"http://127.0.0.1:{base}", f"http://127.0.0.1:{base + 1}"
         assert f"{hub}/reminders" in output and f"{box}/kiosk" in output
-        auth = ("admin", "motcua-hub")
-        rules = requests.get(f"{hub}/api/v1/reminders", auth=auth, timeout=5).json()
+        assert "đăng nhập admin / motcua-hub" in output
+        cookies = _sign_in(hub, "admin", "motcua-hub")
+        rules = requests.get(f"{hub}/api/v1/reminders", cookies=cookies, timeout=5).json()
         assert [r["times"] for r in rules] == [["08:00", "14:00"]]
-        contacts = requests.get(f"{hub}/api/v1/reminders/contacts", auth=auth, timeout=5).json()
+        contacts = requests.get(f"{hub}/api/v1/reminders/contacts", cookies=cookies, timeout=5).json()
         assert {c["role"] for c in contacts} == {"leader", "handler"} and len(contacts) == 4
         assert requests.get(f"{box}/api/v1/health", timeout=5).ok
     finally:

@@ -12,8 +12,8 @@ from office.db import database
 from office.models import Agency, Dossier, DossierEvent, Office
 from sync.capture import applying_remote
 from sync.models import ChangeEntry
+from tests.central.hub_accounts import token_client
 
-AUTH = ("admin", "test-operator")
 COMMUNE = "05518"
 OFFICE_CODE = "000.19.05518"
 STP = "000.00.19.STP"
@@ -23,7 +23,7 @@ NOW = datetime(2026, 3, 4, 10, 0)
 @pytest.fixture
 def hub(tmp_path):
     settings = load_settings("hub", environ={}, overrides={"data_dir": str(tmp_path / "hub"),
-                                                         "operator_password": AUTH[1]})
+                                                         "operator_password": "first-operator"})
     app = create_app(settings)
     app.config["TESTING"] = True
     app.extensions["dossier_clock"] = lambda: NOW
@@ -36,11 +36,14 @@ def hub(tmp_path):
 
 @pytest.fixture
 def client(hub):
-    client = hub.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = "Basic " + __import__("base64").b64encode(
-        ":".join(AUTH).encode()).decode()
-    client.environ_base["HTTP_ORIGIN"] = "http://localhost"  # the hub's own page
-    return client
+    """An operator: adds agencies, reads every dossier."""
+    return token_client(hub, "operator")
+
+
+@pytest.fixture
+def officer(hub):
+    """The Justice Department's officer: acts on its dossiers."""
+    return token_client(hub, "agency", name="stp", agency=STP, full_name="Trần Văn Bình")
 
 
 def pushed_dossier(number, agency, status=4, stage="Chuyển liên thông", name="Nguyễn Văn An"):
@@ -69,11 +72,11 @@ def add_stp(client):
     return response.get_json()
 
 
-def test_operator_sign_in_is_needed(hub):
+def test_sign_in_is_needed(hub):
     anonymous = hub.test_client()
-    assert anonymous.get("/agency").status_code == 401
+    assert anonymous.get("/agency").headers["Location"].startswith("/signin")
     assert anonymous.post("/api/v1/agencies", json={"code": STP, "name": "x"}).status_code == 401
-    assert anonymous.post("/agency/dossiers/x/finish").status_code == 401
+    assert anonymous.post("/agency/dossiers/x/finish").headers["Location"].startswith("/signin")
 
 
 def test_agencies_are_added_checked_and_sent_down(client):
@@ -117,8 +120,9 @@ def test_the_list_holds_dossiers_at_agencies_without_a_box(client):
     assert detail.status_code == 200 and "Tiếp nhận hồ sơ" in text(detail) and "Sở Tư pháp" in text(detail)
 
 
-def test_agency_actions_write_the_shared_row_and_events_for_the_commune(client):
+def test_agency_actions_write_the_shared_row_and_events_for_the_commune(client, officer):
     add_stp(client)
+    client = officer
     dossier = pushed_dossier(1, STP)
     response = client.post(f"/agency/dossiers/{dossier.code}/transfer",
                            data={"stage": "Thẩm định hồ sơ", "handler": "Phòng Hộ tịch", "note": "Đủ điều kiện"})
@@ -127,7 +131,8 @@ def test_agency_actions_write_the_shared_row_and_events_for_the_commune(client):
     assert (dossier.status, dossier.stage, dossier.agency, dossier.handler) == (4, "Thẩm định hồ sơ", STP,
                                                                               "Phòng Hộ tịch")
     event = DossierEvent.select().where(DossierEvent.action == "transfer").get()
-    assert (event.actor, event.agency, event.at, event.commune) == ("Sở Tư pháp tỉnh Thái Nguyên", STP, NOW, COMMUNE)
+    assert (event.actor, event.agency, event.at, event.commune) == ("Trần Văn Bình – Sở Tư pháp tỉnh Thái Nguyên", STP,
+                                                                    NOW, COMMUNE)
     entries = list(ChangeEntry.select().where(ChangeEntry.table.in_(["dossier", "dossier_event"])))
     assert {e.scope for e in entries} == {COMMUNE} and {e.origin for e in entries} == {"hub"}
     assert json.loads(next(e for e in entries if e.table == "dossier").data)["stage"] == "Thẩm định hồ sơ"
@@ -152,8 +157,9 @@ def test_agency_actions_write_the_shared_row_and_events_for_the_commune(client):
             .order_by(DossierEvent.at, DossierEvent.id)] == ["receive", "finish"]
 
 
-def test_hub_pages_escape_and_keep_input(client):
+def test_hub_pages_escape_and_keep_input(client, officer):
     add_stp(client)
+    client = officer
     dossier = pushed_dossier(1, STP, name='<script>alert("x")</script>', stage="<b>Bước</b>")
     for path in ("/agency", f"/agency/dossiers/{dossier.code}"):
         page = client.get(path).get_data(as_text=True)
@@ -164,9 +170,10 @@ def test_hub_pages_escape_and_keep_input(client):
     assert "001099012345" not in client.get("/tracking?code=" + dossier.code).get_data(as_text=True)
 
 
-def test_forms_posted_from_another_site_are_refused(client):
-    """HTTP Basic credentials ride along with any site's form: only the hub's own pages may post."""
+def test_forms_posted_from_another_site_are_refused(client, officer):
+    """Only the hub's own pages may post."""
     add_stp(client)
+    client = officer
     dossier = pushed_dossier(1, STP)
     forged = client.post(f"/agency/dossiers/{dossier.code}/finish", headers={"Origin": "http://evil.example"})
     assert forged.status_code == 403 and Dossier.get_by_id(dossier.id).status == 4

@@ -1,5 +1,4 @@
 """The hub's catalog pages: import with a row-level report, list and search, edit, publish, agencies."""
-import base64
 import csv
 import io
 import json
@@ -13,8 +12,8 @@ from office.catalog_sample import sample
 from office.db import database
 from office.dossiers import Agency
 from sync.models import ChangeEntry
+from tests.central.hub_accounts import token_client
 
-AUTH = {"Origin": "http://localhost", "Authorization": "Basic " + base64.b64encode(b"admin:operator-pw").decode()}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -23,20 +22,20 @@ def hub(request, tmp_path):
     from central.app import create_app
     from tests.sync.conftest import drop_schema, postgres_schema
 
-    overrides = {"data_dir": str(tmp_path), "operator_password": "operator-pw"}
+    overrides = {"data_dir": str(tmp_path), "operator_password": "first-operator"}
     schema = None
     if request.param == "postgresql":
         schema, overrides["database"] = postgres_schema()
     app = create_app(load_settings("hub", environ={}, overrides=overrides))
     app.config["TESTING"] = True
-    yield app.test_client()
+    yield token_client(app)
     database.close()
     if schema:
         drop_schema(schema)
 
 
 def upload(client, name, data, path="/catalog/import"):
-    return client.post(path, headers=AUTH, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    return client.post(path, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
 
 
 def as_json(rows):
@@ -127,7 +126,7 @@ def test_unreadable_files_are_refused_in_vietnamese(hub):
                                 ("x.pdf", b"%PDF", "chỉ nhận tệp .json, .csv hoặc .xlsx")):
         response = upload(hub, name, data)
         assert response.status_code == 400 and message in response.get_data(as_text=True), name
-    assert "Hãy chọn một tệp" in hub.post("/catalog/import", headers=AUTH, data={}).get_data(as_text=True)
+    assert "Hãy chọn một tệp" in hub.post("/catalog/import", data={}).get_data(as_text=True)
     api = upload(hub, "x.json", b"[", path="/api/v1/catalog/import")
     assert api.status_code == 400 and api.get_json()["error"].startswith("Không đọc được tệp")
     assert Procedure.select().count() == 0
@@ -141,21 +140,24 @@ def test_json_api_import(hub):
 
 
 def test_operator_only(hub):
+    anonymous = hub.application.test_client()
     for method, path in (("get", "/catalog"), ("get", "/agencies"), ("post", "/catalog/import"), ("get", "/catalog/new")):
-        assert getattr(hub, method)(path).status_code == 401, path
-    assert hub.post("/api/v1/catalog/import").get_json()["error"].startswith("Cần đăng nhập")
+        assert getattr(anonymous, method)(path).headers["Location"].startswith("/signin"), path
+    assert anonymous.post("/api/v1/catalog/import").get_json()["error"].startswith("Cần đăng nhập")
+    leader = token_client(hub.application, "leader", communes="05518")
+    assert leader.get("/catalog").status_code == 403 and leader.get("/agencies").status_code == 403
 
 
 def test_list_search_and_filters(hub):
     upload(hub, "c.json", as_json(sample(40)))
-    html = hub.get("/catalog?q=dang+ky+khai+sinh", headers=AUTH).get_data(as_text=True)
+    html = hub.get("/catalog?q=dang+ky+khai+sinh").get_data(as_text=True)
     first = html.split('<tbody>', 1)[1].split("</tr>", 1)[0]
     assert "Đăng ký khai sinh<" in first
     code = Procedure.get(Procedure.name == "Đăng ký kết hôn").code
-    assert "Đăng ký kết hôn<" in hub.get(f"/catalog?q={code}", headers=AUTH).get_data(as_text=True).split("</tr>", 2)[1]
-    land = hub.get("/catalog?field=Đất đai", headers=AUTH).get_data(as_text=True)
+    assert "Đăng ký kết hôn<" in hub.get(f"/catalog?q={code}").get_data(as_text=True).split("</tr>", 2)[1]
+    land = hub.get("/catalog?field=Đất đai").get_data(as_text=True)
     assert "Hòa giải tranh chấp đất đai" in land and "Đăng ký khai sinh" not in land
-    assert "Không có thủ tục nào phù hợp" in hub.get("/catalog?state=inactive", headers=AUTH).get_data(as_text=True)
+    assert "Không có thủ tục nào phù hợp" in hub.get("/catalog?state=inactive").get_data(as_text=True)
 
 
 def form_of(p, **changes):
@@ -174,10 +176,10 @@ def form_of(p, **changes):
 def test_edit_keeps_input_on_error_and_saves_changed_fields(hub):
     upload(hub, "c.json", as_json(sample(3)))
     p = Procedure.get(Procedure.name == "Đăng ký khai sinh")
-    page = hub.get(f"/catalog/{p.id}", headers=AUTH).get_data(as_text=True)
+    page = hub.get(f"/catalog/{p.id}").get_data(as_text=True)
     assert 'value="Đăng ký khai sinh"' in page and "Bước 2: Công chức tiếp nhận" in page and "Giấy chứng sinh" in page
     before = len(entries("procedure"))
-    bad = hub.post(f"/catalog/{p.id}", headers=AUTH, data=form_of(
+    bad = hub.post(f"/catalog/{p.id}", data=form_of(
         p, code="1.2", name="Đăng ký khai sinh <mới>", **{"way-0-days": "ba", "way-1-way": "truc_tiep",
                                                          "component-0-copies": "0"}))
     html = bad.get_data(as_text=True)
@@ -187,14 +189,14 @@ def test_edit_keeps_input_on_error_and_saves_changed_fields(hub):
         assert reason in html, reason
     assert 'value="Đăng ký khai sinh &lt;mới&gt;"' in html and 'value="1.2"' in html and 'value="ba"' in html
     other = Procedure.get(Procedure.name == "Đăng ký kết hôn")
-    taken = hub.post(f"/catalog/{p.id}", headers=AUTH, data=form_of(p, code=other.code)).get_data(as_text=True)
+    taken = hub.post(f"/catalog/{p.id}", data=form_of(p, code=other.code)).get_data(as_text=True)
     assert f"mã {other.code} đã là của thủ tục “Đăng ký kết hôn”" in taken
     assert len(entries("procedure")) == before  # nothing saved
 
     form = form_of(p, **{"way-1-days": "5", "way-2-way": "buu_chinh", "way-2-days": "7", "way-2-fee": "20.000 đồng",
                          "component-0-template": "<h2>TỜ KHAI</h2>\r\n<p>Họ tên: ....</p><script>x()</script>",
                          "component-2-name": "Giấy tờ tùy thân", "component-2-copies": "2"})
-    saved = hub.post(f"/catalog/{p.id}", headers=AUTH, data=form)
+    saved = hub.post(f"/catalog/{p.id}", data=form)
     assert saved.status_code == 302
     d = Procedure.get_by_id(p.id).as_dict()
     assert [(w["way"], w["days"]) for w in d["ways"]] == [("truc_tiep", 0), ("truc_tuyen", 5), ("buu_chinh", 7)]
@@ -202,50 +204,50 @@ def test_edit_keeps_input_on_error_and_saves_changed_fields(hub):
     assert d["components"][2] == {"name": "Giấy tờ tùy thân", "copies": 2}
     entry = entries("procedure")[-1]
     assert set(json.loads(entry.data)) == {"ways", "components"}  # only what changed is sent down
-    page = hub.get(saved.headers["Location"], headers=AUTH).get_data(as_text=True)
+    page = hub.get(saved.headers["Location"]).get_data(as_text=True)
     assert "Đã lưu thủ tục" in page and "srcdoc=\"&lt;h2&gt;TỜ KHAI" in page and "sandbox" in page
     assert "&lt;script&gt;x()" in page.split("srcdoc=", 1)[0] and "script" not in page.split("srcdoc=", 1)[1].split('"></iframe>')[0]
     # saving again unchanged writes nothing
-    hub.post(f"/catalog/{p.id}", headers=AUTH, data=form_of(Procedure.get_by_id(p.id)))
+    hub.post(f"/catalog/{p.id}", data=form_of(Procedure.get_by_id(p.id)))
     assert len(entries("procedure")) == before + 1
 
 
 def test_new_procedure_and_publishing(hub):
-    new = hub.get("/catalog/new", headers=AUTH)
+    new = hub.get("/catalog/new")
     assert new.status_code == 200 and "Thêm thủ tục" in new.get_data(as_text=True)
     form = {"code": "1.000555", "name": "Cấp bản sao trích lục hộ tịch", "level": "xa", "online_level": "toan_trinh",
             "field": "Hộ tịch", "steps": "Nộp\nNhận", "way-0-way": "truc_tiep", "way-0-days": "",
             "way-0-hours": "4", "way-0-fee": "8.000 đồng", "component-0-name": "Tờ khai", "component-0-copies": "1",
             "component-1-name": "", "component-1-copies": "1"}
-    created = hub.post("/catalog/new", headers=AUTH, data=form)
+    created = hub.post("/catalog/new", data=form)
     assert created.status_code == 302
     p = Procedure.get(Procedure.code == "1.000555")
     assert (p.commune, p.hours, p.days, p.active) == ("*", 4, 0, True)
     assert p.as_dict()["components"] == [{"name": "Tờ khai", "copies": 1}]
-    dup = hub.post("/catalog/new", headers=AUTH, data=form)
+    dup = hub.post("/catalog/new", data=form)
     assert dup.status_code == 400 and "đã là của thủ tục" in dup.get_data(as_text=True)
     # unpublish: the boxes receive active = false and stop showing it
-    off = hub.post(f"/catalog/{p.id}/active", headers=AUTH, data={"active": "0", "next": "/catalog?q=ban+sao"})
+    off = hub.post(f"/catalog/{p.id}/active", data={"active": "0", "next": "/catalog?q=ban+sao"})
     assert off.status_code == 302 and off.headers["Location"].endswith("/catalog?q=ban+sao")
     assert not Procedure.get_by_id(p.id).active and json.loads(entries("procedure")[-1].data) == {"active": False}
-    assert "Đã gỡ" in hub.get("/catalog?state=inactive", headers=AUTH).get_data(as_text=True)
-    back = hub.post(f"/catalog/{p.id}/active", headers=AUTH, data={"active": "1", "next": "https://evil.example/"})
+    assert "Đã gỡ" in hub.get("/catalog?state=inactive").get_data(as_text=True)
+    back = hub.post(f"/catalog/{p.id}/active", data={"active": "1", "next": "https://evil.example/"})
     assert back.headers["Location"].endswith(f"/catalog/{p.id}") and Procedure.get_by_id(p.id).active
-    assert hub.get("/catalog/khong-co", headers=AUTH).status_code == 404
-    foreign = hub.post(f"/catalog/{p.id}/active", headers={**AUTH, "Origin": "http://evil.example"}, data={"active": "0"})
+    assert hub.get("/catalog/khong-co").status_code == 404
+    foreign = hub.post(f"/catalog/{p.id}/active", headers={"Origin": "http://evil.example"}, data={"active": "0"})
     assert foreign.status_code == 403 and Procedure.get_by_id(p.id).active
 
 
 def test_agencies(hub):
-    assert "Chưa có cơ quan nào" in hub.get("/agencies", headers=AUTH).get_data(as_text=True)
-    assert hub.post("/agencies", headers=AUTH, data={"code": "000.00.19.STP", "name": "Sở Tư pháp"}).status_code == 302
+    assert "Chưa có cơ quan nào" in hub.get("/agencies").get_data(as_text=True)
+    assert hub.post("/agencies", data={"code": "000.00.19.STP", "name": "Sở Tư pháp"}).status_code == 302
     agency = Agency.get(Agency.code == "000.00.19.STP")
     assert agency.commune == "*" and len(entries("agency")) == 1
     for form, reason in (({"code": "000.00.19.STP", "name": "Khác"}, "đã có"),
                          ({"code": "<x>", "name": "Y"}, "Mã cơ quan"), ({"code": "000.00.20.VP", "name": ""}, "Cần mã định danh và tên")):
-        response = hub.post("/agencies", headers=AUTH, data=form)
+        response = hub.post("/agencies", data=form)
         assert response.status_code in (400, 409) and reason in response.get_data(as_text=True), form
-    assert hub.post(f"/agencies/{agency.id}", headers=AUTH, data={"name": "Sở Tư pháp tỉnh Thái Nguyên"}).status_code == 302
+    assert hub.post(f"/agencies/{agency.id}", data={"name": "Sở Tư pháp tỉnh Thái Nguyên"}).status_code == 302
     assert Agency.get_by_id(agency.id).name == "Sở Tư pháp tỉnh Thái Nguyên"
-    page = hub.get("/agencies", headers=AUTH).get_data(as_text=True)
+    page = hub.get("/agencies").get_data(as_text=True)
     assert "000.00.19.STP" in page and "Sở Tư pháp tỉnh Thái Nguyên" in page

@@ -1,5 +1,4 @@
 """The operator's outbox page and API: filters, counts per state, the last error, "send again"."""
-import base64
 from datetime import datetime
 
 import pytest
@@ -8,14 +7,14 @@ from central.app import create_app
 from central.outbox import Outbox, enqueue
 from motcua.settings import load_settings
 from office.db import database
+from tests.central.hub_accounts import token_client
 
-AUTH = {"Origin": "http://localhost", "Authorization": "Basic " + base64.b64encode(b"admin:pw").decode()}
 T0 = datetime(2026, 11, 23, 2, 0)
 
 
 @pytest.fixture
 def client(tmp_path):
-    settings = load_settings("hub", environ={}, overrides={"data_dir": str(tmp_path), "operator_password": "pw"})
+    settings = load_settings("hub", environ={}, overrides={"data_dir": str(tmp_path), "operator_password": "first-pw"})
     app = create_app(settings)
     app.config["TESTING"] = True
     enqueue("E1", "sms", "84912345678", "Ho so A da co ket qua", purpose="dossier_ready", commune="05518", now=T0)
@@ -25,49 +24,52 @@ def client(tmp_path):
     Outbox.update(state="sent", provider_ref="sms-1", attempts=1).where(Outbox.key.startswith("E1")).execute()
     Outbox.update(state="failed", attempts=8, last_error="Cổng SMS trả mã 108: Phone invalid") \
         .where(Outbox.key.startswith("E3")).execute()
-    yield app.test_client()
+    yield token_client(app)
     database.close()
 
 
 def test_page_needs_the_operator(client):
-    assert client.get("/notifications").status_code == 401
-    assert client.get("/api/v1/notifications").status_code == 401
+    anonymous = client.application.test_client()
+    assert anonymous.get("/notifications").headers["Location"].startswith("/signin")
+    assert anonymous.get("/api/v1/notifications").status_code == 401
+    viewer = token_client(client.application, "viewer", communes="05518")
+    assert viewer.get("/notifications").status_code == 403
 
 
 def test_api_counts_filters_and_masks(client):
-    data = client.get("/api/v1/notifications", headers=AUTH).get_json()
+    data = client.get("/api/v1/notifications").get_json()
     assert data["counts"] == {"pending": 2, "sending": 0, "sent": 1, "failed": 1}
     assert [m["id"] for m in data["messages"]] == [4, 3, 2, 1]  # newest first
     assert {m["recipient"] for m in data["messages"]} == {"84912***678", "84987***321", "la***@example.vn"}
-    only = client.get("/api/v1/notifications?channel=sms&commune=05518", headers=AUTH).get_json()
+    only = client.get("/api/v1/notifications?channel=sms&commune=05518").get_json()
     assert [m["id"] for m in only["messages"]] == [1] and only["counts"]["sent"] == 1 and only["counts"]["failed"] == 0
-    failed = client.get("/api/v1/notifications?state=failed", headers=AUTH).get_json()["messages"]
+    failed = client.get("/api/v1/notifications?state=failed").get_json()["messages"]
     assert [(m["id"], m["last_error"]) for m in failed] == [(3, "Cổng SMS trả mã 108: Phone invalid")]
-    assert [m["purpose"] for m in client.get("/api/v1/notifications?purpose=reminder", headers=AUTH)
+    assert [m["purpose"] for m in client.get("/api/v1/notifications?purpose=reminder")
             .get_json()["messages"]] == ["reminder"]
 
 
 def test_page_shows_counts_error_and_a_retry_button_for_failed_only(client):
-    html = client.get("/notifications", headers=AUTH).get_data(as_text=True)
+    html = client.get("/notifications").get_data(as_text=True)
     assert "Tin nhắn gửi đi" in html and "Cổng SMS trả mã 108: Phone invalid" in html
     assert html.count("Gửi lại</button>") == 1 and "/notifications/3/retry" in html
     assert "84912345678" not in html and "84912***678" in html
 
 
 def test_retry_puts_a_failed_message_back_and_refuses_cross_site(client):
-    evil = client.post("/notifications/3/retry", headers={**AUTH, "Origin": "http://evil.example"})
+    evil = client.post("/notifications/3/retry", headers={"Origin": "http://evil.example"})
     assert evil.status_code == 403 and Outbox.get_by_id(3).state == "failed"
-    response = client.post("/notifications/3/retry?state=failed", headers=AUTH)
+    response = client.post("/notifications/3/retry?state=failed")
     assert response.status_code == 303 and "state=failed" in response.headers["Location"]
     message = Outbox.get_by_id(3)
     assert (message.state, message.attempts) == ("pending", 0)
     assert message.last_error == "Cổng SMS trả mã 108: Phone invalid"  # kept for the record
-    page = client.get("/notifications", headers=AUTH).get_data(as_text=True)
+    page = client.get("/notifications").get_data(as_text=True)
     assert "Đã xếp tin #3 để gửi lại ngay." in page
-    client.post("/notifications/1/retry", headers=AUTH)  # a sent message is not sent again
+    client.post("/notifications/1/retry")  # a sent message is not sent again
     assert Outbox.get_by_id(1).state == "sent"
-    assert client.post("/notifications/99/retry", headers=AUTH).status_code == 404
+    assert client.post("/notifications/99/retry").status_code == 404
 
 
 def test_hub_home_links_the_page(client):
-    assert 'href="/notifications"' in client.get("/", headers=AUTH).get_data(as_text=True)
+    assert 'href="/notifications"' in client.get("/").get_data(as_text=True)

@@ -1,5 +1,4 @@
 """The operator's reminder pages: rules and contacts with checked forms, a preview, the log, the API."""
-import base64
 import re
 from datetime import datetime, timedelta
 from html import unescape
@@ -14,8 +13,8 @@ from motcua.settings import load_settings
 from office.db import database
 from office.dossiers import Dossier
 from sync.capture import applying_remote
+from tests.central.hub_accounts import token_client
 
-AUTH = {"Authorization": "Basic " + base64.b64encode(b"admin:operator-pw").decode()}
 COMMUNE = "05518"
 NOW = datetime(2026, 9, 8, 8, 0)  # Tuesday, office-local
 GOOD_RULE = {"name": "Nhắc buổi sáng", "what": "both", "lead": "1", "lead_unit": "days", "audience": "both",
@@ -25,7 +24,7 @@ GOOD_RULE = {"name": "Nhắc buổi sáng", "what": "both", "lead": "1", "lead_u
 
 @pytest.fixture
 def app(tmp_path):
-    settings = load_settings("hub", environ={}, overrides={"data_dir": str(tmp_path), "operator_password": "operator-pw"})
+    settings = load_settings("hub", environ={}, overrides={"data_dir": str(tmp_path), "operator_password": "first-pw"})
     application = create_app(settings)
     application.config["TESTING"] = True
     application.extensions["dossier_clock"] = lambda: NOW
@@ -35,10 +34,7 @@ def app(tmp_path):
 
 @pytest.fixture
 def client(app):
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = AUTH["Authorization"]
-    client.environ_base["HTTP_ORIGIN"] = "http://localhost"  # the hub's own page
-    return client
+    return token_client(app, "operator")
 
 
 def text(response):
@@ -66,11 +62,12 @@ def dossier(number, due_at, handler="Nguyễn Thị Lan", status=4):
     return code
 
 
-def test_operator_sign_in_is_needed(app):
+def test_sign_in_is_needed(app):
     anonymous = app.test_client()
-    for path in ("/reminders", "/reminders/log", "/api/v1/reminders"):
-        assert anonymous.get(path).status_code == 401
-    assert anonymous.post("/reminders/rules", data=GOOD_RULE).status_code == 401
+    for path in ("/reminders", "/reminders/log"):
+        assert anonymous.get(path).headers["Location"].startswith("/signin")
+    assert anonymous.get("/api/v1/reminders").status_code == 401
+    assert anonymous.post("/reminders/rules", data=GOOD_RULE).headers["Location"].startswith("/signin")
     assert anonymous.post("/api/v1/reminders", json=GOOD_RULE).status_code == 401
     assert ReminderRule.select().count() == 0
 

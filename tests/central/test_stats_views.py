@@ -1,6 +1,5 @@
 """The hub's statistics pages over HTTP: sign-in, periods, every section with its chart, JSON
 and Excel downloads whose numbers are the page's."""
-import base64
 import io
 import re
 from datetime import datetime
@@ -14,8 +13,8 @@ from central.app import create_app
 from motcua.settings import load_settings
 from office.db import database
 from tests.stats_data import A, B, NOW, load
+from tests.central.hub_accounts import token_client
 
-AUTH = ("admin", "test-operator")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SECTIONS = ("summary", "overdue", "lateness", "satisfaction", "index766", "queue")
 
@@ -23,7 +22,7 @@ SECTIONS = ("summary", "overdue", "lateness", "satisfaction", "index766", "queue
 @pytest.fixture
 def hub(tmp_path):
     settings = load_settings("hub", environ={}, overrides={"data_dir": str(tmp_path / "hub"),
-                                                         "operator_password": AUTH[1]})
+                                                         "operator_password": "first-operator"})
     app = create_app(settings)
     app.config["TESTING"] = True
     app.extensions["dossier_clock"] = lambda: NOW
@@ -34,19 +33,18 @@ def hub(tmp_path):
 
 @pytest.fixture
 def client(hub):
-    client = hub.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(":".join(AUTH).encode()).decode()
-    return client
+    return token_client(hub, "operator")
 
 
 def text(response):
     return unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
 
 
-def test_operator_sign_in_is_needed(hub):
+def test_sign_in_is_needed(hub):
     anonymous = hub.test_client()
-    for path in ("/stats", "/stats/summary.xlsx", "/stats/report.xlsx?month=2026-03", "/api/v1/stats/summary"):
-        assert anonymous.get(path).status_code == 401, path
+    for path in ("/stats", "/stats/summary.xlsx", "/stats/report.xlsx?month=2026-03"):
+        assert anonymous.get(path).headers["Location"].startswith("/signin"), path
+    assert anonymous.get("/api/v1/stats/summary").status_code == 401
 
 
 def test_the_hub_home_links_to_statistics(client):

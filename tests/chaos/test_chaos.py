@@ -40,7 +40,7 @@ from sync import box as sync_box
 from sync.apply import state_digest
 from sync.capture import replicated_models
 from sync.merge import Write, field_outcome
-from tests.sync.conftest import OPERATOR, HubProcess
+from tests.sync.conftest import HubProcess
 
 from .proxy import FAULTS, FaultProxy
 
@@ -97,7 +97,7 @@ def operator(hub, method, path, attempts=20, **kwargs):
     """Operator API straight to the hub (not through the proxy), retried while it restarts."""
     for _ in range(attempts):
         try:
-            response = requests.request(method, hub.url + path, auth=OPERATOR, timeout=5, **kwargs)
+            response = requests.request(method, hub.url + path, headers=hub.bearer(), timeout=5, **kwargs)
         except requests.RequestException:
             time.sleep(0.2)
             continue
@@ -135,7 +135,7 @@ class HubEditor(threading.Thread):
         rng = self.rng
         if rng.random() < 0.1:
             body = {"commune": rng.choice([X, Y]), "name": f"hub place {i}", "category": "office"}
-            requests.post(self.hub.url + "/api/v1/places", json=body, auth=OPERATOR, timeout=5).raise_for_status()
+            requests.post(self.hub.url + "/api/v1/places", json=body, headers=self.hub.bearer(), timeout=5).raise_for_status()
             return
         if rng.random() < 0.5:
             pk = rng.choice(self.hot)
@@ -144,7 +144,7 @@ class HubEditor(threading.Thread):
             pk = rng.choice(pks)
         fields = rng.sample(PLACE_FIELDS, rng.choice([1, 1, 2]))
         body = {f: (rng.random() < 0.7 if f == "active" else f"{f} by hub #{i}") for f in fields}
-        response = requests.patch(f"{self.hub.url}/api/v1/places/{pk}", json=body, auth=OPERATOR, timeout=5)
+        response = requests.patch(f"{self.hub.url}/api/v1/places/{pk}", json=body, headers=self.hub.bearer(), timeout=5)
         if response.status_code != 404:
             response.raise_for_status()
 

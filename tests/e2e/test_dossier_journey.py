@@ -15,7 +15,8 @@ import pytest
 import segno
 from playwright.sync_api import expect
 
-from tests.sync.conftest import OPERATOR, HubProcess, motcua
+from tests.e2e.hub_signin import sign_in
+from tests.sync.conftest import HubProcess, motcua
 from tests.sync.test_dossier_convergence import hub_import_catalog, write_catalog
 
 from .conftest import COMMUNE, ROOT, SCREENSHOTS, Box, page_headers
@@ -76,8 +77,7 @@ def pdf_text(path, page):
 def test_dossier_journey(hub, box, browser, shots, problems):
     kiosk_ctx = browser.new_context(viewport={"width": 1080, "height": 1920})
     office_pc = browser.new_context(viewport={"width": 1366, "height": 768})
-    agency_pc = browser.new_context(viewport={"width": 1366, "height": 768},
-                                    http_credentials={"username": OPERATOR[0], "password": OPERATOR[1]})
+    agency_pc = browser.new_context(viewport={"width": 1366, "height": 768})
     try:
         # 1. The citizen takes a number for civil status at the kiosk.
         kiosk = problems.watch(kiosk_ctx.new_page(), "kiosk")
@@ -168,7 +168,7 @@ def test_dossier_journey(hub, box, browser, shots, problems):
 
         # 6. The department works on it on the hub's web, then hands it back to the commune.
         agency = problems.watch(agency_pc.new_page(), "agency")
-        agency.goto(hub.url + "/agency")
+        sign_in(agency, hub.url, *hub.account("stp", "agency", agency=STP), then="/agency")
         row = agency.locator("#agency-dossiers tr", has_text=code)
         expect(row).to_contain_text("Chuyển liên thông")
         expect(row).to_contain_text("UBND Phường Sông Công")

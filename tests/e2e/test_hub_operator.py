@@ -8,7 +8,8 @@ import pytest
 from office import dossiers
 from office.calendar import WorkCalendar
 from office.models import Procedure
-from tests.sync.conftest import OPERATOR, Box, HubProcess
+from tests.e2e.hub_signin import sign_in
+from tests.sync.conftest import Box, HubProcess
 from tests.sync.notify_support import WorkerProcess, wait_for
 from tests.sync.test_dossier_convergence import COMMUNE, OFFICE_CODE, hub_import_catalog, write_catalog
 
@@ -42,11 +43,10 @@ def test_operator_sees_the_citizen_message_and_sets_up_a_reminder(browser, shots
     hub, code = hub_with_dossier
     wait_for(lambda: hub.query("select count(*) from outbox where state = 'sent'")[0][0] == 1, 60,
              what="the citizen's message sent by the worker")
-    context = browser.new_context(http_credentials={"username": OPERATOR[0], "password": OPERATOR[1]},
-                                  viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
     page = context.new_page()
     try:
-        page.goto(f"{hub.url}/notifications")
+        sign_in(page, hub.url, *hub.account(), then="/notifications")
         row = page.inner_text("table tbody tr")
         assert code in row and "Đã gửi" in row and "84912***678" in row  # the number masked on screen
         shots(page, "hub-notifications", full_page=True)

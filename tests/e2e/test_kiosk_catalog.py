@@ -17,10 +17,12 @@ from playwright.sync_api import expect
 from office.catalog_sample import sample
 
 from .conftest import COMMUNE, ROOT, Box, free_port, page_headers
+from .hub_signin import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PASSWORD = "e2e-operator"
+OPERATOR_PASSWORD = "e2e-operator-2026"
 FORM = ('<h2 style="text-align:center">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM<br><u>Độc lập - Tự do - Hạnh phúc</u></h2>'
         '<h1 style="text-align:center">TỜ KHAI ĐĂNG KÝ KHAI SINH</h1>'
         '<p>Kính gửi: Ủy ban nhân dân ........................................</p>'
@@ -82,6 +84,7 @@ def box(tmp_path_factory):
     catalog = base / "catalog.json"
     catalog.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     assert "60 thủ tục mới" in motcua("hub", "import-catalog", catalog, *hub_args).stdout
+    motcua("hub", "account", "add", "ops", "--role", "operator", "--password", OPERATOR_PASSWORD, *hub_args)
     hub_log = open(base / "hub.log", "ab")
     hub = subprocess.Popen([sys.executable, "-m", "motcua", "hub", "serve", "--port", str(port), *map(str, hub_args)],
                            cwd=ROOT, stdout=hub_log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -287,11 +290,10 @@ def test_kiosk_looks_up_procedures_places_and_dossiers(box, browser, shots, prob
 
 def test_hub_catalog_pages(box, browser, shots, problems, tmp_path):
     """The operator imports a file with mistakes, reads the report, edits a procedure and unpublishes it."""
-    ctx = browser.new_context(viewport={"width": 1366, "height": 900},
-                              http_credentials={"username": "admin", "password": PASSWORD})
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
     try:
         page = problems.watch(ctx.new_page(), "hub-catalog")
-        page.goto(box.hub_url + "/catalog")
+        sign_in(page, box.hub_url, "ops", OPERATOR_PASSWORD, then="/catalog")
         expect(page.locator("#procedures tbody tr")).to_have_count(60)
         bad = tmp_path / "bo-sung.json"
         bad.write_text(json.dumps([

@@ -19,7 +19,8 @@ from office.seed import seed_office
 from provisioning.identity import ensure_identity, ensure_key, public_path
 from sync import box as sync_box
 
-OPERATOR = ("admin", "test-operator")
+OPERATOR_PASSWORD = "test-operator"  # the first-run admin's; tests use named accounts
+ACCOUNT_PASSWORD = "test-password-1"
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -42,10 +43,11 @@ class HubProcess:
         self.database_url = database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.args = ["--data-dir", self.dir, "--operator-password", OPERATOR[1], "--log-level", "WARNING"]
+        self.args = ["--data-dir", self.dir, "--operator-password", OPERATOR_PASSWORD, "--log-level", "WARNING"]
         if database_url:
             self.args += ["--database", database_url]
         self.proc = None
+        self.tokens, self.accounts = {}, set()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.log = open(self.dir / "hub.log", "ab")
         self.key = motcua("hub", "key", *self.args).stdout.strip()
@@ -76,8 +78,23 @@ class HubProcess:
         extra = ["--replaces", replaces] if replaces else []
         motcua("hub", "register-box", "--commune", box.commune, "--public-key", public_path(box.dir), *extra, *self.args)
 
+    def account(self, name="ops", role="operator", communes="", agency=""):
+        """Make account ``name`` once, with the hub's CLI; returns (name, password)."""
+        if name not in self.accounts:
+            scope = (["--communes", communes] if communes else []) + (["--agency", agency] if agency else [])
+            motcua("hub", "account", "add", name, "--role", role, "--password", ACCOUNT_PASSWORD, *scope, *self.args)
+            self.accounts.add(name)
+        return name, ACCOUNT_PASSWORD
+
+    def bearer(self, name="ops", role="operator", communes="", agency=""):
+        """Headers carrying an API token of account ``name``, as a script sends them."""
+        if name not in self.tokens:
+            self.account(name, role, communes, agency)
+            self.tokens[name] = motcua("hub", "account", "token", name, *self.args).stdout.strip()
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
     def api(self, method, path, **kwargs):
-        response = requests.request(method, self.url + path, auth=OPERATOR, timeout=10, **kwargs)
+        response = requests.request(method, self.url + path, headers=self.bearer(), timeout=10, **kwargs)
         response.raise_for_status()
         return response.json()
 

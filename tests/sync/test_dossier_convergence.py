@@ -14,7 +14,7 @@ from office.db import database, open_database
 from office.models import Agency, Dossier, DossierEvent, Procedure
 from sync.apply import state_digest
 
-from .conftest import OPERATOR, motcua
+from .conftest import motcua
 
 COMMUNE = "05518"
 OFFICE_CODE = "000.19.05518"
@@ -80,8 +80,9 @@ def box_digests(box):
 
 
 def hub_act(hub, code, action, **form):
-    response = requests.post(f"{hub.url}/agency/dossiers/{code}/{action}", data=form, auth=OPERATOR, timeout=10,
-                             allow_redirects=False, headers={"Origin": hub.url})  # the hub's own page
+    officer = hub.bearer("stp", "agency", agency=STP)
+    response = requests.post(f"{hub.url}/agency/dossiers/{code}/{action}", data=form, headers=officer, timeout=10,
+                             allow_redirects=False)
     assert response.status_code == 303, response.text[:1000]
 
 

@@ -1,0 +1,88 @@
+"""Who may do what at the hub: the one declaration of roles, permissions and public routes.
+
+Each hub view names the permission it needs with ``@requires(...)``; the sign-in gate
+(``central.auth``) refuses every other request, including one to a route that declares
+nothing and is not listed public below. Scoped permissions are further narrowed by the
+account's communes (commune leader, viewer) or agency (agency officer) inside the view.
+"""
+from dataclasses import dataclass
+
+from .accounts_models import Account
+
+PERMISSIONS = {
+    "self": "Đăng nhập, đổi mật khẩu, mã truy cập của mình",
+    "fleet.view": "Xem các hộp, cảnh báo, xung đột",
+    "fleet.manage": "Đăng ký, thu hồi, đưa hộp trở lại",
+    "hub_data.manage": "Ngày nghỉ, địa điểm",
+    "catalog.manage": "Danh mục thủ tục",
+    "agencies.manage": "Cơ quan liên thông",
+    "dossiers.read": "Xem hồ sơ liên thông",
+    "dossiers.act": "Xử lý hồ sơ liên thông",
+    "reminders.manage": "Nhắc việc",
+    "messages.manage": "Tin nhắn gửi đi",
+    "stats.view": "Thống kê, báo cáo",
+    "accounts.manage": "Tài khoản",
+    "audit.view": "Nhật ký thao tác",
+}
+
+# Permissions whose data a leader, viewer or agency officer sees only within the account's scope.
+SCOPED = {"dossiers.read", "dossiers.act", "reminders.manage", "stats.view"}
+
+ROLES = {
+    Account.OPERATOR: ("Quản trị trung tâm", {
+        "self", "fleet.view", "fleet.manage", "hub_data.manage", "catalog.manage", "agencies.manage",
+        "dossiers.read", "reminders.manage", "messages.manage", "stats.view", "accounts.manage", "audit.view"}),
+    Account.LEADER: ("Lãnh đạo xã/phường", {"self", "stats.view", "dossiers.read", "reminders.manage"}),
+    Account.AGENCY: ("Cán bộ cơ quan liên thông", {"self", "dossiers.read", "dossiers.act"}),
+    Account.VIEWER: ("Xem thống kê", {"self", "stats.view"}),
+}
+
+# Routes anyone may call: boxes (signed requests), the SMS gateway (its own shared secret),
+# citizens' tracking, health, assets, and the sign-in page itself.
+MACHINE_ENDPOINTS = {"sync_api.hub_info", "sync_api.push", "sync_api.pull", "sync_api.snapshot", "enrol.enrol_box",
+                     "inbound_sms.inbound"}
+PUBLIC_ENDPOINTS = MACHINE_ENDPOINTS | {"tracking.tracking_api", "tracking.tracking_page", "health", "static",
+                                        "assets.static", "auth.sign_in"}
+
+
+def requires(permission):
+    """Declare the permission a view needs (enforced for every request by the sign-in gate)."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission}")
+
+    def declare(view):
+        view.permission = permission
+        return view
+
+    return declare
+
+
+def permission_of(view):
+    return getattr(view, "permission", None)
+
+
+def allowed(role, permission):
+    return permission in ROLES.get(role, ("", set()))[1]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an account covers: ``communes``/``agency`` of None mean every one."""
+
+    communes: tuple = None
+    agency: str = None
+
+    @property
+    def everything(self):
+        return self.communes is None and self.agency is None
+
+    def has_commune(self, code):
+        return self.communes is None or code in self.communes
+
+
+def scope_of(account):
+    if account.role == Account.OPERATOR:
+        return Scope()
+    if account.role == Account.AGENCY:
+        return Scope(communes=None, agency=account.agency or "-")
+    return Scope(communes=tuple(account.commune_list))
