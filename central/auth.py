@@ -5,7 +5,7 @@ import time
 from flask import current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, logout_user
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFProtect
 
 from motcua.web import setting_or_secret_file, wants_json
 from office.errors import MotcuaError, NotFound
@@ -81,13 +81,6 @@ def install_auth(app, idle_minutes):
     manager.user_loader(_load_session_user)
     app.extensions["csrf_protect"] = CSRFProtect(app)
     app.before_request(gate)
-
-    @app.errorhandler(CSRFError)
-    def refused_form(exc):
-        from motcua.web import render_error
-
-        return render_error(MotcuaError("Biểu mẫu đã hết hạn hoặc không gửi từ trang của trung tâm. "
-                                        "Vui lòng tải lại trang rồi thử lại.", status=400))
 
     @app.context_processor
     def who():

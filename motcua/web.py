@@ -161,8 +161,8 @@ def refuse_cross_site():
     if origin is None:
         origin = request.headers.get("Referer")
     if origin is None:
-        ambient = request.headers.get("Cookie") or not request.headers.get("Authorization", "Bearer ").startswith("Bearer ")
-        if ambient and not request.is_json:
+        bearer = request.headers.get("Authorization", "").startswith("Bearer ")  # no page elsewhere can add one
+        if (request.headers.get("Cookie") or request.headers.get("Authorization")) and not (request.is_json or bearer):
             raise MotcuaError(CROSS_SITE, status=403)
         return
     if origin == "null" or urlsplit(origin).netloc != request.host:

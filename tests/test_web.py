@@ -118,7 +118,7 @@ def test_huge_integers_in_paths_are_404_not_500(client):
     assert client.post("/api/v1/print-jobs/" + "9" * 30 + "/reprint").status_code == 404
 
 
-# --- the hub, with today's operator sign-in (HTTP Basic) ----------------------------------------------
+# --- the hub: an operator signed in with a session cookie, as in a browser --------------------------------
 
 @pytest.fixture
 def hub(tmp_path):
@@ -134,12 +134,16 @@ def hub(tmp_path):
 
 
 def operator(hub):
-    """A client whose requests carry the operator's credentials, as a browser that cached them."""
-    import base64
+    """A client whose requests carry the operator's session cookie, as a browser that signed in."""
+    from tests.central.hub_accounts import session_client
 
-    client = hub.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(b"admin:operator-pw").decode()
-    return client
+    return session_client(hub, "operator")
+
+
+def own_page_token(client):
+    from tests.central.hub_accounts import csrf_token
+
+    return csrf_token(client, "/reminders")
 
 
 CONTACT = {"name": "Kẻ giả mạo", "commune": "05518", "phone": "0987654321", "role": "handler"}
@@ -150,12 +154,18 @@ def test_hub_form_with_cached_credentials_and_null_or_no_origin_is_refused(hub):
 
     client = operator(hub)
     for headers in ({"Origin": "null"}, {}, {"Origin": "http://evil.example"}):
-        answer = client.post("/reminders/contacts", data=CONTACT, headers=headers)
-        assert answer.status_code == 403 and "trang khác" in answer.get_data(as_text=True), headers
+        answer = client.post("/reminders/contacts", data=CONTACT, headers=headers)  # no token: the page is elsewhere
+        assert answer.status_code == 403, headers
+        answer = client.post("/reminders/contacts", data=dict(CONTACT, csrf_token=own_page_token(client)), headers=headers)
+        assert answer.status_code == 403 and "trang khác" in answer.get_data(as_text=True), headers  # a leaked token
     assert Contact.select().count() == 0
-    # the hub's own page, and an API client sending JSON, still may
-    assert client.post("/reminders/contacts", data=CONTACT, headers={"Origin": "http://localhost"}).status_code == 303
-    assert client.post("/api/v1/reminders/contacts", json=dict(CONTACT, name="Trần Văn Bình")).status_code == 201
+    # the hub's own page (with its form's token), and a script with an API token, still may
+    own = dict(CONTACT, csrf_token=own_page_token(client))
+    assert client.post("/reminders/contacts", data=own, headers={"Origin": "http://localhost"}).status_code == 303
+    from tests.central.hub_accounts import token_client
+
+    script = token_client(hub, "operator", name="script")
+    assert script.post("/api/v1/reminders/contacts", json=dict(CONTACT, name="Trần Văn Bình")).status_code == 201
     assert Contact.select().count() == 2
 
 
@@ -173,7 +183,8 @@ def test_hub_answers_carry_security_headers(hub):
 def test_catalog_import_decode_errors_are_in_vietnamese(hub, name, data, said):
     import io
 
-    answer = operator(hub).post("/catalog/import", data={"file": (io.BytesIO(data), name)},
+    client = operator(hub)
+    answer = client.post("/catalog/import", data={"file": (io.BytesIO(data), name), "csrf_token": own_page_token(client)},
                                 headers={"Origin": "http://localhost"}, content_type="multipart/form-data")
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400 and said in page

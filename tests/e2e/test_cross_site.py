@@ -110,13 +110,13 @@ def hub(tmp_path_factory):
 
 
 def operator_context(browser, hub):
-    """A browser where the hub's operator is signed in (HTTP Basic today: the browser caches the
-    credentials and offers them to any page's request). The one place to change for the new sign-in."""
-    from tests.sync.conftest import OPERATOR
+    """A browser where an operator of the hub signed in with the sign-in form: its session cookie
+    goes with any request the browser makes to the hub, whichever page asks."""
+    from .hub_signin import sign_in
 
-    context = browser.new_context(http_credentials={"username": OPERATOR[0], "password": OPERATOR[1]})
-    page = context.new_page()
-    page.goto(hub.url + "/reminders")
+    name, password = hub.account("ops-cross", "operator")
+    context = browser.new_context()
+    page = sign_in(context.new_page(), hub.url, name, password, then="/reminders")
     assert page.locator("form.contact-form").count() == 1
     page.close()
     return context
