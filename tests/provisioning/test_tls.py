@@ -16,7 +16,7 @@ from office import queue
 from sync.client import TLS_MISMATCH
 
 from .conftest import provision, run
-from tests.sync.conftest import OPERATOR, free_port
+from tests.sync.conftest import OPERATOR_PASSWORD, free_port
 
 COMMUNE = "00160"
 
@@ -28,7 +28,7 @@ class TlsHub:
         self.dir = root
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
-        self.args = ["--data-dir", root, "--operator-password", OPERATOR[1], "--log-level", "WARNING",
+        self.args = ["--data-dir", root, "--operator-password", OPERATOR_PASSWORD, "--log-level", "WARNING",
                      "--port", self.port]
         self.proc = None
 
