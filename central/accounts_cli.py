@@ -29,14 +29,16 @@ def account():
 @click.option("--full-name", "full_name", default="", help="The person's name.")
 @click.option("--phone", default="")
 @click.option("--email", default="")
-@click.option("--password", default=None, help="Set this password (no change asked); default: a temporary one, "
-              "printed once, to be changed at first sign-in.")
+@click.option("--password-file", type=click.File("r", encoding="utf-8"), default=None,
+              help="File (or - for stdin) whose first line is the password, kept without a change at first "
+              "sign-in; default: a temporary one, printed once, to be changed at first sign-in.")
 @with_settings("hub")
-def add(settings, name, role, communes, agency, full_name, phone, email, password):
-    """Create an account."""
+def add(settings, name, role, communes, agency, full_name, phone, email, password_file):
+    """Create an account (a password never goes on the command line: it would stay in the shell's history)."""
     from . import audit
     from .accounts import create_account
 
+    password = password_file.readline().rstrip("\r\n") if password_file else None
     _open(settings)
     made, secret = create_account(name, role, communes, agency, full_name, phone, email, password=password,
                                   must_change=password is None)

@@ -103,8 +103,8 @@ def _wait_healthy(bases, procs, timeout=30):
 def _demo_operator(hub_args):
     """The demo's operator ``admin`` (its password needs no change) and an API token to seed the hub with."""
     made = subprocess.run(_command("hub", "account", "add", DEMO_OPERATOR, "--role", "operator", "--full-name",
-                                   "Quản trị (demo)", "--password", DEMO_OPERATOR_PASSWORD, *hub_args),
-                          capture_output=True, text=True)
+                                   "Quản trị (demo)", "--password-file", "-", *hub_args),
+                          input=DEMO_OPERATOR_PASSWORD + "\n", capture_output=True, text=True)
     if made.returncode != 0 and "đã có" not in made.stderr:  # a second run on the same data keeps the account
         raise click.ClickException(made.stderr.strip() or "Không tạo được tài khoản quản trị của bản demo.")
     return subprocess.run(_command("hub", "account", "token", DEMO_OPERATOR, "--label", "demo", *hub_args),

@@ -91,7 +91,8 @@ def test_passwords_are_never_taken_from_the_command_line(tmp_path):
     hub = ["--data-dir", str(tmp_path / "hub"), "--operator-password", "op-pass-123"]
     for option, command in (("--technician-password", ["provision", "bundle", "--commune", "05518", *hub]),
                             ("--password", ["edge", "officer", "add", "--username", "a", "--full-name", "A",
-                                            "--data-dir", str(tmp_path / "box")])):
+                                            "--data-dir", str(tmp_path / "box")]),
+                            ("--password", ["hub", "account", "add", "ops", "--role", "operator", *hub])):
         refused = runner.invoke(cli, [*command, option, "matkhau-lo-ra"])
         assert refused.exit_code == 2 and "No such option" in refused.output, refused.output
     out = tmp_path / "b.motcua"

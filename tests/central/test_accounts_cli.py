@@ -9,8 +9,8 @@ from central.cli import hub
 from office.db import database
 
 
-def run(tmp_path, *args):
-    result = CliRunner().invoke(hub, ["account", *args, "--data-dir", str(tmp_path)])
+def run(tmp_path, *args, input=None):
+    result = CliRunner().invoke(hub, ["account", *args, "--data-dir", str(tmp_path)], input=input)
     database.close()
     return result
 
@@ -41,7 +41,7 @@ def test_cli_checks_the_scope_and_refuses_a_second_account_of_the_same_name(tmp_
 
 
 def test_cli_reset_disable_enable_and_tokens_are_audited(tmp_path):
-    run(tmp_path, "add", "ops", "--role", "operator", "--password", "a-long-password-1")
+    run(tmp_path, "add", "ops", "--role", "operator", "--password-file", "-", input="a-long-password-1\n")
     assert account_row(tmp_path, "ops")[2] == 0  # a password given here need not be changed
     first_hash = account_row(tmp_path, "ops")[4]
     assert "Mật khẩu tạm mới" in run(tmp_path, "reset", "ops").output

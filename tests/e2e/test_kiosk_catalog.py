@@ -84,7 +84,8 @@ def box(tmp_path_factory):
     catalog = base / "catalog.json"
     catalog.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     assert "60 thủ tục mới" in motcua("hub", "import-catalog", catalog, *hub_args).stdout
-    motcua("hub", "account", "add", "ops", "--role", "operator", "--password", OPERATOR_PASSWORD, *hub_args)
+    motcua("hub", "account", "add", "ops", "--role", "operator", "--password-file", "-", *hub_args,
+           input=OPERATOR_PASSWORD + "\n")
     hub_log = open(base / "hub.log", "ab")
     hub = subprocess.Popen([sys.executable, "-m", "motcua", "hub", "serve", "--port", str(port), *map(str, hub_args)],
                            cwd=ROOT, stdout=hub_log, stderr=subprocess.STDOUT, start_new_session=True)

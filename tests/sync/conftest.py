@@ -82,7 +82,8 @@ class HubProcess:
         """Make account ``name`` once, with the hub's CLI; returns (name, password)."""
         if name not in self.accounts:
             scope = (["--communes", communes] if communes else []) + (["--agency", agency] if agency else [])
-            motcua("hub", "account", "add", name, "--role", role, "--password", ACCOUNT_PASSWORD, *scope, *self.args)
+            motcua("hub", "account", "add", name, "--role", role, "--password-file", "-", *scope, *self.args,
+                   input=ACCOUNT_PASSWORD + "\n")
             self.accounts.add(name)
         return name, ACCOUNT_PASSWORD
 
