@@ -173,12 +173,18 @@ def _refuse_constant(name):
     raise ValueError(f"{name} is not JSON")
 
 
+class BadText(ValueError):
+    """JSON text holding NUL or a lone surrogate."""
+
+
 def _depth_ok(value, depth=0):
     """Nested no deeper than ``MAX_JSON_DEPTH``, no lone surrogate in any text, numbers SQLite holds."""
     if depth > MAX_JSON_DEPTH:
         return False
     if isinstance(value, str):
-        return _text_ok(value)
+        if not _text_ok(value):
+            raise BadText(value[:0])
+        return True
     if isinstance(value, bool):
         return True
     if isinstance(value, int):
@@ -186,7 +192,7 @@ def _depth_ok(value, depth=0):
     if isinstance(value, float):
         return math.isfinite(value)  # 1e400 parses as infinity
     if isinstance(value, dict):
-        return all(_text_ok(k) and _depth_ok(v, depth + 1) for k, v in value.items())
+        return all(_depth_ok(k, depth) and _depth_ok(v, depth + 1) for k, v in value.items())
     if isinstance(value, list):
         return all(_depth_ok(v, depth + 1) for v in value)
     return True
@@ -221,6 +227,8 @@ def json_body():
         raise MotcuaError(BAD_JSON, status=400)
     try:
         data = parse_json(request.get_data(cache=True))
+    except BadText:
+        raise MotcuaError(BAD_TEXT, status=400) from None
     except ValueError:
         raise MotcuaError(BAD_JSON, status=400) from None
     if not isinstance(data, dict):
