@@ -19,6 +19,7 @@ Adding one: a module ``mNNNN_what.py`` with ``NAME`` and ``up(step)`` (see ``ste
 operations skip what is already there, because a table made from today's model by an earlier
 migration already has today's columns), listed in ``runner.MIGRATIONS``.
 """
-from .runner import LATEST, MIGRATIONS, NewerSchema, applied_migrations, upgrade
+from .report import migrate_command
+from .runner import LATEST, MIGRATIONS, NewerSchema, applied_migrations, pending, upgrade
 
-__all__ = ["LATEST", "MIGRATIONS", "NewerSchema", "applied_migrations", "upgrade"]
+__all__ = ["LATEST", "MIGRATIONS", "NewerSchema", "applied_migrations", "migrate_command", "pending", "upgrade"]

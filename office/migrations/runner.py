@@ -26,6 +26,16 @@ def applied_migrations(db):
     return {row[0] for row in db.execute_sql(f"SELECT number FROM {TABLE}")}
 
 
+def pending(db, models, migrations=None):
+    """Without changing anything: (is the database new, numbers applied, numbers still to apply)."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    present = existing_tables(db)
+    new = not any(model._meta.table_name in present for model in models)
+    done = applied_migrations(db)
+    _refuse_newer(done, migrations)
+    return new, done, [number for number, _ in migrations if number not in done]
+
+
 def upgrade(db, models, migrations=None):
     """Bring ``db`` to the newest schema for ``models``; return the numbers applied now."""
     migrations = MIGRATIONS if migrations is None else migrations
