@@ -1,5 +1,7 @@
 """What a migration may do, each operation skipped when it is already done."""
-from peewee import PostgresqlDatabase
+import copy
+
+from peewee import SQL, PostgresqlDatabase
 from playhouse.migrate import SchemaMigrator
 
 
@@ -33,7 +35,17 @@ class Step:
         when this database has the table and not yet the column."""
         if table not in self.models or not self.has_table(table) or column in columns(self.db, table):
             return False
-        self.migrator.add_column(table, column, field).run()
+        if field.null:
+            self.migrator.add_column(table, column, field).run()
+            return True
+        # NOT NULL: one ALTER with a DEFAULT for the rows already there. peewee's way (add nullable,
+        # fill, then NOT NULL) rebuilds the table on SQLite, and dropping the old copy with foreign
+        # keys on would delete or orphan the rows pointing at it.
+        if field.default is None or callable(field.default):
+            raise ValueError(f"{table}.{column} is NOT NULL: it needs a constant default for the existing rows")
+        field = copy.copy(field)
+        field.constraints = [*(field.constraints or []), SQL("DEFAULT " + _literal(field.db_value(field.default)))]
+        self.migrator.add_column(table, column, field, allow_not_null=True).run()
         return True
 
     def create_tables(self, tables):
@@ -44,3 +56,13 @@ class Step:
 
     def execute(self, sql, params=None):
         return self.db.execute_sql(sql, params)
+
+
+def _literal(value):
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise ValueError(f"no SQL literal for the default {value!r}")

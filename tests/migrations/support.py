@@ -18,11 +18,11 @@ def old_database(kind, path):
 
 
 def sqlite_schema(path):
-    """Tables with their columns, and indexes and triggers with their SQL (the stamp left out)."""
+    """Tables with their columns (name, type, NOT NULL), and indexes and triggers with their SQL (the stamp left out)."""
     connection = sqlite3.connect(path)
     rows = connection.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
                               "AND name != 'schema_migrations' ORDER BY type, name").fetchall()
-    tables = {name: [c[1:3] for c in connection.execute(f'PRAGMA table_info("{name}")')]
+    tables = {name: [c[1:4] for c in connection.execute(f'PRAGMA table_info("{name}")')]
               for kind, name, _ in rows if kind == "table"}
     others = {(kind, name, sql) for kind, name, sql in rows if kind != "table"}
     connection.close()

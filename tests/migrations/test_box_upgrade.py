@@ -2,9 +2,11 @@
 import sqlite3
 
 import pytest
+from peewee import BooleanField, CharField, IntegerField
 
 from office import migrations, queue
 from office.db import bind, database, open_database
+from office.migrations.step import Step
 from office.migrations import LATEST, MIGRATIONS, NewerSchema, applied_migrations, upgrade
 from office.models import MODELS, Dossier, Rating, Ticket
 from sync.models import ChangeEntry, SyncNode
@@ -129,3 +131,16 @@ def test_every_migration_has_a_number_and_a_name():
     numbers = [number for number, _ in migrations.MIGRATIONS]
     assert numbers == list(range(1, len(numbers) + 1))
     assert all(module.NAME and callable(module.up) for _, module in migrations.MIGRATIONS)
+
+
+@pytest.mark.parametrize("field, value", [(lambda: IntegerField(default=0), 0),
+                                          (lambda: CharField(default="it's"), "it's"),
+                                          (lambda: BooleanField(default=True), 1)])
+def test_a_not_null_column_added_to_a_table_others_point_at_keeps_their_rows(old_box, field, value):
+    db = bind(open_database(old_box), MODELS)
+    before = counts(db, ("ticket", "ticket_event", "rating"))
+    with db.atomic():
+        Step(db, MODELS).add_column("ticket", "later", field())
+    assert counts(db, ("ticket", "ticket_event", "rating")) == before
+    assert {row[0] for row in db.execute_sql("SELECT later FROM ticket")} == {value}
+    assert db.execute_sql("PRAGMA foreign_key_check").fetchall() == []
