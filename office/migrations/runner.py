@@ -56,7 +56,8 @@ def upgrade(db, models, migrations=None):
                 continue
             if not new:
                 module.up(step)
-            db.execute_sql(f"INSERT INTO {TABLE} (number, name, applied_at) VALUES ({db.param}, {db.param}, {db.param})",
+            values = ", ".join([db.param] * 3)
+            db.execute_sql(f"INSERT INTO {TABLE} (number, name, applied_at) VALUES ({values})",
                            (number, module.NAME, utcnow().isoformat(timespec="seconds")))
             applied.append(number)
         db.create_tables(models, safe=True)  # tables new since the last migration

@@ -18,7 +18,8 @@ def old_database(kind, path):
 
 
 def sqlite_schema(path):
-    """Tables with their columns (name, type, NOT NULL), and indexes and triggers with their SQL (the stamp left out)."""
+    """Tables with their columns (name, type, NOT NULL), indexes and triggers with their SQL;
+    the migrations record left out."""
     connection = sqlite3.connect(path)
     rows = connection.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
                               "AND name != 'schema_migrations' ORDER BY type, name").fetchall()

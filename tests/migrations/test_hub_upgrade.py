@@ -98,6 +98,7 @@ def test_an_upgraded_sqlite_hub_has_the_schema_of_a_new_one(tmp_path):
     assert sqlite_schema(old) == sqlite_schema(str(tmp_path / "new.db"))
 
 
+@pytest.mark.slow
 def test_several_hub_processes_starting_on_an_old_postgresql_hub_migrate_it_once(tmp_path):
     from tests.sync.conftest import drop_schema, postgres_schema
 
