@@ -122,3 +122,19 @@ def test_several_hub_processes_starting_on_an_old_postgresql_hub_migrate_it_once
     finally:
         database.close()
         drop_schema(schema)
+
+
+def test_a_not_null_column_added_to_an_old_hub_table_fills_its_rows(old_hub):
+    from peewee import BooleanField, IntegerField
+
+    from office.migrations.step import Step
+
+    db = open_hub_database({"database": old_hub})
+    with db.atomic():
+        step = Step(db, HUB_MODELS)
+        assert step.add_column("box_node", "later", IntegerField(default=7))
+        assert step.add_column("ticket", "flag", BooleanField(default=False))
+        assert not step.add_column("ticket", "flag", BooleanField(default=False))  # already there: skipped
+    assert counts(db, OLD_TABLES) == EXPECTED
+    assert [row[0] for row in db.execute_sql("SELECT later FROM box_node")] == [7]
+    assert {bool(row[0]) for row in db.execute_sql("SELECT flag FROM ticket")} == {False}
