@@ -1,4 +1,6 @@
 """Apply the numbered migrations in one transaction and record them."""
+import logging
+
 from peewee import PostgresqlDatabase
 
 from office.clock import utcnow
@@ -13,6 +15,8 @@ MIGRATIONS = [
 LATEST = MIGRATIONS[-1][0]
 MIGRATION_LOCK = 7312  # the advisory lock every process takes while it makes or migrates tables
 TABLE = "schema_migrations"
+
+log = logging.getLogger("motcua.migrations")
 
 
 class NewerSchema(MotcuaError):
@@ -63,6 +67,8 @@ def upgrade(db, models, migrations=None):
         db.create_tables(models, safe=True)  # tables new since the last migration
         if not isinstance(db, PostgresqlDatabase) and (done or applied):
             db.execute_sql(f"PRAGMA user_version = {max(done | set(applied))}")
+    if applied and not new:
+        log.warning("database schema upgraded to %s (migrations %s applied)", max(applied), applied)
     return applied
 
 
