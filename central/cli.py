@@ -46,6 +46,29 @@ def worker(settings):
     run_worker(settings)
 
 
+@hub.command()
+@click.option("--check", is_flag=True, help="Only tell whether migrations are pending (exit status 1 if so).")
+@with_settings("hub")
+def migrate(settings, check):
+    """Bring the hub's database to this release's schema: run it once, with the hub's web and
+    worker stopped, before starting them on a new release."""
+    from office.db import database, open_database
+    from office.migrations import migrate_command
+
+    from .app import HUB_MODELS
+    from .audit import make_append_only
+
+    db = open_database(settings["database"])
+    database.initialize(db)
+    ok, message = migrate_command(db, HUB_MODELS, check)
+    if not check:
+        make_append_only(db)
+    db.close()
+    click.echo(message)
+    if not ok:
+        raise SystemExit(1)
+
+
 def _open(settings):
     from motcua.logs import configure_logging
     from provisioning.identity import ensure_hub_identity

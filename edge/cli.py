@@ -104,6 +104,24 @@ def _restore(settings):
 
 
 @edge.command()
+@click.option("--check", is_flag=True, help="Only tell whether migrations are pending (exit status 1 if so).")
+@with_settings("edge")
+def migrate(settings, check):
+    """Bring the box's database to this release's schema (the web and worker also do it as they start)."""
+    from office.db import database, open_database
+    from office.migrations import migrate_command
+    from office.models import MODELS
+
+    db = open_database(settings["database"])
+    database.initialize(db)
+    ok, message = migrate_command(db, MODELS, check)
+    db.close()
+    click.echo(message)
+    if not ok:
+        raise SystemExit(1)
+
+
+@edge.command()
 @with_settings("edge")
 def sync(settings):
     """Push this box's changes to the hub and pull the hub's now; print a summary."""

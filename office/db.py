@@ -4,6 +4,8 @@ from pathlib import Path
 
 from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
 
+from office.migrations import upgrade
+
 database = DatabaseProxy()
 
 # WAL lets the kiosk read while a counter writes; FULL keeps committed writes on an SD
@@ -87,34 +89,10 @@ def open_database(url):
 
 
 def bind(db, models):
-    """Point the shared proxy at ``db`` and create missing tables.
-
-    On PostgreSQL several web and worker processes start at once: one at a time creates (or
-    finds) the tables, else two ``CREATE ... IF NOT EXISTS`` race and one fails."""
+    """Point the shared proxy at ``db`` and bring its schema to the newest version: a new
+    database gets every table, an older one its numbered migrations (``office.migrations``),
+    in one transaction; several processes starting at once on PostgreSQL migrate once."""
     database.initialize(db)
     db.connect(reuse_if_open=True)
-    with db.atomic():
-        if isinstance(db, PostgresqlDatabase):
-            db.execute_sql("SELECT pg_advisory_xact_lock(7312)")
-        db.create_tables(models, safe=True)
-        add_missing_columns(db, models)
+    upgrade(db, models)
     return db
-
-
-def add_missing_columns(db, models):
-    """Add the columns a model gained since its table was made (a box's or hub's existing
-    database after an update). Such a column must be nullable or have a default."""
-    from playhouse.migrate import SchemaMigrator, migrate
-
-    migrator = None
-    for model in models:
-        table = model._meta.table_name
-        cursor = db.execute_sql(f'SELECT * FROM "{table}" LIMIT 0')
-        present = {column[0] for column in cursor.description}
-        for field in model._meta.sorted_fields:
-            if field.column_name in present:
-                continue
-            if not field.null and field.default is None:
-                raise RuntimeError(f"{table}.{field.column_name} is new: it needs null=True or a default")
-            migrator = migrator or SchemaMigrator.from_database(db)
-            migrate(migrator.add_column(table, field.column_name, field))

@@ -120,14 +120,16 @@ def test_tracking_limit_is_kept_in_redis_when_the_hub_has_it(hub):
 
 
 def test_an_existing_hub_database_gains_the_secret_column():
-    """A hub on PostgreSQL made by an older version: the column is added when it starts."""
+    """A hub on PostgreSQL made by an older version: its migration adds the column when it starts."""
     from central.app import HUB_MODELS
     from office.db import bind, open_database
     from tests.sync.conftest import drop_schema, postgres_schema
 
     schema, url = postgres_schema()
     try:
-        bind(open_database(url), HUB_MODELS).execute_sql("ALTER TABLE dossier DROP COLUMN tracking_secret")
+        made = bind(open_database(url), HUB_MODELS)  # then made older: no secret column, no migrations recorded
+        made.execute_sql("ALTER TABLE dossier DROP COLUMN tracking_secret")
+        made.execute_sql("DROP TABLE schema_migrations")
         database.close()
         handle = bind(open_database(url), HUB_MODELS)
         columns = [row[0] for row in handle.execute_sql("SELECT * FROM dossier LIMIT 0").description]

@@ -141,8 +141,9 @@ def test_an_existing_database_gains_the_secret_column(tmp_path):
 
     path = tmp_path / "old.db"
     bind(open_database(str(path)), MODELS).close()
-    with sqlite3.connect(path) as conn:  # the dossier table as an older version made it
+    with sqlite3.connect(path) as conn:  # the dossier table as an older version made it, no migration recorded
         conn.execute("ALTER TABLE dossier DROP COLUMN tracking_secret")
+        conn.execute("DROP TABLE schema_migrations")
     handle = bind(open_database(str(path)), MODELS)
     try:
         columns = [row[1] for row in handle.execute_sql("PRAGMA table_info(dossier)").fetchall()]
