@@ -29,7 +29,7 @@ def provision():
 def bundle(settings, commune_code, out, technician_password_file, ask_technician_password, hours, wifi_ssid, wifi_psk, wifi_country, address,
            gateway, dns, no_snapshot):
     """Make a signed bundle that sets up a commune's box from a USB stick (new or replacement box)."""
-    from central.cli import _open
+    from central.cli import _audit, _open
     from provisioning.identity import ensure_key
 
     from .bundle import SUFFIX, local_time
@@ -41,6 +41,8 @@ def bundle(settings, commune_code, out, technician_password_file, ask_technician
     made = make_bundle(settings, ensure_key(settings["data_dir"], "hub"), commune_code, out, technician_password,
                        hours, network, snapshot=not no_snapshot)
     c = made.commune
+    _audit("bundle.make", made.bundle_id, f"xã {c.code}, hết hạn {local_time(made.expires_at)}"
+           + (", thay hộp đang dùng" if made.restore else ""))
     click.echo(f"Đã tạo gói cài đặt cho {c.full_name}, {c.province_name} (mã {c.code}).")
     click.echo(f"  Tệp:               {made.path}")
     click.echo(f"  Mã gói:            {made.bundle_id}")

@@ -105,3 +105,19 @@ def test_passwords_are_never_taken_from_the_command_line(tmp_path):
                                 "--ask-technician-password", *hub], input="mat-khau-hai\nmat-khau-hai\n")
     assert asked.exit_code == 0, asked.output
     assert check_password_hash(read_bundle(tmp_path / "c.motcua").box["technician_password_hash"], "mat-khau-hai")
+
+
+def test_enrolment_bundles_made_at_the_hub_are_in_its_audit_log(tmp_path):
+    import sqlite3
+
+    from provisioning.bundle import read_bundle
+
+    hub = ["--data-dir", str(tmp_path / "hub"), "--operator-password", "op-pass-123"]
+    out = tmp_path / "b.motcua"
+    made = CliRunner().invoke(cli, ["provision", "bundle", "--commune", "05518", "--out", str(out),
+                                    "--technician-password-file", "-", *hub], input="mat-khau-ky-thuat\n")
+    assert made.exit_code == 0, made.output
+    with sqlite3.connect(tmp_path / "hub" / "hub.db") as conn:
+        rows = conn.execute("select action, target, detail, account from audit_entry").fetchall()
+    assert [(action, target) for action, target, _, _ in rows] == [("bundle.make", read_bundle(out).manifest["bundle_id"])]
+    assert "xã 05518" in rows[0][2] and rows[0][3].startswith("cli:")
