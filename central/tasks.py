@@ -3,7 +3,9 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
-from huey import RedisHuey, SqliteHuey, crontab
+from huey import RedisHuey, SqliteHuey
+
+from motcua.periodic import create_consumer, every
 
 from office.clock import utcnow
 
@@ -15,7 +17,7 @@ log = logging.getLogger("motcua.hub.tasks")
 
 def create_hub_huey(settings, immediate=False):
     if settings["redis_url"]:
-        huey = RedisHuey("motcua-hub", url=settings["redis_url"], immediate=immediate, results=True)
+        huey = RedisHuey(settings.get("redis_queue") or "motcua-hub", url=settings["redis_url"], immediate=immediate, results=True)
     else:
         path = Path(settings["data_dir"]) / "hub-huey.db"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,11 +26,11 @@ def create_hub_huey(settings, immediate=False):
 
 
 def register_tasks(huey, settings):
-    @huey.periodic_task(crontab(minute="*/5"), name="watch_fleet")
+    @huey.periodic_task(every(settings, 5), name="watch_fleet")
     def watch_fleet():
         return silent_boxes(settings["box_silence_minutes"])
 
-    @huey.periodic_task(crontab(minute="*"), name="notify")
+    @huey.periodic_task(every(settings), name="notify")
     def notify():
         """Every minute: queue the messages of new notices and send what is due."""
         return run_notifications(settings)
@@ -40,7 +42,7 @@ def register_tasks(huey, settings):
         counts = run_notifications(settings)
         return counts if report else None
 
-    @huey.periodic_task(crontab(minute="*"), name="send_reminders")
+    @huey.periodic_task(every(settings), name="send_reminders")
     def send_reminders():
         return run_reminders(utcnow(), settings)
 
@@ -89,4 +91,4 @@ def run_worker(settings):
     configure_logging(settings["log_level"])
     open_hub_database(settings)
     huey, _ = create_hub_huey(settings)
-    huey.create_consumer(workers=2, worker_type="thread", periodic=True).run()
+    create_consumer(huey, settings).run()
