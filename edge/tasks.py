@@ -19,7 +19,7 @@ from provisioning.enrol import enrol_pending
 from sync import box as sync_box
 
 from .printing import due_jobs, process_job
-from .process_lock import Busy, process_lock
+from .process_lock import process_lock
 
 log = logging.getLogger("motcua.tasks")
 
@@ -74,12 +74,10 @@ def register_tasks(huey, settings):
 @contextmanager
 def _sync_lock(settings):
     """One sync at a time; yields False (and the caller does nothing) while another runs."""
-    try:
-        with process_lock(settings["data_dir"], "sync"):
-            yield True
-    except Busy:
-        log.info("sync already running; this run is skipped")
-        yield False
+    with process_lock(settings["data_dir"], "sync") as free:
+        if not free:
+            log.info("sync already running; this run is skipped")
+        yield free
 
 
 def _sync(settings):

@@ -35,6 +35,7 @@ def run_worker(settings):
     bind(open_database(settings["database"]), MODELS)
     attach_log_file(settings["data_dir"], "worker", settings["timezone"])
     huey, _ = create_huey(settings)
+    huey.flush_locks("sync")  # a task-store lock left by an older version; no task takes one now
     # With a device service, it alone owns the printer and the GPIO lines.
     keypad = None if settings.get("device_url") else keypad_for(settings)
     consumer = create_consumer(huey, settings, check_worker_health=True)
