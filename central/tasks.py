@@ -17,7 +17,8 @@ log = logging.getLogger("motcua.hub.tasks")
 
 def create_hub_huey(settings, immediate=False):
     if settings["redis_url"]:
-        huey = RedisHuey(settings.get("redis_queue") or "motcua-hub", url=settings["redis_url"], immediate=immediate, results=True)
+        name = settings.get("redis_queue") or "motcua-hub"
+        huey = RedisHuey(name, url=settings["redis_url"], immediate=immediate, results=True)
     else:
         path = Path(settings["data_dir"]) / "hub-huey.db"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,8 @@ import uuid
 
 import pytest
 
+from edge.printing import LEASE_MARGIN
+from office.models import PrintJob
 from office.queue import QueuePolicy, issue_ticket
 from tests.sync.conftest import Box, running_hub
 
@@ -37,6 +39,11 @@ def proxy(hub):
     made = HoldingProxy(hub.port, hold_s=10.0)
     yield made
     made.close()
+
+
+def unprinted(box):
+    with box:
+        return PrintJob.select().where(PrintJob.state != PrintJob.DONE).count()
 
 
 def add_pending(box, count=3):
@@ -95,7 +102,7 @@ def test_box_jobs_killed_at_random_moments_run_again_in_the_next_period(box, pro
     rng = random.Random(seed)
     print(f"worker kill test: MOTCUA_WORKER_KILL_SEED={seed} MOTCUA_WORKER_KILLS={KILLS}")
     proxy.hold_s = 3.0
-    worker = Worker("edge", box.dir, ["--hub", proxy.url, "--printer", "preview"])
+    worker = Worker("edge", box.dir, ["--hub", proxy.url, "--printer", "preview", "--printer-timeout", "2"])
     try:
         for _ in range(KILLS):  # the sync: mostly while its push is held, sometimes before
             add_pending(box, 1)
@@ -111,7 +118,11 @@ def test_box_jobs_killed_at_random_moments_run_again_in_the_next_period(box, pro
             kill_inside(worker, "sweep_print_jobs", rng, 0.3)
             resumes(worker, "sweep_print_jobs")
         worker.start()
-        wait_for(lambda: box.status()["pending"] == 0, STARTUP_S + 3 * PERIOD_S, what=f"everything pushed (seed {seed})")
+        wait_for(lambda: box.status()["pending"] == 0, STARTUP_S + 3 * PERIOD_S,
+                 what=f"everything pushed (seed {seed})")
+        # a job claimed by a killed sweep waits out its claim (printer_timeout + a margin), then prints
+        wait_for(lambda: not unprinted(box), STARTUP_S + 2 + LEASE_MARGIN + 2 * PERIOD_S,
+                 what=f"every ticket printed (seed {seed})")
         assert "unable to acquire lock" not in worker.output(0)
     finally:
         worker.close()
