@@ -1,4 +1,12 @@
-"""The hub's task queue: SqliteHuey next to the hub's files, or RedisHuey when it scales out."""
+"""The hub's task queue: SqliteHuey next to the hub's files, or RedisHuey when it scales out.
+
+No task takes a lock in the task store: a lock there would outlive a killed worker and stop
+its job, and one worker could not tell a dead holder from a live one on another machine.
+Running a job twice at once is safe instead: a message is sent by whoever claims its outbox
+row (a claim a dead worker left expires after ``notify_lease_seconds``), a reminder is
+queued once per rule, slot and contact. So several workers may share one Redis queue, and a
+restarted worker runs every periodic job at once and then every period.
+"""
 import logging
 from datetime import timedelta
 from pathlib import Path
