@@ -74,7 +74,8 @@ def test_worker_killed_during_sync_syncs_again_after_restart(box, proxy, tmp_pat
 # ---- every periodic job, killed at random moments -------------------------------------------
 
 KILLS = int(os.environ.get("MOTCUA_WORKER_KILLS") or 5)
-STARTUP_S = 20  # a loaded test machine takes seconds to import and start a worker
+STARTUP_S = 20
+REDIS_URL = "redis://127.0.0.1:6379/0"  # a loaded test machine takes seconds to import and start a worker
 
 
 def kill_inside(worker, task, rng, window_s):
@@ -136,11 +137,19 @@ def hub_worker(request, tmp_path):
     for hub in running_hub(kind, tmp_path / "hub"):
         hub.stop()  # only its database is needed
         args = [a for a in hub.args[2:] if a not in ("--log-level", "WARNING")]
+        queue = f"motcua-test-{uuid.uuid4().hex}"
         if "redis" in request.param:
-            args += ["--redis-url", "redis://127.0.0.1:6379/0", "--redis-queue", f"motcua-test-{uuid.uuid4().hex}"]
+            args += ["--redis-url", REDIS_URL, "--redis-queue", queue]
         worker = Worker("hub", hub.dir, args)
         yield worker
         worker.close()
+        if "redis" in request.param:
+            import redis
+
+            client = redis.Redis.from_url(REDIS_URL)
+            for key in client.scan_iter(f"*{queue}*"):
+                client.delete(key)
+            client.close()
 
 
 @pytest.mark.slow
