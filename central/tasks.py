@@ -1,9 +1,19 @@
-"""The hub's task queue: SqliteHuey next to the hub's files, or RedisHuey when it scales out."""
+"""The hub's task queue: SqliteHuey next to the hub's files, or RedisHuey when it scales out.
+
+No task takes a lock in the task store: a lock there would outlive a killed worker and stop
+its job, and one worker could not tell a dead holder from a live one on another machine.
+Running a job twice at once is safe instead: a message is sent by whoever claims its outbox
+row (a claim a dead worker left expires after ``notify_lease_seconds``), a reminder is
+queued once per rule, slot and contact. So several workers may share one Redis queue, and a
+restarted worker runs every periodic job at once and then every period.
+"""
 import logging
 from datetime import timedelta
 from pathlib import Path
 
-from huey import RedisHuey, SqliteHuey, crontab
+from huey import RedisHuey, SqliteHuey
+
+from motcua.periodic import create_consumer, every
 
 from office.clock import utcnow
 
@@ -15,7 +25,8 @@ log = logging.getLogger("motcua.hub.tasks")
 
 def create_hub_huey(settings, immediate=False):
     if settings["redis_url"]:
-        huey = RedisHuey("motcua-hub", url=settings["redis_url"], immediate=immediate, results=True)
+        name = settings.get("redis_queue") or "motcua-hub"
+        huey = RedisHuey(name, url=settings["redis_url"], immediate=immediate, results=True)
     else:
         path = Path(settings["data_dir"]) / "hub-huey.db"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,11 +35,11 @@ def create_hub_huey(settings, immediate=False):
 
 
 def register_tasks(huey, settings):
-    @huey.periodic_task(crontab(minute="*/5"), name="watch_fleet")
+    @huey.periodic_task(every(settings, 5), name="watch_fleet")
     def watch_fleet():
         return silent_boxes(settings["box_silence_minutes"])
 
-    @huey.periodic_task(crontab(minute="*"), name="notify")
+    @huey.periodic_task(every(settings), name="notify")
     def notify():
         """Every minute: queue the messages of new notices and send what is due."""
         return run_notifications(settings)
@@ -40,7 +51,7 @@ def register_tasks(huey, settings):
         counts = run_notifications(settings)
         return counts if report else None
 
-    @huey.periodic_task(crontab(minute="*"), name="send_reminders")
+    @huey.periodic_task(every(settings), name="send_reminders")
     def send_reminders():
         return run_reminders(utcnow(), settings)
 
@@ -89,4 +100,4 @@ def run_worker(settings):
     configure_logging(settings["log_level"])
     open_hub_database(settings)
     huey, _ = create_hub_huey(settings)
-    huey.create_consumer(workers=2, worker_type="thread", periodic=True).run()
+    create_consumer(huey, settings).run()

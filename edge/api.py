@@ -207,7 +207,7 @@ def reprint_job(job_id):
 
 @bp.get("/sync")
 def sync_state():
-    return jsonify(sync_box.status())
+    return jsonify(sync_box.status(current_box().settings))
 
 
 @bp.post("/sync")

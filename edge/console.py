@@ -171,14 +171,16 @@ def logout():
 # --- health ---------------------------------------------------------------------------------
 
 def _hub_url(sync_state, settings):
-    return settings["hub_url"] or (sync_state or {}).get("hub_url") or ""
+    """The hub the sync uses (``sync.box.hub_url``, via the status); the setting alone on a
+    box that was never initialised."""
+    return sync_state["hub_url"] if sync_state else settings["hub_url"]
 
 
-def _sync_state():
+def _sync_state(settings):
     from sync import box as sync_box
 
     try:
-        return sync_box.status(), ""
+        return sync_box.status(settings), ""
     except Exception as exc:  # a box that was never initialised has no node
         return None, str(exc)
 
@@ -250,7 +252,7 @@ def gather(settings):
     """Every health check of this box (problems first is the page's job), with what the
     console and the support bundle show besides: sync state, device service, printer, logs."""
     now = utcnow()
-    sync_state, sync_error = _sync_state()
+    sync_state, sync_error = _sync_state(settings)
     hub_url = _hub_url(sync_state, settings)
     direct_printer = not settings["device_url"]
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="health") as pool:  # the slow ones meanwhile

@@ -62,7 +62,7 @@ def track(code):
 
 @bp.get("/sync")
 def sync_page():
-    return _page("sync.html", state=sync_box.status())
+    return _page("sync.html", state=sync_box.status(current_box().settings))
 
 
 @bp.get("/qr.svg")

@@ -1,12 +1,17 @@
 """The box's task queue: SqliteHuey next to the database, tasks bound to one box's settings.
 
 The SQLite tables are the source of truth; a task only says "look now". A task lost with
-a killed worker loses nothing: the periodic sweep finds what is still pending.
+a killed worker loses nothing: the periodic sweep finds what is still pending. No task keeps
+a lock in the task store (it would outlive a killed worker and stop the job for ever): the
+sync holds a lock the kernel releases with its holder (``process_lock``).
 """
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 
-from huey import SqliteHuey, crontab
+from huey import SqliteHuey
+
+from motcua.periodic import every
 
 from office.models import PrintJob, utcnow
 
@@ -14,6 +19,7 @@ from provisioning.enrol import enrol_pending
 from sync import box as sync_box
 
 from .printing import due_jobs, process_job
+from .process_lock import process_lock
 
 log = logging.getLogger("motcua.tasks")
 
@@ -40,7 +46,7 @@ def register_tasks(huey, settings):
             delay = max((job.next_attempt_at - utcnow()).total_seconds(), 1)
             print_job.schedule((job_id,), delay=delay)
 
-    @huey.periodic_task(crontab(minute="*"), name="sweep_print_jobs")
+    @huey.periodic_task(every(settings), name="sweep_print_jobs")
     def sweep_print_jobs():
         if settings.get("device_url"):
             return
@@ -48,19 +54,30 @@ def register_tasks(huey, settings):
             process_job(job_id, printer, settings)
 
     @huey.task(name="sync_now")
-    @huey.lock_task("sync")
     def sync_now():
-        return _sync(settings)
+        with _sync_lock(settings) as free:
+            return _sync(settings) if free else None
 
-    @huey.periodic_task(crontab(minute="*"), name="sync_periodic")
-    @huey.lock_task("sync")
+    @huey.periodic_task(every(settings), name="sync_periodic")
     def sync_periodic():
-        enrol_pending(settings)  # a box provisioned while the hub was unreachable enrols when it can
-        if settings["hub_url"] and sync_box.due():
-            _sync(settings)
+        with _sync_lock(settings) as free:
+            if not free:
+                return
+            enrol_pending(settings)  # a box provisioned while the hub was unreachable enrols when it can
+            if sync_box.hub_url(settings) and sync_box.due():
+                _sync(settings)
 
     return {"print_job": print_job, "sweep_print_jobs": sweep_print_jobs, "sync_now": sync_now,
             "sync_periodic": sync_periodic}
+
+
+@contextmanager
+def _sync_lock(settings):
+    """One sync at a time; yields False (and the caller does nothing) while another runs."""
+    with process_lock(settings["data_dir"], "sync") as free:
+        if not free:
+            log.info("sync already running; this run is skipped")
+        yield free
 
 
 def _sync(settings):

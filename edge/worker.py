@@ -3,6 +3,7 @@ import logging
 
 from devices.health import attach_log_file
 from motcua.logs import configure_logging
+from motcua.periodic import create_consumer
 from office.db import bind, open_database
 from office.models import MODELS
 from office.ratings import rate_at_counter
@@ -34,9 +35,10 @@ def run_worker(settings):
     bind(open_database(settings["database"]), MODELS)
     attach_log_file(settings["data_dir"], "worker", settings["timezone"])
     huey, _ = create_huey(settings)
+    huey.flush_locks("sync")  # a task-store lock left by an older version; no task takes one now
     # With a device service, it alone owns the printer and the GPIO lines.
     keypad = None if settings.get("device_url") else keypad_for(settings)
-    consumer = huey.create_consumer(workers=2, worker_type="thread", periodic=True, check_worker_health=True)
+    consumer = create_consumer(huey, settings, check_worker_health=True)
     try:
         consumer.run()
     finally:

@@ -32,9 +32,26 @@ class SyncFailed(Exception):
     pass
 
 
+def hub_url(settings, node=None):
+    """The one hub this box talks to: the ``hub_url`` setting when given (config file,
+    environment, command line: how a box is pointed elsewhere without touching its
+    database), else the address stored in the box by ``edge init --hub-url`` or enrolment.
+    The periodic sync, ``client_for``, the status API/page and the console all ask here."""
+    return hub_url_with_source(settings, node)[0]
+
+
+def hub_url_with_source(settings, node=None):
+    """``(url, source)``: source is "setting", "box" or "" when there is no hub."""
+    if (settings or {}).get("hub_url"):
+        return settings["hub_url"], "setting"
+    node = node or SyncNode.select().first()  # none before `edge init`: no hub either
+    stored = node.hub_url if node else ""
+    return (stored, "box") if stored else ("", "")
+
+
 def client_for(settings, key):
     node = this_node()
-    url = settings.get("hub_url") or node.hub_url
+    url = hub_url(settings, node)
     if not url:
         raise SyncFailed("Chưa cấu hình địa chỉ trung tâm (hub_url).")
     return HubClient(url, key, node.node_id, timeout=settings.get("sync_timeout", 20.0),
@@ -157,9 +174,11 @@ def due(now=None):
     return (now or utcnow()) >= node.last_error_at + timedelta(seconds=delay)
 
 
-def status(now=None):
-    """What the technician and the status page see."""
+def status(settings=None, now=None):
+    """What the technician and the status page see; ``hub_url`` is the hub the sync uses
+    (see ``hub_url``), ``hub_url_source`` where that address comes from."""
     node = this_node()
+    url, source = hub_url_with_source(settings, node)
     now = now or utcnow()
     oldest = (ChangeEntry.select(ChangeEntry.created_at)
               .where(ChangeEntry.origin == node.node_id, ChangeEntry.seq > node.acked_seq)
@@ -167,7 +186,8 @@ def status(now=None):
     return {
         "node_id": node.node_id,
         "commune": node.scope,
-        "hub_url": node.hub_url,
+        "hub_url": url,
+        "hub_url_source": source,
         "pending": pending_count(),
         "oldest_pending_age_s": int((now - oldest.created_at).total_seconds()) if oldest else 0,
         "acked_seq": node.acked_seq,

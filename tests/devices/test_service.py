@@ -255,10 +255,11 @@ def test_worker_does_not_open_the_keypad_when_a_device_service_is_set(settings, 
             ran.append(True)
 
     class Huey:
-        def create_consumer(self, **kwargs):
-            return Consumer()
+        def flush_locks(self, *names):
+            return set()
 
     monkeypatch.setattr(worker, "create_huey", lambda s: (Huey(), {}))
+    monkeypatch.setattr(worker, "create_consumer", lambda huey, s, **kwargs: Consumer())
     monkeypatch.setattr(worker, "keypad_for", lambda s: opened.append(s) or None)
     monkeypatch.setattr(worker, "configure_logging", lambda level: None)
     monkeypatch.setattr(worker, "attach_log_file", lambda *a: None)
