@@ -2,7 +2,7 @@
 from flask import Blueprint, g, jsonify, request
 
 from motcua.web import json_body
-from office import queue, ratings
+from office import queue, rating_screens, ratings
 from office.board import counters_overview, recent_calls, services_overview
 from office.errors import MotcuaError, NotFound
 from office.models import Service, Ticket
@@ -13,6 +13,7 @@ from .box import current_box
 from sync import box as sync_box
 
 from .printing import failed_jobs, reprint
+from .screens import rating_screen_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -170,7 +171,8 @@ def counter_awaiting_rating(number):
 
 @bp.post("/ratings")
 def rate():
-    """A rating from the rating screen of a counter: only for the ticket that counter just finished."""
+    """A rating from the rating screen paired with a counter (its cookie): only for the ticket that
+    counter just finished, once, within ``rating_window_seconds``."""
     data = json_body()
     ticket_id = data.get("ticket")
     try:
@@ -180,6 +182,7 @@ def rate():
         score = number = None
     if not isinstance(ticket_id, str) or not ticket_id or score is None:
         raise MotcuaError("Cần quầy (counter), mã vé (ticket) và mức đánh giá (score: 1, 2 hoặc 3).")
+    rating_screens.require_paired(rating_screen_token(), number)
     window = current_box().settings["rating_window_seconds"]
     rating = ratings.rate_at_counter(number, score, window, source="screen", ticket_id=ticket_id,
                                      reason=data.get("reason") or "")

@@ -99,6 +99,15 @@ def _end_session():
         session.pop(key, None)
 
 
+def technician_signed_in():
+    """Whether this browser holds a live technician session (as ``technician_required`` checks)."""
+    password_hash = _settings()["technician_password_hash"]
+    seen = session.get("tech_at")
+    return bool(password_hash and seen is not None and session.get("tech_key") == _fingerprint(password_hash)
+                and sessions.find(session.get("tech_session"), sessions.TECHNICIAN) is not None
+                and _state().clock() - seen <= _settings()["console_session_minutes"] * 60)
+
+
 def technician_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):

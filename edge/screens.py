@@ -3,14 +3,19 @@ import io
 from pathlib import Path
 
 import segno
-from flask import Blueprint, Response, abort, render_template, request, send_file, session
+from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, session, url_for
 
 from devices.voice import CLIP_NAMES, clip_path
+from motcua.ratelimit import client_address
+from office import rating_screens
+from office.errors import MotcuaError
 from office.models import Counter, Service, Ticket
+from office.officers import authenticate
 
 from sync import box as sync_box
 
 from .box import current_box
+from .console import technician_signed_in
 
 bp = Blueprint("screens", __name__)
 
@@ -44,12 +49,58 @@ def counter():
                  services=Service.select().where(Service.active == True).order_by(Service.sort_order))  # noqa: E712
 
 
-@bp.get("/rate/<int:number>")
-def rate(number):
+RATING_SCREEN_COOKIE = "motcua_rating_screen"
+RATING_SCREEN_MAX_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie; each visit renews it
+
+
+def rating_screen_token():
+    return request.cookies.get(RATING_SCREEN_COOKIE)
+
+
+def _counter_or_404(number):
     counter = Counter.get_or_none(Counter.number == number)
     if counter is None:
         abort(404)
-    return _page("rate.html", counter=counter)
+    return counter
+
+
+def _keep_pairing(response, token):
+    response.set_cookie(RATING_SCREEN_COOKIE, token, max_age=RATING_SCREEN_MAX_AGE, httponly=True,
+                        samesite="Strict", secure=request.is_secure)
+    return response
+
+
+@bp.get("/rate/<int:number>")
+def rate(number):
+    counter = _counter_or_404(number)
+    token = rating_screen_token()
+    if rating_screens.paired_counter(token) != number:
+        return _page("rate_unpaired.html", counter=counter, technician=technician_signed_in())
+    return _keep_pairing(Response(_page("rate.html", counter=counter)), token)
+
+
+@bp.post("/rate/<int:number>/pair")
+def pair_rating_screen(number):
+    """Pair this browser as counter ``number``'s rating screen: the technician signed in on it,
+    or the officer seated at that counter giving their username and password."""
+    counter = _counter_or_404(number)
+    try:
+        token = rating_screens.pair(number, _pairing_authority(counter))
+    except MotcuaError as exc:
+        page = _page("rate_unpaired.html", counter=counter, technician=technician_signed_in(), error=exc.message,
+                     username=request.form.get("username", ""))
+        return page, exc.status
+    return _keep_pairing(redirect(url_for("screens.rate", number=number)), token)
+
+
+def _pairing_authority(counter):
+    if technician_signed_in():
+        return "technician"
+    officer = authenticate(request.form.get("username"), request.form.get("password"), client_address())
+    if counter.officer_id != officer.id:
+        raise MotcuaError(f"Cán bộ {officer.full_name} chưa đăng nhập làm việc tại {counter.label}. Hãy đăng "
+                          f"nhập tại máy tính của {counter.label} trước, rồi ghép màn hình.", status=403)
+    return officer.username
 
 
 @bp.get("/t/<code>")

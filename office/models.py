@@ -220,6 +220,7 @@ from .dossiers import Agency, Dossier, DossierEvent, DossierSequence  # noqa: E4
 from .notices import Notice  # noqa: E402
 from .limits import Hit  # noqa: E402
 from .sessions import WebSession  # noqa: E402
+from .rating_screens import RatingScreen  # noqa: E402
 
 REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating, Place, Holiday,
               Procedure, Agency, Dossier, DossierEvent, Notice)
@@ -245,4 +246,5 @@ MODELS = SYNC_MODELS + (
     Notice,
     WebSession,
     Hit,
+    RatingScreen,
 )

@@ -91,3 +91,13 @@ def sign_in(client, counter=1, username="canbo1", password="motcua123"):
     response = client.post("/api/v1/session", json={"username": username, "password": password, "counter": counter})
     assert response.status_code == 200, response.get_json()
     return response
+
+
+def pair_rating_screen(app, tablet, counter=2, username="canbo2", password="motcua123"):
+    """Pair ``tablet`` as the rating screen of ``counter``, as in the office: the officer signs in
+    at that counter (on the counter's own client), then gives their username and password on the
+    tablet's unpaired rating page."""
+    sign_in(app.test_client(), counter=counter, username=username, password=password)
+    response = tablet.post(f"/rate/{counter}/pair", data={"username": username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response

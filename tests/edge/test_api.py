@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from office.models import PrintJob, Rating, Ticket
-from tests.conftest import sign_in
+from tests.conftest import pair_rating_screen, sign_in
 
 
 def issue(client, service="ho-tich", **extra):
@@ -82,7 +82,8 @@ def test_wrong_password(client):
     assert response.get_json()["error"] == "Tên đăng nhập hoặc mật khẩu không đúng."
 
 
-def test_call_serve_finish_rate_over_http(client):
+def test_call_serve_finish_rate_over_http(app, client):
+    pair_rating_screen(app, client, counter=2, username="canbo2")
     ticket = issue(client)
     sign_in(client, counter=2, username="canbo2")
     called = client.post("/api/v1/counters/2/next").get_json()
@@ -117,6 +118,7 @@ def served_at_counter(app, counter=2, username="canbo2"):
 
 
 def test_anonymous_rating_after_the_window_is_refused(app, client):
+    pair_rating_screen(app, client, counter=2)
     ticket = served_at_counter(app)
     row = Ticket.get_by_id(ticket["id"])
     row.ended_at -= timedelta(minutes=6)  # finished six minutes ago
@@ -127,16 +129,18 @@ def test_anonymous_rating_after_the_window_is_refused(app, client):
 
 
 def test_rating_for_another_counters_ticket_is_refused(app, client):
+    pair_rating_screen(app, client, counter=2)
     ticket = served_at_counter(app, counter=2)
     for body in ({"counter": 1, "ticket": ticket["id"], "score": 1},  # not the ticket counter 1 finished
                  {"ticket": ticket["id"], "score": 1}):  # no counter: not from a rating screen
         answer = client.post("/api/v1/ratings", json=body)
-        assert answer.status_code in (400, 409), answer.get_json()
+        assert answer.status_code in (400, 403, 409), answer.get_json()  # 403: not the screen of counter 1
     assert Rating.select().count() == 0
     assert client.post("/api/v1/ratings", json={"counter": 2, "ticket": ticket["id"], "score": 3}).status_code == 201
 
 
 def test_rating_an_earlier_ticket_of_the_counter_is_refused(app, client):
+    pair_rating_screen(app, client, counter=2)
     first = served_at_counter(app)
     second = served_at_counter(app)
     stale = client.post("/api/v1/ratings", json={"counter": 2, "ticket": first["id"], "score": 1})

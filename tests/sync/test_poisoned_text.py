@@ -15,7 +15,7 @@ from sync import capture
 from sync.models import ChangeEntry
 from motcua.web import BAD_TEXT
 from sync.text import column_limit, text_problem
-from tests.conftest import sign_in
+from tests.conftest import pair_rating_screen, sign_in
 
 POISON = {"nul": "Tốt\x00lắm", "bell": "chuông\x07", "escape": "\x1b[31mđỏ", "lone_surrogate": "hỏng\ud800"}
 COMMUNES = iter(sorted(all_communes())[400:])
@@ -31,7 +31,8 @@ def serve(client):
 
 
 @pytest.mark.parametrize("reason", POISON.values(), ids=POISON.keys())
-def test_rating_reason_with_nul_is_refused_before_anything_is_written(client, reason):
+def test_rating_reason_with_nul_is_refused_before_anything_is_written(app, client, reason):
+    pair_rating_screen(app, client, counter=1, username="canbo1")
     ticket = serve(client)
     logged = ChangeEntry.select().count()
     body = json.dumps({"counter": 1, "ticket": ticket, "score": 1, "reason": reason})  # \u escapes, as a browser may send
