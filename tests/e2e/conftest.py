@@ -226,3 +226,15 @@ class PageProblems:
 @pytest.fixture
 def problems():
     return PageProblems()
+
+
+def pair_rating_screen(page, url, counter, username, password="motcua123"):
+    """The officer seated at ``counter`` pairs the rating tablet ``page``: their username and
+    password on its unpaired rating page."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/rate/{counter}")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name=f"Ghép màn hình với Quầy số {counter}").click()
+    expect(page.locator("#rate section[data-step=idle]")).to_be_visible()

@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import pair_rating_screen
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CALL_CLIPS = ["/clips/chime.wav", "/clips/moi_so.wav", "/clips/chu_a.wav",
@@ -57,8 +59,10 @@ def test_citizen_journey(box, browser, shots, problems):
             lobby.goto(box.url + "/lobby")
         expect(lobby.locator("#now-text")).to_have_text("Xin chào quý khách")
         rate = problems.watch(devices.new_page(), "rate")
-        rate.goto(box.url + "/rate/2")
-        expect(rate.locator("section[data-step=idle]")).to_be_visible()
+        rate.goto(box.url + "/rate/2")  # not paired yet: it says so, and takes no rating
+        expect(rate.locator("h2")).to_have_text("Màn hình này chưa được ghép với Quầy số 2.")
+        expect(rate.locator("[data-score]")).to_have_count(0)
+        shots(rate, "00-rate-unpaired")
 
         # 2. Kiosk: take a number for civil status (Hộ tịch), no priority.
         kiosk = problems.watch(kiosk_ctx.new_page(), "kiosk")
@@ -103,6 +107,9 @@ def test_citizen_journey(box, browser, shots, problems):
         expect(counter.locator("#waiting-list")).to_contain_text("A-001")
         expect(counter.locator("#waiting-count")).to_have_text("1")
         shots(counter, "04-counter-signed-in")
+        # The officer pairs the rating tablet of counter 2 (once; the tablet keeps it).
+        pair_rating_screen(rate, box.url, 2, "canbo2")
+        shots(rate, "04-rate-paired")
         counter.get_by_role("button", name="Gọi số tiếp").click()
         expect(counter.locator("#current-number")).to_have_text("A-001")
         expect(counter.locator("#current-info")).to_contain_text("Đã mời")
