@@ -30,7 +30,7 @@ from devices import health
 from devices.service import DeviceClient, DeviceServiceDown, test_payload
 from motcua.ratelimit import client_address
 from motcua.settings import parse_pairs
-from office import sessions
+from office import rating_screens, sessions
 from office.clock import utcnow
 from office.limits import Window
 from office.models import PrintJob
@@ -312,7 +312,17 @@ def dashboard():
         keypad=(report["device"] or {}).get("keypad"),
         actions=get_flashed_messages(category_filter=["action"]),
         session_minutes=settings["console_session_minutes"],
+        screens=[(screen, _local(screen.paired_at, settings)) for screen in rating_screens.paired_screens()],
     )
+
+
+@bp.post("/rating-screens/<int:number>/unpair")
+@technician_required
+def unpair_rating_screen(number):
+    if rating_screens.unpair(number):
+        log.info("console: rating screen of counter %s unpaired", number)
+        _flash(True, f"Đã bỏ ghép màn hình đánh giá của quầy {number}")
+    return redirect(url_for("console.dashboard") + "#rating-screens")
 
 
 def _local(moment, settings):

@@ -324,7 +324,8 @@ def drive_every_route(app, settings):
         for path in ("/console/", "/console/health.json", "/console/keypad", "/console/support.zip"):
             assert client.get(path).status_code == 200, path
         for path, form in (("/console/print-test", {}), ("/console/restart", {"name": "thử"}),
-                           ("/console/keypad/test", {}), ("/console/logout", {})):
+                           ("/console/keypad/test", {}), ("/console/rating-screens/1/unpair", {}),
+                           ("/console/logout", {})):
             assert client.post(path, data=form).status_code == 302, path
     finally:
         settings.update(saved)

@@ -81,3 +81,16 @@ def test_the_keypad_needs_no_screen(app):
     ticket = served_at_counter(app, counter=1, username="canbo1")
     rating = ratings.rate_at_counter(1, 2, 300, source="keypad")
     assert rating.ticket_id == ticket["id"] and rating.source == "keypad"
+
+
+def test_the_console_lists_paired_screens_and_unpairs_them(app, client, console):  # noqa: F811
+    tablet = app.test_client()
+    pair_rating_screen(app, tablet, counter=2)
+    login(client)
+    page = client.get("/console/").get_data(as_text=True)
+    assert "Màn hình đánh giá đã ghép (1)" in page and "canbo2" in page
+    assert client.post("/console/rating-screens/2/unpair").status_code == 302
+    assert RatingScreen.select().count() == 0
+    assert rate(tablet, served_at_counter(app, counter=2)).status_code == 403
+    tablet_page = tablet.get("/rate/2").get_data(as_text=True)
+    assert "chưa được ghép" in tablet_page

@@ -240,6 +240,7 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
     _ok(post(one, "/counters/1/start"))
     _ok(post(one, "/counters/1/start"))  # started already: no write
     _ok(post(one, "/counters/1/finish"))
+    assert one.post("/rate/1/pair", data={"username": "canbo1", "password": "motcua123"}).status_code == 302
     _ok(post(one, "/ratings", counter=1, ticket=first["id"], score=3, reason="Nhanh, chu đáo"), 201)
     _ok(post(one, "/ratings", counter=1, ticket=first["id"], score=1), 409)  # rated already: rolled back
     # no-show; a call that closes the ticket in hand; transfers to a service and to a counter
