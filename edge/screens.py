@@ -1,5 +1,6 @@
 """The box's pages: kiosk, lobby display, counter console, rating, ticket tracking."""
 import io
+import logging
 from pathlib import Path
 
 import segno
@@ -17,6 +18,7 @@ from sync import box as sync_box
 from .box import current_box
 from .console import technician_signed_in
 
+log = logging.getLogger("motcua.screens")
 bp = Blueprint("screens", __name__)
 
 
@@ -85,11 +87,14 @@ def pair_rating_screen(number):
     or the officer seated at that counter giving their username and password."""
     counter = _counter_or_404(number)
     try:
-        token = rating_screens.pair(number, _pairing_authority(counter))
+        paired_by = _pairing_authority(counter)
+        token = rating_screens.pair(number, paired_by)
     except MotcuaError as exc:
         page = _page("rate_unpaired.html", counter=counter, technician=technician_signed_in(), error=exc.message,
                      username=request.form.get("username", ""))
         return page, exc.status
+    log.info("rating screen of counter %s paired by %s", number, "the technician" if paired_by == "technician"
+             else "its officer")
     return _keep_pairing(redirect(url_for("screens.rate", number=number)), token)
 
 
