@@ -145,7 +145,7 @@ def _print_summary(port_base, urls):
         echo(f"  Màn hình phòng chờ:   {base}/lobby")
         echo(f"  Bàn làm việc cán bộ:  {base}/counter")
         for number in DEMO_COUNTERS:
-            echo(f"  Đánh giá quầy {number}:       {base}/rate/{number}")
+            echo(f"  Đánh giá quầy {number}:       {base}/rate/{number}   (ghép lần đầu: cán bộ quầy {number} đăng nhập)")
         echo(f"  Tiếp nhận hồ sơ:      {base}/dossiers   (cán bộ đăng nhập tại quầy trước)")
         echo(f"  Thông tin địa phương: {base}/places")
         echo(f"  Tra cứu hồ sơ:        {base}/tracking")
