@@ -80,18 +80,25 @@ def _duration(seconds):
 
 # --- disk, memory, temperature, uptime -----------------------------------------------------
 
-def disk(usage, path=""):
-    """``usage``: ``shutil.disk_usage(data_dir)`` (total, used, free in bytes)."""
+DISK_FULL_REMEDY = ("Bộ nhớ lưu trữ đã đầy hoặc gần đầy: hộp không ghi được vé và hồ sơ mới. Giải phóng chỗ trống: "
+                    "xoá bớt bản in thử (thư mục prints) và nhật ký cũ (thư mục logs), hoặc giảm log_keep_days; "
+                    "hộp tự hoạt động lại ngay khi có chỗ trống. Nếu vẫn đầy, tải gói hỗ trợ và liên hệ kỹ thuật "
+                    "trung tâm để thay thẻ nhớ lớn hơn.")
+DISK_LOW_REMEDY = ("Dung lượng trống còn ít: xoá bớt bản in thử (thư mục prints) và nhật ký cũ (thư mục logs); "
+                   "nếu trống tiếp tục giảm, liên hệ kỹ thuật trung tâm.")
+
+
+def disk(usage, path="", warn_mb=1024, problem_mb=200):
+    """``usage``: ``shutil.disk_usage(data_dir)`` (total, used, free in bytes). Less than
+    ``problem_mb`` MB (or 5 %) free is a problem (the box is about to stop writing), less than
+    ``warn_mb`` MB (or 15 %) a warning."""
     total, free = usage[0], usage[2]
     percent_free = 100.0 * free / total if total else 0.0
     value = f"Còn trống {_size(free)} trên {_size(total)} ({_num(percent_free, 0)}%)" + (f" – {path}" if path else "")
-    if free < 200 * 1024**2 or percent_free < 5:
-        return result("disk", "Bộ nhớ lưu trữ", PROBLEM, value,
-                      "Thẻ nhớ sắp đầy: hộp có thể ngừng ghi vé. Tải gói hỗ trợ rồi xoá bớt bản in thử "
-                      "(thư mục prints) và nhật ký cũ, hoặc liên hệ kỹ thuật trung tâm để thay thẻ lớn hơn.")
-    if free < 1024**3 or percent_free < 15:
-        return result("disk", "Bộ nhớ lưu trữ", WARNING, value,
-                      "Dung lượng trống còn ít: xoá bớt bản in thử (thư mục prints) và nhật ký cũ.")
+    if free < problem_mb * 1024**2 or percent_free < 5:
+        return result("disk", "Bộ nhớ lưu trữ", PROBLEM, value, DISK_FULL_REMEDY)
+    if free < warn_mb * 1024**2 or percent_free < 15:
+        return result("disk", "Bộ nhớ lưu trữ", WARNING, value, DISK_LOW_REMEDY)
     return result("disk", "Bộ nhớ lưu trữ", OK, value)
 
 

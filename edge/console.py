@@ -213,7 +213,8 @@ def _print_job_counts(now):
 def _system_checks(settings, now, sync_state):
     """The machine: disk, memory, temperature, uptime, clock, database, network."""
     results = [
-        health.disk(health.read_disk(settings["data_dir"]), settings["data_dir"]),
+        health.disk(health.read_disk(settings["data_dir"]), settings["data_dir"], settings["disk_warn_mb"],
+                    settings["disk_problem_mb"]),
         health.memory(health.read_text("/proc/meminfo")),
         health.temperature(health.read_temperatures()),
         health.uptime(health.read_text("/proc/uptime")),
