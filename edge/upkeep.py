@@ -1,0 +1,26 @@
+"""Keeping a box's storage bounded on an SD card: run by the worker every hour.
+
+Confirmed change-log entries older than ``log_keep_days`` go (``sync.retention``), and the
+print previews beyond the newest ``print_previews_keep``. Log files rotate by themselves
+(``devices.health.attach_log_file``); the task store keeps no results.
+"""
+import logging
+from pathlib import Path
+
+from devices.printer import prune_previews
+from sync import retention
+
+log = logging.getLogger("motcua.upkeep")
+
+
+def storage_upkeep(settings, now=None):
+    """One round of upkeep; returns what was deleted: {"log_entries", "previews"}."""
+    done = {"log_entries": 0, "previews": 0}
+    try:
+        done["log_entries"] = retention.prune(settings["log_keep_days"], now)
+    except Exception:  # a box without identity yet, or a busy database: next hour
+        log.warning("change-log retention failed", exc_info=True)
+    done["previews"] = prune_previews(Path(settings["data_dir"]) / "prints", settings["print_previews_keep"])
+    if any(done.values()):
+        log.info("storage upkeep: %s", done)
+    return done
