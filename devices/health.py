@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from motcua.logs import mask_handler
+from motcua.logs import rotating_file_handler
 
 log = logging.getLogger("motcua.health")
 
@@ -531,19 +531,18 @@ class _ZonedFormatter(logging.Formatter):
         return f"{moment:%Y-%m-%d %H:%M:%S},{int(record.msecs):03d}"
 
 
-def attach_log_file(data_dir, process, tz="Asia/Ho_Chi_Minh", level=None):
-    """Also write this process's log to ``<data_dir>/logs/<process>.log`` (rotated, 1 MB × 3),
-    with times in the office's time zone ``tz``."""
+def attach_log_file(data_dir, process, tz="Asia/Ho_Chi_Minh", level=None, max_mb=1.0, count=3):
+    """Also write this process's log to ``<data_dir>/logs/<process>.log`` (rotated at ``max_mb``
+    MB, ``count`` older files kept: settings ``log_file_mb`` / ``log_file_count``), with times
+    in the office's time zone ``tz``."""
     directory = Path(data_dir) / "logs"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(directory / f"{process}.log", maxBytes=1024**2,
-                                                       backupCount=3, encoding="utf-8", delay=True)
+        handler = rotating_file_handler(directory / f"{process}.log", max_mb, count)
     except OSError:
         log.warning("cannot write logs under %s", directory, exc_info=True)
         return None
     handler.setFormatter(_ZonedFormatter(tz or "Asia/Ho_Chi_Minh"))
-    mask_handler(handler)  # no citizen's phone number in a log file
     if level:
         handler.setLevel(level)
     root = logging.getLogger()

@@ -367,6 +367,32 @@ def test_attach_log_file(tmp_path):
         handler.close()
 
 
+def test_log_files_stay_within_their_rotation_bound(tmp_path):
+    import logging
+
+    handler = health.attach_log_file(tmp_path, "worker", max_mb=0.0625, count=2)  # 64 KB, two older files
+    try:
+        for i in range(4000):
+            logging.getLogger("motcua.test").warning("dòng nhật ký số %s gọi 0912345678", i)
+        handler.flush()
+        files = sorted(p.name for p in (Path(tmp_path) / "logs").iterdir())
+        assert files == ["worker.log", "worker.log.1", "worker.log.2"]
+        total = sum(p.stat().st_size for p in (Path(tmp_path) / "logs").iterdir())
+        assert total <= 3 * 64 * 1024
+        assert "0912345678" not in (Path(tmp_path) / "logs" / "worker.log").read_text("utf-8")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def test_disk_levels_come_from_the_settings():
+    usage = (64 * GB, 52 * GB, 12 * GB)
+    assert health.disk(usage)["status"] == OK
+    assert health.disk(usage, warn_mb=16 * 1024)["status"] == WARNING
+    full = health.disk(usage, warn_mb=16 * 1024, problem_mb=13 * 1024)
+    assert full["status"] == PROBLEM and "prints" in full["remedy"] and "logs" in full["remedy"]
+
+
 def test_worst_and_order():
     results = [health.result("a", "A", OK, "x"), health.result("b", "B", PROBLEM, "y", "z"),
                health.result("c", "C", WARNING, "w", "v")]
