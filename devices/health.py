@@ -106,6 +106,60 @@ def read_disk(path):
     return shutil.disk_usage(path)
 
 
+DATA_PARTS = (("database", "cơ sở dữ liệu"), ("tasks", "hàng đợi tác vụ"), ("prints", "bản in thử"),
+              ("logs", "tệp nhật ký"), ("other", "khác"))
+
+
+def _tree_size(path):
+    total = 0
+    for item in Path(path).rglob("*"):
+        try:
+            if item.is_file() and not item.is_symlink():
+                total += item.stat().st_size
+        except OSError:
+            continue
+    return total
+
+
+def read_data_sizes(data_dir, database_path=""):
+    """Bytes the box keeps, by part: {"database", "tasks", "prints", "logs", "other"}. The database
+    counts with its -wal and -shm files, wherever it is; the task store is ``edge-huey.db*``."""
+    data_dir = Path(data_dir)
+    sizes = dict.fromkeys((key for key, _ in DATA_PARTS), 0)
+    database_files = set()
+    if database_path and database_path != ":memory:":
+        base = Path(database_path).resolve()
+        database_files = {base, base.with_name(base.name + "-wal"), base.with_name(base.name + "-shm")}
+        sizes["database"] = sum(p.stat().st_size for p in database_files if p.is_file())
+    if not data_dir.is_dir():
+        return sizes
+    for item in data_dir.iterdir():
+        try:
+            if item.is_symlink() or item.resolve() in database_files:
+                continue
+            if item.is_dir():
+                size = _tree_size(item)
+                part = item.name if item.name in ("prints", "logs") else "other"
+            else:
+                size = item.stat().st_size
+                part = "tasks" if item.name.startswith("edge-huey.db") else "other"
+        except OSError:
+            continue
+        sizes[part] += size
+    return sizes
+
+
+def data_size(sizes, log_entries=None, keep_days=None):
+    """``sizes``: what ``read_data_sizes`` measured; ``log_entries``: change-log entries kept on
+    the box; ``keep_days``: the ``log_keep_days`` setting (0: kept for ever)."""
+    parts = ", ".join(f"{label} {_size(sizes.get(key, 0))}" for key, label in DATA_PARTS)
+    value = f"Tổng {_size(sum(sizes.values()))}: {parts}"
+    if log_entries is not None:
+        kept = "giữ mãi" if not keep_days else f"mục đã gửi trung tâm giữ {keep_days} ngày"
+        value += f"; {log_entries} mục nhật ký thay đổi trên hộp ({kept})"
+    return result("data_size", "Dữ liệu trên hộp", OK, value)
+
+
 def parse_meminfo(text):
     """``/proc/meminfo`` -> {name: bytes}."""
     values = {}

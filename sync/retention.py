@@ -39,6 +39,12 @@ def prune(keep_days, now=None):
     return deleted
 
 
+def kept_entries():
+    """How many of this node's own entries the box still holds."""
+    node = this_node()
+    return node.last_seq - node.pruned_seq
+
+
 def verify_chain(batch=5000):
     """Check this node's own change log from its anchor to its head: no gap, every entry
     hashes to its ``hash`` and names its predecessor's. Returns ``(True, "")`` or
