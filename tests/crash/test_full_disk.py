@@ -68,6 +68,28 @@ def _issue(session, box):
     return session.post(box.url + "/api/v1/tickets", json={"service": service}, timeout=30)
 
 
+def _kiosk_error_on_issuing(box):
+    """What the kiosk's screen says when a citizen asks for a number (real Chromium)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            kiosk = browser.new_page()
+            kiosk.goto(box.url + "/kiosk")
+            kiosk.get_by_role("button", name="Lấy số thứ tự").click()
+            kiosk.locator("#services [data-service]").first.click()
+            kiosk.get_by_role("button", name="Không ưu tiên", exact=True).click()
+            error = kiosk.locator("#kiosk-error")
+            expect(error).to_be_visible()
+            assert kiosk.locator("[data-step=ticket]").is_hidden()  # no ticket shown
+            return error.inner_text()
+        finally:
+            browser.close()
+
+
 def test_full_disk_refuses_tickets_plainly_and_recovers(small_disk, tmp_path):
     box = Box(small_disk / "data", tmp_path / "box.log", worker=False,
               extra=("--technician-password-hash", generate_password_hash(PASSWORD),
@@ -96,6 +118,10 @@ def test_full_disk_refuses_tickets_plainly_and_recovers(small_disk, tmp_path):
         assert "Traceback" not in refused.text and "OperationalError" not in refused.text
         # Asked again, still refused the same way (no half-written ticket slipped in between).
         assert _issue(kiosk, box).status_code == 507
+
+        if os.access("/usr/bin/chromium", os.X_OK):
+            shown = _kiosk_error_on_issuing(box)
+            assert "Bộ nhớ của hệ thống đã đầy" in shown and "báo cán bộ" in shown
 
         # The technician console names the cause and the remedy.
         health = console.get(box.url + "/console/health.json", timeout=30)
