@@ -2,9 +2,11 @@
 
 Confirmed change-log entries older than ``log_keep_days`` go (``sync.retention``), and the
 print previews beyond the newest ``print_previews_keep``. Log files rotate by themselves
-(``devices.health.attach_log_file``); the task store keeps no results.
+(``devices.health.attach_log_file``); the task store keeps no results. Low free space is
+written to the log too, besides the console's check.
 """
 import logging
+import shutil
 from pathlib import Path
 
 from devices.printer import prune_previews
@@ -23,4 +25,8 @@ def storage_upkeep(settings, now=None):
     done["previews"] = prune_previews(Path(settings["data_dir"]) / "prints", settings["print_previews_keep"])
     if any(done.values()):
         log.info("storage upkeep: %s", done)
+    free_mb = shutil.disk_usage(settings["data_dir"]).free / 1024**2
+    if free_mb < settings.get("disk_warn_mb", 1024):
+        log.warning("only %.0f MB free on the data disk (%s): see the console's storage check", free_mb,
+                    settings["data_dir"])
     return done
