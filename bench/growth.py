@@ -11,7 +11,8 @@ Print previews (printer ``preview`` only) are counted for the first box from the
 one real preview, and written and pruned on the second.
 
 Prints the data directory in MB, by part, for both; asserts nothing.
-Usage: .venv/bin/python bench/growth.py [--days 250] [--tickets 180] [--keep-days 90] [--keep]
+Usage: .venv/bin/python bench/growth.py [--days 250] [--tickets 180] [--keep-days 90]
+       [--only without|with] [--keep]
 """
 import argparse
 import importlib.util
@@ -168,6 +169,8 @@ def main():
     parser.add_argument("--tickets", type=int, default=180, help="tickets per office day (a busy commune)")
     parser.add_argument("--keep-days", type=int, default=90, help="log_keep_days of the box with upkeep")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", choices=("without", "with"), help="run one of the two boxes only (two such "
+                        "runs can go in parallel on two cores)")
     parser.add_argument("--keep", action="store_true", help="keep the work dir")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-growth-"))
@@ -175,8 +178,12 @@ def main():
           f"{args.keep_days} days of confirmed change log and {PREVIEWS_KEEP} previews")
     try:
         size = preview_bytes()
-        runs = [run_box(work / "before", args.days, args.tickets, 0, args.seed, size, "without upkeep"),
-                run_box(work / "after", args.days, args.tickets, args.keep_days, args.seed, size, "with upkeep")]
+        runs = []
+        if args.only != "with":
+            runs.append(run_box(work / "before", args.days, args.tickets, 0, args.seed, size, "without upkeep"))
+        if args.only != "without":
+            runs.append(run_box(work / "after", args.days, args.tickets, args.keep_days, args.seed, size,
+                                "with upkeep"))
         report(runs)
     finally:
         if args.keep:
