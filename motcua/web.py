@@ -42,7 +42,7 @@ BAD_VALUE = "Dữ liệu gửi lên không hợp lệ (số quá lớn, chữ qu
 # peewee's DataError is the database refusing a value (PostgreSQL: out of range, too long, wrong type).
 BAD_INPUT_ERRORS = {RecursionError: BAD_JSON, OverflowError: BAD_NUMBER, UnicodeError: BAD_TEXT,
                     peewee.DataError: BAD_VALUE}
-# The box's storage is full (SQLite: "database or disk is full", or ENOSPC): nothing was written,
+# The storage is full (SQLite: "database or disk is full", PostgreSQL: disk_full, or ENOSPC): nothing was written,
 # the transaction rolled back; the person is told plainly and the technician console says why.
 DISK_FULL = ("Bộ nhớ của hệ thống đã đầy nên tạm thời không ghi được dữ liệu (không cấp được số thứ tự). "
              "Vui lòng báo cán bộ một cửa hoặc cán bộ kỹ thuật.")
@@ -105,7 +105,7 @@ def is_disk_full(exc):
     while exc is not None and seen < 5:
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
             return True
-        if "database or disk is full" in str(exc):
+        if "database or disk is full" in str(exc) or getattr(exc, "pgcode", None) == "53100":  # PostgreSQL: disk_full
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
