@@ -18,9 +18,10 @@ from .models import ChangeEntry, SyncNode
 log = logging.getLogger("motcua.retention")
 
 
-def prune(keep_days, now=None):
-    """Delete this node's confirmed entries older than ``keep_days`` days (0: keep all).
-    Returns how many were deleted."""
+def prune(keep_days, now=None, batch=5000):
+    """Delete this node's confirmed entries older than ``keep_days`` days (0: keep all), at most
+    ``batch`` per transaction (the kiosk waits for the write lock meanwhile). Returns how many
+    were deleted."""
     if not keep_days or keep_days <= 0:
         return 0
     cutoff = (now or utcnow()) - timedelta(days=keep_days)
@@ -31,10 +32,16 @@ def prune(keep_days, now=None):
             .order_by(ChangeEntry.seq.desc()).first())
     if last is None or last.seq <= node.pruned_seq:
         return 0
-    with database.atomic():
-        deleted = (ChangeEntry.delete()
-                   .where(ChangeEntry.origin == node.node_id, ChangeEntry.seq <= last.seq).execute())
-        SyncNode.update(pruned_seq=last.seq, pruned_hash=last.hash).where(SyncNode.id == node.id).execute()
+    deleted, anchor = 0, node.pruned_seq
+    while anchor < last.seq:
+        edge = (ChangeEntry.select(ChangeEntry.seq, ChangeEntry.hash)
+                .where(ChangeEntry.origin == node.node_id, ChangeEntry.seq > anchor, ChangeEntry.seq <= last.seq)
+                .order_by(ChangeEntry.seq).offset(batch - 1).first()) or last
+        with database.atomic():
+            deleted += (ChangeEntry.delete()
+                        .where(ChangeEntry.origin == node.node_id, ChangeEntry.seq <= edge.seq).execute())
+            SyncNode.update(pruned_seq=edge.seq, pruned_hash=edge.hash).where(SyncNode.id == node.id).execute()
+        anchor = edge.seq
     log.info("change log: deleted %s confirmed entries up to seq %s", deleted, last.seq)
     return deleted
 

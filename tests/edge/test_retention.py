@@ -101,3 +101,15 @@ def test_worker_upkeep_prunes_the_log_and_the_previews(office, policy, settings,
     tasks["storage_upkeep"].call_local()
     assert ChangeEntry.select().count() == 0
     assert len(list(prints.iterdir())) == settings["print_previews_keep"]
+
+
+def test_a_large_prune_goes_in_small_transactions_and_keeps_the_anchor(office, policy):
+    _issue(policy, 6)
+    _age_all(100)
+    node = this_node()
+    _ack(node.last_seq)
+    assert prune(90, batch=7) == node.last_seq
+    node = this_node()
+    assert (node.pruned_seq, node.pruned_hash) == (node.last_seq, node.last_hash)
+    _issue(policy, 1)
+    assert verify_chain() == (True, "")
