@@ -46,6 +46,9 @@ BAD_INPUT_ERRORS = {RecursionError: BAD_JSON, OverflowError: BAD_NUMBER, Unicode
 # the transaction rolled back; the person is told plainly and the technician console says why.
 DISK_FULL = ("Bộ nhớ của hệ thống đã đầy nên tạm thời không ghi được dữ liệu (không cấp được số thứ tự). "
              "Vui lòng báo cán bộ một cửa hoặc cán bộ kỹ thuật.")
+DISK_FULL_CONSOLE = ("Bộ nhớ lưu trữ của hộp đã đầy nên không ghi được dữ liệu (cả phiên đăng nhập). Giải phóng chỗ "
+                     "trống: xoá bớt bản in thử (thư mục prints) và nhật ký cũ (thư mục logs) trong thư mục dữ liệu "
+                     "của hộp; hộp tự hoạt động lại ngay khi có chỗ trống.")
 MAX_JSON_DEPTH = 32
 SQLITE_MAX_INT = 2**63 - 1
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -87,8 +90,9 @@ def install_error_handlers(app):
     @app.errorhandler(Exception)
     def handle_unexpected(exc):
         if is_disk_full(exc):
-            log.error("storage full on %s %s: %s", request.method, request.path, exc)
-            return render_error(MotcuaError(DISK_FULL, status=507, detail={"reason": "disk_full"}))
+            log.error("storage full on %s %s", request.method, request.path)
+            message = DISK_FULL_CONSOLE if request.path.startswith("/console") else DISK_FULL
+            return render_error(MotcuaError(message, status=507, detail={"reason": "disk_full"}))
         for kind, message in BAD_INPUT_ERRORS.items():
             if isinstance(exc, kind):
                 log.warning("bad input on %s %s: %s", request.method, request.path, type(exc).__name__)

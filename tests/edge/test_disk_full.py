@@ -7,7 +7,7 @@ import sqlite3
 
 import peewee
 
-from motcua.web import DISK_FULL, is_disk_full
+from motcua.web import DISK_FULL, DISK_FULL_CONSOLE, is_disk_full
 from office.db import database
 from office.models import PrintJob, Ticket
 
@@ -39,6 +39,22 @@ def test_full_database_is_a_plain_507_not_a_500(client):
     assert len(numbers) == len(issued) + 2 and numbers[-1] == again.get_json()["number"]
     assert [t.seq for t in Ticket.select().order_by(Ticket.seq)] == list(range(1, len(numbers) + 1))
     assert PrintJob.select().count() == len(numbers)
+
+
+def test_technician_locked_out_by_a_full_disk_is_told_how_to_free_space(client, settings):
+    from werkzeug.security import generate_password_hash
+
+    settings.update(technician_password_hash=generate_password_hash("kythuat-test"))
+    _freeze_size()
+    while _issue(client).status_code == 201:  # fill what room the pages had left
+        pass
+    for _ in range(200):  # the sessions' own page may still hold a few rows
+        answer = client.post("/console/login", data={"password": "kythuat-test"})
+        if answer.status_code != 302:
+            break
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 507 and DISK_FULL_CONSOLE in page
+    assert "prints" in page and "logs" in page and "Traceback" not in page
 
 
 def test_disk_full_is_recognised_in_every_form():
