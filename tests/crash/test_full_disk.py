@@ -2,7 +2,8 @@
 
 The data directory lives on a 4 MB tmpfs made by the test (root only; skipped otherwise). A
 filler file leaves a little room, tickets are issued until SQLite says "database or disk is
-full", then the filler is deleted and issuing goes on with the next number.
+full", then the filler is deleted and issuing goes on with the next number. The worker runs
+too (printer ``preview``: its previews land on the same small disk).
 """
 import os
 import re
@@ -91,7 +92,7 @@ def _kiosk_error_on_issuing(box):
 
 
 def test_full_disk_refuses_tickets_plainly_and_recovers(small_disk, tmp_path):
-    box = Box(small_disk / "data", tmp_path / "box.log", worker=False,
+    box = Box(small_disk / "data", tmp_path / "box.log", worker=True,
               extra=("--technician-password-hash", generate_password_hash(PASSWORD),
                      "--disk-problem-mb", "1", "--disk-warn-mb", "2")).start()
     try:
@@ -137,6 +138,7 @@ def test_full_disk_refuses_tickets_plainly_and_recovers(small_disk, tmp_path):
         more = _issue(kiosk, box)
         assert more.status_code == 201, more.text
         numbers.append(more.json()["number"])
+        assert [p.poll() for p in box.procs] == [None, None], "the web server and the worker outlive a full disk"
     finally:
         box.stop()
 
