@@ -17,6 +17,7 @@ Usage: .venv/bin/python bench/growth.py [--days 250] [--tickets 180] [--keep-day
 import argparse
 import importlib.util
 import logging
+import random
 import shutil
 import sqlite3
 import sys
@@ -83,8 +84,6 @@ def run_box(box_dir, days, tickets, keep_days, seed, preview_size, label):
     prints = box_dir / "prints"
     prints.mkdir()
     filler = b"\0" * preview_size
-    import random
-
     started, made, pruned = time.perf_counter(), 0, 0
     with bench_sync.using(db):
         bind(db, MODELS)

@@ -9,7 +9,6 @@ hand them crafted inputs.
 """
 import glob
 import logging
-import logging.handlers
 import shutil
 import socket
 import sqlite3

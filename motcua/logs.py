@@ -59,4 +59,3 @@ def rotating_file_handler(path, max_mb=1.0, count=3):
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=max(int(count), 1),
                                                    encoding="utf-8", delay=True)
     return mask_handler(handler)
-
