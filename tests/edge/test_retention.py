@@ -113,3 +113,14 @@ def test_a_large_prune_goes_in_small_transactions_and_keeps_the_anchor(office, p
     assert (node.pruned_seq, node.pruned_hash) == (node.last_seq, node.last_hash)
     _issue(policy, 1)
     assert verify_chain() == (True, "")
+
+
+def test_crash_harness_chain_check_starts_from_the_anchor(office, policy):
+    from tests.crash.harness import check_chain
+
+    _issue(policy, 4)
+    _age_all(100)
+    _ack(this_node().last_seq - 3)
+    assert prune(90) > 0
+    entries, problems = check_chain(this_node().node_id)
+    assert problems == [] and entries[0]["seq"] == this_node().pruned_seq + 1
