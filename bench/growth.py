@@ -115,8 +115,12 @@ def run_box(box_dir, days, tickets, keep_days, seed, preview_size, label):
                 night = bench_sync._utc(day, dtime(23))
                 pruned += storage_upkeep(settings, now=night)["log_entries"]
             if (i + 1) % 25 == 0:
-                print(f"  {label}: day {i + 1}/{days}, {made:,} tickets, "
-                      f"{time.perf_counter() - started:.0f} s", flush=True)
+                now_sizes = read_data_sizes(box_dir, str(box_dir / "edge.db"))
+                if not keep_days:
+                    now_sizes["prints"] = made * preview_size
+                print(f"  {label}: day {i + 1}/{days}, {made:,} tickets, {ChangeEntry.select().count():,} "
+                      f"log entries kept, database {now_sizes['database'] / MB:.1f} MB, data dir "
+                      f"{sum(now_sizes.values()) / MB:.1f} MB, {time.perf_counter() - started:.0f} s", flush=True)
         entries_kept = ChangeEntry.select().count()
         last_seq = SyncNode.get().last_seq
         db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
