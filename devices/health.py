@@ -9,7 +9,6 @@ hand them crafted inputs.
 """
 import glob
 import logging
-import logging.handlers
 import shutil
 import socket
 import sqlite3
@@ -20,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from motcua.logs import mask_handler
+from motcua.logs import rotating_file_handler
 
 log = logging.getLogger("motcua.health")
 
@@ -80,23 +79,84 @@ def _duration(seconds):
 
 # --- disk, memory, temperature, uptime -----------------------------------------------------
 
-def disk(usage, path=""):
-    """``usage``: ``shutil.disk_usage(data_dir)`` (total, used, free in bytes)."""
+DISK_FULL_REMEDY = ("Bộ nhớ lưu trữ đã đầy hoặc gần đầy: hộp không ghi được vé và hồ sơ mới. Giải phóng chỗ trống: "
+                    "xoá bớt bản in thử (thư mục prints) và nhật ký cũ (thư mục logs), hoặc giảm log_keep_days; "
+                    "hộp tự hoạt động lại ngay khi có chỗ trống. Nếu vẫn đầy, tải gói hỗ trợ và liên hệ kỹ thuật "
+                    "trung tâm để thay thẻ nhớ lớn hơn.")
+DISK_LOW_REMEDY = ("Dung lượng trống còn ít: xoá bớt bản in thử (thư mục prints) và nhật ký cũ (thư mục logs); "
+                   "nếu trống tiếp tục giảm, liên hệ kỹ thuật trung tâm.")
+
+
+def disk(usage, path="", warn_mb=1024, problem_mb=200):
+    """``usage``: ``shutil.disk_usage(data_dir)`` (total, used, free in bytes). Less than
+    ``problem_mb`` MB (or 5 %) free is a problem (the box is about to stop writing), less than
+    ``warn_mb`` MB (or 15 %) a warning."""
     total, free = usage[0], usage[2]
     percent_free = 100.0 * free / total if total else 0.0
     value = f"Còn trống {_size(free)} trên {_size(total)} ({_num(percent_free, 0)}%)" + (f" – {path}" if path else "")
-    if free < 200 * 1024**2 or percent_free < 5:
-        return result("disk", "Bộ nhớ lưu trữ", PROBLEM, value,
-                      "Thẻ nhớ sắp đầy: hộp có thể ngừng ghi vé. Tải gói hỗ trợ rồi xoá bớt bản in thử "
-                      "(thư mục prints) và nhật ký cũ, hoặc liên hệ kỹ thuật trung tâm để thay thẻ lớn hơn.")
-    if free < 1024**3 or percent_free < 15:
-        return result("disk", "Bộ nhớ lưu trữ", WARNING, value,
-                      "Dung lượng trống còn ít: xoá bớt bản in thử (thư mục prints) và nhật ký cũ.")
+    if free < problem_mb * 1024**2 or percent_free < 5:
+        return result("disk", "Bộ nhớ lưu trữ", PROBLEM, value, DISK_FULL_REMEDY)
+    if free < warn_mb * 1024**2 or percent_free < 15:
+        return result("disk", "Bộ nhớ lưu trữ", WARNING, value, DISK_LOW_REMEDY)
     return result("disk", "Bộ nhớ lưu trữ", OK, value)
 
 
 def read_disk(path):
     return shutil.disk_usage(path)
+
+
+DATA_PARTS = (("database", "cơ sở dữ liệu"), ("tasks", "hàng đợi tác vụ"), ("prints", "bản in thử"),
+              ("logs", "tệp nhật ký"), ("other", "khác"))
+
+
+def _tree_size(path):
+    total = 0
+    for item in Path(path).rglob("*"):
+        try:
+            if item.is_file() and not item.is_symlink():
+                total += item.stat().st_size
+        except OSError:
+            continue
+    return total
+
+
+def read_data_sizes(data_dir, database_path=""):
+    """Bytes the box keeps, by part: {"database", "tasks", "prints", "logs", "other"}. The database
+    counts with its -wal and -shm files, wherever it is; the task store is ``edge-huey.db*``."""
+    data_dir = Path(data_dir)
+    sizes = dict.fromkeys((key for key, _ in DATA_PARTS), 0)
+    database_files = set()
+    if database_path and database_path != ":memory:":
+        base = Path(database_path).resolve()
+        database_files = {base, base.with_name(base.name + "-wal"), base.with_name(base.name + "-shm")}
+        sizes["database"] = sum(p.stat().st_size for p in database_files if p.is_file())
+    if not data_dir.is_dir():
+        return sizes
+    for item in data_dir.iterdir():
+        try:
+            if item.is_symlink() or item.resolve() in database_files:
+                continue
+            if item.is_dir():
+                size = _tree_size(item)
+                part = item.name if item.name in ("prints", "logs") else "other"
+            else:
+                size = item.stat().st_size
+                part = "tasks" if item.name.startswith("edge-huey.db") else "other"
+        except OSError:
+            continue
+        sizes[part] += size
+    return sizes
+
+
+def data_size(sizes, log_entries=None, keep_days=None):
+    """``sizes``: what ``read_data_sizes`` measured; ``log_entries``: change-log entries kept on
+    the box; ``keep_days``: the ``log_keep_days`` setting (0: kept for ever)."""
+    parts = ", ".join(f"{label} {_size(sizes.get(key, 0))}" for key, label in DATA_PARTS)
+    value = f"Tổng {_size(sum(sizes.values()))}: {parts}"
+    if log_entries is not None:
+        kept = "giữ mãi" if not keep_days else f"mục đã gửi trung tâm giữ {keep_days} ngày"
+        value += f"; {log_entries} mục nhật ký thay đổi trên hộp ({kept})"
+    return result("data_size", "Dữ liệu trên hộp", OK, value)
 
 
 def parse_meminfo(text):
@@ -524,19 +584,18 @@ class _ZonedFormatter(logging.Formatter):
         return f"{moment:%Y-%m-%d %H:%M:%S},{int(record.msecs):03d}"
 
 
-def attach_log_file(data_dir, process, tz="Asia/Ho_Chi_Minh", level=None):
-    """Also write this process's log to ``<data_dir>/logs/<process>.log`` (rotated, 1 MB × 3),
-    with times in the office's time zone ``tz``."""
+def attach_log_file(data_dir, process, tz="Asia/Ho_Chi_Minh", level=None, max_mb=1.0, count=3):
+    """Also write this process's log to ``<data_dir>/logs/<process>.log`` (rotated at ``max_mb``
+    MB, ``count`` older files kept: settings ``log_file_mb`` / ``log_file_count``), with times
+    in the office's time zone ``tz``."""
     directory = Path(data_dir) / "logs"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(directory / f"{process}.log", maxBytes=1024**2,
-                                                       backupCount=3, encoding="utf-8", delay=True)
+        handler = rotating_file_handler(directory / f"{process}.log", max_mb, count)
     except OSError:
         log.warning("cannot write logs under %s", directory, exc_info=True)
         return None
     handler.setFormatter(_ZonedFormatter(tz or "Asia/Ho_Chi_Minh"))
-    mask_handler(handler)  # no citizen's phone number in a log file
     if level:
         handler.setLevel(level)
     root = logging.getLogger()

@@ -192,6 +192,27 @@ class PreviewPrinter(Dummy):
         return raw, png
 
 
+def prune_previews(directory, keep):
+    """Keep the newest ``keep`` tickets of a preview printer's ``directory`` (both files of each);
+    delete the older ones. Returns how many tickets were deleted."""
+    directory = Path(directory)
+    if keep < 0 or not directory.is_dir():
+        return 0
+    stems = {}
+    for path in directory.iterdir():
+        if path.suffix in (".bin", ".png") and path.is_file():
+            try:
+                moment = path.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            stems[path.stem] = max(stems.get(path.stem, 0), moment)
+    old = sorted(stems, key=lambda stem: (stems[stem], stem), reverse=True)[keep:]
+    for stem in old:
+        for suffix in (".bin", ".png"):
+            (directory / f"{stem}{suffix}").unlink(missing_ok=True)
+    return len(old)
+
+
 def open_printer(spec, data_dir, timeout):
     """A printer for the ``printer`` setting. Devices open lazily, on the first byte sent."""
     kind, _, arg = spec.strip().partition(":")

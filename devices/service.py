@@ -501,6 +501,7 @@ def run_service(settings):
     from office.models import MODELS
 
     configure_logging(settings["log_level"])
-    health.attach_log_file(settings["data_dir"], "devices", settings["timezone"])
+    health.attach_log_file(settings["data_dir"], "devices", settings["timezone"],
+                           max_mb=settings["log_file_mb"], count=settings["log_file_count"])
     bind(open_database(settings["database"]), MODELS)
     DeviceService(settings).run()

@@ -24,7 +24,8 @@ def create_app(settings=None, tasks=None):
     """Build the box's web app. ``tasks`` maps task names to huey tasks (enqueue only)."""
     settings = settings or load_settings("edge")
     configure_logging(settings["log_level"])
-    attach_log_file(settings["data_dir"], "web", settings["timezone"])  # <data_dir>/logs/web.log, shown by the console
+    attach_log_file(settings["data_dir"], "web", settings["timezone"],  # <data_dir>/logs/web.log, shown by the console
+                    max_mb=settings["log_file_mb"], count=settings["log_file_count"])
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key(settings),

@@ -224,12 +224,14 @@ def _print_job_counts(now):
 def _system_checks(settings, now, sync_state):
     """The machine: disk, memory, temperature, uptime, clock, database, network."""
     results = [
-        health.disk(health.read_disk(settings["data_dir"]), settings["data_dir"]),
+        health.disk(health.read_disk(settings["data_dir"]), settings["data_dir"], settings["disk_warn_mb"],
+                    settings["disk_problem_mb"]),
         health.memory(health.read_text("/proc/meminfo")),
         health.temperature(health.read_temperatures()),
         health.uptime(health.read_text("/proc/uptime")),
         health.clock(now, (sync_state or {}).get("hub_offset_ms"), tz=settings["timezone"]),
     ]
+    results.append(_data_size(settings))
     try:
         results.append(health.database(health.read_quick_check(_database_path(settings))))
     except Exception as exc:  # a file SQLite cannot even open is the worst answer
@@ -240,6 +242,18 @@ def _system_checks(settings, now, sync_state):
         log.warning("could not read the network interfaces", exc_info=True)
         results.append(health.network({"interfaces": {}, "gateway": None}))
     return results
+
+
+def _data_size(settings):
+    """What the box's data takes, by part, and how much of the change log it still holds."""
+    from sync.retention import kept_entries
+
+    try:
+        entries = kept_entries()
+    except Exception:  # a box that was never initialised has no node
+        entries = None
+    sizes = health.read_data_sizes(settings["data_dir"], _database_path(settings))
+    return health.data_size(sizes, entries, settings["log_keep_days"])
 
 
 def _probe_hub(settings, hub_url):

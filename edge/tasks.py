@@ -67,8 +67,14 @@ def register_tasks(huey, settings):
             if sync_box.hub_url(settings) and sync_box.due():
                 _sync(settings)
 
+    @huey.periodic_task(crontab(minute="7"), name="storage_upkeep")
+    def storage_upkeep():
+        from .upkeep import storage_upkeep as upkeep  # bounded change log and print previews
+
+        return upkeep(settings)
+
     return {"print_job": print_job, "sweep_print_jobs": sweep_print_jobs, "sync_now": sync_now,
-            "sync_periodic": sync_periodic}
+            "sync_periodic": sync_periodic, "storage_upkeep": storage_upkeep}
 
 
 @contextmanager

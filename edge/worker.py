@@ -33,7 +33,8 @@ def keypad_for(settings, pin_factory=None):
 def run_worker(settings):
     configure_logging(settings["log_level"])
     bind(open_database(settings["database"]), MODELS)
-    attach_log_file(settings["data_dir"], "worker", settings["timezone"])
+    attach_log_file(settings["data_dir"], "worker", settings["timezone"],
+                    max_mb=settings["log_file_mb"], count=settings["log_file_count"])
     huey, _ = create_huey(settings)
     huey.flush_locks("sync")  # a task-store lock left by an older version; no task takes one now
     # With a device service, it alone owns the printer and the GPIO lines.

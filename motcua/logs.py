@@ -4,6 +4,7 @@ Every handler set up here masks phone numbers (``0912345678`` -> ``09******78``)
 read by technicians and sent in support bundles, a citizen's number has no place in it.
 """
 import logging
+import logging.handlers
 import re
 
 PHONE = re.compile(r"(?<![\w+.])(?:\+84|84|0)\d{8,10}(?![\w])")
@@ -48,3 +49,13 @@ def configure_logging(level):
     logging.basicConfig(level=level.upper(), force=True, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         mask_handler(handler)
+
+
+def rotating_file_handler(path, max_mb=1.0, count=3):
+    """A handler writing ``path`` in UTF-8 that rotates it at ``max_mb`` MB and keeps ``count``
+    older files (``path.1`` ... ``path.<count>``): a log never takes more than
+    ``(count + 1) * max_mb`` MB of an SD card. Phone numbers are masked."""
+    max_bytes = max(int(float(max_mb) * 1024**2), 64 * 1024)
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=max(int(count), 1),
+                                                   encoding="utf-8", delay=True)
+    return mask_handler(handler)

@@ -1,4 +1,5 @@
 """Web plumbing shared by the box and the hub: one error handler, browser policy, secret key, assets."""
+import errno
 import json
 import logging
 import math
@@ -41,6 +42,13 @@ BAD_VALUE = "Dữ liệu gửi lên không hợp lệ (số quá lớn, chữ qu
 # peewee's DataError is the database refusing a value (PostgreSQL: out of range, too long, wrong type).
 BAD_INPUT_ERRORS = {RecursionError: BAD_JSON, OverflowError: BAD_NUMBER, UnicodeError: BAD_TEXT,
                     peewee.DataError: BAD_VALUE}
+# The storage is full (SQLite: "database or disk is full", PostgreSQL: disk_full, or ENOSPC): nothing was written,
+# the transaction rolled back; the person is told plainly and the technician console says why.
+DISK_FULL = ("Bộ nhớ của hệ thống đã đầy nên tạm thời không ghi được dữ liệu (không cấp được số thứ tự). "
+             "Vui lòng báo cán bộ một cửa hoặc cán bộ kỹ thuật.")
+DISK_FULL_CONSOLE = ("Bộ nhớ lưu trữ của hộp đã đầy nên không ghi được dữ liệu (cả phiên đăng nhập). Giải phóng chỗ "
+                     "trống: xoá bớt bản in thử (thư mục prints) và nhật ký cũ (thư mục logs) trong thư mục dữ liệu "
+                     "của hộp; hộp tự hoạt động lại ngay khi có chỗ trống.")
 MAX_JSON_DEPTH = 32
 SQLITE_MAX_INT = 2**63 - 1
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -81,6 +89,10 @@ def install_error_handlers(app):
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc):
+        if is_disk_full(exc):
+            log.error("storage full on %s %s", request.method, request.path)
+            message = DISK_FULL_CONSOLE if request.path.startswith("/console") else DISK_FULL
+            return render_error(MotcuaError(message, status=507, detail={"reason": "disk_full"}))
         for kind, message in BAD_INPUT_ERRORS.items():
             if isinstance(exc, kind):
                 log.warning("bad input on %s %s: %s", request.method, request.path, type(exc).__name__)
@@ -89,6 +101,18 @@ def install_error_handlers(app):
         return render_error(MotcuaError(HTTP_MESSAGES[500], status=500))
 
     install_browser_policy(app)
+
+
+def is_disk_full(exc):
+    """Whether ``exc`` (or what it wraps) says the storage is full."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        if "database or disk is full" in str(exc) or getattr(exc, "pgcode", None) == "53100":  # PostgreSQL: disk_full
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 class BoundedInt(IntegerConverter):

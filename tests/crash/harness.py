@@ -366,17 +366,18 @@ def compare_pictures(replayed, models):
 
 
 def check_chain(node_id):
-    """The node's own log: seq 1..N, each prev the previous hash, each hash recomputed; and
-    the node row pointing at the last entry. Returns (entries, problems)."""
+    """The node's own log: seq 1..N (from the anchor of pruned entries, if any: seq
+    ``pruned_seq + 1`` naming ``pruned_hash``), each prev the previous hash, each hash
+    recomputed; and the node row pointing at the last entry. Returns (entries, problems)."""
     from sync.capture import entry_hash
     from sync.models import ChangeEntry, SyncNode
 
     problems = []
     node = SyncNode.get(SyncNode.node_id == node_id)
     entries = []
-    prev_hash, prev_hlc = "", -1
+    prev_hash, prev_hlc = node.pruned_hash, -1
     query = ChangeEntry.select().where(ChangeEntry.origin == node_id).order_by(ChangeEntry.seq)
-    for expected_seq, row in enumerate(query, start=1):
+    for expected_seq, row in enumerate(query, start=node.pruned_seq + 1):
         entry = {"origin": row.origin, "seq": row.seq, "hlc": row.hlc, "table": row.table, "pk": row.pk,
                  "op": row.op, "scope": row.scope, "data": decode(row.data), "base": decode(row.base),
                  "prev": row.prev}
@@ -393,9 +394,9 @@ def check_chain(node_id):
         entries.append(entry)
     if len(entries) != ChangeEntry.select().count():
         problems.append("change log: entries of another origin on a lone box")
-    if (node.last_seq, node.last_hash) != (len(entries), prev_hash):
+    if (node.last_seq, node.last_hash) != (node.pruned_seq + len(entries), prev_hash):
         problems.append(f"sync_node points at seq {node.last_seq} {node.last_hash[:12]}, "
-                        f"the log ends at {len(entries)} {prev_hash[:12]}")
+                        f"the log ends at {node.pruned_seq + len(entries)} {prev_hash[:12]}")
     if node.clock < prev_hlc:
         problems.append(f"sync_node clock {node.clock} behind the last entry's hlc {prev_hlc}")
     return entries, problems

@@ -367,6 +367,52 @@ def test_attach_log_file(tmp_path):
         handler.close()
 
 
+def test_log_files_stay_within_their_rotation_bound(tmp_path):
+    import logging
+
+    handler = health.attach_log_file(tmp_path, "worker", max_mb=0.0625, count=2)  # 64 KB, two older files
+    try:
+        for i in range(4000):
+            logging.getLogger("motcua.test").warning("dòng nhật ký số %s gọi 0912345678", i)
+        handler.flush()
+        files = sorted(p.name for p in (Path(tmp_path) / "logs").iterdir())
+        assert files == ["worker.log", "worker.log.1", "worker.log.2"]
+        total = sum(p.stat().st_size for p in (Path(tmp_path) / "logs").iterdir())
+        assert total <= 3 * 64 * 1024
+        assert "0912345678" not in (Path(tmp_path) / "logs" / "worker.log").read_text("utf-8")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def test_disk_levels_come_from_the_settings():
+    usage = (64 * GB, 52 * GB, 12 * GB)
+    assert health.disk(usage)["status"] == OK
+    assert health.disk(usage, warn_mb=16 * 1024)["status"] == WARNING
+    full = health.disk(usage, warn_mb=16 * 1024, problem_mb=13 * 1024)
+    assert full["status"] == PROBLEM and "prints" in full["remedy"] and "logs" in full["remedy"]
+
+
+def test_data_size_counts_each_part(tmp_path):
+    data = tmp_path / "data"
+    (data / "prints").mkdir(parents=True)
+    (data / "logs").mkdir()
+    (data / "keys").mkdir()
+    (data / "edge.db").write_bytes(b"d" * 3000)
+    (data / "edge.db-wal").write_bytes(b"w" * 1000)
+    (data / "edge-huey.db").write_bytes(b"h" * 500)
+    (data / "prints" / "A001.png").write_bytes(b"p" * 700)
+    (data / "logs" / "web.log").write_bytes(b"l" * 200)
+    (data / "logs" / "web.log.1").write_bytes(b"l" * 100)
+    (data / "keys" / "box.key").write_bytes(b"k" * 50)
+    sizes = health.read_data_sizes(data, str(data / "edge.db"))
+    assert sizes == {"database": 4000, "tasks": 500, "prints": 700, "logs": 300, "other": 50}
+    r = check_shape(health.data_size(sizes, 1234, 90), "data_size")
+    assert r["status"] == OK and "cơ sở dữ liệu 3,9 KB" in r["value"] and "1234 mục" in r["value"]
+    assert "giữ mãi" in health.data_size(sizes, 5, 0)["value"]
+    assert health.read_data_sizes(tmp_path / "absent")["database"] == 0
+
+
 def test_worst_and_order():
     results = [health.result("a", "A", OK, "x"), health.result("b", "B", PROBLEM, "y", "z"),
                health.result("c", "C", WARNING, "w", "v")]

@@ -98,3 +98,23 @@ def test_specs_build_lazy_printers(tmp_path):
 def test_unknown_spec_is_a_vietnamese_error(tmp_path, spec):
     with pytest.raises(MotcuaError, match="Cấu hình máy in"):
         open_printer(spec, str(tmp_path), 5)
+
+
+def test_print_previews_do_not_pile_up(tmp_path):
+    import os
+
+    from devices.printer import prune_previews
+
+    prints = tmp_path / "prints"
+    prints.mkdir()
+    for i in range(10):
+        for suffix in (".bin", ".png"):
+            path = prints / f"A{i:03d}{suffix}"
+            path.write_bytes(b"x")
+            os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
+    (prints / "notes.txt").write_text("kept")
+    assert prune_previews(prints, 3) == 7
+    assert sorted(p.name for p in prints.iterdir()) == [
+        "A007.bin", "A007.png", "A008.bin", "A008.png", "A009.bin", "A009.png", "notes.txt"]
+    assert prune_previews(prints, 3) == 0
+    assert prune_previews(tmp_path / "absent", 3) == 0

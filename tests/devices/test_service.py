@@ -262,7 +262,7 @@ def test_worker_does_not_open_the_keypad_when_a_device_service_is_set(settings, 
     monkeypatch.setattr(worker, "create_consumer", lambda huey, s, **kwargs: Consumer())
     monkeypatch.setattr(worker, "keypad_for", lambda s: opened.append(s) or None)
     monkeypatch.setattr(worker, "configure_logging", lambda level: None)
-    monkeypatch.setattr(worker, "attach_log_file", lambda *a: None)
+    monkeypatch.setattr(worker, "attach_log_file", lambda *a, **k: None)
     worker.run_worker(dict(settings, keypad_pins="17,27,22", device_url="http://127.0.0.1:8009"))
     assert ran == [True] and opened == []
     worker.run_worker(dict(settings, keypad_pins="17,27,22", device_url=""))

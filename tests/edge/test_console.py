@@ -182,6 +182,16 @@ def test_health_page_shows_problems_with_what_to_do(client, console, settings):
     assert by_key["database"]["status"] == "ok"
 
 
+def test_console_shows_the_data_size_of_the_box(client, console, settings):
+    login(client)
+    data = client.get("/console/health.json").get_json()
+    size = {r["key"]: r for r in data["results"]}["data_size"]
+    assert size["status"] == "ok" and size["value"].startswith("Tổng ")
+    assert "cơ sở dữ liệu" in size["value"] and "bản in thử" in size["value"] and "tệp nhật ký" in size["value"]
+    assert "mục nhật ký thay đổi trên hộp (mục đã gửi trung tâm giữ 90 ngày)" in size["value"]
+    assert "Dữ liệu trên hộp" in text(client.get("/console/"))
+
+
 def test_restart_buttons_hidden_when_none_configured(client, console):
     login(client)
     assert "Khởi động lại:" not in text(client.get("/console/"))

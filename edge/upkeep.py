@@ -1,0 +1,32 @@
+"""Keeping a box's storage bounded on an SD card: run by the worker every hour.
+
+Confirmed change-log entries older than ``log_keep_days`` go (``sync.retention``), and the
+print previews beyond the newest ``print_previews_keep``. Log files rotate by themselves
+(``devices.health.attach_log_file``); the task store keeps no results. Low free space is
+written to the log too, besides the console's check.
+"""
+import logging
+import shutil
+from pathlib import Path
+
+from devices.printer import prune_previews
+from sync import retention
+
+log = logging.getLogger("motcua.upkeep")
+
+
+def storage_upkeep(settings, now=None):
+    """One round of upkeep; returns what was deleted: {"log_entries", "previews"}."""
+    done = {"log_entries": 0, "previews": 0}
+    try:
+        done["log_entries"] = retention.prune(settings["log_keep_days"], now)
+    except Exception:  # a box without identity yet, or a busy database: next hour
+        log.warning("change-log retention failed", exc_info=True)
+    done["previews"] = prune_previews(Path(settings["data_dir"]) / "prints", settings["print_previews_keep"])
+    if any(done.values()):
+        log.info("storage upkeep: %s", done)
+    free_mb = shutil.disk_usage(settings["data_dir"]).free / 1024**2
+    if free_mb < settings.get("disk_warn_mb", 1024):
+        log.warning("only %.0f MB free on the data disk (%s): see the console's storage check", free_mb,
+                    settings["data_dir"])
+    return done
