@@ -67,7 +67,7 @@ def register_tasks(huey, settings):
             if sync_box.hub_url(settings) and sync_box.due():
                 _sync(settings)
 
-    @huey.periodic_task(crontab(minute="7"), name="storage_upkeep")
+    @huey.periodic_task(every(settings, 60), name="storage_upkeep")
     def storage_upkeep():
         from .upkeep import storage_upkeep as upkeep  # bounded change log and print previews
 

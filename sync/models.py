@@ -15,14 +15,15 @@ class SyncNode(BaseModel):
     hub_url = CharField(default="")
     hub_key = TextField(default="")  # the hub's public key, pinned
     acked_seq = IntegerField(default=0)  # highest own seq the hub confirmed
-    pruned_seq = IntegerField(default=0)  # own log entries up to this seq were deleted (confirmed, old) ...
-    pruned_hash = CharField(default="")  # ... and this was the hash of the last one: the chain's anchor
     pull_cursor = BigIntegerField(default=0)
     hub_offset_ms = BigIntegerField(null=True)  # hub time minus ours, at the last exchange
     last_success_at = DateTimeField(null=True)
     last_error = TextField(default="")
     last_error_at = DateTimeField(null=True)
     failures = IntegerField(default=0)
+    # last, as migration 2 appends them to older databases:
+    pruned_seq = IntegerField(default=0)  # own log entries up to this seq were deleted (confirmed, old) ...
+    pruned_hash = CharField(default="")  # ... and this was the hash of the last one: the chain's anchor
 
 
 class ChangeEntry(BaseModel):

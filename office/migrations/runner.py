@@ -6,11 +6,12 @@ from peewee import PostgresqlDatabase
 from office.clock import utcnow
 from office.errors import MotcuaError
 
-from . import m0001_tracking_secret_and_security_tables
+from . import m0001_tracking_secret_and_security_tables, m0002_change_log_pruning
 from .step import Step, existing_tables
 
 MIGRATIONS = [
     (1, m0001_tracking_secret_and_security_tables),
+    (2, m0002_change_log_pruning),
 ]
 LATEST = MIGRATIONS[-1][0]
 MIGRATION_LOCK = 7312  # the advisory lock every process takes while it makes or migrates tables
