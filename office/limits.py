@@ -7,7 +7,7 @@ Rows older than their bucket's window are deleted whenever that bucket records a
 import hashlib
 import math
 
-from peewee import CharField, FloatField, PostgresqlDatabase
+from peewee import CharField, DoubleField, PostgresqlDatabase
 
 from .db import BaseModel, database
 
@@ -15,7 +15,7 @@ from .db import BaseModel, database
 class Hit(BaseModel):
     bucket = CharField()  # what is counted, e.g. "officer-signin" or "tracking"
     key = CharField()  # sha256 of the client's key
-    at = FloatField()  # Unix time
+    at = DoubleField()  # Unix time (DOUBLE PRECISION: PostgreSQL's REAL keeps ~7 digits, minutes at today's epoch)
 
     class Meta:
         indexes = ((("bucket", "key", "at"), False), (("bucket", "at"), False))

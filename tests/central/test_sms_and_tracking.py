@@ -151,3 +151,15 @@ def test_citizens_behind_the_hubs_tls_proxy_do_not_share_one_limit(hub):
     assert [status("203.0.113.7") for _ in range(31)].count(429) == 1
     assert [status(f"203.0.113.{n}") for n in range(100, 110)].count(404) == 10
     assert status("198.51.100.1, 203.0.113.7") == 429  # an entry the client wrote itself changes nothing
+
+
+def test_limit_windows_keep_time_to_the_second_on_postgresql(hub):
+    """Hit times were stored as PostgreSQL REAL (about 7 digits: 128 s steps at today's epoch), so a
+    limit let requests through or held them at random there."""
+    from office.limits import Hit, Window
+
+    window, t0 = Window("precision", 1, 10), 1_765_000_000.25
+    assert window.hit("k", t0) == 0
+    assert window.hit("k", t0 + 5) == 5  # still inside the window: wait for the rest of it
+    assert window.hit("k", t0 + 10.5) == 0  # the window has passed
+    assert [h.at for h in Hit.select(Hit.at).where(Hit.bucket == "precision").order_by(Hit.at)] == [t0 + 10.5]

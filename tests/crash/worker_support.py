@@ -12,6 +12,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.processes import kill_group
+
 PERIOD_S = 2
 
 
@@ -104,13 +106,7 @@ class Worker:
         return self
 
     def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        kill_group(self.proc, sig)
         self.proc = None
 
     def output(self, since_start=-1):

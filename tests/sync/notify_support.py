@@ -8,6 +8,8 @@ import time
 from central.tasks import create_hub_huey
 from motcua.settings import load_settings
 
+from tests.processes import kill_group
+
 
 def sms_args(gateway, *extra):
     return ["--sms-url", gateway.url, "--sms-api-key", "AK", "--sms-secret-key", "SK", "--sms-brandname", "UBND-XA",
@@ -27,13 +29,7 @@ class WorkerProcess:
         return self
 
     def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        kill_group(self.proc, sig)
         self.proc = None
 
     def close(self):
