@@ -1,7 +1,8 @@
-"""Stopping the processes tests start in their own session (process group)."""
+"""Tests that drive other processes: stop one (its whole process group), wait for what it does."""
 import os
 import signal
 import subprocess
+import time
 
 
 def kill_group(proc, sig=signal.SIGKILL, grace=15):
@@ -14,3 +15,14 @@ def kill_group(proc, sig=signal.SIGKILL, grace=15):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def wait_for(predicate, timeout=60, step=0.05, what="condition"):
+    """``predicate()``'s first true value within ``timeout`` seconds, else an AssertionError."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

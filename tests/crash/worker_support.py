@@ -9,10 +9,9 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.processes import kill_group
+from tests.processes import kill_group, wait_for  # noqa: F401  (the tests take wait_for from here)
 
 PERIOD_S = 2
 
@@ -125,13 +124,3 @@ class Worker:
 
     def close(self):
         self.kill(signal.SIGTERM)
-
-
-def wait_for(predicate, timeout, step=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

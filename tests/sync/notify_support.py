@@ -3,12 +3,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from central.tasks import create_hub_huey
 from motcua.settings import load_settings
 
-from tests.processes import kill_group
+from tests.processes import kill_group, wait_for  # noqa: F401  (the tests take wait_for from here)
 
 
 def sms_args(gateway, *extra):
@@ -54,13 +53,3 @@ class NotifyQueue:
     def run(self, timeout=60):
         """One full dispatch + send by the worker; its counts."""
         return self.tasks["notify_now"](report=True).get(blocking=True, timeout=timeout)
-
-
-def wait_for(predicate, timeout=60, step=0.2, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out waiting for {what}")
