@@ -13,7 +13,7 @@ from office.clock import local_clock
 from office.db import bind, open_database
 from office.models import MODELS
 
-from . import api, auth, console, dossier_views, screens
+from . import api, auth, cccd_views, console, dossier_views, screens
 from . import catalog_views, stats_views
 from .box import Box
 
@@ -55,6 +55,7 @@ def create_app(settings=None, tasks=None):
     app.extensions["to_local"] = local_clock(settings["timezone"])
     app.register_blueprint(console.bp)
     app.register_blueprint(dossier_views.bp)
+    app.register_blueprint(cccd_views.bp)
     app.register_blueprint(catalog_views.bp)
     app.register_blueprint(stats_views.bp)
     return app
