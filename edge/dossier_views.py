@@ -2,7 +2,8 @@
 
 Receive a dossier (from the ticket being served at the officer's counter, or walk-in), print
 its appointment slip (form 01, A5 through the browser, or on the thermal printer) and the other
-forms (02 supplement request, 03 refusal, 04 apology, 05 control sheet, 06 register), list and
+forms of Circular 03/2025 (02 supplement request, 03 refusal, 04 apology and extension, 05 stop
+notice, 06 control sheet, 07 register), list and
 filter dossiers, and act on them. Every action is one call of ``office.dossiers``: the shared
 dossier row and an append-only event, captured for the hub in the same transaction.
 
@@ -52,15 +53,16 @@ bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
 LIST_LIMIT = 300
 SEARCH_LIMIT = 30
 STAGES = ("Thẩm định hồ sơ", "Trình lãnh đạo ký duyệt", "Chuyển liên thông", "Trả kết quả")
-FORMS = {
+FORMS = {  # Circular 03/2025/TT-VPCP, in force since 15/9/2025 (it replaced Circular 01/2018's forms)
     "01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
     "02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
     "03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
-    "04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
-    "05": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
-    "06": "Sổ theo dõi hồ sơ",
+    "04": "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết",
+    "05": "Thông báo dừng giải quyết hồ sơ",
+    "06": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
+    "07": "Sổ theo dõi hồ sơ",
 }
-FORM_EVENT = {"02": "supplement", "03": "refuse", "04": "apologize"}  # the event a form prints
+FORM_EVENT = {"02": "supplement", "03": "refuse", "04": "apologize", "05": "stop"}  # the event a form prints
 OLD_DUE = " — hẹn cũ "  # how an apology's note keeps the date it replaces (form 04 prints both)
 _APOLOGY = re.compile(r"^(?P<reason>.*?)(?: — hẹn cũ (?P<old>\d\d:\d\d \d\d/\d\d/\d{4}))? \(hẹn lại (?P<new>[^)]*)\)$",
                       re.S)
@@ -346,7 +348,7 @@ def _detail(dossier, error=None, values=None, status=200):
     return _page("dossier.html", status, d=dossier, events=events, late=late, now=now, error=error,
                  values=values or {}, agencies=_agencies(office), agency_names=dict(_agencies(office)),
                  officers=officers, stages=STAGES, ticket=ticket, new_due=new_due, office_agency=office.agency_code,
-                 forms=[f for f in ("02", "03", "04") if FORM_EVENT[f] in done], open_states=OPEN,
+                 forms=[f for f in ("02", "03", "04", "05") if FORM_EVENT[f] in done], open_states=OPEN,
                  just_received=request.args.get("received") == "1")
 
 
@@ -356,7 +358,7 @@ def detail(code):
     return _detail(_dossier(code))
 
 
-@bp.post("/<code>/<any(transfer, supplement, resume, refuse, apologize, finish, return, withdraw):action>")
+@bp.post("/<code>/<any(transfer, supplement, resume, refuse, apologize, stop, finish, return, withdraw):action>")
 @desk
 def act(code, action):
     dossier = _dossier(code)
@@ -381,7 +383,10 @@ def act(code, action):
             message = "Đã từ chối tiếp nhận hồ sơ (mẫu 03)."
         elif action == "apologize":
             _apologize(dossier, form, actor, now)
-            message = f"Đã lập phiếu xin lỗi và hẹn lại ngày trả kết quả: {fmt(dossier.due_at)} (mẫu 04)."
+            message = f"Đã lập văn bản xin lỗi và gia hạn thời gian giải quyết đến {fmt(dossier.due_at)} (mẫu 04)."
+        elif action == "stop":
+            dossiers.stop(dossier, form.get("reason", ""), actor=actor, now=now)
+            message = "Đã dừng giải quyết hồ sơ; in thông báo dừng giải quyết (mẫu 05) cho công dân."
         elif action == "finish":
             dossiers.finish(dossier, actor=actor, note=form.get("note", ""), now=now)
             message = "Hồ sơ đã xử lý xong, chờ trả kết quả."
@@ -426,7 +431,8 @@ def _queue_thermal_slip(dossier):
     receiver = _receiver(dossier)
     payload = {
         "number": f"slip-{dossier.code}",  # names the preview printer's files
-        "office": box.office.name if box.office else "", "code": dossier.code, "procedure": dossier.procedure_name,
+        "office": box.office.name if box.office else "", "office_title": box.settings["office_title"],
+        "code": dossier.code, "procedure": dossier.procedure_name,
         "applicant": dossier.applicant_name, "received_at": fmt(dossier.received_at), "due_at": fmt(dossier.due_at),
         "components": [c["name"] for c in components_of(dossier)], "officer": receiver,
         "tracking_url": f"{box.public_url()}/tracking", "secret": dossiers.ensure_secret(dossier),
@@ -467,7 +473,7 @@ def slip(code):
                  number=dossier.code.rsplit("-", 1)[-1], **_form_context(dossier))
 
 
-@bp.get("/<code>/forms/<any('02', '03', '04', '05'):form>")
+@bp.get("/<code>/forms/<any('02', '03', '04', '05', '06'):form>")
 @desk
 def form_page(code, form):
     dossier = _dossier(code)
@@ -494,7 +500,7 @@ def _parse_apology(note):
 @bp.get("/register")
 @desk
 def register():
-    """Form 06: the dossiers received in a period (office-local days, both included)."""
+    """Form 07: the dossiers received in a period (office-local days, both included)."""
     today = local_now().date()
     start = _day(request.args.get("from"), today.replace(day=1))
     end = _day(request.args.get("to"), today)
@@ -517,7 +523,7 @@ def register():
             if event.action == "finish":
                 results[event.dossier] = event.at
     commune = find_commune(office.commune)
-    return _page("form06.html", rows=rows, start=start, end=end, form="06", transfers=transfers, results=results,
+    return _page("form07.html", rows=rows, start=start, end=end, form="07", transfers=transfers, results=results,
                  agency_names=dict(_agencies(office)), place=commune.name if commune else "", today=local_now())
 
 

@@ -56,6 +56,7 @@ SETTINGS = (
     Setting("usb_mount_dirs", "/media,/run/media,/mnt", "Where the provisioning watcher looks for a bundle on a USB stick.", ("edge",)),
     Setting("commune_code", "", "GSO code of the commune this box serves (e.g. 05518).", ("edge",), ("--commune",)),
     Setting("hub_url", "", "URL of the hub this box replicates to; when empty, the address stored in the box by `edge init --hub-url` or enrolment (the sync, `/api/v1/sync`, `/sync` and the console show the one in use).", ("edge",), ("--hub",)),
+    Setting("office_title", "Trung tâm Phục vụ hành chính công", "Name of the commune's one-stop office on screens, forms and slips (Decree 118/2025: the commune's Trung tâm Phục vụ hành chính công; some provinces keep the name Bộ phận Một cửa).", ("edge",)),
     Setting("public_url", "", "Base URL printed in QR codes for tracking a ticket; default this box's own URL.", ("edge",)),
     Setting("priority_ratio", 2, "Priority tickets called for every normal ticket when both wait.", ("edge",)),
     Setting("priority_categories", "elderly=Người cao tuổi;disabled=Người khuyết tật;pregnant=Phụ nữ mang thai;child=Người đi cùng trẻ nhỏ",

@@ -38,7 +38,8 @@ ACTIONS = {
     "supplement": "Yêu cầu bổ sung giấy tờ",
     "resume": "Nhận đủ giấy tờ bổ sung",
     "refuse": "Từ chối tiếp nhận",
-    "apologize": "Xin lỗi, hẹn lại ngày trả kết quả",
+    "apologize": "Xin lỗi, gia hạn thời gian giải quyết",
+    "stop": "Dừng giải quyết hồ sơ",
     "finish": "Đã xử lý xong",
     "return": "Trả kết quả",
     "withdraw": "Công dân rút hồ sơ",
@@ -253,6 +254,15 @@ def apologize(dossier, new_due, reason, actor="", now=None):
     if new_due <= dossier.due_at:
         raise MotcuaError("Ngày hẹn mới phải sau ngày hẹn cũ.")
     return _act(dossier, "apologize", actor, now, f"{reason} (hẹn lại {new_due:%H:%M %d/%m/%Y})", due_at=new_due)
+
+
+def stop(dossier, reason, actor="", now=None):
+    """Stop handling (status 8, form 05 of Circular 03/2025): e.g. the citizen did not supplement in
+    time, or the case is no longer the office's to decide. The reason goes on the notice."""
+    _require_open(dossier)
+    if not (reason or "").strip():
+        raise MotcuaError("Hãy ghi lý do dừng giải quyết hồ sơ: lý do được in trên thông báo (mẫu 05).")
+    return _act(dossier, "stop", actor, now, reason.strip(), status=8, paused_since=None)
 
 
 def finish(dossier, actor="", note="", now=None):
