@@ -88,14 +88,19 @@ def pull():
     box = signed_box("pull")
     cursor = request.args.get("cursor", 0, type=int)
     limit = min(request.args.get("limit", hub().settings["sync_batch_size"], type=int), 10000)
-    body, signature, new_cursor, count = outbound.pull_batch(hub().key, box, cursor, limit)
+    body, signature, new_cursor, count = outbound.pull_batch(hub().key, box, cursor, limit, _schema())
     return Response(body, mimetype="application/octet-stream", headers={
         SIGNATURE: signature, "X-Motcua-Cursor": str(new_cursor), "X-Motcua-Count": str(count)})
+
+
+def _schema():
+    """The schema the box says it has; a box of a release that did not say is at SCHEMA - 1."""
+    return request.args.get("schema", SCHEMA - 1, type=int)
 
 
 @bp.get("/snapshot")
 def snapshot():
     box = signed_box("snapshot")
     with database.atomic():  # one consistent read: rows and the cursor they correspond to
-        body, signature = outbound.snapshot(hub().key, box)
+        body, signature = outbound.snapshot(hub().key, box, _schema())
     return Response(body, mimetype="application/octet-stream", headers={SIGNATURE: signature})

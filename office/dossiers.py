@@ -14,6 +14,7 @@ from peewee import CharField, CompositeKey, DateTimeField, IntegerField, TextFie
 from sync.capture import ReplicatedModel
 from sync.policy import APPEND, HUB, SHARED
 
+from .catalog import time_limit
 from .clock import utcnow
 from .db import BaseModel, database
 from .errors import Conflict, MotcuaError, NotFound
@@ -135,8 +136,9 @@ def dossier_code(agency_code, local_day, number):
 
 
 def receive(calendar, procedure, applicant, agency_code, officer="", components=(), way="truc_tiep",
-            ticket=None, now=None):
-    """Take a dossier in at the counter; ``now`` is office-local time. Returns the dossier."""
+            ticket=None, now=None, due_at=None):
+    """Take a dossier in at the counter; ``now`` is office-local time. Returns the dossier.
+    ``due_at``: the appointment the officer sets when the procedure states no time limit."""
     now = now or utcnow()
     name = (applicant.get("name") or "").strip()
     if not name:
@@ -149,7 +151,7 @@ def receive(calendar, procedure, applicant, agency_code, officer="", components=
     phone = "".join(ch for ch in applicant.get("phone", "") if ch.isdigit())
     if phone and not 9 <= len(phone) <= 11:
         raise MotcuaError("Số điện thoại không hợp lệ.")
-    due = _due(calendar, procedure, now, ())
+    due = _due(calendar, procedure, now, (), way=way, given=due_at)
     with database.atomic():
         number = _next_number(agency_code, now)
         dossier = Dossier.create(
@@ -164,10 +166,25 @@ def receive(calendar, procedure, applicant, agency_code, officer="", components=
     return dossier
 
 
-def _due(calendar, procedure, received, paused):
-    if procedure.hours:
-        return calendar.due_in_hours(received, procedure.hours, paused)
-    return calendar.due_in_days(received, procedure.days, paused)
+def _due(calendar, procedure, received, paused, way="truc_tiep", given=None):
+    """The appointment from the procedure's time limit for ``way``, in its own unit; a procedure
+    that states no limit takes the date the officer ``given`` (there is no rule to compute one)."""
+    amount, unit = time_limit(procedure, way)
+    if unit == "gio":
+        return calendar.due_in_hours(received, amount, paused)
+    if unit == "ngay_lam_viec":
+        return calendar.due_in_days(received, int(amount), paused)
+    if unit == "ngay":
+        return calendar.due_in_calendar_days(received, int(amount), paused)
+    if unit == "thang":
+        return calendar.due_in_months(received, int(amount), paused)
+    if unit == "trong_ngay":
+        return calendar.due_in_days(received, 0, paused)
+    if given is None:
+        raise MotcuaError("Thủ tục này không quy định thời hạn giải quyết: hãy nhập ngày, giờ hẹn trả kết quả.")
+    if given <= received:
+        raise MotcuaError("Ngày hẹn trả kết quả phải sau lúc tiếp nhận.")
+    return given
 
 
 def _next_number(agency_code, now):
@@ -229,7 +246,7 @@ def resume(calendar, dossier, procedure, actor="", now=None):
         raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.")
     now = now or utcnow()
     pause = [(dossier.paused_since, now)]
-    if procedure.hours:
+    if time_limit(procedure, dossier.way)[1] == "gio":
         waited = calendar.working_time(dossier.paused_since, now).total_seconds() / 3600
         due, days = calendar.due_in_hours(dossier.due_at, waited), 0
     else:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import capture
 from .keys import sign
-from .protocol import HUB_TIME, NONCE, ORIGIN, SIGNATURE, TIME, new_nonce, request_message
+from .protocol import HUB_TIME, NONCE, ORIGIN, SCHEMA, SIGNATURE, TIME, new_nonce, request_message
 
 PINNED_CERT = Path("keys") / "hub-cert.pem"
 
@@ -72,11 +72,11 @@ class HubClient:
 
     def pull(self, cursor, limit):
         """(body, signature) of the next batch after ``cursor``."""
-        response = self._signed_get("pull", "/sync/v1/pull", {"cursor": cursor, "limit": limit})
+        response = self._signed_get("pull", "/sync/v1/pull", {"cursor": cursor, "limit": limit, "schema": SCHEMA})
         return response.content, response.headers.get(SIGNATURE, "")
 
     def snapshot(self):
-        response = self._signed_get("snapshot", "/sync/v1/snapshot", {})
+        response = self._signed_get("snapshot", "/sync/v1/snapshot", {"schema": SCHEMA})
         return response.content, response.headers.get(SIGNATURE, "")
 
     def _signed_get(self, action, path, params):
