@@ -38,6 +38,8 @@ from motcua.web import local_now
 from office import dossiers
 from office.calendar import calendar_from
 from office.catalog import WAYS
+from office.catalog import time_limit as catalog_time_limit
+from office.catalog_shape import limit_label
 from office.communes import find_commune
 from office.dossiers import ACTIONS, OPEN, STATUS, Agency, Dossier, DossierEvent
 from office.errors import Conflict, MotcuaError, NotFound
@@ -141,12 +143,9 @@ def components_of(dossier):
     return [item if isinstance(item, dict) else {"name": str(item), "copies": 1} for item in items]
 
 
-def time_limit(procedure):
-    if getattr(procedure, "hours", 0):
-        return f"{procedure.hours} giờ làm việc"
-    if getattr(procedure, "days", 0):
-        return f"{procedure.days} ngày làm việc"
-    return "Trong ngày làm việc"
+def time_limit(procedure, way="truc_tiep"):
+    """The time limit as it reads ("3 ngày làm việc", "15 ngày", "Không quy định thời hạn")."""
+    return limit_label(*catalog_time_limit(procedure, way))
 
 
 def _page(template, http_status=200, **context):

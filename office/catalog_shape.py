@@ -80,7 +80,7 @@ def parse_limit(text):
     """(amount, unit) of a time limit as the portal writes it: "03 Ngày làm việc", "15 Ngày",
     "Trong ngày", "4 giờ", "01 tháng"; ("", "") when nothing is stated."""
     word = fold(text)
-    if not word or word in ("khong quy dinh", "khong", "-", "chua quy dinh"):
+    if not word or word in ("khong", "-") or word.startswith(("khong quy dinh", "chua quy dinh")):
         return None, ""
     if word.startswith("trong ngay") or word in ("ngay lam viec", "trong ngay lam viec"):
         return None, "trong_ngay"
@@ -163,13 +163,12 @@ def _legacy_fields(amount, unit):
 def normalise_document(item):
     """{name, group, case, originals, copies, form, form_url}; a row with no original and no copy
     is a note, not a paper to bring."""
+    if isinstance(item, str) and "|" not in item:  # a bare name, as the previous shape listed papers
+        item = {"name": item.strip(), "copies": 1}
     if isinstance(item, dict):
         raw = dict(item)
     else:  # a CSV line: group | case | name | originals | copies | form file | form address
-        parts = [p.strip() for p in str(item).split("|")]
-        if len(parts) == 1:
-            parts = ["nop", "", parts[0], "", "1"]
-        parts += [""] * 7
+        parts = [p.strip() for p in str(item).split("|")] + [""] * 7
         raw = {"group": parts[0], "case": parts[1], "name": parts[2], "originals": parts[3],
                "copies": parts[4], "form": parts[5], "form_url": parts[6]}
     name = str(raw.get("name") or "").strip()
