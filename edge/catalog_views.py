@@ -11,6 +11,8 @@ pull cursor, which moves whenever the box takes in rows from the hub).
 """
 import functools
 import json
+
+import segno
 from dataclasses import dataclass
 
 from flask import (
@@ -285,6 +287,10 @@ def procedure_page(pk):
     way = next((w for w in ways if w["way"] == chosen), None) or next(
         (w for w in ways if w["way"] == "truc_tiep"), ways[0] if ways else None)
     components = _components(p)
+    if request.args.get("kiosk") == "1":  # the kiosk has no use for a download: a QR code takes it to the phone
+        for c in components:
+            if c["form_url"].startswith(("https://", "http://")):
+                c["qr"] = Markup(segno.make(c["form_url"], error="m").svg_inline(scale=3, dark="#0b2545"))
     return _page("procedure.html", p=shown, components=components, cases=document_cases(components), way=way,
                  related=_related(shown.get("related") or []))
 

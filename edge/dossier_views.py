@@ -39,7 +39,7 @@ from office import dossiers
 from office.calendar import calendar_from
 from office.catalog import WAYS
 from office.catalog import time_limit as catalog_time_limit
-from office.catalog_shape import limit_label
+from office.catalog_shape import bring_label, limit_label, normalise_document
 from office.communes import find_commune
 from office.dossiers import ACTIONS, OPEN, STATUS, Agency, Dossier, DossierEvent
 from office.errors import Conflict, MotcuaError, NotFound
@@ -141,6 +141,19 @@ def components_of(dossier):
     except ValueError:
         return []
     return [item if isinstance(item, dict) else {"name": str(item), "copies": 1} for item in items]
+
+
+def desk_documents(procedure):
+    """The procedure's documents for the receipt checklist, in the record's order (the form's values
+    are their positions): what to bring of each, and a count of papers for the slip."""
+    docs = []
+    for item in json.loads(procedure.components or "[]"):
+        try:
+            doc = normalise_document(item if isinstance(item, dict) else {"name": str(item)})
+        except ValueError:
+            doc = {"name": str(item), "group": "ghi_chu", "case": "", "originals": 0, "copies": 0}
+        docs.append({**doc, "bring": bring_label(doc), "count": (doc["originals"] or 0) + doc["copies"] or 1})
+    return docs
 
 
 def time_limit(procedure, way="truc_tiep"):
@@ -263,12 +276,13 @@ def _receive_form(officer, values=None, errors=None, status=200):
         errors = (errors or []) + ["Không tìm thấy thủ tục đã chọn; hãy tìm lại."]
     q = (request.args.get("q") or "").strip()
     results = search_procedures(q) if procedure is None else []
-    components = json.loads(procedure.components or "[]") if procedure else []
+    components = desk_documents(procedure) if procedure else []
     if not values and ticket is not None and ticket.phone:
         values = {"phone": ticket.phone}
     checked = set(values.get("components", [str(i) for i in range(len(components))]))
     return _page("dossier_new.html", status, ticket=ticket, procedure=procedure, q=q, results=results,
                  components=components, checked=checked, values=values, errors=errors or [],
+                 needs_due=bool(procedure) and not any(catalog_time_limit(procedure, w)[1] for w in WAYS),
                  total_procedures=Procedure.select().where(Procedure.active == True).count())  # noqa: E712
 
 
@@ -284,7 +298,7 @@ def receive():
     officer = g.officer
     form = request.form
     values = {k: form.get(k, "").strip() for k in ("name", "id_number", "phone", "address", "way", "extra",
-                                                    "print_slip")}
+                                                    "print_slip", "due_at")}
     values["components"] = form.getlist("components")
     code = form.get("procedure", "").strip()
     procedure = Procedure.get_or_none(Procedure.code == code, Procedure.active == True) if code else None  # noqa: E712
@@ -292,12 +306,19 @@ def receive():
     if procedure is None:
         errors.insert(0, "Hãy chọn thủ tục hành chính của hồ sơ.")
         return _receive_form(officer, values, errors, 400)
-    listed = json.loads(procedure.components or "[]")
-    received = [{"name": listed[int(i)].get("name", ""), "copies": listed[int(i)].get("copies", 1) or 1}
-                for i in values["components"] if i.isdigit() and int(i) < len(listed)]
+    listed = desk_documents(procedure)
+    received = [{"name": listed[int(i)]["name"], "copies": listed[int(i)]["count"]}
+                for i in values["components"] if i.isdigit() and int(i) < len(listed)
+                and listed[int(i)]["group"] != "ghi_chu"]
     received += [{"name": line.strip(), "copies": 1} for line in values["extra"].splitlines() if line.strip()]
     if not received:
         errors.append("Hãy đánh dấu các giấy tờ đã nhận của hồ sơ.")
+    due_at = None
+    if values["due_at"]:
+        try:
+            due_at = datetime.strptime(values["due_at"], "%Y-%m-%dT%H:%M")
+        except ValueError:
+            errors.append("Ngày, giờ hẹn trả kết quả không đúng dạng.")
     if errors:
         return _receive_form(officer, values, errors, 400)
     ticket = _ticket_for_request(officer)
@@ -308,7 +329,7 @@ def receive():
             {"name": values["name"], "id_number": values["id_number"], "phone": values["phone"],
              "address": values["address"]},
             office.agency_code, officer=officer.full_name, components=received, way=values["way"] or "truc_tiep",
-            ticket=ticket.id if ticket else None, now=local_now())
+            ticket=ticket.id if ticket else None, now=local_now(), due_at=due_at)
     except MotcuaError as exc:
         return _receive_form(officer, values, [exc.message], exc.status)
     if values["print_slip"]:
