@@ -2,6 +2,9 @@
 import gzip
 import json
 
+from peewee import SQL
+
+from office.dossiers import Dossier, DossierEvent
 from sync.apply import table_order
 from sync.capture import now_ms, replicated_models
 from sync.encoding import canonical
@@ -13,6 +16,18 @@ from sync.schemas import hidden_from, strip_entry, strip_table
 
 from .models import BoxNode
 
+ROUTING_SCHEMA = 6  # boxes from this schema on decide dossiers other communes received (phi địa giới)
+
+
+def _routed_rows(model, box):
+    """The condition for the rows of another commune that ``box`` decides (phi địa giới)."""
+    routed = Dossier.select(Dossier.id).where(Dossier.decided_by == box.commune)
+    if model is Dossier:
+        return Dossier.decided_by == box.commune
+    if model is DossierEvent:
+        return DossierEvent.dossier.in_(routed)
+    return SQL("1 = 0")
+
 
 def pull_batch(key, box, cursor, limit, schema=SCHEMA):
     """(body, signature, new cursor, count): entries after ``cursor`` in the box's commune or
@@ -20,9 +35,14 @@ def pull_batch(key, box, cursor, limit, schema=SCHEMA):
     hidden = hidden_from(schema)
     end = ChangeEntry.select(ChangeEntry.id).order_by(ChangeEntry.id.desc()).first()
     end = end.id if end else 0  # read first: entries committed meanwhile wait for the next pull
+    in_scope = ChangeEntry.scope.in_([box.commune, GLOBAL_SCOPE])
+    if schema >= ROUTING_SCHEMA:  # dossiers another commune received for this one to decide
+        routed = Dossier.select(Dossier.id).where(Dossier.decided_by == box.commune)
+        events = DossierEvent.select(DossierEvent.id).where(DossierEvent.dossier.in_(routed))
+        in_scope = in_scope | ((ChangeEntry.table == "dossier") & ChangeEntry.pk.in_(routed)) | (
+            (ChangeEntry.table == "dossier_event") & ChangeEntry.pk.in_(events))
     query = (ChangeEntry.select()
-             .where(ChangeEntry.id > cursor, ChangeEntry.id <= end, ChangeEntry.origin != box.node_id,
-                    ChangeEntry.scope.in_([box.commune, GLOBAL_SCOPE]))
+             .where(ChangeEntry.id > cursor, ChangeEntry.id <= end, ChangeEntry.origin != box.node_id, in_scope)
              .order_by(ChangeEntry.id).limit(limit))
     rows, new_cursor = [], cursor
     seen = 0
@@ -53,7 +73,9 @@ def snapshot(key, box, schema=SCHEMA):
     for table in table_order():
         model = models[table]
         fields = list(model._meta.sorted_fields)
-        query = model.select(*fields).where(model.commune.in_([box.commune, GLOBAL_SCOPE])).order_by(model.id).tuples()
+        routed = _routed_rows(model, box) if schema >= ROUTING_SCHEMA else SQL("1 = 0")
+        query = model.select(*fields).where(model.commune.in_([box.commune, GLOBAL_SCOPE]) | routed)
+        query = query.order_by(model.id).tuples()
         shown = strip_table(table, {"columns": [f.column_name for f in fields],
                                     "rows": [[f.db_value(v) for f, v in zip(fields, row)] for row in query]}, hidden)
         if shown is not None:

@@ -45,7 +45,7 @@ from office.dossiers import ACTIONS, OPEN, STATUS, Agency, Dossier, DossierEvent
 from office.errors import Conflict, MotcuaError, NotFound
 from office.models import Counter, Holiday, Officer, Procedure, Ticket
 from office.queue import current_ticket
-from office.search import SearchIndex
+from office.search import SearchIndex, fold
 
 from .box import current_box
 from .printing import queue_slip
@@ -122,7 +122,35 @@ def _procedure_of(dossier):
 @bp.context_processor
 def _helpers():
     return {"fmt": fmt, "fmt_long": fmt_long, "STATUS": STATUS, "ACTIONS": ACTIONS, "WAYS": WAYS, "FORMS": FORMS,
-            "components_of": components_of, "time_limit": time_limit}
+            "components_of": components_of, "time_limit": time_limit, "routing": routing, "commune_label": commune_label}
+
+
+def commune_label(code):
+    commune = find_commune(code) if code else None
+    return commune.full_name if commune else code
+
+
+def routing(dossier):
+    """How a dossier crosses communes (phi địa giới), as the desk says it; "" when it does not."""
+    if not dossier.decided_by:
+        return ""
+    here = current_box().office.commune if current_box().office else ""
+    if dossier.commune != here:
+        return f"Nhận tại {commune_label(dossier.commune)}, xã/phường mình giải quyết"
+    return f"Phi địa giới: {commune_label(dossier.decided_by)} giải quyết"
+
+
+def province_communes():
+    """[(code, name)] of the other communes of this box's province, by name: where a dossier received
+    here may be decided (phi địa giới)."""
+    office = current_box().office
+    own = find_commune(office.commune) if office else None
+    if own is None:
+        return []
+    from office.communes import all_communes
+
+    others = [c for c in all_communes().values() if c.province_code == own.province_code and c.code != own.code]
+    return [(c.code, c.name) for c in sorted(others, key=lambda c: fold(c.name))]
 
 
 def fmt(moment, pattern="%H:%M %d/%m/%Y"):
@@ -201,6 +229,9 @@ def index():
     overdue = request.args.get("overdue") == "1"
     q = (request.args.get("q") or "").strip()
     query = Dossier.select()
+    incoming = request.args.get("incoming") == "1"
+    if incoming:
+        query = query.where(Dossier.decided_by == _office().commune)
     if status.isdigit() and int(status) in STATUS:
         query = query.where(Dossier.status == int(status))
     else:
@@ -215,7 +246,8 @@ def index():
     late = dossiers.overdue(now).count()
     agencies = dict(_agencies(_office()))
     return _page("dossiers.html", rows=rows[:LIST_LIMIT], more=len(rows) > LIST_LIMIT, status=status, overdue=overdue,
-                 q=q, counts=counts, late=late, now=now, agencies=agencies, open_states=OPEN)
+                 q=q, counts=counts, late=late, now=now, agencies=agencies, open_states=OPEN, incoming=incoming,
+                 incoming_count=Dossier.select().where(Dossier.decided_by == _office().commune).count())
 
 
 def _status_counts():
@@ -283,6 +315,7 @@ def _receive_form(officer, values=None, errors=None, status=200):
     return _page("dossier_new.html", status, ticket=ticket, procedure=procedure, q=q, results=results,
                  components=components, checked=checked, values=values, errors=errors or [],
                  needs_due=bool(procedure) and not any(catalog_time_limit(procedure, w)[1] for w in WAYS),
+                 communes=province_communes() if procedure else [],
                  total_procedures=Procedure.select().where(Procedure.active == True).count())  # noqa: E712
 
 
@@ -298,7 +331,7 @@ def receive():
     officer = g.officer
     form = request.form
     values = {k: form.get(k, "").strip() for k in ("name", "id_number", "phone", "address", "way", "extra",
-                                                    "print_slip", "due_at")}
+                                                    "print_slip", "due_at", "decided_by", "collect_at")}
     values["components"] = form.getlist("components")
     code = form.get("procedure", "").strip()
     procedure = Procedure.get_or_none(Procedure.code == code, Procedure.active == True) if code else None  # noqa: E712
@@ -329,7 +362,8 @@ def receive():
             {"name": values["name"], "id_number": values["id_number"], "phone": values["phone"],
              "address": values["address"]},
             office.agency_code, officer=officer.full_name, components=received, way=values["way"] or "truc_tiep",
-            ticket=ticket.id if ticket else None, now=local_now(), due_at=due_at)
+            ticket=ticket.id if ticket else None, now=local_now(), due_at=due_at,
+            decided_by=values["decided_by"], collect_at=values["collect_at"])
     except MotcuaError as exc:
         return _receive_form(officer, values, [exc.message], exc.status)
     if values["print_slip"]:

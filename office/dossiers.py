@@ -89,6 +89,18 @@ class Dossier(ReplicatedModel):
     # Printed on the appointment slip and in its QR code: public tracking shows the dossier only
     # to whoever holds it. NULL: received on a box older than the secret (until a slip is reprinted).
     tracking_secret = CharField(null=True)
+    # Phi địa giới (Decree 118/2025): received here for another commune of the province, whose office
+    # decides it ("" = this commune decides); the result is collected where ``collect_at`` says.
+    decided_by = CharField(default="", index=True)
+    collect_at = CharField(default="")
+
+    def routed_to(self, scope):
+        return bool(self.decided_by) and self.decided_by == scope
+
+    @property
+    def decider(self):
+        """The commune whose office decides the dossier."""
+        return self.decided_by or self.commune
 
     class Meta:
         # the statistics (office.stats) read periods of receipt, per commune, and open dossiers past due
@@ -118,6 +130,10 @@ class DossierEvent(ReplicatedModel):
     def label(self):
         return ACTIONS.get(self.action, self.action)
 
+    def routed_to(self, scope):
+        dossier = Dossier.get_or_none(Dossier.id == self.dossier)
+        return dossier is not None and dossier.routed_to(scope)
+
 
 class DossierSequence(BaseModel):
     """Last dossier number per agency and office-local day (only the box issues for its agency)."""
@@ -136,7 +152,7 @@ def dossier_code(agency_code, local_day, number):
 
 
 def receive(calendar, procedure, applicant, agency_code, officer="", components=(), way="truc_tiep",
-            ticket=None, now=None, due_at=None):
+            ticket=None, now=None, due_at=None, decided_by="", collect_at=""):
     """Take a dossier in at the counter; ``now`` is office-local time. Returns the dossier.
     ``due_at``: the appointment the officer sets when the procedure states no time limit."""
     now = now or utcnow()
@@ -152,6 +168,7 @@ def receive(calendar, procedure, applicant, agency_code, officer="", components=
     if phone and not 9 <= len(phone) <= 11:
         raise MotcuaError("Số điện thoại không hợp lệ.")
     due = _due(calendar, procedure, now, (), way=way, given=due_at)
+    decided_by, collect_at = _routing(decided_by, collect_at)
     with database.atomic():
         number = _next_number(agency_code, now)
         dossier = Dossier.create(
@@ -160,10 +177,43 @@ def receive(calendar, procedure, applicant, agency_code, officer="", components=
             applicant_phone=phone, applicant_address=(applicant.get("address") or "").strip(),
             way=way, components=json.dumps(list(components), ensure_ascii=False), ticket=ticket,
             status=2, stage="Tiếp nhận", handler=officer, agency=agency_code, received_at=now, due_at=due,
-            tracking_secret=new_secret(),
+            tracking_secret=new_secret(), decided_by=decided_by, collect_at=collect_at,
         )
-        _event(dossier, "receive", now, officer)
+        _event(dossier, "receive", now, officer, _routing_note(decided_by))
     return dossier
+
+
+def _routing(decided_by, collect_at):
+    """(decided_by, collect_at) checked: another commune of this box's province, a real one."""
+    from .communes import find_commune
+    from sync.capture import this_node
+
+    decided_by = (decided_by or "").strip()
+    if not decided_by:
+        return "", ""
+    here = this_node().scope
+    other, own = find_commune(decided_by), find_commune(here)
+    if other is None:
+        raise MotcuaError(f"Không có xã/phường mã {decided_by}.")
+    if decided_by == here:
+        return "", ""
+    if own is not None and other.province_code != own.province_code:
+        raise MotcuaError("Chỉ nhận hồ sơ phi địa giới của xã/phường trong cùng tỉnh, thành phố.")
+    collect_at = (collect_at or "").strip() or here
+    if collect_at == "deciding":
+        collect_at = decided_by
+    if collect_at not in (here, decided_by):
+        raise MotcuaError("Nơi nhận kết quả phải là nơi nộp hoặc nơi giải quyết hồ sơ.")
+    return decided_by, collect_at
+
+
+def _routing_note(decided_by):
+    if not decided_by:
+        return ""
+    from .communes import find_commune
+
+    commune = find_commune(decided_by)
+    return f"Hồ sơ phi địa giới: chuyển {commune.full_name if commune else decided_by} giải quyết"
 
 
 def _due(calendar, procedure, received, paused, way="truc_tiep", given=None):
