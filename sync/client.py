@@ -23,10 +23,9 @@ PINNED_CERT = Path("keys") / "hub-cert.pem"
 # What the technician reads on /sync and the console when the hub did not answer; the exception
 # itself ("HTTPConnectionPool(host=…): Read timed out") goes to the log only.
 UNREACHABLE = "Không kết nối được tới máy chủ tỉnh"
-TIMED_OUT = f"{UNREACHABLE} (hết thời gian chờ). Hộp sẽ tự thử lại; dữ liệu chờ gửi vẫn được giữ trên hộp."
-NO_ROUTE = (f"{UNREACHABLE} (không có mạng hoặc máy chủ không trả lời). Kiểm tra mạng của hộp; hộp sẽ tự thử lại, "
-            "dữ liệu chờ gửi vẫn được giữ trên hộp.")
-CUT_SHORT = f"{UNREACHABLE} (kết nối bị ngắt giữa chừng). Hộp sẽ tự thử lại."
+TIMED_OUT = f"{UNREACHABLE} (hết thời gian chờ)."
+NO_ROUTE = f"{UNREACHABLE} (không có mạng hoặc máy chủ tỉnh không chạy)."
+CUT_SHORT = f"{UNREACHABLE} (kết nối bị ngắt giữa chừng)."
 
 TLS_MISMATCH = ("Chứng chỉ TLS của trung tâm không khớp với chứng chỉ đã ghim khi cài đặt hộp: máy trả lời có "
                 "thể không phải trung tâm thật, hoặc trung tâm đã đổi chứng chỉ. Hộp không gửi dữ liệu cho máy này "
@@ -129,8 +128,7 @@ class HubClient:
                 pass
         if response.status_code >= 500:
             log.warning("the hub %s answered %s to %s %s", self.base, response.status_code, method, path.split("?")[0])
-            raise HubUnreachable(f"Máy chủ tỉnh đang gặp sự cố (mã lỗi {response.status_code}). Hộp sẽ tự thử lại; "
-                                 "dữ liệu chờ gửi vẫn được giữ trên hộp.")
+            raise HubUnreachable(f"Máy chủ tỉnh đang gặp sự cố (mã lỗi {response.status_code}).")
         return response
 
 
@@ -156,7 +154,7 @@ def plain_reason(exc):
         return NO_ROUTE
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return CUT_SHORT
-    return f"{UNREACHABLE}. Hộp sẽ tự thử lại."
+    return f"{UNREACHABLE}."
 
 
 def refusal_reason(answer):
@@ -173,7 +171,7 @@ def _json(response, default=None):
         if default is not None:
             return default
         log.warning("the hub answered %s with a body that is not JSON: %r", response.status_code, response.text[:200])
-        raise HubUnreachable(f"Máy chủ tỉnh trả lời không đúng dạng (mã {response.status_code}). Hộp sẽ tự thử lại.") from exc
+        raise HubUnreachable(f"Máy chủ tỉnh trả lời không đúng dạng (mã {response.status_code}).") from exc
 
 
 def _error_text(response):
