@@ -147,3 +147,20 @@ def test_sync_error_is_plain_vietnamese_not_exception_text(tmp_path, caplog, kin
     assert "HTTPConnectionPool" not in result["error"] and "Errno" not in result["error"]
     raw = "timed out" if kind == "timeout" else "Connection refused"
     assert any(raw in r.getMessage() for r in caplog.records), [r.getMessage() for r in caplog.records]
+
+
+def test_the_worker_says_hello_every_5_minutes(hub, box):
+    """The box's worker has the periodic hello (every 5 minutes in service): run once, the hub
+    hears the idle box."""
+    from huey import MemoryHuey
+
+    from edge.tasks import register_tasks
+
+    huey = MemoryHuey(immediate=True)
+    tasks = register_tasks(huey, box.settings)
+    assert "say_hello" in {t.__name__ for t in huey._registry._periodic_tasks}
+    hub_execute(hub, "UPDATE box_node SET last_seen_at = ? WHERE node_id = ?", utcnow() - timedelta(hours=2),
+                box.node_id)
+    with box:
+        tasks["say_hello"].call_local()
+    assert fleet_row(hub, box)["stale"] is False
