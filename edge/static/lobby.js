@@ -54,9 +54,9 @@
   }
 
   function fitBoard(rows, count) {
-    // Numbers as large as the rows allow: 170 px for up to 3 counters, 150 px and more up to 4.
+    // Numbers as large as the rows allow: 170 px for up to 3 counters, 150 px for 4, less for more.
     const gap = 10, height = rows.clientHeight - gap * (count - 1);
-    const size = Math.max(60, Math.min(170, Math.floor(height / Math.max(count, 3) * 0.86)));
+    const size = Math.max(60, Math.min(170, Math.floor(height / Math.max(count, 3) * 0.92)));
     rows.style.setProperty("--num", size + "px");
   }
 
