@@ -75,6 +75,7 @@
     const last = document.getElementById("last-calls");
     last.replaceChildren(...recent.slice(0, 3).map((c) =>
       el("li", {}, el("b", {}, c.number), " → " + c.counter, c.recall ? el("span", {class: "again"}, "Mời lại") : "")));
+    if (!recent.length) last.replaceChildren(el("li", {class: "none"}, "Chưa gọi số nào hôm nay"));
     const waiting = document.querySelector("#waiting tbody");
     waiting.replaceChildren(...q.services.map((s) =>
       el("tr", {class: s.waiting ? "" : "empty"}, el("td", {class: "prefix"}, s.prefix), el("td", {class: "name"}, s.name),
