@@ -91,8 +91,9 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
     if verdict.reason:
         raise BatchRejected(verdict.reason, verdict.message, status=409)
     if verdict.duplicates and not verdict.apply:
-        # Acknowledged (a lost answer makes a box send again), applied nothing, noted.
-        _reject(box.node_id, BatchRejected("replay", f"Lô gồm {verdict.duplicates} mục đã nhận trước đó; không áp dụng lại."))
+        # A routine resend (the box did not get the answer to its last push): acknowledged,
+        # applied nothing, and not listed among the rejected batches: nothing is wrong.
+        log.info("box %s sent %s entries again (resend after a lost answer)", box.node_id, verdict.duplicates)
     policies = {name: model.replication for name, model in replicated_models().items()}
     checked, refused = _text_checked(verdict.apply)
     scopes = _row_scopes(checked)

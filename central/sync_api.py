@@ -8,6 +8,7 @@ from sync.protocol import HUB_TIME, NONCE, ORIGIN, PROTOCOL, SCHEMA, SIGNATURE, 
 
 from . import outbound
 from .ingest import count_refusal, ingest
+from .fleet import record_contact
 from .models import BoxNode
 from .replay import check_fresh
 from .tasks import trigger_notify
@@ -80,7 +81,18 @@ def signed_box(action):
     except BatchRejected as refused:
         count_refusal(box.node_id, refused)
         raise
+    record_contact(box.id)  # a pull or a hello is a contact too, with data to send or not
     return box
+
+
+@bp.get("/hello")
+def hello():
+    """An idle box's sign of life (every few minutes): nothing to send, nothing to fetch."""
+    box = signed_box("hello")
+    pending = request.args.get("pending", type=int)
+    if pending is not None:
+        record_contact(box.id, pending=pending)
+    return jsonify(ok=True, hub_time_ms=now_ms())
 
 
 @bp.get("/pull")

@@ -66,6 +66,7 @@ SETTINGS = (
     Setting("kiosk_reset_seconds", 20, "Seconds of no touch after which the kiosk returns to its start screen.", ("edge",)),
     Setting("rating_window_seconds", 300, "How long after 'finish' a rating is still taken for that ticket.", ("edge",)),
     Setting("voice_reading", "north", "How numbers are read aloud: north (linh, tư) or south (lẻ, bốn).", ("edge",)),
+    Setting("lobby_call_repeat", 2, "How many times the lobby says each call (after one chime), for whoever missed the first: 1 to 3.", ("edge",)),
     Setting("clips_dir", "", "Directory of recorded voice clips replacing the shipped ones (same file names). Default: <data_dir>/clips.", ("edge",)),
     Setting("printer", "dummy", "Ticket printer: dummy, preview (ESC/POS bytes + PNG into <data_dir>/prints), usb:VID:PID, network:HOST[:PORT], serial:DEVICE, file:PATH.", ("edge",)),
     Setting("printer_width", 576, "Printable width in dots (576 for 80 mm paper, 384 for 58 mm).", ("edge",)),
