@@ -12,7 +12,7 @@ DOCS = [
     ("dd", "1.003554", "Đăng ký đất đai lần đầu", "Đất đai"),
     ("ksnn", "1.004884", "Đăng ký khai sinh có yếu tố nước ngoài", "Hộ tịch"),
 ]
-INDEX = SearchIndex(DOCS)
+INDEX = SearchIndex(DOCS, closest=True)
 
 
 def test_fold():
