@@ -148,7 +148,8 @@ FORMS = ("Thủ tục cấp {}", "Thủ tục cấp lại {}", "Thủ tục gia 
          "Thủ tục cấp đổi {}", "Thủ tục thu hồi {}", "Thủ tục điều chỉnh nội dung {}", "Thủ tục cấp bổ sung {}",
          "Thủ tục cấp {} cho tổ chức", "Thủ tục cấp {} cho cá nhân", "Thủ tục cấp {} trong trường hợp bị mất",
          "Thủ tục cấp {} có yếu tố nước ngoài", "Thủ tục công nhận {}", "Thủ tục cấp {} lần đầu")
-LEVELS = ("Cấp tỉnh", "Cấp Bộ", "Cấp xã")
+QUALIFIERS = ("", " đối với tổ chức kinh tế", " đối với hộ kinh doanh, cá nhân", " do thay đổi địa điểm",
+              " khi hết thời hạn", " do bị mất, hư hỏng")
 AGENCIES = ("Ủy ban nhân dân cấp xã", "Ủy ban nhân dân cấp tỉnh", "Sở Tư pháp", "Sở Y tế", "Sở Xây dựng",
             "Sở Nông nghiệp và Môi trường", "Sở Công Thương", "Công an cấp xã", "Sở Văn hóa, Thể thao và Du lịch")
 
@@ -184,9 +185,9 @@ def realistic(count, seed=11):
         subject, field = SUBJECTS[number % len(SUBJECTS)]
         form = FORMS[(number // len(SUBJECTS)) % len(FORMS)]
         round_ = number // (len(SUBJECTS) * len(FORMS))
-        name = form.format(subject)
-        if round_:
-            name += f" ({rng.choice(LEVELS).lower()}, đợt {round_ + 1})"
+        name = form.format(subject) + QUALIFIERS[round_ % len(QUALIFIERS)]
+        if round_ >= len(QUALIFIERS):
+            name += f" (lần {round_ // len(QUALIFIERS) + 1})"
         rows.append(record(f"2.{100000 + number:06d}", name, field, subject[0].upper() + subject[1:],
                            agency=rng.choice(AGENCIES), level=rng.choice(("xa", "tinh", "tinh")),
                            days=rng.choice((1, 3, 5, 10, 15, 20))))

@@ -29,8 +29,9 @@ _BARE_CODE = re.compile(r"^(\d)(\d{6})$")
 # How much a word counts in each field of a document (BM25F-like: weighted term frequencies).
 FIELD_WEIGHTS = {"name": 1.0, "result": 0.5, "field": 0.3, "agency": 0.15, "extra": 0.3}
 K1, B = 1.2, 0.6
-SLIP, PREFIX = 0.8, 0.7  # a word one slip away, or one the query's last word begins
-PARTIAL_SHARE = 0.35  # documents missing words are shown down to this share of the best score
+SLIP, PREFIX = 0.8, 0.7  # a word one slip away (less for short words), or one the query's last word begins
+PARTIAL_SHARE = 0.35  # documents missing words are shown down to this share of the best score ...
+HELD_BESIDE = 0.5  # ... and beside documents holding every word, if they hold this share of the query's weight
 LEADING = ("thu tuc",)  # left out at the start of a name
 FILLER = ("thu tuc", "nhu the nao", "the nao", "o dau", "lam", "cho", "voi", "xin", "toi", "muon", "can",
           "giup", "cua", "minh")  # left out of a query (unless nothing else is left)
@@ -127,6 +128,11 @@ def _one_slip(a, b):
     return a[i:] == b[i + 1:]
 
 
+def _slip(word):
+    """How much a word one slip away from ``word`` counts: one letter of three is a lot."""
+    return SLIP if len(word) >= 5 else SLIP - 0.1 * (5 - len(word))
+
+
 def _looks_like_code(text):
     return bool(text) and any(ch.isdigit() for ch in text) and all(ch.isdigit() or ch == "." for ch in text)
 
@@ -214,10 +220,11 @@ class SearchIndex:
         if word in self.vocabulary:
             found[word] = 1.0
         elif len(word) >= 3:
+            slip = _slip(word)
             for length in (len(word) - 1, len(word), len(word) + 1):
                 for v in self._by_length.get(length, ()):
                     if _one_slip(word, v):
-                        found[v] = SLIP
+                        found[v] = slip
         if len(word) >= 3 and (last or not found):
             for v in self.vocabulary:
                 if v.startswith(word) and v not in found:
@@ -242,23 +249,34 @@ class SearchIndex:
                 return [n for _, _, n in by_code], True
         words = self.query_words(query)
         count = len(self.docs)
-        scores, held, hits = [0.0] * count, [0.0] * count, [0] * count
+        scores, held, hits, slips = [0.0] * count, [0.0] * count, [0] * count, [0] * count
         total = 0.0
         for position, word in enumerate(words):
             alternatives = self._alternatives(word, last=position == len(words) - 1)
-            weight = max((self.idf[v] for v in alternatives), default=self.max_idf)
-            total += weight
-            if len(alternatives) == 1:  # the usual case: the word as typed
+            if not alternatives:  # a word of no document: every document misses it
+                total += self.max_idf
+                continue
+            if len(alternatives) == 1:  # the usual case: the word as typed (or its one slip)
                 (v, factor), = alternatives.items()
-                idf, numbers, weights = self.idf[v] * factor, *self.postings[v]
+                weight = self.idf[v]
+                total += weight * factor  # a word known only by a slip: missing it costs less
+                idf, numbers, weights = weight * factor, *self.postings[v]
                 for number, tf in zip(numbers, weights):
                     scores[number] += idf * tf
                     held[number] += weight * factor
                     hits[number] += 1
+                if factor not in (1.0, PREFIX):
+                    for number in numbers:
+                        slips[number] += 1
                 continue
+            # A word read several ways (slips, starts of words) is as telling as the documents
+            # holding any of them: the idf of their union, not of the rarest.
+            union = set().union(*(self.postings[v][0] for v in alternatives))
+            weight = math.log(1 + (count - len(union) + 0.5) / (len(union) + 0.5))
+            total += weight * max(alternatives.values())
             best = {}  # a document holding several alternatives counts the best one
             for v, factor in alternatives.items():
-                idf, numbers, weights = self.idf[v] * factor, *self.postings[v]
+                idf, numbers, weights = weight * factor, *self.postings[v]
                 for number, tf in zip(numbers, weights):
                     s = idf * tf
                     if s > best.get(number, (0.0, 0.0))[0]:
@@ -267,23 +285,28 @@ class SearchIndex:
                 scores[number] += s
                 held[number] += weight * factor
                 hits[number] += 1
+                slips[number] += factor not in (1.0, PREFIX)
         every = len(words)
         touched = [n for n in range(count) if hits[n]]
         if not touched:
             return [], False
         final = {n: scores[n] * held[n] / total for n in touched}
         floor = PARTIAL_SHARE * max(final.values()) if self.closest else math.inf
+        # Beside documents holding every word, after them, only those holding most of the query's
+        # weight (an extra word typed: "giấy khai sinh cho con"); else the closest ones.
+        least = HELD_BESIDE * total if any(hits[n] == every for n in touched) else 0.0
         phrase = " " + " ".join(words) + " "
         ranked = []
         for n in touched:
             complete = hits[n] == every
-            if not complete and final[n] < floor:
+            if not complete and (final[n] < floor or held[n] < least):
                 continue
             tier = 0
             if complete and phrase in self.docs[n].text:
                 tier = 2 if phrase == self.docs[n].text else 1
-            ranked.append((tier, final[n], complete, n))
+            ranked.append((tier, final[n], complete and not slips[n], n))
         if not ranked:
             return [], False
-        ranked.sort(key=lambda r: (-r[0], -r[1], self.docs[r[3]].text))
-        return [r[3] for r in ranked], ranked[0][2]
+        # every word as typed first; then by score (a slip forgiven counts for less)
+        ranked.sort(key=lambda r: (-r[0], not r[2], -r[1], self.docs[r[3]].text))
+        return [r[3] for r in ranked], any(hits[r[3]] == every for r in ranked[:1])
