@@ -85,7 +85,7 @@ def test_a_bare_seven_digit_number_is_a_code():
 def test_no_document_with_every_word_answers_the_closest_by_rare_words():
     found, every = REAL.find("ket hon voi nguoi nuoc ngoai")
     keys = [REAL.docs[n].key for n in found]
-    assert not every and keys[0] == "khnn" and {"kh", "ld"} <= set(keys) and "ks" not in keys
+    assert not every and keys[0] == "khnn" and "ks" not in keys
     assert REAL.search("thay doi ho ten")[0] == "ht"
 
 
