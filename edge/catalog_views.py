@@ -10,6 +10,7 @@ synonyms) is built once per process and rebuilt when the catalog may have change
 pull cursor, which moves whenever the box takes in rows from the hub, and the highest ids).
 """
 import functools
+import gc
 import json
 from dataclasses import dataclass
 
@@ -100,7 +101,9 @@ def catalog_index():
     if cached is not None and cached.key == key and key is not None:
         return cached
     rows, texts = {}, {}
-    for p in Procedure.select().where(Procedure.active == True):  # noqa: E712
+    columns = (Procedure.id, Procedure.code, Procedure.name, Procedure.field, Procedure.agency, Procedure.level,
+               Procedure.ways, Procedure.online_level, Procedure.days, Procedure.hours, Procedure.result)
+    for p in Procedure.select(*columns).where(Procedure.active == True).namedtuples():  # noqa: E712
         rows[p.id] = summary(p)
         texts[p.id] = procedure_texts(p.name, result=p.result, field=p.field, agency=p.agency)
     ordered = sorted(rows.values(), key=lambda r: (fold(r["name"]), r["code"]))
@@ -113,6 +116,7 @@ def catalog_index():
     fields = sorted(((f, len(ids)) for f, ids in by_field.items()), key=lambda item: fold(item[0]))
     built = CatalogIndex(key, index, rows, fields, by_field)
     current_app.extensions["catalog_index"] = built
+    gc.freeze()  # the index's many objects are long-lived: the collector's full passes skip them
     return built
 
 

@@ -20,7 +20,9 @@ of ``FIELD_WEIGHTS`` to text (``procedure_texts`` makes it from a procedure); th
 import math
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
+from itertools import compress
 
 _SPACES = re.compile(r"[^0-9a-z.]+")
 _WORDS = re.compile(r"[0-9a-z]+(?:\.[0-9]+)*")
@@ -31,6 +33,7 @@ FIELD_WEIGHTS = {"name": 1.0, "result": 0.5, "field": 0.3, "agency": 0.15, "extr
 K1, B = 1.2, 0.6
 SLIP, PREFIX = 0.8, 0.7  # a word one slip away (less for short words), or one the query's last word begins
 PARTIAL_SHARE = 0.35  # documents missing words are shown down to this share of the best score ...
+COMMON = 0.25  # a word in more than this share of the documents is looked up in those the rarer words found
 HELD_BESIDE = 0.5  # ... and beside documents holding every word, if they hold this share of the query's weight
 LEADING = ("thu tuc",)  # left out at the start of a name
 FILLER = ("thu tuc", "nhu the nao", "the nao", "o dau", "lam", "cho", "voi", "xin", "toi", "muon", "can",
@@ -155,6 +158,7 @@ class SearchIndex:
         self.docs = []
         weighted = []  # per document: {word: weighted frequency}
         lengths = []
+        known = {}  # text -> its words: fields and agencies repeat across documents
         for item in documents:
             if len(item) == 4:
                 key, code, name, extra = item
@@ -166,7 +170,9 @@ class SearchIndex:
             freq, length = {}, 0.0
             for field_name, text in texts.items():
                 weight = FIELD_WEIGHTS.get(field_name, FIELD_WEIGHTS["extra"])
-                words = name if field_name == "name" else terms(text)
+                words = name if field_name == "name" else known.get(text)
+                if words is None:
+                    words = known[text] = terms(text)
                 length += weight * len(words)
                 for w in words:
                     freq[w] = freq.get(w, 0.0) + weight
@@ -214,6 +220,25 @@ class SearchIndex:
                 i += 1
         return out
 
+    def _pairs(self, word, among=None):
+        """(document number, weight) of the documents holding ``word`` (of those ``among`` only:
+        a sorted list and its set)."""
+        numbers, weights = self.postings[word]
+        if among is None:
+            return zip(numbers, weights)
+        ordered, members = among
+        if len(ordered) * 8 > len(numbers):
+            return [(n, w) for n, w in zip(numbers, weights) if n in members]
+        found, end = [], len(numbers)
+        for number in ordered:  # numbers are in ascending order
+            at = bisect_left(numbers, number)
+            if at < end and numbers[at] == number:
+                found.append((number, weights[at]))
+        return found
+
+    def _document_count(self, alternatives):
+        return max((len(self.postings[v][0]) for v in alternatives), default=0)
+
     def _alternatives(self, word, last):
         """{known word: how much it counts} for one query word."""
         found = {}
@@ -225,7 +250,7 @@ class SearchIndex:
                 for v in self._by_length.get(length, ()):
                     if _one_slip(word, v):
                         found[v] = slip
-        if len(word) >= 3 and (last or not found):
+        if len(word) >= 3 and word not in self.vocabulary and (last or not found):
             for v in self.vocabulary:
                 if v.startswith(word) and v not in found:
                     found[v] = PREFIX
@@ -251,43 +276,39 @@ class SearchIndex:
         count = len(self.docs)
         scores, held, hits, slips = [0.0] * count, [0.0] * count, [0] * count, [0] * count
         total = 0.0
-        for position, word in enumerate(words):
-            alternatives = self._alternatives(word, last=position == len(words) - 1)
+        readings = [self._alternatives(word, last=position == len(words) - 1) for position, word in enumerate(words)]
+        touched = None  # documents met so far, once a common word comes after rarer ones
+        # rarest words first: a common word after them is only looked up in the documents they found
+        for alternatives in sorted(readings, key=self._document_count):
             if not alternatives:  # a word of no document: every document misses it
                 total += self.max_idf
                 continue
             if len(alternatives) == 1:  # the usual case: the word as typed (or its one slip)
-                (v, factor), = alternatives.items()
-                weight = self.idf[v]
-                total += weight * factor  # a word known only by a slip: missing it costs less
-                idf, numbers, weights = weight * factor, *self.postings[v]
-                for number, tf in zip(numbers, weights):
-                    scores[number] += idf * tf
-                    held[number] += weight * factor
-                    hits[number] += 1
-                if factor not in (1.0, PREFIX):
-                    for number in numbers:
-                        slips[number] += 1
-                continue
-            # A word read several ways (slips, starts of words) is as telling as the documents
-            # holding any of them: the idf of their union, not of the rarest.
-            union = set().union(*(self.postings[v][0] for v in alternatives))
-            weight = math.log(1 + (count - len(union) + 0.5) / (len(union) + 0.5))
-            total += weight * max(alternatives.values())
-            best = {}  # a document holding several alternatives counts the best one
+                weight = self.idf[next(iter(alternatives))]
+            else:  # read several ways: as telling as the documents holding any of them
+                union = set().union(*(self.postings[v][0] for v in alternatives))
+                weight = math.log(1 + (count - len(union) + 0.5) / (len(union) + 0.5))
+            total += weight * max(alternatives.values())  # known only by slips: missing it costs less
+            if self._document_count(alternatives) > COMMON * count and (touched is not None or any(hits)):
+                if touched is None:
+                    ordered = list(compress(range(count), hits))
+                    touched = (ordered, set(ordered))
+            else:
+                touched = None
+            best = {}  # a document holding several readings counts the best one
             for v, factor in alternatives.items():
-                idf, numbers, weights = weight * factor, *self.postings[v]
-                for number, tf in zip(numbers, weights):
+                idf, slipped = weight * factor, factor not in (1.0, PREFIX)
+                for number, tf in self._pairs(v, touched):
                     s = idf * tf
-                    if s > best.get(number, (0.0, 0.0))[0]:
-                        best[number] = (s, factor)
-            for number, (s, factor) in best.items():
+                    if s > best.get(number, (0.0,))[0]:
+                        best[number] = (s, factor, slipped)
+            for number, (s, factor, slipped) in best.items():
                 scores[number] += s
                 held[number] += weight * factor
                 hits[number] += 1
-                slips[number] += factor not in (1.0, PREFIX)
+                slips[number] += slipped
         every = len(words)
-        touched = [n for n in range(count) if hits[n]]
+        touched = list(compress(range(count), hits))
         if not touched:
             return [], False
         final = {n: scores[n] * held[n] / total for n in touched}
