@@ -58,7 +58,7 @@ def import_synonyms(settings, path):
         raise click.ClickException(f"Không đọc được tệp {path.name}: {exc}") from None
     _audit("catalog.synonym.import", path.name, f"created {report.created}, updated {report.updated}, "
            f"unchanged {report.unchanged}, rejected {len(report.rejected)}")
-    click.echo(f"{path.name}: {report.created} từ đồng nghĩa mới, {report.updated} cập nhật, {report.unchanged} không đổi, "
-               f"{len(report.rejected)} dòng bị từ chối.")
+    click.echo(f"{path.name}: {report.created} từ đồng nghĩa mới, {report.updated} cập nhật, "
+               f"{report.unchanged} không đổi, {len(report.rejected)} dòng bị từ chối.")
     for row, phrase, reasons in report.rejected:
         click.echo(f"  dòng {row} ({phrase or 'trống'}): {'; '.join(reasons)}", err=True)

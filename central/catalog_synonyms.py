@@ -74,7 +74,8 @@ def set_synonym_active(pk):
     active = request.form.get("active") == "1"
     with audited("catalog.synonym.active", row.phrase, "dùng" if active else "thôi dùng"):
         row.save_changes({"active": active})
-    flash(f"“{row.phrase}” " + ("được dùng lại khi tìm kiếm. " if active else "không còn được dùng khi tìm kiếm. ") + SENT)
+    state = "được dùng lại khi tìm kiếm." if active else "không còn được dùng khi tìm kiếm."
+    flash(f"“{row.phrase}” {state} {SENT}")
     return redirect(url_for("catalog_admin.synonyms"))
 
 
