@@ -97,3 +97,22 @@ def test_result_name_is_searched(client, catalog):
 def test_nonsense_still_answers_nothing(client, catalog):
     answer = found(client, "xyz qwerty")
     assert answer["total"] == 0 and answer["procedures"] == [] and not answer["closest"]
+
+
+def test_catalog_change_check_reads_no_row_of_the_catalog(app, catalog):
+    """The "has the catalog changed?" check ran on every search and read every procedure's text:
+    now it is one statement whose plan only searches indexes (no scan of a catalog table)."""
+    from edge.catalog_views import _catalog_key
+    from office.db import database
+
+    statements = []
+    connection = database.connection()
+    connection.set_trace_callback(statements.append)
+    try:
+        with app.app_context():
+            _catalog_key()
+    finally:
+        connection.set_trace_callback(None)
+    assert len(statements) == 1, statements
+    plans = [row[-1] for s in statements for row in database.execute_sql("EXPLAIN QUERY PLAN " + s).fetchall()]
+    assert plans and [p for p in plans if p.startswith("SCAN")] == ["SCAN sync_node"], plans  # the one-row table
