@@ -36,8 +36,9 @@ PARTIAL_SHARE = 0.35  # documents missing words are shown down to this share of 
 COMMON = 0.25  # a word in more than this share of the documents is looked up in those the rarer words found
 HELD_BESIDE = 0.5  # ... and beside documents holding every word, if they hold this share of the query's weight
 LEADING = ("thu tuc",)  # left out at the start of a name
-FILLER = ("thu tuc", "nhu the nao", "the nao", "o dau", "lam", "cho", "voi", "xin", "toi", "muon", "can",
-          "giup", "cua", "minh")  # left out of a query (unless nothing else is left)
+# Left out of a query (unless nothing else is left). Not "cần", "tôi", "của", "mình": folded they
+# are "căn" (căn cước), "tội", "cửa", "minh" (chứng minh) too.
+FILLER = ("thu tuc", "nhu the nao", "the nao", "o dau", "lam", "cho", "voi", "xin", "muon", "giup")
 
 
 class _Folding(dict):
