@@ -345,3 +345,6 @@ def rename_agency(pk):
             agency.save()
     flash(f"Đã đổi tên cơ quan {agency.code}.")
     return redirect(url_for("catalog_admin.agencies"))
+
+
+from . import catalog_synonyms  # noqa: E402,F401  (its pages join this blueprint)

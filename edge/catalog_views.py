@@ -5,15 +5,16 @@ Procedures are authored at the hub and arrive by the pull (hub-owned rows, commu
 only reads them. Places are shared rows: officers edit them here through ``Place.save()``, so
 every edit is captured in the change log and merged field by field with the hub's edits.
 
-Searching folds diacritics (``office.search``): the index of the catalog is built once per
-process and rebuilt when the catalog may have changed (row count, highest id, and the node's
-pull cursor, which moves whenever the box takes in rows from the hub).
+Searching folds diacritics (``office.search``): the index of the catalog (with the hub's
+synonyms) is built once per process and rebuilt when the catalog may have changed (the node's
+pull cursor, which moves whenever the box takes in rows from the hub, and the highest ids).
 """
 import functools
+import gc
 import json
+from dataclasses import dataclass
 
 import segno
-from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -26,17 +27,17 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from peewee import fn
 
 from motcua.htmlclean import clean_html
 from motcua.web import refuse_cross_site
 from office.calendar import DEFAULT_HOURS
 from office import catalog_shape as shape
-from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure
+from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure, details_of
 from office.errors import MotcuaError, NotFound
 from office.models import Officer, Place
-from office.search import SearchIndex, fold
-from sync.models import SyncNode
+from office.db import database
+from office.search import SearchIndex, fold, procedure_texts
+from office.synonyms import SearchSynonym, active_synonyms
 from sync.policy import GLOBAL_SCOPE
 
 from .box import current_box
@@ -81,34 +82,48 @@ class CatalogIndex:
 
 
 def _catalog_key():
-    """Changes whenever the active catalog on this node may have changed."""
-    count, top, active = (Procedure.select(fn.COUNT(Procedure.id), fn.MAX(Procedure.id),
-                                           fn.SUM(Procedure.active.cast("integer"))).tuples().get())
-    node = SyncNode.select(SyncNode.scope, SyncNode.last_seq, SyncNode.pull_cursor).first()
-    # A box receives the catalog by the pull only; the hub writes it with its own log.
-    version = (node.pull_cursor, node.last_seq if node.scope == GLOBAL_SCOPE else 0) if node else (0, 0)
-    return count, top, active, version
+    """Changes whenever the active catalog (or its synonyms) on this node may have changed: one
+    statement on the one-row node table and two index look-ups, never a read of the catalog's text.
+
+    A box receives the catalog by the pull only, which moves its pull cursor; the hub writes it
+    with its own log (its last seq). The highest ids catch rows written outside the pull (tests,
+    a restore)."""
+    p = Procedure._meta.table_name
+    s = SearchSynonym._meta.table_name
+    row = database.execute_sql(
+        f'SELECT scope, pull_cursor, last_seq, (SELECT MAX(id) FROM "{p}"), (SELECT MAX(id) FROM "{s}") '
+        'FROM sync_node LIMIT 1').fetchone()
+    if row is None:
+        return None
+    scope, cursor, last_seq, top, top_synonym = row
+    return cursor, last_seq if scope == GLOBAL_SCOPE else 0, top, top_synonym
 
 
 def catalog_index():
     key = _catalog_key()
     cached = current_app.extensions.get("catalog_index")
-    if cached is not None and cached.key == key:
+    if cached is not None and cached.key == key and key is not None:
         return cached
-    rows = {}
-    for p in Procedure.select().where(Procedure.active == True):  # noqa: E712
-        if OFFICE_LEVELS.isdisjoint(p.levels()):
+    rows, texts = {}, {}
+    columns = (Procedure.id, Procedure.code, Procedure.name, Procedure.field, Procedure.agency, Procedure.level,
+               Procedure.ways, Procedure.online_level, Procedure.days, Procedure.hours, Procedure.result,
+               Procedure.details)
+    for p in Procedure.select(*columns).where(Procedure.active == True).namedtuples():  # noqa: E712
+        if OFFICE_LEVELS.isdisjoint(details_of(p)["levels"]):
             continue  # kept in the catalog (and at /procedures/<code>), not offered at the office
         rows[p.id] = summary(p)
+        texts[p.id] = procedure_texts(p.name, result=p.result, field=p.field, agency=p.agency)
     ordered = sorted(rows.values(), key=lambda r: (fold(r["name"]), r["code"]))
     by_field = {}
     for row in ordered:
         if row["field"]:
             by_field.setdefault(row["field"], []).append(row["id"])
-    index = SearchIndex([(r["id"], r["code"], r["name"], f"{r['field']} {r['agency']}") for r in ordered])
+    index = SearchIndex([(r["id"], r["code"], texts[r["id"]]) for r in ordered], synonyms=active_synonyms(),
+                        closest=True)
     fields = sorted(((f, len(ids)) for f, ids in by_field.items()), key=lambda item: fold(item[0]))
     built = CatalogIndex(key, index, rows, fields, by_field)
     current_app.extensions["catalog_index"] = built
+    gc.freeze()  # the index's many objects are long-lived: the collector's full passes skip them
     return built
 
 
@@ -136,7 +151,7 @@ def _ways(procedure):
 
 
 def _direct_limit(procedure):
-    limit = procedure.detail_fields().get("limit")
+    limit = details_of(procedure).get("limit")
     if isinstance(limit, dict):
         return shape.limit_label(limit.get("amount"), limit.get("unit", ""))
     if procedure.hours:
@@ -177,7 +192,7 @@ def summary(p):
     """A procedure as a search result."""
     ways = _ways(p)
     direct = next((w for w in ways if w["way"] == "truc_tiep"), ways[0] if ways else None)
-    levels = p.levels()
+    levels = details_of(p)["levels"]
     return {
         "id": p.id, "code": p.code, "name": p.name, "field": p.field, "agency": p.agency,
         "level": p.level, "level_label": LEVELS.get(p.level, p.level), "levels": levels,
@@ -203,11 +218,17 @@ def detail(p):
     }
 
 
-def search(q="", field="", limit=SEARCH_LIMIT):
-    """(matching summaries, how many matched in all, the catalog's fields)."""
+def search(q="", field="", limit=SEARCH_LIMIT, closest=None):
+    """(matching summaries, how many matched in all, the catalog's fields).
+
+    ``closest``: a list that gets True when no procedure holds every word of ``q`` (the answer
+    is then the procedures holding the rarest of them)."""
     catalog = catalog_index()
     if q:
-        keys = catalog.index.search(q, limit=len(catalog.rows) or 1)
+        numbers, every = catalog.index.find(q)
+        keys = [catalog.index.docs[n].key for n in numbers]
+        if closest is not None and keys and not every:
+            closest.append(True)
         if field:
             keys = [k for k in keys if catalog.rows[k]["field"] == field]
     elif field:
@@ -242,8 +263,9 @@ def procedures_api():
     Always with the catalog's fields and their counts, for the kiosk's choices."""
     q, limit = _args()
     field = (request.args.get("field") or "").strip()
-    rows, total, fields = search(q, field, limit if (q or not field) else max(limit, MAX_LIMIT))
-    return jsonify(q=q, field=field, total=total, procedures=rows,
+    closest = []
+    rows, total, fields = search(q, field, limit if (q or not field) else max(limit, MAX_LIMIT), closest)
+    return jsonify(q=q, field=field, total=total, procedures=rows, closest=bool(closest),
                    fields=[{"name": f, "count": n} for f, n in fields])
 
 

@@ -95,16 +95,23 @@ class Procedure(ReplicatedModel):
         }
 
     def detail_fields(self):
-        try:
-            details = json.loads(self.details or "{}")
-        except ValueError:
-            details = {}
-        details = details if isinstance(details, dict) else {}
-        details.setdefault("levels", [self.level])
-        return details
+        return details_of(self)
 
     def levels(self):
         return self.detail_fields()["levels"]
+
+
+def details_of(row):
+    """The rest of the national record of a procedure (or of a row read as a tuple with ``details``
+    and ``level``), with its levels always there."""
+    try:
+        details = json.loads(row.details or "{}")
+    except ValueError:
+        details = {}
+    details = details if isinstance(details, dict) else {}
+    if not details.get("levels"):
+        details["levels"] = [row.level]
+    return details
 
 
 @dataclass

@@ -10,7 +10,7 @@ from .protocol import SCHEMA
 
 ALL = None  # the whole table is new
 ADDED = {  # schema -> {table: new columns, or ALL}
-    6: {"procedure": ("details",), "dossier": ("decided_by", "collect_at")},
+    6: {"procedure": ("details",), "dossier": ("decided_by", "collect_at"), "search_synonym": ALL},
 }
 
 

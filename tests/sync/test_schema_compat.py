@@ -18,7 +18,7 @@ RECORD = [{
 
 def test_the_previous_schema_does_not_see_procedure_details():
     hidden = hidden_from(SCHEMA - 1)
-    assert hidden["procedure"] == {"details"}
+    assert hidden["procedure"] == {"details"} and hidden["search_synonym"] is ALL
     assert hidden_from(SCHEMA) == {}
     row = ["hub", 1, 1, "procedure", "p1", "insert", "*", {"code": "1.001193", "details": "{}"}, {}, "", "h"]
     assert strip_entry(row, hidden)[7] == {"code": "1.001193"}
