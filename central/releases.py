@@ -134,7 +134,9 @@ def rollout_rows(limit=10):
             entries.append({"node_id": box.node_id, "commune": box.commune,
                             "commune_name": commune.full_name if commune else box.commune,
                             "state": state, "state_label": LABELS.get(state, state), "reason": reason})
+        summary = " · ".join(f"{LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items()))
         rows.append({"version": release.version, "published_at": release.published_at.isoformat() + "Z",
+                     "published_label": release.published_at.strftime("%d/%m/%Y %H:%M UTC"), "summary": summary,
                      "published_by": release.published_by, "communes": release.communes, "wave": release.wave,
                      "counts": counts, "boxes": entries})
     return rows
