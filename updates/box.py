@@ -18,7 +18,7 @@ from office.errors import MotcuaError
 from . import state
 from .download import download_release
 from .install import install_release, installed
-from .manifest import ManifestRefused, verify_manifest
+from .manifest import ManifestRefused, check_version, verify_manifest
 from .switch import check_health, launch_switch
 from .window import in_window
 
@@ -62,6 +62,10 @@ def consider(settings, offer, client):
     from sync.box import _hub_key
 
     version = offer.get("version") or ""
+    try:
+        check_version(version)
+    except MotcuaError:
+        return f"offer with a bad version refused: {version[:70]!r}"
     current = state.load(settings)
     if version == state.running_version() or version in current["refused"]:
         return ""

@@ -34,7 +34,8 @@ def shared_site_packages():
     """The running environment's package directories, in import order (for the new one's .pth)."""
     own = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     dirs = [p for p in sys.path if p and (p in own or p.endswith(("site-packages", "dist-packages")))]
-    return list(dict.fromkeys(dirs))
+    # Resolved: a path through the ``current`` link would follow the link to the new release itself.
+    return list(dict.fromkeys(os.path.realpath(p) for p in dirs))
 
 
 def install_release(release, version, shared=True, log=None):

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from office.errors import MotcuaError
-from sync.box import client_for
 from sync.keys import load_public_text
 from tests.sync.conftest import Box
 from updates import state

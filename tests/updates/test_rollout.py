@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from tests.sync.conftest import Box, free_port
 from updates.install import install_release
 from updates.switch import point
 
-from .conftest import publish
+from .conftest import motcua, publish
 from .wheels import build_wheel
 
 pytestmark = pytest.mark.slow
@@ -80,8 +81,7 @@ def rollout(hub, version):
     return rows[0]["boxes"][0] if rows and rows[0]["boxes"] else None
 
 
-def test_release_installed_and_switched_broken_one_rolled_back_tampered_one_refused(sqlite_hub, tmp_path):
-    hub = sqlite_hub
+def test_release_installed_and_switched_broken_one_rolled_back_tampered_one_refused(hub, tmp_path):
     box = UpdatingBox(tmp_path, hub)
     box.install_base("0.1.1")
     good = build_wheel(tmp_path / "r2", "0.2.0").parent
@@ -91,36 +91,43 @@ def test_release_installed_and_switched_broken_one_rolled_back_tampered_one_refu
         wait_for(lambda: box.health() == (200, "0.1.1"), timeout=60, what="the box on its first release")
 
         # Release 1: downloaded, verified, installed beside the running one, switched, healthy.
+        started = time.monotonic()
         publish(hub, good, "0.2.0", "--communes", "05518")
         wait_for(lambda: box.state().get("state") == "switched" and box.state().get("version") == "0.2.0",
                  timeout=180, step=0.5, what="the switch to 0.2.0: " + box.log())
+        print(f"\n0.2.0: published to switched and healthy in {time.monotonic() - started:.1f} s")
         assert box.health() == (200, "0.2.0")
         assert (box.prefix / "current").resolve() == (box.prefix / "releases" / "0.2.0").resolve()
         assert (box.prefix / "releases" / "0.1.1" / "venv").is_dir()  # the previous one stays, for going back
         wait_for(lambda: (rollout(hub, "0.2.0") or {}).get("state") == "switched", timeout=60, step=0.5,
                  what="the hub to learn the switch")
-        (fleet,) = hub.api("GET", "/api/v1/boxes")
-        assert fleet["version"] == "0.2.0"
+        wait_for(lambda: hub.api("GET", "/api/v1/boxes")[0]["version"] == "0.2.0", timeout=60, step=0.5,
+                 what="the hub to learn the version in use")
 
         # Release 2, broken on purpose (its health endpoint fails): the box goes back by itself and says why.
+        started = time.monotonic()
         publish(hub, broken, "0.3.0", "--communes", "05518")
         wait_for(lambda: box.state().get("state") == "rolled_back", timeout=240, step=0.5,
                  what="the rollback of 0.3.0: " + box.log())
+        print(f"0.3.0 (broken): published to rolled back in {time.monotonic() - started:.1f} s "
+              f"(update_health_minutes 0.4)")
         assert box.state()["version"] == "0.3.0" and "500" in box.state()["reason"]
         wait_for(lambda: box.health() == (200, "0.2.0"), timeout=60, what="0.2.0 serving again")
         assert (box.prefix / "current").resolve() == (box.prefix / "releases" / "0.2.0").resolve()
         reported = wait_for(lambda: (lambda r: r if r and r["state"] == "rolled_back" else None)(
             rollout(hub, "0.3.0")), timeout=60, step=0.5, what="the hub to learn the rollback")
         assert "500" in reported["reason"]
-        assert hub.api("GET", "/api/v1/boxes")[0]["version"] == "0.2.0"
+        wait_for(lambda: hub.api("GET", "/api/v1/boxes")[0]["version"] == "0.2.0", timeout=60, step=0.5,
+                 what="the hub to learn the version in use")  # the old worker may say hello once more
 
         # Release 3, tampered at the hub after signing: refused, never installed, 0.2.0 keeps running.
         tampered = build_wheel(tmp_path / "r4", "0.4.0").parent
-        publish(hub, tampered, "0.4.0", "--communes", "05518")
+        publish(hub, tampered, "0.4.0", "--communes", "00004")  # signed, not yet meant for this box
         stored = hub.dir / "releases" / "0.4.0" / "motcua-0.4.0-py3-none-any.whl"
         data = bytearray(stored.read_bytes())
         data[len(data) // 2] ^= 0xFF
         stored.write_bytes(bytes(data))
+        motcua("hub", "release", "target", "--version", "0.4.0", "--communes", "05518", *hub.args)
         wait_for(lambda: box.state().get("version") == "0.4.0" and box.state().get("state") == "failed",
                  timeout=120, step=0.5, what="the tampered release refused: " + box.log())
         assert "mã băm" in box.state()["reason"]

@@ -43,7 +43,7 @@ def build_wheel(out_dir, version, patches=None, root=ROOT):
                     data = data.replace(old.encode(), new.encode())
                 add(name, data)
         assert not patches, f"files not found: {sorted(patches)}"
-        metadata = [f"Metadata-Version: 2.1", "Name: motcua", f"Version: {version}",
+        metadata = ["Metadata-Version: 2.1", "Name: motcua", f"Version: {version}",
                     f"Summary: {project['description']}", f"Requires-Python: {project['requires-python']}"]
         metadata += [f"Requires-Dist: {dep}" for dep in project["dependencies"]]
         add(f"{info}/METADATA", ("\n".join(metadata) + "\n").encode())
