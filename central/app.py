@@ -13,16 +13,17 @@ from office.models import MODELS
 from office.synonyms import ensure_default_synonyms
 from provisioning.identity import ensure_hub_identity
 
-from . import agency, enrol, inbound_sms, notifications, operator, sync_api
+from . import agency, enrol, inbound_sms, notifications, operator, releases_api, sync_api
 from . import accounts_admin, accounts_signin, audit_views, catalog_admin, reminder_views, stats_views
 from .accounts import ensure_first_operator
 from .accounts_models import ACCOUNT_MODELS
 from .audit import make_append_only
 from .auth import install_auth, operator_password
 from .models import HUB_ONLY_MODELS
+from .releases_models import RELEASE_MODELS
 from .tasks import create_hub_huey
 
-HUB_MODELS = MODELS + HUB_ONLY_MODELS + ACCOUNT_MODELS
+HUB_MODELS = MODELS + HUB_ONLY_MODELS + ACCOUNT_MODELS + RELEASE_MODELS
 
 
 @dataclass
@@ -54,6 +55,7 @@ def create_app(settings=None):
     install_auth(app, settings["session_idle_minutes"])
     install_assets(app)
     app.register_blueprint(sync_api.bp)
+    app.register_blueprint(releases_api.bp)
     app.register_blueprint(operator.bp)
     app.register_blueprint(tracking.bp)
     app.extensions["to_local"] = local_clock(settings["timezone"])

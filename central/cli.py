@@ -179,3 +179,4 @@ def key(settings):
 
 from . import catalog_cli  # noqa: E402,F401  (registers `hub import-catalog`)
 from . import accounts_cli  # noqa: E402,F401  (registers `hub account ...`)
+from . import releases_cli  # noqa: E402,F401  (registers `hub release ...`)

@@ -10,6 +10,7 @@ from office.errors import Conflict, MotcuaError, NotFound
 from sync.keys import load_public_text, node_id
 
 from .models import Alert, BoxNode, HeldEntry, RefusalCount
+from .releases import software_by_box
 
 STALE_AFTER = timedelta(minutes=15)
 
@@ -67,6 +68,7 @@ def box_rows(now=None):
     held = dict(HeldEntry.select(HeldEntry.origin, fn.COUNT(HeldEntry.id)).group_by(HeldEntry.origin).tuples())
     refused = dict(RefusalCount.select(RefusalCount.origin, fn.SUM(RefusalCount.count))
                    .group_by(RefusalCount.origin).tuples())
+    software = software_by_box()
     for box in BoxNode.select().order_by(BoxNode.commune, BoxNode.registered_at):
         commune = find_commune(box.commune)
         stale = box.last_seen_at is None or now - box.last_seen_at > STALE_AFTER
@@ -85,5 +87,6 @@ def box_rows(now=None):
             "quarantined": box.status == BoxNode.QUARANTINED,
             "held_entries": held.get(box.node_id, 0),  # received, not applied: see the alerts
             "refused_requests": int(refused.get(box.node_id) or 0),  # in its name, proving nothing (refusal_count)
+            "version": software[box.node_id].version if box.node_id in software else "",  # said at its last hello
         })
     return rows

@@ -20,7 +20,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @bp.get("/health")
 def health():
-    return jsonify(ok=True)
+    from updates.state import running_version
+
+    return jsonify(ok=True, version=running_version())
 
 
 @bp.get("/services")

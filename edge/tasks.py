@@ -82,8 +82,19 @@ def register_tasks(huey, settings):
 
         return upkeep(settings)
 
+    @huey.periodic_task(every(settings), name="update_periodic")
+    def update_periodic():
+        from provisioning.identity import ensure_key
+        from updates.box import update_step  # signed releases: hello, download, install, switch
+
+        result = update_step(settings, ensure_key(settings["data_dir"]))
+        if result:
+            log.info("update: %s", result)
+        return result
+
     return {"print_job": print_job, "sweep_print_jobs": sweep_print_jobs, "sync_now": sync_now,
-            "sync_periodic": sync_periodic, "say_hello": say_hello, "storage_upkeep": storage_upkeep}
+            "sync_periodic": sync_periodic, "say_hello": say_hello, "storage_upkeep": storage_upkeep,
+            "update_periodic": update_periodic}
 
 
 @contextmanager

@@ -93,6 +93,24 @@ class HubClient:
         response = self._signed_get("snapshot", "/sync/v1/snapshot", {"schema": SCHEMA})
         return response.content, response.headers.get(SIGNATURE, "")
 
+    def signed_post(self, action, path, body):
+        """(status code, JSON answer) of posting ``body`` signed as ``action``: the signature covers
+        the body's sha256, sent as the query (see ``central.releases_api``)."""
+        import hashlib
+
+        query = f"digest={hashlib.sha256(body).hexdigest()}"
+        for attempt in range(2):
+            nonce, at_ms = new_nonce(), self.hub_now_ms()
+            signature = sign(self.key, request_message(action, self.node_id, query, nonce, at_ms))
+            response = self._call("POST", f"{path}?{query}", data=body, headers={
+                ORIGIN: self.node_id, SIGNATURE: signature, NONCE: nonce, TIME: str(at_ms),
+                "Content-Type": "application/json"})
+            if response.status_code == 200:
+                return _json(response)
+            if attempt == 0 and refusal_reason(_json(response, {})) in CLOCK_REFUSALS:
+                continue
+            raise HubRefused(response.status_code, _error_text(response))
+
     def _signed_get(self, action, path, params):
         query = "&".join(f"{k}={v}" for k, v in params.items())
         for attempt in range(2):

@@ -228,6 +228,12 @@ run "$VENV/bin/pip" install --disable-pip-version-check --quiet --upgrade pip
 run "$VENV/bin/pip" install --disable-pip-version-check --quiet "$SOURCE$EXTRA"
 # Same version number, new code (a checkout between releases): replace the package itself.
 run "$VENV/bin/pip" install --disable-pip-version-check --quiet --no-deps --force-reinstall "$SOURCE"
+if [ "$ROLE" = box ]; then
+  # The box's services run <data_dir>/software/current/venv (the release in use, flipped by the
+  # signed updates from the hub); installing by hand puts the program just installed in use.
+  run install -d -m 0750 -o "$USER_NAME" -g "$USER_NAME" "$DATA_DIR/software"
+  run ln -sfn "$PREFIX" "$DATA_DIR/software/current"
+fi
 if [ -f "$(dirname "$HERE")/README.md" ]; then
   put_file "$(dirname "$HERE")/README.md" "$PREFIX/README.md" 0644
 fi

@@ -40,6 +40,8 @@ BROWSER_UNITS = {"motcua-kiosk.service", "motcua-lobby.service"}  # Chromium in 
 PYTHON_UNITS = [u for u in UNITS if u not in BROWSER_UNITS]  # the units running `motcua ...`
 
 VENV_MOTCUA = "/opt/motcua/venv/bin/motcua"
+CURRENT_MOTCUA = "/var/lib/motcua/software/current/venv/bin/motcua"  # the box's services: the release in use
+MOTCUA_PROGRAMS = (VENV_MOTCUA, CURRENT_MOTCUA)
 TEST_MOTCUA = Path(sys.prefix) / "bin" / "motcua"
 # Programs a unit runs that exist on the box but not necessarily where the tests run. Only these
 # are replaced by a stub for `verify`; any other missing program is an error in the unit.
@@ -104,7 +106,8 @@ def unit_copy(tmp_path_factory):
     stubs = directory / "stubs"
     stubs.mkdir()
     for name in UNITS:
-        text = (SYSTEMD / name).read_text().replace(VENV_MOTCUA, str(TEST_MOTCUA))
+        text = (SYSTEMD / name).read_text().replace(VENV_MOTCUA, str(TEST_MOTCUA)).replace(CURRENT_MOTCUA,
+                                                                                            str(TEST_MOTCUA))
         for program in BOX_ONLY_PROGRAMS:
             if not os.access(program, os.X_OK):
                 stub = stubs / Path(program).name
@@ -182,7 +185,7 @@ def motcua_invocations():
     found = []
     for name in UNITS:
         for key, argv in exec_lines(name):
-            if argv[0] == VENV_MOTCUA:
+            if argv[0] in MOTCUA_PROGRAMS:
                 found.append(pytest.param(argv[1:], id=f"{name}:{key}:{' '.join(argv[1:])}"))
             else:
                 assert not argv[0].endswith("/motcua"), f"{name}: {key} runs {argv[0]}, not {VENV_MOTCUA}"
@@ -220,7 +223,7 @@ def test_other_programs_exist_on_debian():
     for name in UNITS:
         for key, argv in exec_lines(name):
             assert argv[0].startswith("/"), f"{name}: {key} needs an absolute path: {argv[0]}"
-            if argv[0] != VENV_MOTCUA and argv[0] not in BOX_ONLY_PROGRAMS:
+            if argv[0] not in MOTCUA_PROGRAMS and argv[0] not in BOX_ONLY_PROGRAMS:
                 assert os.access(argv[0], os.X_OK), f"{name}: {key}: {argv[0]} does not exist"
 
 
