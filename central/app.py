@@ -14,6 +14,7 @@ from provisioning.identity import ensure_hub_identity
 
 from . import agency, enrol, inbound_sms, notifications, operator, sync_api
 from . import accounts_admin, accounts_signin, audit_views, catalog_admin, reminder_views, stats_views
+from . import ticket_track
 from .accounts import ensure_first_operator
 from .accounts_models import ACCOUNT_MODELS
 from .audit import make_append_only
@@ -54,6 +55,7 @@ def create_app(settings=None):
     app.register_blueprint(sync_api.bp)
     app.register_blueprint(operator.bp)
     app.register_blueprint(tracking.bp)
+    app.register_blueprint(ticket_track.bp)
     app.extensions["to_local"] = local_clock(settings["timezone"])
     app.register_blueprint(enrol.bp)
     app.register_blueprint(catalog_admin.bp)

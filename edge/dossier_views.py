@@ -38,6 +38,7 @@ from office import dossiers
 from office.calendar import calendar_from
 from office.catalog import WAYS
 from office.communes import find_commune
+from office.dossier_returns import back_from_agencies
 from office.dossiers import ACTIONS, OPEN, STATUS, Agency, Dossier, DossierEvent
 from office.errors import Conflict, MotcuaError, NotFound
 from office.models import Counter, Holiday, Officer, Procedure, Ticket
@@ -61,6 +62,7 @@ FORMS = {
     "06": "Sổ theo dõi hồ sơ",
 }
 FORM_EVENT = {"02": "supplement", "03": "refuse", "04": "apologize"}  # the event a form prints
+IRREVERSIBLE = ("refuse", "finish", "return", "withdraw")  # no way back: the officer ticks "confirm" first
 OLD_DUE = " — hẹn cũ "  # how an apology's note keeps the date it replaces (form 04 prints both)
 _APOLOGY = re.compile(r"^(?P<reason>.*?)(?: — hẹn cũ (?P<old>\d\d:\d\d \d\d/\d\d/\d{4}))? \(hẹn lại (?P<new>[^)]*)\)$",
                       re.S)
@@ -199,9 +201,11 @@ def index():
     rows = list(query.order_by(Dossier.received_at.desc(), Dossier.code.desc()).limit(LIST_LIMIT + 1))
     counts = _status_counts()
     late = dossiers.overdue(now).count()
-    agencies = dict(_agencies(_office()))
+    office = _office()
+    agencies = dict(_agencies(office))
     return _page("dossiers.html", rows=rows[:LIST_LIMIT], more=len(rows) > LIST_LIMIT, status=status, overdue=overdue,
-                 q=q, counts=counts, late=late, now=now, agencies=agencies, open_states=OPEN)
+                 q=q, counts=counts, late=late, now=now, agencies=agencies, open_states=OPEN,
+                 returns=back_from_agencies(office.agency_code))
 
 
 def _status_counts():
@@ -265,7 +269,7 @@ def _receive_form(officer, values=None, errors=None, status=200):
     components = json.loads(procedure.components or "[]") if procedure else []
     if not values and ticket is not None and ticket.phone:
         values = {"phone": ticket.phone}
-    checked = set(values.get("components", [str(i) for i in range(len(components))]))
+    checked = set(values.get("components", []))  # nothing is received until the officer ticks it
     return _page("dossier_new.html", status, ticket=ticket, procedure=procedure, q=q, results=results,
                  components=components, checked=checked, values=values, errors=errors or [],
                  total_procedures=Procedure.select().where(Procedure.active == True).count())  # noqa: E712
@@ -343,11 +347,13 @@ def _detail(dossier, error=None, values=None, status=200):
     officers = [o.full_name for o in Officer.select().where(Officer.active == True).order_by(Officer.full_name)]  # noqa: E712
     ticket = Ticket.get_or_none(Ticket.id == dossier.ticket) if dossier.ticket else None
     new_due = work_calendar().due_in_days(max(now, dossier.due_at), 1)
+    came_back = next((row for row in back_from_agencies(office.agency_code) if row[0].id == dossier.id), None)
     return _page("dossier.html", status, d=dossier, events=events, late=late, now=now, error=error,
                  values=values or {}, agencies=_agencies(office), agency_names=dict(_agencies(office)),
                  officers=officers, stages=STAGES, ticket=ticket, new_due=new_due, office_agency=office.agency_code,
                  forms=[f for f in ("02", "03", "04") if FORM_EVENT[f] in done], open_states=OPEN,
-                 just_received=request.args.get("received") == "1")
+                 just_received=request.args.get("received") == "1", came_back=came_back,
+                 irreversible=IRREVERSIBLE)
 
 
 @bp.get("/<code>")
@@ -363,6 +369,9 @@ def act(code, action):
     form = {k: v.strip() for k, v in request.form.items()}
     actor, now = g.officer.full_name, local_now()
     try:
+        if action in IRREVERSIBLE and form.get("confirm") != "1":
+            raise MotcuaError(f"Chưa thực hiện “{ACTIONS[action]}”: bước này không hoàn tác được, hãy đánh dấu ô "
+                              "xác nhận rồi bấm lại.")
         if action == "transfer":
             agency = form.get("agency") or dossier.agency
             if agency not in dict(_agencies(_office())):
@@ -429,7 +438,7 @@ def _queue_thermal_slip(dossier):
         "office": box.office.name if box.office else "", "code": dossier.code, "procedure": dossier.procedure_name,
         "applicant": dossier.applicant_name, "received_at": fmt(dossier.received_at), "due_at": fmt(dossier.due_at),
         "components": [c["name"] for c in components_of(dossier)], "officer": receiver,
-        "tracking_url": f"{box.public_url()}/tracking", "secret": dossiers.ensure_secret(dossier),
+        "tracking_url": f"{box.tracking_base()}/tracking", "secret": dossiers.ensure_secret(dossier),
         "qr": tracking_link(dossier),
     }
     job = queue_slip(payload)
@@ -440,7 +449,7 @@ def _queue_thermal_slip(dossier):
 def tracking_link(dossier):
     """The tracking page of the dossier, with its secret: what the slip's QR code holds."""
     query = urlencode({"code": dossier.code, "secret": dossiers.ensure_secret(dossier)})
-    return f"{current_box().public_url()}/tracking?{query}"
+    return f"{current_box().tracking_base()}/tracking?{query}"
 
 
 def _receiver(dossier):
@@ -454,7 +463,7 @@ def _form_context(dossier):
     office = _office()
     commune = find_commune(office.commune)
     return {"d": dossier, "place": commune.name if commune else "", "procedure": _procedure_of(dossier),
-            "receiver": _receiver(dossier), "tracking_url": f"{current_box().public_url()}/tracking",
+            "receiver": _receiver(dossier), "tracking_url": f"{current_box().tracking_base()}/tracking",
             "agency_names": dict(_agencies(office)), "today": local_now()}
 
 

@@ -12,16 +12,17 @@ from .web import local_now
 bp = Blueprint("tracking", __name__)
 LOOKUPS_PER_MINUTE = 30
 LOOKUPS = RateLimiter(LOOKUPS_PER_MINUTE, 60, bucket="tracking")
+REFRESH_SECONDS = 120  # the open page reloads itself (no script): well under the lookup limit
 
 
-def _limited():
+def limited():
     wait = LOOKUPS.hit(client_address())
     if wait:
         raise MotcuaError(f"Bạn tra cứu quá nhiều lần. Vui lòng thử lại sau {int(wait) + 1} giây.", status=429)
 
 
 def lookup(code, secret, now=None):
-    _limited()
+    limited()
     return dossiers.track(code, secret, now=now)
 
 
@@ -42,4 +43,5 @@ def tracking_page():
             if exc.status == 429:
                 raise
             error = exc.message
-    return render_template("tracking.html", code=code, secret=secret, view=view, error=error)
+    return render_template("tracking.html", code=code, secret=secret, view=view, error=error,
+                           refresh_seconds=REFRESH_SECONDS)

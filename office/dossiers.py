@@ -356,7 +356,16 @@ def track(code, secret, now=None):
 
 
 def tracking_view(dossier, now=None):
-    """What the holder of the code and its secret may see: never the ID number, the phone or the address."""
+    """What the holder of the code and its secret may see: never the ID number, the phone or the
+    address. ``guidance``: the progress steps and what to do now, in plain words."""
+    from .calendar import calendar_from
+    from .dossier_guidance import guidance
+    from .models import Holiday, Office
+
+    now = now or utcnow()
+    office = Office.get_or_none(Office.commune == dossier.commune)
+    days = Holiday.select(Holiday.day, Holiday.kind).where(Holiday.commune.in_(["*", dossier.commune]))
+    events = history(dossier)
     return {
         "found": True,
         "verified": True,
@@ -368,7 +377,8 @@ def tracking_view(dossier, now=None):
         "stage": dossier.stage,
         "received_at": f"{dossier.received_at:%H:%M %d/%m/%Y}",
         "due_at": f"{dossier.due_at:%H:%M %d/%m/%Y}",
-        "late": dossier.status in OPEN and (now or utcnow()) > dossier.due_at,
+        "late": dossier.status in OPEN and now > dossier.due_at,
         "history": [{"at": f"{e.at:%H:%M %d/%m/%Y}", "action": e.label, "stage": e.stage,
-                     "status_label": STATUS.get(e.status, "")} for e in history(dossier)],
+                     "status_label": STATUS.get(e.status, "")} for e in events],
+        "guidance": guidance(dossier, events, now, calendar_from(days.tuples()), office.name if office else ""),
     }
