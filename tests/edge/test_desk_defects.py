@@ -113,7 +113,10 @@ def test_tracking_a_finished_dossier_says_where_and_when_to_collect(desk, clock)
 
 def test_the_tracking_pages_reload_themselves_while_something_can_change(desk, client, app):
     dossier = received(desk)
-    assert '<meta http-equiv="refresh" content="120">' in _tracking(client, dossier)
+    page = _tracking(client, dossier)
+    # a script reloads it (and can be paused: WCAG 2.2.1), the browser does without scripts
+    assert '<noscript><meta http-equiv="refresh" content="120"></noscript>' in page
+    assert 'data-refresh="120"' in page and "/assets/refresh.js" in page and 'id="refresh-toggle"' in page
     act(desk, dossier, "finish")
     assert '<meta http-equiv="refresh"' in _tracking(client, dossier)  # waiting to be collected
     act(desk, dossier, "return")
