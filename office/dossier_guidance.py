@@ -54,9 +54,18 @@ def steps(status):
     return rows
 
 
-def guidance(dossier, events, now, calendar=None, place=""):
+def moved_due(calendar, dossier, since, back, by_hours=False):
+    """The due date once the missing papers come at ``back``, as ``dossiers.resume`` will set it."""
+    if by_hours:
+        waited = calendar.working_time(since, back).total_seconds() / 3600
+        return calendar.due_in_hours(dossier.due_at, waited)
+    return calendar.add_working_days(dossier.due_at, calendar.paused_working_days([(since, back)]))
+
+
+def guidance(dossier, events, now, calendar=None, place="", by_hours=False):
     """{headline, tone, lines, steps, final} for the holder of the slip. ``events`` are the
-    dossier's events, oldest first; ``place`` the office's name (e.g. “UBND Phường Sông Công”)."""
+    dossier's events, oldest first; ``place`` the office's name (e.g. “UBND Phường Sông Công”);
+    ``by_hours``: the procedure's time limit is in working hours."""
     calendar = calendar or WorkCalendar()
     desk = f"Bộ phận tiếp nhận và trả kết quả (một cửa) của {place}" if place else "Bộ phận tiếp nhận và trả kết quả (một cửa)"
     hours = f"giờ làm việc {office_hours(calendar.hours)}, từ thứ Hai đến thứ Sáu (trừ ngày nghỉ lễ)"
@@ -71,9 +80,11 @@ def guidance(dossier, events, now, calendar=None, place=""):
         lines.append(f"Thời hạn giải quyết đang tạm dừng từ {when(since)} cho đến khi quý khách nộp đủ giấy tờ; "
                      "thời gian chờ không bị tính vào hạn.")
         come = next_opening(calendar, now)
-        moved = calendar.add_working_days(dossier.due_at, calendar.paused_working_days([(since, come)]))
+        moved = moved_due(calendar, dossier, since, come, by_hours)
+        rule = ("giờ làm việc chờ được cộng thêm vào hạn" if by_hours
+                else "mỗi ngày làm việc chờ thêm lùi hẹn một ngày")
         lines.append(f"Nếu quý khách nộp đủ vào {day_of(come)}, ngày hẹn trả kết quả mới sẽ là {when(moved)} "
-                     "(mỗi ngày làm việc chờ thêm lùi hẹn một ngày).")
+                     f"({rule}).")
         lines.append(BRING)
     elif status == 9:
         headline, tone = "Đã có kết quả – mời quý khách đến nhận", "ok"

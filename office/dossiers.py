@@ -360,12 +360,14 @@ def tracking_view(dossier, now=None):
     address. ``guidance``: the progress steps and what to do now, in plain words."""
     from .calendar import calendar_from
     from .dossier_guidance import guidance
-    from .models import Holiday, Office
+    from .models import Holiday, Office, Procedure
 
     now = now or utcnow()
     office = Office.get_or_none(Office.commune == dossier.commune)
     days = Holiday.select(Holiday.day, Holiday.kind).where(Holiday.commune.in_(["*", dossier.commune]))
     events = history(dossier)
+    procedure = Procedure.get_or_none(Procedure.code == dossier.procedure_code)
+    by_hours = bool(procedure and procedure.hours)
     return {
         "found": True,
         "verified": True,
@@ -380,5 +382,6 @@ def tracking_view(dossier, now=None):
         "late": dossier.status in OPEN and now > dossier.due_at,
         "history": [{"at": f"{e.at:%H:%M %d/%m/%Y}", "action": e.label, "stage": e.stage,
                      "status_label": STATUS.get(e.status, "")} for e in events],
-        "guidance": guidance(dossier, events, now, calendar_from(days.tuples()), office.name if office else ""),
+        "guidance": guidance(dossier, events, now, calendar_from(days.tuples()), office.name if office else "",
+                             by_hours),
     }

@@ -109,6 +109,7 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         expect(desk.locator("#chosen-procedure")).to_contain_text("Đăng ký khai sinh")
         expect(desk.locator("#components input[type=checkbox]")).to_have_count(2)
         expect(desk.locator("#components input[type=checkbox]:checked")).to_have_count(0)  # nothing received yet
+        shots(desk, "dossier-00-receive-unticked", full_page=True)
         for box_ in desk.locator("#components input[type=checkbox]").all():
             box_.check()
         desk.get_by_label("Họ và tên người nộp *").fill(APPLICANT["name"])

@@ -6,6 +6,8 @@ import json
 import re
 from datetime import datetime
 
+import pytest
+
 from office import dossiers
 from office.models import Dossier, PrintJob
 from sync.capture import applying_remote
@@ -86,6 +88,23 @@ def test_tracking_a_supplement_request_says_what_to_bring_the_pause_and_the_new_
     assert [s["state"] for s in view["guidance"]["steps"]] == ["done", "current", "todo", "todo"]
     page = text_of(_tracking(client, dossier))
     assert "Chờ quý khách bổ sung giấy tờ" in page and "Bản sao giấy chứng sinh có chứng thực" in page
+
+
+@pytest.mark.parametrize("procedure", ["1.001193", "2.000815"], ids=["working-days", "working-hours"])
+def test_the_new_date_tracking_announces_is_the_one_the_desk_sets(desk, clock, procedure):
+    response = desk.post("/dossiers", data={"procedure": procedure, "name": "Nguyễn Văn An", "components": ["0"],
+                                            "extra": "Tờ khai"})
+    assert response.status_code == 303
+    dossier = Dossier.select().order_by(Dossier.received_at.desc()).get()
+    clock["t"] = datetime(2026, 3, 2, 10, 30)
+    assert act(desk, dossier, "supplement", note="Thiếu giấy").status_code == 303
+    back = datetime(2026, 3, 3, 14, 0)  # Tuesday afternoon, office open
+    view = dossiers.track(dossier.code, Dossier.get_by_id(dossier.id).tracking_secret, now=back)
+    announced = re.search(r"ngày hẹn trả kết quả mới sẽ là (\d\d:\d\d) \S+ \S+ (\d\d/\d\d/\d{4})",
+                          " ".join(view["guidance"]["lines"]))
+    clock["t"] = back
+    assert act(desk, dossier, "resume").status_code == 303
+    assert " ".join(announced.groups()) == f"{Dossier.get_by_id(dossier.id).due_at:%H:%M %d/%m/%Y}"
 
 
 def text_of(html):
