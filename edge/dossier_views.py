@@ -62,7 +62,6 @@ FORMS = {
     "06": "Sổ theo dõi hồ sơ",
 }
 FORM_EVENT = {"02": "supplement", "03": "refuse", "04": "apologize"}  # the event a form prints
-IRREVERSIBLE = ("refuse", "finish", "return", "withdraw")  # no way back: the officer ticks "confirm" first
 OLD_DUE = " — hẹn cũ "  # how an apology's note keeps the date it replaces (form 04 prints both)
 _APOLOGY = re.compile(r"^(?P<reason>.*?)(?: — hẹn cũ (?P<old>\d\d:\d\d \d\d/\d\d/\d{4}))? \(hẹn lại (?P<new>[^)]*)\)$",
                       re.S)
@@ -120,7 +119,12 @@ def _procedure_of(dossier):
 @bp.context_processor
 def _helpers():
     return {"fmt": fmt, "fmt_long": fmt_long, "STATUS": STATUS, "ACTIONS": ACTIONS, "WAYS": WAYS, "FORMS": FORMS,
-            "components_of": components_of, "time_limit": time_limit}
+            "components_of": components_of, "time_limit": time_limit, "came_back": came_back}
+
+
+def came_back(dossier):
+    """(dossier, event, kind) when an agency sent this dossier back and the desk has not acted since."""
+    return next((row for row in back_from_agencies(_office().agency_code) if row[0].id == dossier.id), None)
 
 
 def fmt(moment, pattern="%H:%M %d/%m/%Y"):
@@ -347,19 +351,20 @@ def _detail(dossier, error=None, values=None, status=200):
     officers = [o.full_name for o in Officer.select().where(Officer.active == True).order_by(Officer.full_name)]  # noqa: E712
     ticket = Ticket.get_or_none(Ticket.id == dossier.ticket) if dossier.ticket else None
     new_due = work_calendar().due_in_days(max(now, dossier.due_at), 1)
-    came_back = next((row for row in back_from_agencies(office.agency_code) if row[0].id == dossier.id), None)
     return _page("dossier.html", status, d=dossier, events=events, late=late, now=now, error=error,
                  values=values or {}, agencies=_agencies(office), agency_names=dict(_agencies(office)),
                  officers=officers, stages=STAGES, ticket=ticket, new_due=new_due, office_agency=office.agency_code,
                  forms=[f for f in ("02", "03", "04") if FORM_EVENT[f] in done], open_states=OPEN,
-                 just_received=request.args.get("received") == "1", came_back=came_back,
-                 irreversible=IRREVERSIBLE)
+                 just_received=request.args.get("received") == "1")
 
 
 @bp.get("/<code>")
 @desk
 def detail(code):
     return _detail(_dossier(code))
+
+
+IRREVERSIBLE = ("refuse", "finish", "return", "withdraw")  # no way back: the officer ticks "confirm" first
 
 
 @bp.post("/<code>/<any(transfer, supplement, resume, refuse, apologize, finish, return, withdraw):action>")
