@@ -65,6 +65,7 @@ FORM_EVENT = {"02": "supplement", "03": "refuse", "04": "apologize"}  # the even
 OLD_DUE = " — hẹn cũ "  # how an apology's note keeps the date it replaces (form 04 prints both)
 _APOLOGY = re.compile(r"^(?P<reason>.*?)(?: — hẹn cũ (?P<old>\d\d:\d\d \d\d/\d\d/\d{4}))? \(hẹn lại (?P<new>[^)]*)\)$",
                       re.S)
+IRREVERSIBLE = ("refuse", "finish", "return", "withdraw")  # no way back: the officer ticks "confirm" first
 
 
 # ---- who, when, where ---------------------------------------------------------------------------
@@ -362,9 +363,6 @@ def _detail(dossier, error=None, values=None, status=200):
 @desk
 def detail(code):
     return _detail(_dossier(code))
-
-
-IRREVERSIBLE = ("refuse", "finish", "return", "withdraw")  # no way back: the officer ticks "confirm" first
 
 
 @bp.post("/<code>/<any(transfer, supplement, resume, refuse, apologize, finish, return, withdraw):action>")
