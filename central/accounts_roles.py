@@ -41,9 +41,9 @@ ROLES = {
 # citizens' tracking, health, assets, and the sign-in page itself.
 MACHINE_ENDPOINTS = {"sync_api.hub_info", "sync_api.push", "sync_api.pull", "sync_api.snapshot", "enrol.enrol_box",
                      "inbound_sms.inbound"}
-PUBLIC_ENDPOINTS = MACHINE_ENDPOINTS | {"tracking.tracking_api", "tracking.tracking_page", "ticket_track.track",
-                                        "health", "static",
+PUBLIC_ENDPOINTS = MACHINE_ENDPOINTS | {"tracking.tracking_api", "tracking.tracking_page", "health", "static",
                                         "assets.static", "auth.sign_in"}
+PUBLIC_ENDPOINTS |= {"ticket_track.track"}  # a ticket's QR code, opened on a citizen's phone
 
 
 def requires(permission):

@@ -112,6 +112,17 @@ def _dossier(code):
     return dossiers.get(code)
 
 
+@bp.context_processor
+def _sent_back():
+    """The dossiers agencies sent back (the list's notice) and whether this one is (the detail's)."""
+    return {"returns_from_agencies": lambda: back_from_agencies(_office().agency_code), "came_back": came_back}
+
+
+def came_back(dossier):
+    """(dossier, event, kind) when an agency sent this dossier back and the desk has not acted since."""
+    return next((row for row in back_from_agencies(_office().agency_code) if row[0].id == dossier.id), None)
+
+
 def _procedure_of(dossier):
     return (Procedure.get_or_none(Procedure.code == dossier.procedure_code)
             or SimpleNamespace(code=dossier.procedure_code, name=dossier.procedure_name, days=0, hours=0, ways="[]"))
@@ -120,12 +131,7 @@ def _procedure_of(dossier):
 @bp.context_processor
 def _helpers():
     return {"fmt": fmt, "fmt_long": fmt_long, "STATUS": STATUS, "ACTIONS": ACTIONS, "WAYS": WAYS, "FORMS": FORMS,
-            "components_of": components_of, "time_limit": time_limit, "came_back": came_back}
-
-
-def came_back(dossier):
-    """(dossier, event, kind) when an agency sent this dossier back and the desk has not acted since."""
-    return next((row for row in back_from_agencies(_office().agency_code) if row[0].id == dossier.id), None)
+            "components_of": components_of, "time_limit": time_limit}
 
 
 def fmt(moment, pattern="%H:%M %d/%m/%Y"):
@@ -206,11 +212,9 @@ def index():
     rows = list(query.order_by(Dossier.received_at.desc(), Dossier.code.desc()).limit(LIST_LIMIT + 1))
     counts = _status_counts()
     late = dossiers.overdue(now).count()
-    office = _office()
-    agencies = dict(_agencies(office))
+    agencies = dict(_agencies(_office()))
     return _page("dossiers.html", rows=rows[:LIST_LIMIT], more=len(rows) > LIST_LIMIT, status=status, overdue=overdue,
-                 q=q, counts=counts, late=late, now=now, agencies=agencies, open_states=OPEN,
-                 returns=back_from_agencies(office.agency_code))
+                 q=q, counts=counts, late=late, now=now, agencies=agencies, open_states=OPEN)
 
 
 def _status_counts():
