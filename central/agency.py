@@ -182,7 +182,8 @@ def _act(dossier, action, form, actor, now):
     elif action == "finish":
         dossiers.finish(dossier, actor=actor, note=form.get("note", ""), now=now)
         office = _offices().get(dossier.commune)
-        message = f"Hồ sơ đã xử lý xong; {office.name if office else authority_name(dossier.commune)} trả kết quả cho công dân."
+        returner = office.name if office else authority_name(dossier.commune)
+        message = f"Hồ sơ đã xử lý xong; {returner} trả kết quả cho công dân."
     else:
         office = _offices().get(dossier.commune)
         if office is None or not office.agency_code:

@@ -151,8 +151,8 @@ def _seed_reminders(hub_url, communes, token):
     posts = [(api, {"name": "Nhắc hồ sơ sắp đến hạn và quá hạn", "what": "both", "lead": 2, "lead_unit": "days",
                     "audience": "both", "channels": "log", "times": "08:00,14:00", "weekdays": "0,1,2,3,4"})]
     for commune in communes:
-        posts.append((f"{api}/contacts", {"name": f"Lãnh đạo {authority_name(commune)}", "commune": commune, "role": "leader",
-                                          "phone": "0912000000"}))
+        posts.append((f"{api}/contacts", {"name": f"Lãnh đạo {authority_name(commune)}", "commune": commune,
+                                          "role": "leader", "phone": "0912000000"}))
         posts += [(f"{api}/contacts", {"name": name, "handler": username, "commune": commune, "role": "handler",
                                        "phone": "0912000001"}) for username, name in DEMO_OFFICERS]
     rules = requests.get(api, headers=auth, timeout=10)

@@ -67,7 +67,7 @@ def guidance(dossier, events, now, calendar=None, place="", by_hours=False):
     dossier's events, oldest first; ``place`` the office's name (e.g. “UBND Phường Sông Công”);
     ``by_hours``: the procedure's time limit is in working hours."""
     calendar = calendar or WorkCalendar()
-    desk = f"Bộ phận tiếp nhận và trả kết quả (một cửa) của {place}" if place else "Bộ phận tiếp nhận và trả kết quả (một cửa)"
+    desk = "Bộ phận tiếp nhận và trả kết quả (một cửa)" + (f" của {place}" if place else "")
     hours = f"giờ làm việc {office_hours(calendar.hours)}, từ thứ Hai đến thứ Sáu (trừ ngày nghỉ lễ)"
     last = {e.action: e for e in events}
     status, lines, tone = dossier.status, [], "info"

@@ -15,7 +15,8 @@ def back_from_agencies(office_agency, limit=50):
                 .order_by(DossierEvent.at.desc(), DossierEvent.id.desc()).first())
         if last is None:
             continue
-        if last.action == "transfer" and last.agency == office_agency and _came_from_agency(dossier, last, office_agency):
+        back_here = last.action == "transfer" and last.agency == office_agency
+        if back_here and _came_from_agency(dossier, last, office_agency):
             found.append((dossier, last, "returned"))
         elif last.action == "finish" and last.agency and last.agency != office_agency:
             found.append((dossier, last, "finished"))

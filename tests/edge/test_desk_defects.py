@@ -141,7 +141,8 @@ def test_the_tracking_pages_reload_themselves_while_something_can_change(desk, c
     act(desk, dossier, "return")
     assert '<meta http-equiv="refresh"' not in _tracking(client, dossier)  # done: nothing will change
     ticket = client.post("/api/v1/tickets", json={"service": "ho-tich"}).get_json()
-    assert '<meta http-equiv="refresh" content="30">' in client.get(f"/t/{ticket['tracking_code']}").get_data(as_text=True)
+    ticket_page = client.get(f"/t/{ticket['tracking_code']}").get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="30">' in ticket_page and "/assets/refresh.js" in ticket_page
 
 
 def test_qr_codes_and_slips_point_at_the_public_tracking_address(desk, app, settings):
