@@ -43,6 +43,7 @@ MACHINE_ENDPOINTS = {"sync_api.hub_info", "sync_api.push", "sync_api.pull", "syn
                      "enrol.enrol_box", "releases_api.hello", "releases_api.release_file", "inbound_sms.inbound"}
 PUBLIC_ENDPOINTS = MACHINE_ENDPOINTS | {"tracking.tracking_api", "tracking.tracking_page", "health", "static",
                                         "assets.static", "auth.sign_in"}
+PUBLIC_ENDPOINTS |= {"ticket_track.track"}  # a ticket's QR code, opened on a citizen's phone
 
 
 def requires(permission):

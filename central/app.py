@@ -15,6 +15,7 @@ from provisioning.identity import ensure_hub_identity
 
 from . import agency, enrol, inbound_sms, notifications, operator, releases_api, sync_api
 from . import accounts_admin, accounts_signin, audit_views, catalog_admin, reminder_views, stats_views
+from . import ticket_track
 from .accounts import ensure_first_operator
 from .accounts_models import ACCOUNT_MODELS
 from .audit import make_append_only
@@ -46,6 +47,7 @@ def create_app(settings=None):
     app.config.update(SECRET_KEY=secret_key(settings), MAX_CONTENT_LENGTH=64 * 1024 * 1024)
     app.json.ensure_ascii = False
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("motcua")])
+    app.jinja_env.globals["office_title"] = app.config["OFFICE_TITLE"] = settings["office_title"]
     open_hub_database(settings)
     _, tasks = create_hub_huey(settings)
     app.extensions["hub"] = Hub(settings, ensure_hub_identity(settings["data_dir"]), tasks)
@@ -58,6 +60,7 @@ def create_app(settings=None):
     app.register_blueprint(releases_api.bp)
     app.register_blueprint(operator.bp)
     app.register_blueprint(tracking.bp)
+    app.register_blueprint(ticket_track.bp)
     app.extensions["to_local"] = local_clock(settings["timezone"])
     app.add_template_filter(local_time)  # times on pages in the office's time zone
     app.register_blueprint(enrol.bp)

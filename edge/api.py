@@ -70,7 +70,7 @@ def _phone(raw):
 def ticket_status(code):
     ticket = Ticket.get_or_none(Ticket.tracking_code == code.strip().upper())
     if ticket is None:
-        raise NotFound("Không tìm thấy vé với mã này.")
+        raise NotFound("Không tìm thấy số thứ tự với mã này.")
     info = current_box().ticket_info(ticket)
     info["state"] = ticket.state
     info["counter"] = ticket.counter.number if ticket.counter_id else None
@@ -184,7 +184,7 @@ def rate():
     except (TypeError, ValueError):
         score = number = None
     if not isinstance(ticket_id, str) or not ticket_id or score is None:
-        raise MotcuaError("Cần quầy (counter), mã vé (ticket) và mức đánh giá (score: 1, 2 hoặc 3).")
+        raise MotcuaError("Cần quầy (counter), số thứ tự (ticket) và mức đánh giá (score: 1, 2 hoặc 3).")
     rating_screens.require_paired(rating_screen_token(), number)
     window = current_box().settings["rating_window_seconds"]
     rating = ratings.rate_at_counter(number, score, window, source="screen", ticket_id=ticket_id,

@@ -37,7 +37,7 @@ def create_app(settings=None, tasks=None):
     )
     app.json.ensure_ascii = False
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("motcua")])
-    app.jinja_env.globals["office_title"] = settings["office_title"]
+    app.jinja_env.globals["office_title"] = app.config["OFFICE_TITLE"] = settings["office_title"]
     bind(open_database(settings["database"]), MODELS)
     if tasks is None:
         from .tasks import create_huey

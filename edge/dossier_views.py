@@ -41,6 +41,7 @@ from office.catalog import WAYS
 from office.catalog import time_limit as catalog_time_limit
 from office.catalog_shape import bring_label, limit_label, normalise_document
 from office.communes import find_commune
+from office.dossier_returns import back_from_agencies
 from office.dossiers import ACTIONS, OPEN, STATUS, Agency, Dossier, DossierEvent
 from office.errors import Conflict, MotcuaError, NotFound
 from office.models import Counter, Holiday, Officer, Procedure, Ticket
@@ -68,6 +69,7 @@ FORM_EVENT = {"02": "supplement", "03": "refuse", "04": "apologize", "05": "stop
 OLD_DUE = " — hẹn cũ "  # how an apology's note keeps the date it replaces (form 04 prints both)
 _APOLOGY = re.compile(r"^(?P<reason>.*?)(?: — hẹn cũ (?P<old>\d\d:\d\d \d\d/\d\d/\d{4}))? \(hẹn lại (?P<new>[^)]*)\)$",
                       re.S)
+IRREVERSIBLE = ("refuse", "stop", "finish", "return", "withdraw")  # no way back: the officer ticks "confirm" first
 
 
 # ---- who, when, where ---------------------------------------------------------------------------
@@ -112,6 +114,17 @@ def _agencies(office):
 
 def _dossier(code):
     return dossiers.get(code)
+
+
+@bp.context_processor
+def _sent_back():
+    """The dossiers agencies sent back (the list's notice) and whether this one is (the detail's)."""
+    return {"returns_from_agencies": lambda: back_from_agencies(_office().agency_code), "came_back": came_back}
+
+
+def came_back(dossier):
+    """(dossier, event, kind) when an agency sent this dossier back and the desk has not acted since."""
+    return next((row for row in back_from_agencies(_office().agency_code) if row[0].id == dossier.id), None)
 
 
 def _procedure_of(dossier):
@@ -311,7 +324,7 @@ def _receive_form(officer, values=None, errors=None, status=200):
     components = desk_documents(procedure) if procedure else []
     if not values and ticket is not None and ticket.phone:
         values = {"phone": ticket.phone}
-    checked = set(values.get("components", [str(i) for i in range(len(components))]))
+    checked = set(values.get("components", []))  # nothing is received until the officer ticks it
     return _page("dossier_new.html", status, ticket=ticket, procedure=procedure, q=q, results=results,
                  components=components, checked=checked, values=values, errors=errors or [],
                  needs_due=bool(procedure) and not any(catalog_time_limit(procedure, w)[1] for w in WAYS),
@@ -419,6 +432,9 @@ def act(code, action):
     form = {k: v.strip() for k, v in request.form.items()}
     actor, now = g.officer.full_name, local_now()
     try:
+        if action in IRREVERSIBLE and form.get("confirm") != "1":
+            raise MotcuaError(f"Chưa thực hiện “{ACTIONS[action]}”: bước này không hoàn tác được, hãy đánh dấu ô "
+                              "xác nhận rồi bấm lại.")
         if action == "transfer":
             agency = form.get("agency") or dossier.agency
             if agency not in dict(_agencies(_office())):
@@ -489,7 +505,7 @@ def _queue_thermal_slip(dossier):
         "code": dossier.code, "procedure": dossier.procedure_name,
         "applicant": dossier.applicant_name, "received_at": fmt(dossier.received_at), "due_at": fmt(dossier.due_at),
         "components": [c["name"] for c in components_of(dossier)], "officer": receiver,
-        "tracking_url": f"{box.public_url()}/tracking", "secret": dossiers.ensure_secret(dossier),
+        "tracking_url": f"{box.tracking_base()}/tracking", "secret": dossiers.ensure_secret(dossier),
         "qr": tracking_link(dossier),
     }
     job = queue_slip(payload)
@@ -500,7 +516,7 @@ def _queue_thermal_slip(dossier):
 def tracking_link(dossier):
     """The tracking page of the dossier, with its secret: what the slip's QR code holds."""
     query = urlencode({"code": dossier.code, "secret": dossiers.ensure_secret(dossier)})
-    return f"{current_box().public_url()}/tracking?{query}"
+    return f"{current_box().tracking_base()}/tracking?{query}"
 
 
 def _receiver(dossier):
@@ -514,7 +530,7 @@ def _form_context(dossier):
     office = _office()
     commune = find_commune(office.commune)
     return {"d": dossier, "place": commune.name if commune else "", "procedure": _procedure_of(dossier),
-            "receiver": _receiver(dossier), "tracking_url": f"{current_box().public_url()}/tracking",
+            "receiver": _receiver(dossier), "tracking_url": f"{current_box().tracking_base()}/tracking",
             "agency_names": dict(_agencies(office)), "today": local_now()}
 
 

@@ -347,4 +347,7 @@ def install_assets(app):
     """Shared CSS and scripts, served by the app itself at /assets (no CDN)."""
     from flask import Blueprint
 
+    from .numbers import vn_number
+
     app.register_blueprint(Blueprint("assets", __name__, static_folder="static", static_url_path="/assets"))
+    app.add_template_filter(vn_number, "num")  # numbers one way everywhere: 1.234 and 3,1

@@ -423,17 +423,40 @@ def secret_matches(dossier, secret):
     return bool(expected) and hmac.compare_digest(expected.encode(), clean_secret(secret).encode())
 
 
-def track(code, secret, now=None):
+def track(code, secret, now=None, office_title=None):
     """Public tracking: the dossier's progress for whoever holds its code and the secret of its
     slip; with the code alone, only that such a dossier exists."""
     dossier = get(code)
     if not secret_matches(dossier, secret):
         return {"code": dossier.code, "found": True, "verified": False}
-    return tracking_view(dossier, now=now)
+    return tracking_view(dossier, now=now, office_title=office_title)
 
 
-def tracking_view(dossier, now=None):
-    """What the holder of the code and its secret may see: never the ID number, the phone or the address."""
+def _collect_place(dossier):
+    """The office where the result is collected when it is not the receiving one (phi địa giới)."""
+    if not dossier.collect_at or dossier.collect_at == dossier.commune:
+        return ""
+    from .communes import find_commune
+    from .models import Office
+
+    office = Office.get_or_none(Office.commune == dossier.collect_at)
+    commune = find_commune(dossier.collect_at)
+    return office.name if office else (f"UBND {commune.full_name}" if commune else dossier.collect_at)
+
+
+def tracking_view(dossier, now=None, office_title=None):
+    """What the holder of the code and its secret may see: never the ID number, the phone or the
+    address. ``guidance``: the progress steps and what to do now, in plain words."""
+    from .calendar import calendar_from
+    from .dossier_guidance import guidance
+    from .models import Holiday, Office, Procedure
+
+    now = now or utcnow()
+    office = Office.get_or_none(Office.commune == dossier.commune)
+    days = Holiday.select(Holiday.day, Holiday.kind).where(Holiday.commune.in_(["*", dossier.commune]))
+    events = history(dossier)
+    procedure = Procedure.get_or_none(Procedure.code == dossier.procedure_code)
+    by_hours = bool(procedure) and time_limit(procedure, dossier.way)[1] == "gio"
     return {
         "found": True,
         "verified": True,
@@ -445,7 +468,10 @@ def tracking_view(dossier, now=None):
         "stage": dossier.stage,
         "received_at": f"{dossier.received_at:%H:%M %d/%m/%Y}",
         "due_at": f"{dossier.due_at:%H:%M %d/%m/%Y}",
-        "late": dossier.status in OPEN and (now or utcnow()) > dossier.due_at,
+        "late": dossier.status in OPEN and now > dossier.due_at,
         "history": [{"at": f"{e.at:%H:%M %d/%m/%Y}", "action": e.label, "stage": e.stage,
-                     "status_label": STATUS.get(e.status, "")} for e in history(dossier)],
+                     "status_label": STATUS.get(e.status, "")} for e in events],
+        "guidance": guidance(dossier, events, now, calendar_from(days.tuples()), office.name if office else "",
+                             by_hours, **({"office_title": office_title} if office_title else {}),
+                             collect_place=_collect_place(dossier)),
     }

@@ -102,6 +102,15 @@ def commune_names():
     return name
 
 
+def every_commune(filters):
+    """The communes a per-commune table lists, those without a dossier or a ticket included (an
+    office that received nothing must show as 0, not vanish): the offices known here, or the
+    commune the filter names."""
+    if filters.commune:
+        return [filters.commune]
+    return [c for (c,) in Office.select(Office.commune).where(Office.commune != "*").tuples()]
+
+
 def _label_function(by):
     if by == "commune":
         return commune_names()
@@ -214,6 +223,9 @@ def summary(period, filters=Filters(), by="commune", now=None):
     if by not in GROUPS:
         raise ValueError(f"unknown grouping {by!r}")
     groups = {k: _counts(numbers) for k, numbers in _grouped(period, filters, by, now).items()}
+    if by == "commune" and not (filters.field or filters.procedure or filters.agency):
+        for commune in every_commune(filters):
+            groups.setdefault(commune, _counts((0,) * 6))
     if by == "field":
         fields = fields_of_procedures()
         merged = {}
@@ -222,8 +234,8 @@ def summary(period, filters=Filters(), by="commune", now=None):
             merged[name] = {k: merged.get(name, {}).get(k, 0) + v for k, v in counts.items()}
         groups = merged
     label = (lambda k: k) if by == "field" else _label_function(by)
-    rows = [{"key": k, "label": label(k), **_with_pct(groups[k])}
-            for k in sorted(groups, key=lambda k: (k is None, str(k)))]
+    order = (lambda k: (k is None, label(k) or "", str(k))) if by == "commune" else (lambda k: (k is None, str(k)))
+    rows = [{"key": k, "label": label(k), **_with_pct(groups[k])} for k in sorted(groups, key=order)]
     total = {k: sum(r[k] for r in rows) for k in COUNTS}
     return Table(
         name="summary", title=f"Tình hình giải quyết hồ sơ theo {GROUPS[by].lower()}", period=period,

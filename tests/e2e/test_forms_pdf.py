@@ -96,7 +96,7 @@ def test_desk_stops_a_dossier_from_its_page(box, browser, shots):
         expect(page.locator("#dossier-status")).to_have_text("Được tiếp nhận")
         page.locator("#act-stop summary").click()
         page.locator("#s-reason").fill("Công dân không bổ sung giấy tờ trong thời hạn")
-        page.once("dialog", lambda dialog: dialog.accept())  # a confirmation, where the desk asks one
+        page.locator("#confirm-stop").check()  # an irreversible step: the officer confirms it
         page.get_by_role("button", name="Dừng giải quyết, lập thông báo").click()
         expect(page.locator("#dossier-status")).to_have_text("Dừng xử lý")
         expect(page.get_by_role("link", name="Mẫu 05 · Thông báo dừng giải quyết hồ sơ")).to_be_visible()

@@ -170,7 +170,7 @@ def test_kiosk_looks_up_procedures_places_and_dossiers(box, browser, shots, prob
         # 1. The kiosk's start screen: five big choices.
         kiosk = problems.watch(kiosk_ctx.new_page(), "kiosk")
         kiosk.goto(box.url + "/kiosk")
-        for name in ("Lấy số thứ tự", "Tra cứu thủ tục", "Tra cứu hồ sơ", "Thông tin địa phương", "Tra cứu vé đã lấy"):
+        for name in ("Lấy số thứ tự", "Tra cứu thủ tục", "Tra cứu hồ sơ", "Thông tin địa phương", "Tra cứu số thứ tự đã lấy"):
             expect(kiosk.get_by_role("button", name=name)).to_be_visible()
         shots(kiosk, "kiosk-01-start")
 

@@ -61,7 +61,8 @@ def text(response):
 
 
 def act(client, dossier, action, **data):
-    return client.post(f"/dossiers/{dossier.code}/{action}", data=data)
+    """An action as the desk's form sends it (the irreversible ones with their ticked confirmation)."""
+    return client.post(f"/dossiers/{dossier.code}/{action}", data={"confirm": "1", **data})
 
 
 # ---- signing in, finding procedures --------------------------------------------------------------

@@ -13,7 +13,7 @@ OLD_TITLE = "Bộ phận tiếp nhận và trả kết quả"
 
 def test_stop_action_sets_status_8_and_issues_form_05(desk):
     dossier = received(desk)
-    answer = act(desk, dossier, "stop", reason="Quá hạn bổ sung giấy tờ mà công dân không bổ sung")
+    answer = act(desk, dossier, "stop", reason="Quá hạn bổ sung giấy tờ mà công dân không bổ sung", confirm="1")
     assert answer.status_code == 303
     dossier = Dossier.get_by_id(dossier.id)
     assert dossier.status == 8 and dossier.status_label == "Dừng xử lý"
@@ -30,7 +30,7 @@ def test_stop_action_sets_status_8_and_issues_form_05(desk):
 
 def test_stop_needs_a_reason_and_keeps_the_dossier_open(desk):
     dossier = received(desk)
-    answer = act(desk, dossier, "stop", reason="  ")
+    answer = act(desk, dossier, "stop", reason="  ", confirm="1")
     assert answer.status_code == 400
     assert "lý do dừng" in text(answer)
     assert Dossier.get_by_id(dossier.id).status == 2

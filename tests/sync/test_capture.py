@@ -356,7 +356,7 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
     desk(f"/dossiers/{code}/return")
     desk(f"/dossiers/{other}/refuse", reason="Không thuộc thẩm quyền")
     desk(f"/dossiers/{gone}/withdraw")
-    desk(f"/dossiers/{stopped}/stop", reason="Quá hạn bổ sung")
+    desk(f"/dossiers/{stopped}/stop", reason="Quá hạn bổ sung", confirm="1")
     desk(f"/dossiers/{code}/print-slip")  # a print job: local, not replicated
     before = len(audit_rows())
     for path in ("/dossiers", "/dossiers?overdue=1&status=4", "/dossiers/new?from_counter=1&q=khai",
