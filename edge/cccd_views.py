@@ -31,8 +31,9 @@ def _fields(raw):
 @desk
 def from_text():
     """``{"text": "<what the scanner typed>"}`` → the form's fields."""
-    body = request.get_json(silent=True) or {}
-    return _fields(body.get("text") if isinstance(body.get("text"), str) else "")
+    body = request.get_json(silent=True)
+    text = body.get("text") if isinstance(body, dict) else None
+    return _fields(text if isinstance(text, str) else "")
 
 
 @bp.post("/image")

@@ -122,7 +122,7 @@ def test_tracking_a_finished_dossier_says_where_and_when_to_collect(desk, clock)
     guidance = view["guidance"]
     lines = " ".join(guidance["lines"])
     assert guidance["headline"] == "Đã có kết quả – mời quý khách đến nhận"
-    assert "Nơi nhận: Bộ phận tiếp nhận và trả kết quả (một cửa) của UBND Phường Sông Công" in lines
+    assert "Nơi nhận: Trung tâm Phục vụ hành chính công của UBND Phường Sông Công" in lines
     assert "từ 07:00 thứ Năm 05/03/2026" in lines and "07:00–11:30 và 13:30–17:00" in lines
     assert "giấy hẹn" in lines and "căn cước" in lines
     assert [s["state"] for s in guidance["steps"]] == ["done", "done", "current", "todo"]

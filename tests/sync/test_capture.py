@@ -346,16 +346,16 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
     other = desk("/dossiers", procedure="1.001193", name="Lê Văn Cường", extra="Tờ khai")
     gone = desk("/dossiers", procedure="1.001193", name="Phạm Thu Hà", extra="Tờ khai")
     stopped = desk("/dossiers", procedure="1.001193", name="Đỗ Văn Dũng", extra="Tờ khai")
-    desk(f"/dossiers/{code}/return", 409)  # not finished: rolled back
+    desk(f"/dossiers/{code}/return", 409, confirm="1")  # not finished: rolled back
     desk(f"/dossiers/{code}/transfer", stage="Thẩm định", handler="Trần Văn Minh", agency="000.00.19.STP")
     desk(f"/dossiers/{code}/supplement", note="Thiếu giấy chứng sinh")
     desk(f"/dossiers/{code}/resume")
     desk_clock[0] = datetime(2026, 3, 4, 9)  # late now
     desk(f"/dossiers/{code}/apologize", new_due="2026-03-06T17:00", reason="Chờ Sở Tư pháp")
-    desk(f"/dossiers/{code}/finish", note="Đã ký")
-    desk(f"/dossiers/{code}/return")
-    desk(f"/dossiers/{other}/refuse", reason="Không thuộc thẩm quyền")
-    desk(f"/dossiers/{gone}/withdraw")
+    desk(f"/dossiers/{code}/finish", note="Đã ký", confirm="1")
+    desk(f"/dossiers/{code}/return", confirm="1")
+    desk(f"/dossiers/{other}/refuse", reason="Không thuộc thẩm quyền", confirm="1")
+    desk(f"/dossiers/{gone}/withdraw", confirm="1")
     desk(f"/dossiers/{stopped}/stop", reason="Quá hạn bổ sung", confirm="1")
     desk(f"/dossiers/{code}/print-slip")  # a print job: local, not replicated
     before = len(audit_rows())
