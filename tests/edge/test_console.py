@@ -336,6 +336,8 @@ def drive_every_route(app, settings):
         for path, form in (("/console/print-test", {}), ("/console/restart", {"name": "thử"}),
                            ("/console/keypad/test", {}), ("/console/rating-screens/1/unpair", {}),
                            ("/console/logout", {})):
+            if path == "/console/logout":  # the technician's "Đồng bộ ngay" on /sync, still signed in
+                assert client.post("/sync/now").status_code == 303
             assert client.post(path, data=form).status_code == 302, path
     finally:
         settings.update(saved)
