@@ -39,10 +39,11 @@ def opening(calendar, now, early_minutes=0):
                     continue
                 if now >= start:
                     return Opening(True, True, None, None, end, "")
-                issuing = now >= start - early
+                issue_from = max(start - early, datetime.combine(day, datetime.min.time()))  # never the day before
+                issuing = now >= issue_from
                 lunch = day == now.date() and now.time() >= calendar.hours[0][1]
-                return Opening(issuing, False, start, start - early, end if issuing else None,
-                               _closed_message(now, start, start - early, issuing, lunch))
+                return Opening(issuing, False, start, issue_from, end if issuing else None,
+                               _closed_message(now, start, issue_from, issuing, lunch))
         day += timedelta(days=1)
     return Opening(False, False, None, None, None,
                    "Kiosk chưa có lịch làm việc của Bộ phận Một cửa. Xin quý khách hỏi cán bộ tại quầy.")

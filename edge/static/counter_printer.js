@@ -12,8 +12,8 @@
     const items = state.failed.map((j) => el("li", {}, "Số " + j.number + " chưa in được ",
       el("button", {type: "button", class: "btn compact", "data-reprint": String(j.id)}, "In lại số " + j.number)));
     box.replaceChildren(
-      el("p", {}, el("b", {}, "Máy in phiếu đang lỗi"), state.error ? ": " + state.error + ". " : ". ",
-        "Người dân được báo ghi nhớ số hoặc chụp mã QR trên màn hình kiosk; hãy báo cán bộ kỹ thuật."),
+      el("p", {}, el("b", {}, "Máy in phiếu đang lỗi: "), "người dân được báo ghi nhớ số hoặc chụp mã QR trên màn hình kiosk. ",
+        "Kiểm tra giấy, nguồn, cáp máy in hoặc báo cán bộ kỹ thuật (bảng kỹ thuật ghi rõ lỗi)."),
       items.length ? el("ul", {}, ...items) : "");
     box.classList.remove("hidden");
   }

@@ -48,7 +48,7 @@
   }
   function clearError() { errorBox.classList.add("hidden"); }
   function clearAll() {
-    for (const id of ["proc-q", "place-q", "dossier-code", "track-code"]) $(id).value = "";
+    for (const id of ["proc-q", "place-q", "dossier-code", "track-code", "phone"]) $(id).value = "";
     procField = ""; placeCategory = "";
     for (const id of ["proc-results", "place-results", "proc-fields", "place-cats"]) $(id).replaceChildren();
     for (const id of ["proc-count", "place-count"]) $(id).textContent = "";
@@ -147,6 +147,7 @@
     for (const x of document.querySelectorAll(buttons)) x.disabled = true;
     try {
       const t = await api("POST", "/api/v1/tickets", {service: chosenService, priority: chosenPriority, phone});
+      $("phone").value = "";  // the next citizen never sees it
       showTicket(t);
     } catch (err) { fail(err); refreshOpening(); }
     finally { for (const x of document.querySelectorAll(buttons)) x.disabled = false; }

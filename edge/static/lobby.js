@@ -16,7 +16,7 @@
     document.getElementById("last-calls").replaceChildren(...q.calls.slice().reverse().map((c) =>
       el("li", {}, el("b", {}, c.number), " → Quầy " + c.counter)));
     document.getElementById("waiting").replaceChildren(...q.services.map((s) =>
-      el("tr", {}, el("td", {}, s.name), el("td", {class: "num"}, String(s.waiting)), el("td", {class: "muted"}, s.waiting ? "~" + s.estimated_wait_min + " phút" : ""))));
+      el("tr", {}, el("td", {}, s.name), el("td", {class: "num"}, String(s.waiting)), el("td", {class: "muted"}, s.waiting ? (s.estimated_wait_min == null ? "chưa mở quầy" : "~" + s.estimated_wait_min + " phút") : ""))));
   }
 
   async function pollCalls() {
