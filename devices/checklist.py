@@ -18,7 +18,7 @@ from .slip import _Row, render_rows
 def _rows(payload):
     rows = [
         _Row(payload.get("office") or "", 26, bold=True),
-        _Row("Bộ phận tiếp nhận và trả kết quả", 22),
+        _Row(payload.get("office_title") or "Bộ phận tiếp nhận và trả kết quả", 22),
         None,
         _Row("GIẤY TỜ CẦN MANG THEO", 32, bold=True),
         _Row(payload.get("procedure") or "", 26, bold=True),

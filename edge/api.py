@@ -19,6 +19,7 @@ from .printing import failed_jobs, job_state, printer_trouble, reprint
 from .screens import rating_screen_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PRINTER_FAILING = "Máy in đang lỗi"  # for the public: the device's own error goes to the staff only
 
 
 @bp.get("/health")
@@ -64,7 +65,7 @@ def issue():
 
     ticket = queue.issue_ticket(box.policy, service, priority, phone, print_payload=print_payload)
     box.enqueue("print_job", ticket.print_job.id)
-    info["printer_error"] = printer_trouble()  # known broken: the kiosk says so at once
+    info["printer_error"] = PRINTER_FAILING if printer_trouble() else None  # known broken: said at once
     return jsonify(info), 201
 
 
@@ -95,7 +96,7 @@ def ticket_print(code):
     job = PrintJob.get_or_none(PrintJob.ticket == ticket) if ticket is not None else None
     if job is None:
         raise NotFound("Không tìm thấy phiếu in của vé này.")
-    return jsonify(number=ticket.number, state=job_state(job), error=job.last_error or None)
+    return jsonify(number=ticket.number, state=job_state(job), error=PRINTER_FAILING if job.last_error else None)
 
 
 @bp.get("/queue")

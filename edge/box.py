@@ -10,6 +10,7 @@ from motcua.settings import parse_pairs
 from office.board import estimate_wait_minutes, waiting_ahead
 from office.calendar import calendar_from, parse_hours
 from office.clock import local_clock
+from office.errors import MotcuaError
 from office.models import Holiday, Office, utcnow
 from office.opening import Opening, opening
 from office.queue import QueuePolicy
@@ -33,7 +34,11 @@ class Box:
             estimate_window=s["estimate_window"],
             turn_ahead=s["notify_turn_ahead"],
         )
-        self.hours = parse_hours(s["office_hours"])
+        try:
+            self.hours = parse_hours(s["office_hours"])
+        except ValueError:
+            raise MotcuaError(f"Giờ làm việc (office_hours) “{s['office_hours']}” không hợp lệ: cần các khoảng "
+                              "tăng dần dạng 07:00-11:30,13:30-17:00.") from None
         self.to_local = local_clock(s["timezone"])
 
     def opening(self, now=None):

@@ -252,7 +252,8 @@ def print_checklist(pk):
         "qr": procedure_url(p),
     })
     box.enqueue("print_job", job.id)
-    return jsonify(ok=True, id=job.id, printer_error=printer_trouble(), qr=procedure_url(p)), 201
+    failing = "Máy in đang lỗi" if printer_trouble() else None
+    return jsonify(ok=True, id=job.id, printer_error=failing, qr=procedure_url(p)), 201
 
 
 def procedure_url(p):
