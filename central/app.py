@@ -6,7 +6,7 @@ from jinja2 import ChoiceLoader, PackageLoader
 
 from motcua import tracking
 from motcua.settings import load_settings
-from motcua.web import configure_logging, install_assets, install_error_handlers, secret_key
+from motcua.web import configure_logging, install_assets, install_error_handlers, local_time, secret_key
 from office.clock import local_clock
 from office.db import bind, open_database
 from office.models import MODELS
@@ -55,6 +55,7 @@ def create_app(settings=None):
     app.register_blueprint(operator.bp)
     app.register_blueprint(tracking.bp)
     app.extensions["to_local"] = local_clock(settings["timezone"])
+    app.add_template_filter(local_time)  # times on pages in the office's time zone
     app.register_blueprint(enrol.bp)
     app.register_blueprint(catalog_admin.bp)
     app.register_blueprint(agency.bp)

@@ -11,6 +11,8 @@ pull cursor, which moves whenever the box takes in rows from the hub).
 """
 import functools
 import json
+
+import segno
 from dataclasses import dataclass
 
 from flask import (
@@ -28,6 +30,7 @@ from peewee import fn
 
 from motcua.htmlclean import clean_html
 from motcua.web import refuse_cross_site
+from office import catalog_shape as shape
 from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure
 from office.errors import MotcuaError, NotFound
 from office.models import Officer, Place, PrintJob
@@ -54,6 +57,7 @@ PLACE_CATEGORIES = {
 }
 PLACE_LIMITS = {"name": 200, "address": 300, "phone": 40, "opening_hours": 200, "description": 4000}
 PLACE_FORM_FIELDS = ("name", "category", "address", "phone", "opening_hours", "description")
+OFFICE_LEVELS = frozenset({"xa", "tinh"})  # since 1/7/2025 a commune office also receives provincial procedures
 READING_RESET_FACTOR = 3  # reading pages of the kiosk wait longer before going back to the start
 
 
@@ -92,6 +96,8 @@ def catalog_index():
         return cached
     rows = {}
     for p in Procedure.select().where(Procedure.active == True):  # noqa: E712
+        if OFFICE_LEVELS.isdisjoint(p.levels()):
+            continue  # kept in the catalog (and at /procedures/<code>), not offered at the office
         rows[p.id] = summary(p)
     ordered = sorted(rows.values(), key=lambda r: (fold(r["name"]), r["code"]))
     by_field = {}
@@ -113,26 +119,28 @@ def _loads(text):
     return value if isinstance(value, list) else []
 
 
-def time_limit(days, hours):
-    if days and hours:
-        return f"{days} ngày {hours} giờ làm việc"
-    if days:
-        return f"{days} ngày làm việc"
-    if hours:
-        return f"{hours} giờ làm việc"
-    return "Trong ngày làm việc"
-
-
 def _ways(procedure):
+    """Each way of submitting with its own time limit (in its own unit; "not stated" says so) and fee."""
     out = []
-    for way in _loads(procedure.ways):
-        if not isinstance(way, dict):
+    for item in _loads(procedure.ways):
+        try:
+            way = shape.normalise_way(item)
+        except (ValueError, AttributeError):
             continue
-        days, hours = _int(way.get("days")), _int(way.get("hours"))
-        out.append({"way": way.get("way", ""), "label": WAYS.get(way.get("way"), way.get("way", "")),
-                    "days": days, "hours": hours, "time_limit": time_limit(days, hours),
-                    "fee": str(way.get("fee") or "") or "Không quy định", "note": str(way.get("note") or "")})
+        out.append({"way": way["way"], "label": WAYS[way["way"]], "days": way["days"], "hours": way["hours"],
+                    "amount": way["amount"], "unit": way["unit"],
+                    "time_limit": shape.limit_label(way["amount"], way["unit"]),
+                    "fee": way["fee"] or "Không quy định", "note": way["description"]})
     return out
+
+
+def _direct_limit(procedure):
+    limit = procedure.detail_fields().get("limit")
+    if isinstance(limit, dict):
+        return shape.limit_label(limit.get("amount"), limit.get("unit", ""))
+    if procedure.hours:
+        return shape.limit_label(procedure.hours, "gio")
+    return shape.limit_label(procedure.days or None, "ngay_lam_viec" if procedure.days else "trong_ngay")
 
 
 def _int(value):
@@ -143,23 +151,37 @@ def _int(value):
 
 
 def _components(procedure):
+    """The documents, numbered from 1 in the record's order, each with what to bring of it."""
     out = []
     for number, item in enumerate(_loads(procedure.components), start=1):
-        item = item if isinstance(item, dict) else {"name": str(item)}
-        template = str(item.get("template") or "").strip()
-        out.append({"number": number, "name": str(item.get("name") or ""), "copies": _int(item.get("copies")) or 1,
+        try:
+            doc = shape.normalise_document(item if isinstance(item, dict) else {"name": str(item)})
+        except ValueError:
+            continue
+        template = str(doc.get("template") or "").strip()
+        out.append({**doc, "number": number, "copies": doc["copies"], "bring": shape.bring_label(doc),
                     "has_template": bool(template), "template": template})
     return out
+
+
+def document_cases(components):
+    """[(case, [(group label, documents)])]: what to bring, per case, hand-in first, then show, then notes."""
+    cases = []
+    for case, groups in shape.cases_of(components):
+        cases.append((case, [(group, shape.GROUPS[group], docs) for group, docs in groups.items() if docs]))
+    return cases
 
 
 def summary(p):
     """A procedure as a search result."""
     ways = _ways(p)
     direct = next((w for w in ways if w["way"] == "truc_tiep"), ways[0] if ways else None)
+    levels = p.levels()
     return {
         "id": p.id, "code": p.code, "name": p.name, "field": p.field, "agency": p.agency,
-        "level": p.level, "level_label": LEVELS.get(p.level, p.level),
-        "time_limit": direct["time_limit"] if direct else time_limit(p.days, p.hours),
+        "level": p.level, "level_label": LEVELS.get(p.level, p.level), "levels": levels,
+        "levels_label": ", ".join(LEVELS.get(x, x) for x in levels),
+        "time_limit": direct["time_limit"] if direct else _direct_limit(p),
         "fee": direct["fee"] if direct else "",
         "online_level": p.online_level, "online_label": ONLINE_LEVELS.get(p.online_level, p.online_level),
         "url": f"/procedures/{p.id}",
@@ -172,9 +194,11 @@ def detail(p):
         **summary(p),
         "steps": [str(s) for s in _loads(p.steps)],
         "ways": _ways(p),
-        "components": [{k: c[k] for k in ("number", "name", "copies", "has_template")} for c in _components(p)],
+        "components": [{k: c[k] for k in ("number", "name", "group", "case", "originals", "copies", "bring",
+                                           "form", "form_url", "has_template")} for c in _components(p)],
         "requirements": p.requirements, "legal_basis": [str(x) for x in _loads(p.legal_basis)],
         "result": p.result,
+        **{k: v for k, v in p.detail_fields().items() if k not in ("levels", "limit")},
     }
 
 
@@ -248,7 +272,7 @@ def print_checklist(pk):
     job = queue_checklist({
         "office": office.name if office else "", "procedure": p.name, "code": p.code, "field": p.field,
         "time_limit": d["time_limit"], "fee": d["fee"],
-        "components": [[c["name"], c["copies"]] for c in d["components"]],
+        "components": [[c["name"], c["bring"]] for c in d["components"]],
         "qr": procedure_url(p),
     })
     box.enqueue("print_job", job.id)
@@ -290,7 +314,24 @@ def procedures_page():
 @bp.get("/procedures/<pk>")
 def procedure_page(pk):
     p = get_procedure(pk)
-    return _page("procedure.html", p=detail(p), components=_components(p), phone_url=procedure_url(p))
+    shown = detail(p)
+    ways = shown["ways"]
+    chosen = request.args.get("way", "")
+    way = next((w for w in ways if w["way"] == chosen), None) or next(
+        (w for w in ways if w["way"] == "truc_tiep"), ways[0] if ways else None)
+    components = _components(p)
+    if request.args.get("kiosk") == "1":  # the kiosk has no use for a download: a QR code takes it to the phone
+        for c in components:
+            if c["form_url"].startswith(("https://", "http://")):
+                c["qr"] = Markup(segno.make(c["form_url"], error="m").svg_inline(scale=3, dark="#0b2545"))
+    return _page("procedure.html", p=shown, components=components, cases=document_cases(components), way=way,
+                 related=_related(shown.get("related") or []), phone_url=procedure_url(p))
+
+
+def _related(codes):
+    """[(code, name or "")] of related procedures, named when the catalog holds them."""
+    names = dict(Procedure.select(Procedure.code, Procedure.name).where(Procedure.code.in_(codes)).tuples()) if codes else {}
+    return [(code, names.get(code, "")) for code in codes]
 
 
 @bp.get("/procedures/<pk>/forms/<int:number>")
