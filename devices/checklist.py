@@ -5,7 +5,7 @@ document, and the QR code of the procedure's page to read it again on a phone.
 
 Payload (a dict, stored as a print job with ``"kind": "checklist"``)::
 
-    office, procedure, code (of the procedure), field, time_limit, fee, components [[name, copies]], qr
+    office, procedure, code (of the procedure), field, time_limit, fee, components [[name, what to bring]], qr
 """
 from datetime import datetime
 
@@ -26,8 +26,9 @@ def _rows(payload):
         None,
     ]
     components = payload.get("components") or []
-    for index, (name, copies) in enumerate(components, 1):
-        rows.append(_Row(f"☐ {index}. {name} ({int(copies):02d} bản)", 24, align="left", indent=True))
+    for index, (name, bring) in enumerate(components, 1):
+        bring = f"{bring:02d} bản" if isinstance(bring, int) else bring  # “1 bản chính, 2 bản sao”
+        rows.append(_Row(f"☐ {index}. {name}" + (f" ({bring})" if bring else ""), 24, align="left", indent=True))
     if not components:
         rows.append(_Row("Chưa có thông tin; xin hỏi cán bộ tại quầy.", 24, align="left"))
     rows += [
