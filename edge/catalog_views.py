@@ -270,7 +270,8 @@ def print_checklist(pk):
     d = detail(p)
     office = box.office
     job = queue_checklist({
-        "office": office.name if office else "", "procedure": p.name, "code": p.code, "field": p.field,
+        "office": office.name if office else "", "office_title": box.settings.get("office_title", ""),
+        "procedure": p.name, "code": p.code, "field": p.field,
         "time_limit": d["time_limit"], "fee": d["fee"],
         "components": [[c["name"], c["bring"]] for c in d["components"]],
         "qr": procedure_url(p),
