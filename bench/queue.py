@@ -39,7 +39,8 @@ class Box:
     def __init__(self, data_dir, workers, threads):
         self.dir, self.port, self.procs = Path(data_dir), _free_port(), {}
         self.options = ["--data-dir", str(self.dir), "--port", str(self.port), "--commune-code", "05518",
-                        "--printer", "dummy", "--log-level", "WARNING"]
+                        "--printer", "dummy", "--log-level", "WARNING",
+                        "--issue-any-time", "true"]  # the load runs at any hour, not only in office hours
         self.web_options = ["--web-workers", str(workers), "--web-threads", str(threads)]
 
     def start(self, timeout=30):
@@ -130,9 +131,9 @@ def _http(method, path, body=None, headers=""):
 
 
 def kiosk_headers(port):
-    """What a kiosk page sends with its writes: the box's Origin, its session cookie and CSRF token."""
+    """What a kiosk page sends with its writes: the box's Origin, its cookies (session, kiosk) and CSRF token."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/kiosk", timeout=5) as response:
-        cookie = response.headers["Set-Cookie"].split(";")[0]
+        cookie = "; ".join(c.split(";")[0] for c in response.headers.get_all("Set-Cookie"))
         token = re.search(r'name="csrf-token" content="([^"]+)"', response.read().decode())[1]
     return f"Origin: http://bench\r\nCookie: {cookie}\r\nX-CSRFToken: {token}\r\n"
 

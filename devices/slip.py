@@ -70,11 +70,18 @@ def _rows(payload):
 
 def render_slip(payload, width):
     """The slip's text (and barcode, when it fits) as a black-and-white image ``width`` dots wide."""
+    image = render_rows(_rows(payload), width)
+    barcode = barcode_band(payload["code"], width)
+    return _stack(image, barcode) if barcode is not None else image
+
+
+def render_rows(rows, width):
+    """Rows of text (``None``: a rule) as one black-and-white image ``width`` dots wide."""
     scale = (width / BASE_WIDTH) ** 0.5  # as the ticket: 58 mm paper keeps readable text
     margin = max(8, width // 32)
     inner = width - 2 * margin
     blocks = []
-    for row in _rows(payload):
+    for row in rows:
         if row is None:
             blocks.append(None)
             continue
@@ -117,8 +124,7 @@ def render_slip(payload, width):
                 draw.text((width / 2, y), line, font=font, fill=1 if row.inverse else 0, anchor="ma")
             y += row_height
         y += gap
-    barcode = barcode_band(payload["code"], width)
-    return _stack(image, barcode) if barcode is not None else image
+    return image
 
 
 def code128_modules(text):

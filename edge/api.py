@@ -1,21 +1,25 @@
 """JSON API v1 of the box. The screens use it too. Views parse, call one domain function, answer."""
+import functools
+
 from flask import Blueprint, g, jsonify, request
 
 from motcua.web import json_body
 from office import queue, rating_screens, ratings
 from office.board import counters_overview, current_call, recent_calls, services_overview
 from office.errors import MotcuaError, NotFound
-from office.models import Service, Ticket
+from office.models import PrintJob, Ticket
 from office.ratings import awaiting_rating
 
 from .auth import counter_by_number, officer_required, signed_in
 from .box import current_box
 from sync import box as sync_box
 
-from .printing import failed_jobs, reprint
+from .console import technician_signed_in
+from .printing import failed_jobs, job_state, printer_trouble, reprint
 from .screens import rating_screen_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PRINTER_FAILING = "Máy in đang lỗi"  # for the public: the device's own error goes to the staff only
 
 
 @bp.get("/health")
@@ -27,8 +31,14 @@ def health():
 
 @bp.get("/services")
 def services():
-    rows = Service.select().where(Service.active == True).order_by(Service.sort_order, Service.id)  # noqa: E712
-    return jsonify([{"code": s.code, "name": s.name, "prefix": s.prefix} for s in rows])
+    """Active services with their queue now: waiting, open counters, estimated wait (None: no counter open)."""
+    return jsonify(services_overview(current_box().policy))
+
+
+@bp.get("/opening")
+def opening():
+    """Whether the kiosk issues numbers now, and when the office opens when it does not."""
+    return jsonify(current_box().opening().as_dict())
 
 
 @bp.get("/priorities")
@@ -46,6 +56,9 @@ def issue():
     priority = data.get("priority") or None
     phone = _phone(data.get("phone"))
     box = current_box()
+    state = box.opening()
+    if not state.issuing:
+        raise MotcuaError(state.message, status=409, detail={"reason": "closed", **state.as_dict()})
     info = {}
 
     def print_payload(ticket):  # inside the issuing transaction: what the kiosk shows is what prints
@@ -54,6 +67,7 @@ def issue():
 
     ticket = queue.issue_ticket(box.policy, service, priority, phone, print_payload=print_payload)
     box.enqueue("print_job", ticket.print_job.id)
+    info["printer_error"] = PRINTER_FAILING if printer_trouble() else None  # known broken: said at once
     return jsonify(info), 201
 
 
@@ -68,13 +82,23 @@ def _phone(raw):
 
 @bp.get("/tickets/<code>")
 def ticket_status(code):
-    ticket = Ticket.get_or_none(Ticket.tracking_code == code.strip().upper())
+    ticket = Ticket.get_or_none(Ticket.tracking_code == queue.tracking_code_key(code))
     if ticket is None:
         raise NotFound("Không tìm thấy số thứ tự với mã này.")
     info = current_box().ticket_info(ticket)
     info["state"] = ticket.state
     info["counter"] = ticket.counter.number if ticket.counter_id else None
     return jsonify(info)
+
+
+@bp.get("/tickets/<code>/print")
+def ticket_print(code):
+    """How the printing of a ticket goes: printing, printed, retrying or failed (with the error)."""
+    ticket = Ticket.get_or_none(Ticket.tracking_code == queue.tracking_code_key(code))
+    job = PrintJob.get_or_none(PrintJob.ticket == ticket) if ticket is not None else None
+    if job is None:
+        raise NotFound("Không tìm thấy phiếu in của vé này.")
+    return jsonify(number=ticket.number, state=job_state(job), error=PRINTER_FAILING if job.last_error else None)
 
 
 @bp.get("/queue")
@@ -192,9 +216,22 @@ def rate():
     return jsonify(ok=True, id=rating.id, label=rating.label), 201
 
 
+def staff_signed_in(view):
+    """An officer signed in at a counter, or the technician signed in on the console."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if technician_signed_in():
+            return view(*args, **kwargs)
+        return signed_in(view)(*args, **kwargs)
+
+    return wrapped
+
+
 @bp.get("/print-jobs")
-@signed_in
+@staff_signed_in
 def print_jobs():
+    """Jobs that used up their attempts, and the printer's latest error (None: it prints)."""
     return jsonify([
         {"id": j.id, "number": j.ticket.number if j.ticket_id else None, "attempts": j.attempts,
          "error": j.last_error, "created_at": j.created_at.isoformat() + "Z"}
@@ -202,8 +239,16 @@ def print_jobs():
     ])
 
 
+@bp.get("/printer")
+@staff_signed_in
+def printer_state():
+    """For the counters: whether the printer fails now, and the tickets it could not print."""
+    failed = [{"id": j.id, "number": j.ticket.number} for j in failed_jobs() if j.ticket_id][-10:]
+    return jsonify(error=printer_trouble(), failed=failed)
+
+
 @bp.post("/print-jobs/<int:job_id>/reprint")
-@signed_in
+@staff_signed_in
 def reprint_job(job_id):
     job = reprint(job_id)
     current_box().enqueue("print_job", job.id)

@@ -8,7 +8,11 @@ from devices.network import lan_address
 from devices.voice import call_clips
 from motcua.settings import parse_pairs
 from office.board import estimate_wait_minutes, waiting_ahead
-from office.models import Office
+from office.calendar import calendar_from, parse_hours
+from office.clock import local_clock
+from office.errors import MotcuaError
+from office.models import Holiday, Office, utcnow
+from office.opening import Opening, opening
 from office.queue import QueuePolicy
 
 log = logging.getLogger("motcua.edge")
@@ -30,6 +34,20 @@ class Box:
             estimate_window=s["estimate_window"],
             turn_ahead=s["notify_turn_ahead"],
         )
+        try:
+            self.hours = parse_hours(s["office_hours"])
+        except ValueError:
+            raise MotcuaError(f"Giờ làm việc (office_hours) “{s['office_hours']}” không hợp lệ: cần các khoảng "
+                              "tăng dần dạng 07:00-11:30,13:30-17:00.") from None
+        self.to_local = local_clock(s["timezone"])
+
+    def opening(self, now=None):
+        """Whether the kiosk issues numbers now: the office calendar (Vietnam's holidays, the hub's
+        days off and working days, ``office_hours``) and ``issue_early_minutes``."""
+        if self.settings["issue_any_time"]:
+            return Opening(True, True, None, None, None, "")
+        calendar = calendar_from(Holiday.select(Holiday.day, Holiday.kind).tuples(), hours=self.hours)
+        return opening(calendar, self.to_local(now or utcnow()), self.settings["issue_early_minutes"])
 
     @property
     def office(self):

@@ -30,11 +30,10 @@ from markupsafe import Markup
 
 from motcua.htmlclean import clean_html
 from motcua.web import refuse_cross_site
-from office.calendar import DEFAULT_HOURS
 from office import catalog_shape as shape
 from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure, details_of
 from office.errors import MotcuaError, NotFound
-from office.models import Officer, Place
+from office.models import Officer, Place, PrintJob
 from office.db import database
 from office.search import SearchIndex, fold, procedure_texts
 from office.synonyms import SearchSynonym, active_synonyms
@@ -66,7 +65,7 @@ READING_RESET_FACTOR = 3  # reading pages of the kiosk wait longer before going 
 @bp.app_context_processor
 def _office_hours():
     """“7:00–11:30 và 13:30–17:00”: the office's hours, for the kiosk's start screen."""
-    periods = [f"{a.hour}:{a.minute:02d}–{b.hour}:{b.minute:02d}" for a, b in DEFAULT_HOURS]
+    periods = [f"{a.hour}:{a.minute:02d}–{b.hour}:{b.minute:02d}" for a, b in current_box().hours]
     return {"office_hours_text": " và ".join(periods)}
 
 
@@ -274,6 +273,41 @@ def procedure_api(pk):
     return jsonify(detail(get_procedure(pk)))
 
 
+CHECKLISTS_PENDING_MAX = 3  # more waiting lists than this: the printer is busy or broken, say so
+
+
+@bp.post("/api/v1/procedures/<pk>/checklist/print")
+def print_checklist(pk):
+    """The kiosk's “In danh sách giấy tờ cần mang”: the list on the ticket printer (no A4 printer at a
+    kiosk), with the QR code of the procedure's page to read it on a phone."""
+    from .printing import printer_trouble, queue_checklist
+
+    p = get_procedure(pk)
+    box = current_box()
+    pending = PrintJob.select().where(PrintJob.state == PrintJob.PENDING, PrintJob.ticket.is_null(),
+                                      PrintJob.payload.contains('"kind": "checklist"')).count()
+    if pending >= CHECKLISTS_PENDING_MAX:
+        raise MotcuaError("Máy in đang bận in các danh sách trước. Xin quý khách quét mã QR để xem trên điện thoại.",
+                          status=429)
+    d = detail(p)
+    office = box.office
+    job = queue_checklist({
+        "office": office.name if office else "", "office_title": box.settings.get("office_title", ""),
+        "procedure": p.name, "code": p.code, "field": p.field,
+        "time_limit": d["time_limit"], "fee": d["fee"],
+        "components": [[c["name"], c["bring"]] for c in d["components"]],
+        "qr": procedure_url(p),
+    })
+    box.enqueue("print_job", job.id)
+    failing = "Máy in đang lỗi" if printer_trouble() else None
+    return jsonify(ok=True, id=job.id, printer_error=failing, qr=procedure_url(p)), 201
+
+
+def procedure_url(p):
+    """The procedure's page as a phone reaches it (the public address of the box)."""
+    return f"{current_box().public_url()}/procedures/{p.id}"
+
+
 # ---- pages of the catalog ------------------------------------------------------------------------
 
 def _page(template, status=200, **context):
@@ -314,7 +348,7 @@ def procedure_page(pk):
             if c["form_url"].startswith(("https://", "http://")):
                 c["qr"] = Markup(segno.make(c["form_url"], error="m").svg_inline(scale=3, dark="#0b2545"))
     return _page("procedure.html", p=shown, components=components, cases=document_cases(components), way=way,
-                 related=_related(shown.get("related") or []))
+                 related=_related(shown.get("related") or []), phone_url=procedure_url(p))
 
 
 def _related(codes):

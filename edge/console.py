@@ -36,7 +36,7 @@ from office.limits import Window
 from office.models import PrintJob
 
 from .box import current_box
-from .printing import failed_jobs, print_once
+from .printing import failed_jobs, print_once, reprint
 
 log = logging.getLogger("motcua.console")
 
@@ -328,6 +328,18 @@ def dashboard():
         session_minutes=settings["console_session_minutes"],
         screens=[(screen, _local(screen.paired_at, settings)) for screen in rating_screens.paired_screens()],
     )
+
+
+@bp.post("/print-jobs/<int:job_id>/reprint")
+@technician_required
+def reprint_job(job_id):
+    """In lại: a failed ticket or slip goes back to the printer, with the technician's own sign-in."""
+    job = reprint(job_id)
+    current_box().enqueue("print_job", job.id)
+    number = job.ticket.number if job.ticket_id else f"lệnh in số {job.id}"
+    _flash(True, f"Đã gửi lại {number} tới máy in")
+    log.info("console: reprint of print job %s", job.id)
+    return redirect(url_for("console.dashboard"))
 
 
 @bp.post("/rating-screens/<int:number>/unpair")

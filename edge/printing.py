@@ -62,9 +62,11 @@ def process_job(job_id, open_printer_fn, settings, now=None):
 def _attempt(open_printer_fn, payload, width, timeout, stem):
     """Open a printer, write the ticket within ``timeout`` seconds; return an error text or None."""
     from devices.printer import write_ticket  # Pillow and escpos: only in the process that prints
+    from devices.checklist import write_checklist
     from devices.slip import write_slip
 
-    write = write_slip if payload.get("kind") == "slip" else write_ticket  # a dossier's appointment slip
+    # a dossier's appointment slip, a procedure's list of documents, else a queue ticket
+    write = {"slip": write_slip, "checklist": write_checklist}.get(payload.get("kind"), write_ticket)
     printer, outcome = [], []
 
     def run():
@@ -101,6 +103,32 @@ def queue_slip(payload, now=None):
     now = now or utcnow()
     return PrintJob.create(payload=json.dumps(dict(payload, kind="slip"), ensure_ascii=False),
                            created_at=now, next_attempt_at=now)
+
+
+def queue_checklist(payload, now=None):
+    """A print job for a procedure's list of documents (``devices.checklist``); the caller enqueues it."""
+    now = now or utcnow()
+    return PrintJob.create(payload=json.dumps(dict(payload, kind="checklist"), ensure_ascii=False),
+                           created_at=now, next_attempt_at=now)
+
+
+def job_state(job):
+    """``printing`` (not tried yet), ``printed``, ``retrying`` (an attempt failed) or ``failed``."""
+    if job.state == PrintJob.DONE:
+        return "printed"
+    if job.state == PrintJob.FAILED:
+        return "failed"
+    return "retrying" if job.attempts else "printing"
+
+
+def printer_trouble():
+    """The printer's latest word: the newest job that was tried, when it failed (and is not printed
+    since), else None. A citizen is told at once when the printer is known to be broken."""
+    last = (PrintJob.select().where((PrintJob.attempts > 0) | (PrintJob.state == PrintJob.DONE))
+            .order_by(PrintJob.id.desc()).first())
+    if last is None or last.state == PrintJob.DONE:
+        return None
+    return last.last_error or "Máy in không in được"
 
 
 def due_jobs(now=None, limit=20):

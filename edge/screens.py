@@ -9,7 +9,8 @@ from flask import (Blueprint, Response, abort, flash, get_flashed_messages, redi
 
 from devices.voice import CLIP_NAMES, clip_path
 from motcua.ratelimit import client_address
-from office import rating_screens
+from motcua.web import KIOSK_COOKIE
+from office import queue, rating_screens
 from office.errors import MotcuaError
 from office.models import Counter, Service, Ticket
 from office.officers import authenticate
@@ -35,7 +36,11 @@ def index():
 
 @bp.get("/kiosk")
 def kiosk():
-    return _page("kiosk.html")
+    """The citizens' kiosk; its browser is marked (for its session) so error pages lead back here."""
+    box = current_box()
+    response = Response(_page("kiosk.html", opening=box.opening(), ask_phone=box.policy.turn_ahead > 0))
+    response.set_cookie(KIOSK_COOKIE, "1", httponly=True, samesite="Strict", secure=request.is_secure)
+    return response
 
 
 @bp.get("/lobby")
@@ -111,7 +116,7 @@ def _pairing_authority(counter):
 
 @bp.get("/t/<code>")
 def track(code):
-    ticket = Ticket.get_or_none(Ticket.tracking_code == code.strip().upper())
+    ticket = Ticket.get_or_none(Ticket.tracking_code == queue.tracking_code_key(code))
     if ticket is None:
         abort(404)
     return _page("track.html", ticket=ticket, info=current_box().ticket_info(ticket))

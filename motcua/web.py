@@ -84,10 +84,19 @@ def wants_json():
     return request.path.startswith(("/api/", "/sync/")) or request.is_json
 
 
+KIOSK_COOKIE = "motcua_kiosk"  # set by the box's kiosk page for the browser's session
+
+
+def from_kiosk():
+    """Whether the request comes from the citizens' kiosk: its pages (``?kiosk=1``) or its browser.
+    Its error pages lead back to ``/kiosk`` only, never to the staff's pages."""
+    return request.args.get("kiosk") == "1" or request.cookies.get(KIOSK_COOKIE) == "1"
+
+
 def render_error(error):
     if wants_json():
         return jsonify(error.to_dict()), error.status
-    return render_template("error.html", error=error), error.status
+    return render_template("error.html", error=error, kiosk=from_kiosk()), error.status
 
 
 def install_error_handlers(app):

@@ -27,9 +27,12 @@ def open_counters(service):
     )
 
 
-def estimate_wait_minutes(policy, service, ahead):
-    """Minutes until someone with ``ahead`` people in front of them is called."""
-    counters = max(open_counters(service), 1)
+def estimate_wait_minutes(policy, service, ahead, counters=None):
+    """Minutes until someone with ``ahead`` people in front of them is called, from the counters
+    open for the service now; None when none is open (nobody can say)."""
+    counters = open_counters(service) if counters is None else counters
+    if not counters:
+        return None
     return round(ahead * average_service_minutes(policy, service) / counters)
 
 
@@ -57,13 +60,14 @@ def services_overview(policy, now=None):
     rows = []
     for service in Service.select().where(Service.active == True).order_by(Service.sort_order, Service.id):  # noqa: E712
         waiting = counts.get(service.id, 0)
+        counters = open_counters(service)
         rows.append({
             "code": service.code,
             "name": service.name,
             "prefix": service.prefix,
             "waiting": waiting,
-            "open_counters": open_counters(service),
-            "estimated_wait_min": estimate_wait_minutes(policy, service, waiting),
+            "open_counters": counters,
+            "estimated_wait_min": estimate_wait_minutes(policy, service, waiting, counters),
         })
     return rows
 

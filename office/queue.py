@@ -60,6 +60,27 @@ def format_number(prefix, seq):
     return f"{prefix}-{seq:03d}"
 
 
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def tracking_code_key(typed):
+    """A tracking code as stored: upper case, and O/I/L (never in a code) read as 0/1/1."""
+    return (typed or "").strip().upper().translate(_LOOKALIKES)
+
+
+def forget_phones(policy, now=None):
+    """Clear the phone numbers left for the “turn near” text on tickets of days before today;
+    returns how many were cleared. Each row is saved (the change goes to the hub too)."""
+    day = policy.local_day(now or utcnow())
+    cleared = 0
+    with database.atomic():
+        for ticket in Ticket.select().where(Ticket.day < day, Ticket.phone.is_null(False)):
+            ticket.phone = None
+            ticket.save()
+            cleared += 1
+    return cleared
+
+
 def new_tracking_code():
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
 

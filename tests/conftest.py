@@ -1,3 +1,4 @@
+import os
 import secrets
 
 import pytest
@@ -12,6 +13,9 @@ from office.seed import seed_office
 from sync.capture import init_node
 
 DEMO_COMMUNE = "05518"  # Phường Sông Công, Thái Nguyên
+# The suite runs at any hour: boxes it starts (processes inherit this) issue numbers round the clock;
+# the tests of the office calendar at the kiosk set it back (tests/edge/test_opening.py, tests/e2e).
+os.environ.setdefault("MOTCUA_ISSUE_ANY_TIME", "true")
 
 
 @pytest.fixture
@@ -39,8 +43,8 @@ def policy():
 def settings(tmp_path):
     from motcua.settings import load_settings
 
-    return load_settings("edge", overrides={"data_dir": str(tmp_path / "box"), "commune_code": DEMO_COMMUNE},
-                         environ={})
+    return load_settings("edge", overrides={"data_dir": str(tmp_path / "box"), "commune_code": DEMO_COMMUNE,
+                                            "issue_any_time": True}, environ={})
 
 
 class PageClient(FlaskClient):

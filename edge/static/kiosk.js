@@ -10,7 +10,9 @@
   const DOSSIER_CODE = /^[0-9A-Za-z.]+-\d{6}-\d{3,}$/;
   const TICKET_CODE = /^[0-9A-Za-z]{4,16}$/;
   const SAVED = "kiosk-procedures";  // the search, kept while the citizen reads a procedure's page
-  let chosenService = null, idleTimer = null;
+  const askPhone = root.dataset.askPhone === "1";
+  let chosenService = null, chosenPriority = null, idleTimer = null, issuing = !$("take-number").classList.contains("closed");
+  let printWatch = null;
 
   // ---- steps -------------------------------------------------------------------------------
   const onEnter = {
@@ -19,6 +21,8 @@
     procedures() { $("proc-q").focus(); searchProcedures(); },
     dossier() { $("dossier-code").value = ""; $("dossier-result").classList.add("hidden"); $("dossier-code").focus(); keyboardOf("dossier-code", true); },
     places() { searchPlaces(); },
+    services() { refreshOpening(); loadServices().catch(fail); },
+    phone() { $("phone").value = ""; },
   };
 
   function show(step) {
@@ -44,7 +48,7 @@
   }
   function clearError() { errorBox.classList.add("hidden"); }
   function clearAll() {
-    for (const id of ["proc-q", "place-q", "dossier-code", "track-code"]) $(id).value = "";
+    for (const id of ["proc-q", "place-q", "dossier-code", "track-code", "phone"]) $(id).value = "";
     procField = ""; placeCategory = "";
     for (const id of ["proc-results", "place-results", "proc-fields", "place-cats"]) $(id).replaceChildren();
     for (const id of ["proc-count", "place-count"]) $(id).textContent = "";
@@ -89,14 +93,44 @@
   for (const holder of root.querySelectorAll(".osk")) keyboard(holder);
   function debounce(fn, ms) { let t = null; return () => { clearTimeout(t); t = setTimeout(fn, ms); }; }
 
-  // ---- take a number -----------------------------------------------------------------------
-  async function loadServices() {
-    const [services, priorities] = await Promise.all([api("GET", "/api/v1/services"), api("GET", "/api/v1/priorities")]);
-    const grid = $("services");
-    grid.replaceChildren(...services.map((s) => el("button", {class: "btn huge service", "data-service": s.code}, el("span", {class: "prefix"}, s.prefix), s.name)));
-    const pgrid = $("priorities");
-    for (const p of priorities) pgrid.append(el("button", {class: "btn huge warn", "data-priority": p.code}, p.label));
+  // ---- is the office open? (the server refuses a number outside hours too) -----------------
+  function applyOpening(o) {
+    issuing = o.issuing;
+    $("closed-banner").classList.toggle("hidden", o.issuing && !o.message);
+    $("closed-banner").querySelector("b").textContent = o.issuing ? "Các quầy chưa làm việc" : "Kiosk tạm ngừng phát số";
+    $("closed-text").textContent = o.message;
+    $("take-number").classList.toggle("closed", !o.issuing);
+    $("take-number-sub").textContent = o.issuing ? "Nhận số để được phục vụ tại quầy" : "Ngoài giờ làm việc: chưa phát số";
+    if (!o.issuing && ["services", "priority", "phone"].includes(currentStep())) show("start");
   }
+  async function refreshOpening() {
+    try { applyOpening(await api("GET", "/api/v1/opening")); } catch (ignored) { /* keep the last state */ }
+  }
+  setInterval(refreshOpening, 30000);
+
+  // ---- take a number -----------------------------------------------------------------------
+  function serviceMeta(s) {
+    if (!s.open_counters) return "Chưa có quầy nào mở cho lĩnh vực này" + (s.waiting ? " · " + s.waiting + " người đang chờ" : "");
+    const people = s.waiting ? s.waiting + " người đang chờ" : "Không có ai đang chờ";
+    return people + (s.waiting && s.estimated_wait_min >= 1 ? " · chờ khoảng " + s.estimated_wait_min + " phút" : "");
+  }
+  async function loadServices() {
+    const services = await api("GET", "/api/v1/services");
+    $("services").replaceChildren(...services.map((s) => el("button", {class: "btn huge service" + (s.open_counters ? "" : " none-open"), "data-service": s.code},
+      el("span", {class: "svc-name"}, el("span", {class: "prefix"}, s.prefix), s.name),
+      el("span", {class: "svc-meta"}, serviceMeta(s)))));
+  }
+  async function loadPriorities() {
+    const priorities = await api("GET", "/api/v1/priorities");
+    const pgrid = $("priorities");
+    for (const p of priorities) {
+      const picture = $("pictogram-" + p.code) || $("pictogram-other");
+      pgrid.append(el("button", {class: "btn huge priority", "data-priority": p.code}, picture.content.cloneNode(true), el("span", {}, p.label)));
+    }
+  }
+  $("take-number").addEventListener("click", (ev) => {  // closed: stay, the banner says when it opens
+    if (!issuing) { ev.stopPropagation(); refreshOpening(); $("closed-banner").scrollIntoView({block: "nearest"}); }
+  }, true);
   $("services").addEventListener("click", (ev) => {
     const b = ev.target.closest("[data-service]");
     if (!b) return;
@@ -106,15 +140,43 @@
   $("priorities").addEventListener("click", async (ev) => {
     const b = ev.target.closest("[data-priority]");
     if (!b || b.disabled) return;
-    for (const x of document.querySelectorAll("#priorities button")) x.disabled = true;
-    try {
-      const t = await api("POST", "/api/v1/tickets", {service: chosenService, priority: b.dataset.priority || null});
-      showTicket(t);
-    } catch (err) { fail(err); }
-    finally { for (const x of document.querySelectorAll("#priorities button")) x.disabled = false; }
+    chosenPriority = b.dataset.priority || null;
+    if (askPhone) show("phone"); else issue(null, "#priorities button");
   });
-  function waitText(minutes) {
-    return minutes >= 1 ? "Thời gian chờ dự kiến: khoảng " + minutes + " phút" : "Sắp đến lượt quý khách";
+  async function issue(phone, buttons) {
+    for (const x of document.querySelectorAll(buttons)) x.disabled = true;
+    try {
+      const t = await api("POST", "/api/v1/tickets", {service: chosenService, priority: chosenPriority, phone});
+      $("phone").value = "";  // the next citizen never sees it
+      showTicket(t);
+    } catch (err) { fail(err); refreshOpening(); }
+    finally { for (const x of document.querySelectorAll(buttons)) x.disabled = false; }
+  }
+  // the phone number: digits only, from the on-screen pad
+  for (const d of ["1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0", "clear"]) {
+    $("digits").append(el("button", {type: "button", class: "key" + (d.length > 1 ? " wide" : ""), "data-digit": d}, d === "back" ? "Xoá" : d === "clear" ? "Xoá hết" : d));
+  }
+  $("digits").addEventListener("pointerdown", (ev) => { if (ev.target.closest(".key")) ev.preventDefault(); });
+  $("digits").addEventListener("click", (ev) => {
+    const k = ev.target.closest("[data-digit]");
+    if (!k) return;
+    const input = $("phone"), d = k.dataset.digit;
+    if (d === "back") input.value = input.value.slice(0, -1);
+    else if (d === "clear") input.value = "";
+    else if (input.value.length < input.maxLength) input.value += d;
+  });
+  $("phone").addEventListener("input", () => { $("phone").value = $("phone").value.replace(/\D/g, ""); });
+  $("phone-form").addEventListener("submit", (ev) => { ev.preventDefault(); $("phone-yes").click(); });
+  $("phone-yes").addEventListener("click", () => {
+    const digits = $("phone").value.replace(/\D/g, "");
+    if (digits.length < 9) { fail(new Error("Xin nhập đủ số điện thoại (10 chữ số), hoặc chọn “Không cần tin nhắn”.")); return; }
+    issue(digits, ".phone-actions button");
+  });
+  $("phone-no").addEventListener("click", () => issue(null, ".phone-actions button"));
+  function waitText(minutes, ahead) {
+    if (minutes === null || minutes === undefined) return "Chưa có quầy nào đang mở cho lĩnh vực này; thời gian chờ chưa ước tính được.";
+    if (minutes >= 1) return "Thời gian chờ dự kiến: khoảng " + minutes + " phút";
+    return ahead ? "Thời gian chờ dự kiến: dưới 1 phút" : "Sắp đến lượt quý khách";
   }
   function showTicket(t) {
     $("t-service").textContent = t.service_name;
@@ -123,11 +185,41 @@
     pr.textContent = t.priority_label ? "Ưu tiên: " + t.priority_label : "";
     pr.classList.toggle("hidden", !t.priority_label);
     $("t-ahead").textContent = t.ahead;
-    $("t-wait").textContent = waitText(t.estimated_wait_min);
+    $("t-wait").textContent = waitText(t.estimated_wait_min, t.ahead);
+    $("t-opens").textContent = $("closed-text").textContent;
+    $("t-opens").classList.toggle("hidden", $("closed-banner").classList.contains("hidden"));
     $("t-code").textContent = t.tracking_code;
     $("t-time").textContent = "Lấy số lúc " + t.issued_at_local;
     $("t-qr").src = "/qr.svg?data=" + encodeURIComponent(t.qr);
     show("ticket");
+    watchPrint(t);
+  }
+  // What the printer does with the ticket, told at once: a broken printer is known from the
+  // issuing answer (its last job failed) or from the first attempt at this one.
+  const PRINT_CHECKS = 20, PRINT_EVERY = 700;
+  function printState(text, kind) {
+    const line = $("t-print");
+    line.textContent = text;
+    line.className = "print-state" + (kind ? " " + kind : "");
+  }
+  function printFailed(number) {
+    printState("Máy in đang lỗi — xin ghi nhớ số " + number + " hoặc chụp mã QR trên màn hình này. Cán bộ tại quầy đã được báo.", "bad");
+  }
+  function watchPrint(t) {
+    clearTimeout(printWatch);
+    if (t.printer_error) { printFailed(t.number); }
+    else printState("Phiếu đang được in… Nếu không nhận được phiếu, xin ghi nhớ số " + t.number + " hoặc chụp mã QR.", "");
+    let checks = 0;
+    const check = async () => {
+      if (currentStep() !== "ticket" || $("t-number").textContent !== t.number) return;
+      try {
+        const p = await api("GET", "/api/v1/tickets/" + encodeURIComponent(t.tracking_code) + "/print");
+        if (p.state === "printed") { printState("Đã in xong phiếu. Xin nhận phiếu ở khe ra phiếu.", "ok"); return; }
+        if (p.state === "failed" || p.state === "retrying") { printFailed(t.number); }
+      } catch (ignored) { /* the next check */ }
+      if (++checks < PRINT_CHECKS) printWatch = setTimeout(check, PRINT_EVERY);
+    };
+    printWatch = setTimeout(check, 300);
   }
 
   // ---- a ticket by its code ----------------------------------------------------------------
@@ -136,10 +228,12 @@
     return [
       el("div", {class: "big-number"}, t.number),
       el("p", {}, t.service_name + " – " + (states[t.state] || t.state) + (t.counter ? " – Quầy số " + t.counter : "")),
-      el("p", {}, t.state === "issued" ? "Số người chờ trước: " + t.ahead + " · " + waitText(t.estimated_wait_min) : "")];
+      el("p", {}, t.state === "issued" ? "Số người chờ trước: " + t.ahead + " · " + waitText(t.estimated_wait_min, t.ahead) : "")];
   }
+  // Tracking codes have no O, I, L (Crockford): typed by mistake, they are 0, 1, 1.
+  const readable = (code) => code.toUpperCase().replace(/O/g, "0").replace(/[IL]/g, "1");
   async function lookupTicket(raw) {
-    const code = raw.includes("/t/") ? raw.split("/t/").pop() : raw;  // a scanned QR is the full URL
+    const code = readable(raw.includes("/t/") ? raw.split("/t/").pop() : raw);  // a scanned QR is the full URL
     const box = $("track-result");
     if (!code) return;
     try {
@@ -179,7 +273,7 @@
     } catch (err) {
       if (!DOSSIER_CODE.test(code) && TICKET_CODE.test(code)) {  // the code of a queue ticket, maybe
         try {
-          const t = await api("GET", "/api/v1/tickets/" + encodeURIComponent(code.toUpperCase()));
+          const t = await api("GET", "/api/v1/tickets/" + encodeURIComponent(readable(code)));
           box.replaceChildren(el("p", {class: "muted"}, "Đây là mã của phiếu lấy số:"), ...ticketView(t));
           box.classList.remove("hidden");
           keyboardOf("dossier-code", false);
@@ -336,7 +430,7 @@
 
   // ---- start -------------------------------------------------------------------------------
   startClock("clock");
-  loadServices().catch(fail);
+  loadPriorities().catch(fail);
   const go = new URLSearchParams(location.search).get("go");
   if (go === "procedures") {  // back from a procedure's page: the same search again
     try {

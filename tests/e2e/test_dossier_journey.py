@@ -85,6 +85,7 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         kiosk.get_by_role("button", name="Lấy số thứ tự").click()
         kiosk.locator("#services [data-service=ho-tich]").click()
         kiosk.get_by_role("button", name="Không ưu tiên", exact=True).click()
+        kiosk.get_by_role("button", name="Không cần tin nhắn, lấy số").click()  # the phone is optional
         expect(kiosk.locator("#t-number")).to_have_text("A-001")
 
         # 2. Counter 1 calls it and starts serving.
