@@ -64,6 +64,8 @@ SETTINGS = (
     Setting("estimate_window", 20, "How many recent services the waiting-time estimate averages.", ("edge",)),
     Setting("kiosk_reset_seconds", 20, "Seconds of no touch after which the kiosk returns to its start screen.", ("edge",)),
     Setting("rating_window_seconds", 300, "How long after 'finish' a rating is still taken for that ticket.", ("edge",)),
+    Setting("rating_timeout_seconds", 45, "Seconds the rating tablet keeps its question (or reasons) on screen unanswered before it goes back to its welcome screen; 30 to 60 suits a counter.", ("edge",)),
+    Setting("counter_undo_seconds", 5, "Seconds the counter console lets an officer undo marking a citizen absent (also by calling the next number) before it is recorded.", ("edge",)),
     Setting("voice_reading", "north", "How numbers are read aloud: north (linh, tư) or south (lẻ, bốn).", ("edge",)),
     Setting("clips_dir", "", "Directory of recorded voice clips replacing the shipped ones (same file names). Default: <data_dir>/clips.", ("edge",)),
     Setting("printer", "dummy", "Ticket printer: dummy, preview (ESC/POS bytes + PNG into <data_dir>/prints), usb:VID:PID, network:HOST[:PORT], serial:DEVICE, file:PATH.", ("edge",)),
