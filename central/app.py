@@ -6,10 +6,11 @@ from jinja2 import ChoiceLoader, PackageLoader
 
 from motcua import tracking
 from motcua.settings import load_settings
-from motcua.web import configure_logging, install_assets, install_error_handlers, secret_key
+from motcua.web import configure_logging, install_assets, install_error_handlers, local_time, secret_key
 from office.clock import local_clock
 from office.db import bind, open_database
 from office.models import MODELS
+from office.synonyms import ensure_default_synonyms
 from provisioning.identity import ensure_hub_identity
 
 from . import agency, enrol, inbound_sms, notifications, operator, sync_api
@@ -47,6 +48,7 @@ def create_app(settings=None):
     open_hub_database(settings)
     _, tasks = create_hub_huey(settings)
     app.extensions["hub"] = Hub(settings, ensure_hub_identity(settings["data_dir"]), tasks)
+    ensure_default_synonyms()
     ensure_first_operator(lambda: operator_password(settings))
     install_error_handlers(app)
     install_auth(app, settings["session_idle_minutes"])
@@ -55,6 +57,7 @@ def create_app(settings=None):
     app.register_blueprint(operator.bp)
     app.register_blueprint(tracking.bp)
     app.extensions["to_local"] = local_clock(settings["timezone"])
+    app.add_template_filter(local_time)  # times on pages in the office's time zone
     app.register_blueprint(enrol.bp)
     app.register_blueprint(catalog_admin.bp)
     app.register_blueprint(agency.bp)

@@ -52,6 +52,15 @@ def release_box(node):
     return box
 
 
+def record_contact(box_id, now=None, pending=None):
+    """A box was heard from: a pull, a snapshot, a hello or a push, with data or without. Every
+    contact counts for "Lần cuối liên lạc" and the silence alert, not only pushes with data."""
+    values = {"last_seen_at": now or utcnow()}
+    if pending is not None:
+        values["pending_estimate"] = max(int(pending), 0)
+    BoxNode.update(**values).where(BoxNode.id == box_id).execute()
+
+
 def box_rows(now=None):
     now = now or utcnow()
     rows = []

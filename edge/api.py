@@ -3,7 +3,7 @@ from flask import Blueprint, g, jsonify, request, session
 
 from motcua.web import json_body
 from office import queue, rating_screens, ratings
-from office.board import counters_overview, recent_calls, services_overview
+from office.board import counters_overview, current_call, recent_calls, services_overview
 from office.errors import MotcuaError, NotFound
 from office.models import Service, Ticket, utcnow
 from office.ratings import awaiting_rating
@@ -82,6 +82,7 @@ def queue_state():
         services=services_overview(policy),
         counters=counters_overview(),
         calls=recent_calls(policy, limit=8),
+        now=current_call(policy),  # the banner's call; None: the banner is cleared
     )
 
 

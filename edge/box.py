@@ -89,7 +89,9 @@ class Box:
             log.exception("could not enqueue %s%r", name, args)
 
     def clip_urls(self, call):
-        names = call_clips(call["prefix"], call["seq"], call["counter"], self.settings["voice_reading"])
+        repeat = min(max(int(self.settings.get("lobby_call_repeat") or 1), 1), 3)
+        names = call_clips(call["prefix"], call["seq"], call["counter"], self.settings["voice_reading"],
+                           recall=call.get("recall", False), repeat=repeat)
         return [f"/clips/{name}.wav" for name in names]
 
 

@@ -34,6 +34,8 @@ KIOSK_USER=motcua-kiosk
 
 BOX_UNITS=(motcua-edge-web.service motcua-edge-worker.service motcua-devices.service motcua-kiosk.service)
 BOX_TEMPLATES=(motcua-provision@.service)
+# installed, not enabled: the lobby TV when it is the box's only screen (see the unit)
+BOX_OPTIONAL=(motcua-lobby.service)
 BOX_RULES=(99-motcua-usb.rules 99-motcua-printer.rules)
 HUB_UNITS=(motcua-hub-web.service motcua-hub-worker.service)
 
@@ -233,7 +235,7 @@ fi
 # --- 5. units, udev rules, modules -------------------------------------------------------------
 note "5. systemd units and udev rules"
 if [ "$ROLE" = box ]; then
-  for unit in "${UNITS[@]}" "${BOX_TEMPLATES[@]}"; do
+  for unit in "${UNITS[@]}" "${BOX_TEMPLATES[@]}" "${BOX_OPTIONAL[@]}"; do
     put_file "$HERE/$unit" "$UNIT_DIR/$unit" 0644
   done
   for rules in "${BOX_RULES[@]}"; do
@@ -266,6 +268,7 @@ note "Done. Units enabled: ${UNITS[*]}"
 if [ "$ROLE" = box ]; then
   note "  USB provisioning: motcua-provision@.service, started by $UDEV_DIR/99-motcua-usb.rules"
   note "  Printer: /dev/motcua-printer ($UDEV_DIR/99-motcua-printer.rules)"
+  note "  Lobby TV as this box's only screen: sudo systemctl enable --now motcua-lobby.service"
   if [ "$(systemctl get-default 2>/dev/null || true)" = graphical.target ] \
      || systemctl is-enabled --quiet display-manager.service 2>/dev/null; then
     note "  WARNING: a desktop starts at boot and takes the screen from the kiosk (cage on tty1)."

@@ -238,3 +238,24 @@ def test_two_senders_on_postgresql_never_send_a_message_twice(pg_hub, tmp_path, 
     request_ids = [b["RequestId"] for b in sms.bodies()]
     assert len(request_ids) == 60 and len(set(request_ids)) == 60  # raw requests: none sent twice
     assert Outbox.select().where(Outbox.state == "sent").count() == 60
+
+
+def test_unreachable_gateway_is_said_in_plain_vietnamese(hub_db, tmp_path, caplog):
+    """Defect: a gateway nobody answers at showed exception text ("ConnectionError",
+    "HTTPConnectionPool(…)") on the messages page. It says what happened in Vietnamese; the raw
+    cause is in the log."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    settings = load_settings("hub", environ={}, overrides={
+        "data_dir": str(tmp_path), "notify_timeout": 2.0, "sms_url": f"http://127.0.0.1:{port}/send",
+        "sms_api_key": "AK", "sms_secret_key": "SK", "sms_brandname": "UBND-SONGCONG"})
+    queue_sms()
+    with caplog.at_level("WARNING", logger="motcua.hub.channels"):
+        assert send_due(settings, now=T0)["retry"] == 1
+    error = Outbox.get().last_error
+    assert error.startswith("Không kết nối được tới cổng gửi tin"), error
+    assert "Connection" not in error and "HTTP" not in error and "Errno" not in error
+    assert any("Connection refused" in r.getMessage() for r in caplog.records)

@@ -213,7 +213,7 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         expect(desk.locator("#dossier-list")).to_contain_text(code)
         expect(desk.locator("#dossier-list")).to_contain_text("Đã trả kết quả")
         shots(desk, "dossier-08-list")
-        desk.goto(box.url + f"/dossiers/{code}/forms/05")
+        desk.goto(box.url + f"/dossiers/{code}/forms/06")
         expect(desk.locator("#control-sheet")).to_contain_text("Trả kết quả")
         shots(desk, "dossier-09-control-sheet", full_page=True)
 

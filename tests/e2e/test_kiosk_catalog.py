@@ -312,12 +312,12 @@ def test_hub_catalog_pages(box, browser, shots, problems, tmp_path):
         page.goto(box.hub_url + "/catalog?q=dang+ky+khai+sinh")
         page.locator("#procedures tbody tr").first.get_by_role("link").click()
         expect(page.get_by_label("Tên thủ tục *")).to_have_value("Đăng ký khai sinh")
-        page.get_by_label("Số ngày 1").fill("hai")
+        page.get_by_label("Thời hạn 1").fill("hai ngày")
         page.get_by_role("button", name="Lưu thay đổi").click()
-        expect(page.locator("#reasons")).to_contain_text("thời hạn “hai” không phải số")
-        expect(page.get_by_label("Số ngày 1")).to_have_value("hai")  # the input is kept
+        expect(page.locator("#reasons")).to_contain_text("thời hạn “hai ngày” không rõ")
+        expect(page.get_by_label("Thời hạn 1")).to_have_value("hai ngày")  # the input is kept
         shots(page, "catalog-02-edit-error", full_page=True)
-        page.get_by_label("Số ngày 1").fill("1")
+        page.get_by_label("Thời hạn 1").fill("1 ngày làm việc")
         page.get_by_role("button", name="Lưu thay đổi").click()
         expect(page.locator(".flash")).to_contain_text("Đã lưu thủ tục")
         page.get_by_role("button", name="Gỡ khỏi các hộp").click()
