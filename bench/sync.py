@@ -245,7 +245,7 @@ class OfficeDay:
                 queue.no_show(cid, now=t)
             self.idle.discard(number)
             return
-        ticket = queue.call_next(self.policy, cid, now=t)  # closes an absent citizen's ticket
+        ticket = queue.call_next(self.policy, cid, now=t, absent_current=True)  # closes an absent citizen's ticket
         if ticket is None:
             self.idle.add(number)
             return

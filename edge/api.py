@@ -1,13 +1,13 @@
 """JSON API v1 of the box. The screens use it too. Views parse, call one domain function, answer."""
 import functools
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, request, session
 
 from motcua.web import json_body
 from office import queue, rating_screens, ratings
 from office.board import counters_overview, current_call, recent_calls, services_overview
 from office.errors import MotcuaError, NotFound
-from office.models import PrintJob, Ticket
+from office.models import PrintJob, Service, Ticket, utcnow
 from office.ratings import awaiting_rating
 
 from .auth import counter_by_number, officer_required, signed_in
@@ -125,19 +125,30 @@ def calls():
 
 @bp.get("/counters/<int:number>")
 def counter_state(number):
+    """The counter, its ticket in hand and the tickets it may call, each with its wait so far.
+    ``mine``: whether the officer of this request's session is the one seated there (a console
+    whose officer lost the counter to another sign-in learns it on its next poll)."""
     counter = counter_by_number(number)
-    waiting = queue.waiting_for_counter(current_box().policy, counter)
+    policy = current_box().policy
+    waiting = queue.waiting_for_counter(policy, counter)
     current = queue.current_ticket(counter.id)
+    now = utcnow()
     return jsonify(
         number=counter.number,
         label=counter.label,
         officer=counter.officer.full_name if counter.officer_id else None,
-        current=_ticket_row(current) if current else None,
-        waiting=[_ticket_row(t) for t in waiting],
+        officer_since=policy.local_time(counter.signed_in_at).strftime("%H:%M") if counter.signed_in_at else None,
+        mine=session.get("officer_id") is not None and counter.officer_id == session.get("officer_id"),
+        current=_ticket_row(current, now) if current else None,
+        waiting=[_ticket_row(t, now) for t in waiting],
     )
 
 
-def _ticket_row(ticket):
+def _minutes(start, end):
+    return int((end - start).total_seconds() // 60) if start and end else None
+
+
+def _ticket_row(ticket, now=None):
     return {
         "id": ticket.id,
         "number": ticket.number,
@@ -146,16 +157,30 @@ def _ticket_row(ticket):
         "state": ticket.state,
         "transfers": ticket.transfers,
         "recalls": ticket.recalls,
+        "target_counter": ticket.target_counter.label if ticket.target_counter_id else None,
+        "waited_minutes": _minutes(ticket.issued_at, now or utcnow()) if ticket.state == Ticket.ISSUED else None,
+        "served_minutes": _minutes(ticket.serving_at, ticket.ended_at),
     }
 
 
 def _counter_action(action):
     @officer_required
     def view(number):
-        ticket = action(g.counter.id, **_transfer_args(action))
-        return jsonify(ok=True, ticket=_ticket_row(ticket) if ticket else None)
+        before = queue.current_ticket(g.counter.id)
+        ticket = action(g.counter.id, **_action_args(action))
+        closed = None
+        if before is not None and (ticket is None or ticket.id != before.id):
+            closed = _ticket_row(Ticket.get_by_id(before.id))  # what "next" did to the ticket in hand
+        return jsonify(ok=True, ticket=_ticket_row(ticket) if ticket else None, closed=closed)
 
     return view
+
+
+def _action_args(action):
+    if action is _call_next:
+        data = json_body() if request.get_data(cache=True) else {}  # a bare POST: nobody is marked absent
+        return {"absent_current": data.get("absent") is True}
+    return _transfer_args(action)
 
 
 def _transfer_args(action):
@@ -171,8 +196,8 @@ def _transfer_args(action):
     return {"service_code": data.get("service") or None, "to_counter": to_counter or None}
 
 
-def _call_next(counter_id):
-    return queue.call_next(current_box().policy, counter_id)
+def _call_next(counter_id, absent_current=False):
+    return queue.call_next(current_box().policy, counter_id, absent_current=absent_current)
 
 
 for _name, _action in {

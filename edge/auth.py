@@ -78,7 +78,7 @@ def login():
     except (TypeError, ValueError):
         raise MotcuaError("Hãy chọn quầy làm việc.") from None
     officer = authenticate(data.get("username"), data.get("password"), client_address())
-    counter = sign_in(number, officer)
+    counter = sign_in(number, officer, take_over=data.get("take_over") is True)
     sessions.end(session.get("officer_session"))
     session.clear()
     session["officer_id"] = officer.id

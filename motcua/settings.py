@@ -69,6 +69,8 @@ SETTINGS = (
     Setting("issue_any_time", False, "The kiosk issues numbers at any hour of any day, ignoring the office calendar (a desk open round the clock; the test suite).", ("edge",)),
     Setting("kiosk_reset_seconds", 20, "Seconds of no touch after which the kiosk returns to its start screen.", ("edge",)),
     Setting("rating_window_seconds", 300, "How long after 'finish' a rating is still taken for that ticket.", ("edge",)),
+    Setting("rating_timeout_seconds", 45, "Seconds the rating tablet keeps its question (or reasons) on screen unanswered before it goes back to its welcome screen; 30 to 60 suits a counter.", ("edge",)),
+    Setting("counter_undo_seconds", 5, "Seconds the counter console lets an officer undo marking a citizen absent (also by calling the next number) before it is recorded.", ("edge",)),
     Setting("voice_reading", "north", "How numbers are read aloud: north (linh, tư) or south (lẻ, bốn).", ("edge",)),
     Setting("lobby_call_repeat", 2, "How many times the lobby says each call (after one chime), for whoever missed the first: 1 to 3.", ("edge",)),
     Setting("clips_dir", "", "Directory of recorded voice clips replacing the shipped ones (same file names). Default: <data_dir>/clips.", ("edge",)),

@@ -151,8 +151,12 @@ def waiting_for_counter(policy, counter, now=None):
     ]
 
 
-def call_next(policy, counter_id, now=None):
+def call_next(policy, counter_id, now=None, absent_current=False):
     """Call the next ticket to a counter, or return None when nobody waits.
+
+    The ticket in hand is closed first: served if started; a citizen called and not come is
+    marked absent only when the officer confirmed it (``absent_current``), never by a stray
+    press of "next" (refused with a message naming the ticket).
 
     Order: tickets transferred to this counter first, then tickets transferred into one
     of its services, then the fair mix of priority and normal tickets by queue time.
@@ -160,6 +164,10 @@ def call_next(policy, counter_id, now=None):
     now = now or utcnow()
     with database.atomic():
         counter = _open_counter(counter_id)
+        current = current_ticket(counter.id)
+        if current is not None and current.state == Ticket.CALLED and not absent_current:
+            raise Conflict(f"Số {current.number} đã được mời nhưng chưa bắt đầu phục vụ. Hãy xác nhận "
+                           f"số {current.number} vắng mặt trước khi gọi số tiếp.")
         _close_current(counter, now)
         ticket = _pick_next(policy, counter, now)
         if ticket is None:
@@ -229,8 +237,9 @@ def start_serving(counter_id, now=None):
     now = now or utcnow()
     with database.atomic():
         ticket = _current(_open_counter(counter_id))
-        if ticket.state == Ticket.CALLED:
-            _set_state(ticket, Ticket.SERVING, now, "serve", serving_at=now)
+        if ticket.state != Ticket.CALLED:
+            raise Conflict(f"Số {ticket.number} đang được phục vụ rồi.")
+        _set_state(ticket, Ticket.SERVING, now, "serve", serving_at=now)
     return ticket
 
 
@@ -258,12 +267,14 @@ def no_show(counter_id, now=None):
 
 
 def finish(counter_id, now=None):
+    """Close the ticket being served. A ticket only called was never served: finishing it is
+    refused (it would record a service of no length for a citizen who may not have come)."""
     now = now or utcnow()
     with database.atomic():
         ticket = _current(_open_counter(counter_id))
-        if ticket.state == Ticket.CALLED:
-            # Served without pressing "start": the walk is unknown, service starts at the call.
-            ticket.serving_at = ticket.called_at
+        if ticket.state != Ticket.SERVING:
+            raise Conflict(f"Số {ticket.number} chưa bắt đầu phục vụ: bấm “Bắt đầu phục vụ” khi công dân "
+                           "đến quầy, hoặc báo vắng mặt.")
         _set_state(ticket, Ticket.DONE, now, "finish", ended_at=now)
     return ticket
 
@@ -326,12 +337,17 @@ def current_ticket(counter_id):
     )
 
 
-def sign_in(counter_number, officer, now=None):
+def sign_in(counter_number, officer, now=None, take_over=False):
+    """Seat ``officer`` at the counter (leaving any other seat). A counter another officer is
+    seated at is taken only when asked (``take_over``): refused otherwise, naming who sits there."""
     now = now or utcnow()
     with database.atomic():
         counter = Counter.get_or_none(Counter.number == counter_number)
         if counter is None:
             raise NotFound(f"Không có quầy số {counter_number}.")
+        if counter.officer_id not in (None, officer.id) and not take_over:
+            raise Conflict(f"{counter.label} đang có cán bộ {counter.officer.full_name} làm việc. Nhận quầy thay "
+                           "thì cán bộ đó sẽ không thao tác được nữa.", detail={"occupied_by": counter.officer.full_name})
         for seat in Counter.select().where(Counter.officer == officer, Counter.id != counter.id):
             seat.officer, seat.signed_in_at = None, None
             seat.save()

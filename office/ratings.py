@@ -30,7 +30,9 @@ def rate(ticket_id, score, reason="", source="screen", now=None):
 
 
 def awaiting_rating(counter_id, window_seconds, now=None):
-    """The ticket just finished at this counter and not yet rated, if recent enough."""
+    """The ticket just finished at this counter and not yet rated, if recent enough and the
+    counter has not begun serving the next citizen: from then on whoever stands at the tablet
+    is someone else, and a rating would land on the wrong ticket."""
     now = now or utcnow()
     ticket = (
         Ticket.select()
@@ -42,6 +44,10 @@ def awaiting_rating(counter_id, window_seconds, now=None):
         return None
     if Rating.get_or_none(Rating.ticket == ticket) is not None:
         return None
+    serving_next = Ticket.select().where(Ticket.counter == counter_id, Ticket.state == Ticket.SERVING,
+                                         Ticket.serving_at >= ticket.ended_at)
+    if serving_next.exists():
+        return None
     return ticket
 
 
@@ -50,8 +56,10 @@ def rate_at_counter(counter_number, score, window_seconds, source="keypad", now=
 
     The one way a rating is taken from a screen or a keypad. The rating screen names the
     ticket it showed (``ticket_id``): anything but the counter's ticket awaiting a rating is
-    refused. The keypad names none and rates whoever was served there just now, if anyone
-    (None when nobody awaits a rating)."""
+    refused, never moved to another ticket: the screen showed that number, so the answer is
+    about that visit; once the counter serves the next citizen nobody can tell whose answer it
+    is. The keypad names none and rates whoever was served there just now, if anyone (None when
+    nobody awaits a rating)."""
     now = now or utcnow()
     counter = Counter.get_or_none(Counter.number == counter_number)
     if counter is None:

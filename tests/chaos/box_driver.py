@@ -146,6 +146,9 @@ def run(config, control, name, deadline, result):
             elif kind == "call":
                 queue.call_next(policy, counter.id)
             elif kind == "finish":
+                current = queue.current_ticket(counter.id)
+                if current is not None and current.state == Ticket.CALLED:
+                    queue.start_serving(counter.id)
                 queue.finish(counter.id)
             elif kind == "rate":
                 last = (Ticket.select().where(Ticket.counter == counter.id, Ticket.state == Ticket.DONE,

@@ -14,7 +14,7 @@ import pytest
 from office.communes import find_commune
 from office.db import bind, database, open_database
 from office.models import MODELS, Rating, Ticket, TicketEvent
-from office.queue import QueuePolicy, call_next, finish, issue_ticket, sign_in
+from office.queue import QueuePolicy, call_next, finish, issue_ticket, sign_in, start_serving
 from office.ratings import rate
 from office.seed import seed_office
 from sync.capture import init_node
@@ -60,6 +60,7 @@ def box_template(tmp_path_factory):
         acks.take(f"T {t.id} {t.day} {t.prefix} {t.seq} {t.number}")
     t = call_next(policy, counter)
     acks.take(f"E {t.id} call")
+    start_serving(counter)
     finish(counter)
     acks.take(f"R {rate(t.id, 3).id} {t.id}")
     db.close()  # checkpoints the WAL into the file: the file alone is the database

@@ -121,6 +121,7 @@ def finish_at_counter(policy, number, username):
     counter = queue.sign_in(number, Officer.get(username=username))
     queue.issue_ticket(policy, "ho-tich", now=utcnow() - timedelta(minutes=3))
     queue.call_next(policy, counter.id)
+    queue.start_serving(counter.id)
     return queue.finish(counter.id)
 
 

@@ -114,6 +114,7 @@ def served_at_counter(app, counter=2, username="canbo2"):
     ticket = issue(officer)
     sign_in(officer, counter=counter, username=username)
     officer.post(f"/api/v1/counters/{counter}/next")
+    officer.post(f"/api/v1/counters/{counter}/start")
     assert officer.post(f"/api/v1/counters/{counter}/finish").get_json()["ticket"]["state"] == "done"
     return ticket
 
@@ -151,7 +152,7 @@ def test_rating_an_earlier_ticket_of_the_counter_is_refused(app, client):
 
 def test_next_with_nobody_waiting(client):
     sign_in(client)
-    assert client.post("/api/v1/counters/1/next").get_json() == {"ok": True, "ticket": None}
+    assert client.post("/api/v1/counters/1/next").get_json() == {"ok": True, "ticket": None, "closed": None}
 
 
 def test_transfer_over_http(client):
@@ -223,3 +224,54 @@ def test_failed_print_jobs_can_be_listed_and_reprinted(client):
     assert [(j["number"], j["error"]) for j in jobs] == [("A-001", "hết giấy")]
     assert client.post(f"/api/v1/print-jobs/{jobs[0]['id']}/reprint").status_code == 200
     assert PrintJob.get(PrintJob.ticket == ticket["id"]).state == PrintJob.PENDING
+
+
+def test_next_while_called_over_http_does_not_silently_mark_absent(client):
+    issue(client), issue(client)
+    sign_in(client, counter=1)
+    client.post("/api/v1/counters/1/next")
+    refused = client.post("/api/v1/counters/1/next")
+    assert refused.status_code == 409
+    assert refused.get_json()["error"].startswith("Số A-001 đã được mời nhưng chưa bắt đầu phục vụ.")
+    assert Ticket.get(Ticket.number == "A-001").state == Ticket.CALLED
+    confirmed = client.post("/api/v1/counters/1/next", json={"absent": True}).get_json()
+    assert (confirmed["closed"]["number"], confirmed["closed"]["state"]) == ("A-001", "no_show")
+    assert confirmed["ticket"]["number"] == "A-002"
+
+
+def test_finish_on_a_ticket_never_started_over_http_is_refused(client):
+    issue(client)
+    sign_in(client, counter=1)
+    client.post("/api/v1/counters/1/next")
+    refused = client.post("/api/v1/counters/1/finish")
+    assert refused.status_code == 409 and "chưa bắt đầu phục vụ" in refused.get_json()["error"]
+    assert Ticket.get(Ticket.number == "A-001").state == Ticket.CALLED
+    assert client.post("/api/v1/counters/1/start").status_code == 200
+    assert client.post("/api/v1/counters/1/start").status_code == 409  # started once
+    done = client.post("/api/v1/counters/1/finish").get_json()["ticket"]
+    assert (done["state"], done["served_minutes"]) == ("done", 0)
+
+
+def test_second_officer_does_not_silently_take_an_occupied_counter_over_http(app, client):
+    sign_in(client, counter=1, username="canbo1")
+    assert client.get("/api/v1/counters/1").get_json()["mine"] is True
+    second = app.test_client()
+    body = {"username": "canbo2", "password": "motcua123", "counter": 1}
+    refused = second.post("/api/v1/session", json=body)
+    assert refused.status_code == 409
+    assert refused.get_json()["detail"] == {"occupied_by": "Nguyễn Thị Lan"}
+    assert client.get("/api/v1/counters/1").get_json()["officer"] == "Nguyễn Thị Lan"
+    assert second.post("/api/v1/session", json={**body, "take_over": True}).status_code == 200
+    # The officer who lost the counter learns it on the next poll, and can no longer act there.
+    state = client.get("/api/v1/counters/1").get_json()
+    assert (state["officer"], state["mine"]) == ("Trần Văn Minh", False) and state["officer_since"]
+    assert client.post("/api/v1/counters/1/next").status_code == 403
+
+
+def test_waiting_tickets_carry_their_wait(client):
+    issue(client)
+    row = Ticket.get(Ticket.number == "A-001")
+    row.issued_at -= timedelta(minutes=12, seconds=5)
+    row.save()
+    waiting = client.get("/api/v1/counters/1").get_json()["waiting"]
+    assert [(t["number"], t["waited_minutes"]) for t in waiting] == [("A-001", 12)]

@@ -59,7 +59,7 @@ def test_priority_is_interleaved_by_ratio_not_starving_normal(counter1, policy):
     priorities = [queue.issue_ticket(policy, "ho-tich", "elderly", now=at(10 + i)) for i in range(4)]
     order = []
     for i in range(8):
-        order.append(queue.call_next(policy, counter1.id, now=at(20 + i)).id)
+        order.append(queue.call_next(policy, counter1.id, now=at(20 + i), absent_current=True).id)
     p, n = [t.id for t in priorities], [t.id for t in normals]
     # ratio 2: two priority, one normal, two priority, one normal, then what is left.
     assert order == [p[0], p[1], n[0], p[2], p[3], n[1], n[2], n[3]]
@@ -69,7 +69,7 @@ def test_priority_ratio_is_configurable(counter1):
     policy = queue.QueuePolicy(priority_ratio=1)
     n = [queue.issue_ticket(policy, "ho-tich", now=at(i)).id for i in range(2)]
     p = [queue.issue_ticket(policy, "ho-tich", "pregnant", now=at(5 + i)).id for i in range(2)]
-    order = [queue.call_next(policy, counter1.id, now=at(10 + i)).id for i in range(4)]
+    order = [queue.call_next(policy, counter1.id, now=at(10 + i), absent_current=True).id for i in range(4)]
     assert order == [p[0], n[0], p[1], n[1]]
 
 
@@ -103,7 +103,7 @@ def test_calling_next_closes_the_ticket_in_hand(counter1, policy):
     b = queue.issue_ticket(policy, "ho-tich", now=at(0))
     c = queue.issue_ticket(policy, "ho-tich", now=at(0))
     queue.call_next(policy, counter1.id, now=at(1))
-    queue.call_next(policy, counter1.id, now=at(2))  # a never came: absent
+    queue.call_next(policy, counter1.id, now=at(2), absent_current=True)  # a never came: confirmed absent
     queue.start_serving(counter1.id, now=at(3))
     queue.call_next(policy, counter1.id, now=at(9))  # b was being served: done
     assert Ticket.get_by_id(a.id).state == Ticket.NO_SHOW
@@ -111,11 +111,47 @@ def test_calling_next_closes_the_ticket_in_hand(counter1, policy):
     assert Ticket.get_by_id(c.id).state == Ticket.CALLED
 
 
-def test_finish_without_start_counts_service_from_the_call(counter1, policy):
+def test_next_while_called_does_not_silently_mark_absent(counter1, policy):
+    a = queue.issue_ticket(policy, "ho-tich", now=at(0))
+    b = queue.issue_ticket(policy, "ho-tich", now=at(0))
+    queue.call_next(policy, counter1.id, now=at(1))
+    with pytest.raises(Conflict, match="Số A-001 đã được mời nhưng chưa bắt đầu phục vụ"):
+        queue.call_next(policy, counter1.id, now=at(2))
+    assert Ticket.get_by_id(a.id).state == Ticket.CALLED
+    assert Ticket.get_by_id(b.id).state == Ticket.ISSUED
+    assert not TicketEvent.select().where(TicketEvent.action == "no_show").exists()
+
+
+def test_finish_on_a_ticket_never_started_is_refused(counter1, policy):
+    ticket = queue.issue_ticket(policy, "ho-tich", now=at(0))
+    queue.call_next(policy, counter1.id, now=at(1))
+    with pytest.raises(Conflict, match="chưa bắt đầu phục vụ"):
+        queue.finish(counter1.id, now=at(1))
+    row = Ticket.get_by_id(ticket.id)
+    assert (row.state, row.serving_at, row.ended_at) == (Ticket.CALLED, None, None)
+    queue.start_serving(counter1.id, now=at(2))
+    done = queue.finish(counter1.id, now=at(6))
+    assert done.walk_seconds == 60 and done.service_seconds == 240
+
+
+def test_start_twice_is_refused(counter1, policy):
     queue.issue_ticket(policy, "ho-tich", now=at(0))
     queue.call_next(policy, counter1.id, now=at(1))
-    done = queue.finish(counter1.id, now=at(4))
-    assert done.walk_seconds == 0 and done.service_seconds == 180
+    queue.start_serving(counter1.id, now=at(2))
+    with pytest.raises(Conflict, match="đang được phục vụ rồi"):
+        queue.start_serving(counter1.id, now=at(3))
+    assert queue.current_ticket(counter1.id).serving_at == at(2)
+
+
+def test_second_officer_does_not_silently_take_an_occupied_counter(counter1):
+    other = Officer.get(username="canbo2")
+    with pytest.raises(Conflict, match="Quầy số 1 đang có cán bộ") as refused:
+        queue.sign_in(1, other, now=at(1))
+    assert refused.value.detail == {"occupied_by": Officer.get(username="canbo1").full_name}
+    assert Counter.get_by_id(counter1.id).officer.username == "canbo1"
+    queue.sign_in(1, Officer.get(username="canbo1"), now=at(2))  # the same officer again: fine
+    taken = queue.sign_in(1, other, now=at(3), take_over=True)
+    assert (taken.officer.username, taken.signed_in_at) == ("canbo2", at(3))
 
 
 def test_transfer_to_another_service_goes_ahead_of_fresh_tickets(office, policy):
@@ -126,7 +162,7 @@ def test_transfer_to_another_service_goes_ahead_of_fresh_tickets(office, policy)
     t = queue.transfer(c1.id, service_code="dat-dai", now=at(3))
     assert (t.state, t.service.code, t.number, t.transfers) == (Ticket.ISSUED, "dat-dai", "A-001", 1)
     assert queue.call_next(policy, c3.id, now=at(4)).id == moved.id
-    assert queue.call_next(policy, c3.id, now=at(5)).id == fresh.id
+    assert queue.call_next(policy, c3.id, now=at(5), absent_current=True).id == fresh.id
 
 
 def test_transfer_to_a_counter_is_called_only_there(office, policy):

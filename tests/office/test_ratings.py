@@ -14,6 +14,7 @@ def served_ticket(policy, counter_number=2, username="canbo2", end=T0):
     counter = queue.sign_in(counter_number, Officer.get(username=username), now=end)
     queue.issue_ticket(policy, "ho-tich", now=end - timedelta(minutes=10))
     queue.call_next(policy, counter.id, now=end - timedelta(minutes=5))
+    queue.start_serving(counter.id, now=end - timedelta(minutes=4))
     return queue.finish(counter.id, now=end), counter
 
 
@@ -56,3 +57,20 @@ def test_screen_rating_outside_the_window_or_for_another_ticket_is_refused(offic
     assert (rating.ticket_id, rating.source, rating.reason) == (ticket.id, "screen", "lâu")
     with pytest.raises(Conflict):  # once
         rate_at_counter(2, 3, 300, source="screen", ticket_id=ticket.id, now=T0 + timedelta(seconds=6))
+
+
+def test_rating_during_next_citizens_service_does_not_land_on_previous_ticket(office, policy):
+    """B-001 left unrated; B-002 is called, then served: from then on the tablet's "Chưa hài
+    lòng" is B-002's citizen's, and is refused for B-001 (never stored on it, never moved)."""
+    first, counter = served_ticket(policy)
+    queue.issue_ticket(policy, "ho-tich", now=T0)
+    queue.call_next(policy, counter.id, now=T0 + timedelta(seconds=10))
+    # Called, walking to the counter: B-001's citizen may still answer.
+    assert awaiting_rating(counter.id, 300, now=T0 + timedelta(seconds=20)).id == first.id
+    queue.start_serving(counter.id, now=T0 + timedelta(seconds=30))
+    assert awaiting_rating(counter.id, 300, now=T0 + timedelta(seconds=40)) is None
+    with pytest.raises(Conflict, match="không còn chờ đánh giá"):
+        rate_at_counter(2, 1, 300, source="screen", ticket_id=first.id, reason="Thời gian chờ lâu",
+                        now=T0 + timedelta(seconds=40))
+    assert rate_at_counter(2, 1, 300, now=T0 + timedelta(seconds=41)) is None  # the keypad: nobody to rate
+    assert Rating.select().count() == 0

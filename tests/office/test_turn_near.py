@@ -33,7 +33,7 @@ def test_the_ticket_with_three_ahead_is_told_once(office, policy):
     queue.transfer(counter.id, service_code="ho-tich", now=at(11))
     assert queue.call_next(policy, counter.id, now=at(12)).id == t[0].id
     assert len(notices()) == 1
-    queue.call_next(policy, counter.id, now=at(13))  # t1 called: t5 has three ahead now
+    queue.call_next(policy, counter.id, now=at(13), absent_current=True)  # t1 called: t5 has three ahead now
     assert [n[0] for n in notices()] == [t[4].id, t[5].id]
 
 
@@ -41,7 +41,7 @@ def test_no_phone_no_notice(office, policy):
     counter = queue.sign_in(1, Officer.get(username="canbo1"), now=T0)
     issue(policy, [None] * 6)
     queue.call_next(policy, counter.id, now=at(10))
-    queue.call_next(policy, counter.id, now=at(11))
+    queue.call_next(policy, counter.id, now=at(11), absent_current=True)
     assert notices() == []
 
 
@@ -53,7 +53,7 @@ def test_n_is_configurable_and_zero_is_off(office):
     assert [n[0] for n in notices()] == [t[2].id] and notices()[0][3]["so_luot_truoc"] == "1"
     off = queue.QueuePolicy(turn_ahead=0)
     issue(off, ["0912000004", "0912000005"])
-    queue.call_next(off, counter.id, now=at(20))
+    queue.call_next(off, counter.id, now=at(20), absent_current=True)
     assert len(notices()) == 1
 
 

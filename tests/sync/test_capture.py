@@ -238,7 +238,7 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
     first = _ok(post(one, "/counters/1/next"))["ticket"]
     _ok(post(one, "/counters/1/recall"))
     _ok(post(one, "/counters/1/start"))
-    _ok(post(one, "/counters/1/start"))  # started already: no write
+    _ok(post(one, "/counters/1/start"), 409)  # started already: refused, nothing written
     _ok(post(one, "/counters/1/finish"))
     assert one.post("/rate/1/pair", data={"username": "canbo1", "password": "motcua123"}).status_code == 302
     _ok(post(one, "/ratings", counter=1, ticket=first["id"], score=3, reason="Nhanh, chu đáo"), 201)
@@ -254,9 +254,11 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
     _ok(post(one, "/counters/1/next"))
     _ok(post(one, "/counters/1/transfer", counter=2))
     _ok(post(one, "/counters/1/transfer", counter=2), 409)  # nothing in hand
-    # counter 2 takes the transferred ticket first, finishes it without "start"
+    # counter 2 takes the transferred ticket first; "finish" before "start" is refused
     moved = _ok(post(two, "/counters/2/next"))["ticket"]
     assert moved["transfers"] == 1
+    _ok(post(two, "/counters/2/finish"), 409)
+    _ok(post(two, "/counters/2/start"))
     _ok(post(two, "/counters/2/finish"))
     # the keypad rates the ticket just finished at counter 2; the counter screen asks first
     assert _ok(two.get("/api/v1/counters/2/awaiting-rating"))["ticket"]["id"] == moved["id"]
@@ -269,7 +271,9 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
     _ok(one.delete("/api/v1/session"))
     _ok(one.delete("/api/v1/session"))  # signed out already: writes nothing
     sign_in(one, counter=3, username="canbo1")
-    sign_in(two, counter=3, username="canbo2")  # leaves counter 2 empty, takes counter 3 from canbo1
+    _ok(two.post("/api/v1/session", json={"username": "canbo2", "password": "motcua123", "counter": 3}), 409)
+    _ok(two.post("/api/v1/session", json={"username": "canbo2", "password": "motcua123", "counter": 3,
+                                          "take_over": True}))  # leaves counter 2 empty, takes counter 3 from canbo1
     sign_in(one, counter=2, username="canbo1")
     sign_in(two, counter=1, username="canbo2")  # leaves counter 3 for counter 1
     _ok(one.post("/api/v1/session", json={"username": "canbo1", "password": "sai", "counter": 1}), 401)
@@ -458,6 +462,7 @@ def test_applying_remote_entries_adds_no_entries(audited_app, tmp_path):
         queue.sign_in(1, Officer.get(Officer.username == "canbo1"))
         queue.issue_ticket(policy, "ho-tich")
         queue.call_next(policy, Counter.get(Counter.number == 1).id)
+        queue.start_serving(Counter.get(Counter.number == 1).id)
         ticket = queue.finish(Counter.get(Counter.number == 1).id)
         ratings.rate(ticket.id, 3)
 

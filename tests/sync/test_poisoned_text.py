@@ -93,6 +93,7 @@ def serve_and_rate(box, reason):
         ticket = queue.issue_ticket(policy, "ho-tich")
         counter = queue.sign_in(1, Officer.get(username="canbo1"))
         queue.call_next(policy, counter.id)
+        queue.start_serving(counter.id)
         queue.finish(counter.id)
         return ratings.rate(ticket.id, 1, reason)
 

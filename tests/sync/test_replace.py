@@ -17,6 +17,7 @@ def serve_one(box):
         ticket = queue.issue_ticket(policy, "ho-tich")
         counter = queue.sign_in(1, Officer.get(username="canbo1"))
         queue.call_next(policy, counter.id)
+        queue.start_serving(counter.id)
         queue.finish(counter.id)
         rate(ticket.id, 3)
         return ticket
