@@ -9,7 +9,8 @@ machine, over a veth pair, where a hub runs as in production, outside the box. I
 2. the box is set up (`motcua edge init` as user motcua, its key registered at the hub) and rebooted:
    the units start at boot, `/kiosk` and `/api/v1/services` answer on the box's LAN address, and a
    ticket issued at the kiosk reaches the hub through the worker;
-3. a power-off and boot brings everything back, data included;
+3. the console's restart button works through polkit; a power-off and boot, and a power cut, bring
+   everything back, data included;
 4. the installer run again (a newer version of the source) upgrades in place: settings, identity
    and tickets are kept, the services run the new version.
 
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from werkzeug.security import generate_password_hash
 
 from tests.processes import kill_group, wait_for
 from tests.systemd import machine as machines
@@ -43,6 +45,7 @@ COMMUNE = "05518"
 BOX = f"http://{machines.BOX_IP}:8001"
 HOST_MOTCUA = Path(sys.prefix) / "bin" / "motcua"
 MACHINES = Path("/var/tmp/motcua-machines")
+TECHNICIAN_PASSWORD = "ky-thuat-xa-05518"
 
 
 @dataclass
@@ -107,11 +110,11 @@ def site(tmp_path_factory):
             # The hub, outside the box, on this machine's end of the veth pair (its LAN address).
             hub_dir = work / "hub"
             port = _free_port(machines.HOST_IP)
-            hub_log = (work / "hub.log").open("w")
             env = {**_clean_env(), "MOTCUA_DATA_DIR": str(hub_dir), "MOTCUA_HOST": machines.HOST_IP,
                    "MOTCUA_PORT": str(port), "MOTCUA_OPERATOR_PASSWORD": "mat-khau-van-hanh-1"}
-            hub_proc = subprocess.Popen([str(HOST_MOTCUA), "hub", "serve"], env=env, stdout=hub_log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+            with (work / "hub.log").open("w") as hub_log:
+                hub_proc = subprocess.Popen([str(HOST_MOTCUA), "hub", "serve"], env=env, stdout=hub_log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
             hub_url = f"http://{machines.HOST_IP}:{port}"
             wait_for(lambda: _answers(f"{hub_url}/api/v1/health"), timeout=60, step=0.2, what="the hub")
             yield Site(machine, hub_dir, hub_url, work)
@@ -138,8 +141,11 @@ def box(site):
                      "--hub-url", site.hub_url, "--hub-key", key, env={"MOTCUA_DATA_DIR": "/var/lib/motcua"})
     site.hub("register-box", "--commune", COMMUNE, "--public-key",
              str(site.machine.root / "var/lib/motcua/keys/box.pub"))
-    # A settings line, kept by the upgrade below; a short period so that the test waits seconds.
-    site.machine.run("sh", "-c", "echo MOTCUA_WORKER_PERIOD_SECONDS=5 >>/etc/motcua/edge.env")
+    # Settings lines, kept by the upgrade below: a short period so that the test waits seconds, and
+    # the technician console's password (a provisioning bundle sets it on a real box).
+    password_hash = generate_password_hash(TECHNICIAN_PASSWORD)
+    site.machine.run("sh", "-c", "printf 'MOTCUA_WORKER_PERIOD_SECONDS=5\\nMOTCUA_TECHNICIAN_PASSWORD_HASH=%s\\n' "
+                     f"'{password_hash}' >>/etc/motcua/edge.env")
     site.machine.poweroff()
     site.machine.boot()
     return site
@@ -218,6 +224,31 @@ def test_worker_syncs_to_the_hub_outside(box):
     assert status["failures"] == 0 and status["last_seq"] > 0
 
 
+def test_console_restart_button_restarts_the_worker(box):
+    """The technician console's button runs `systemctl --no-block restart motcua-edge-worker.service` as
+    user motcua, from inside the web server's sandbox; polkit (50-motcua.rules) lets it through."""
+    worker_pid = main_pid(box, "motcua-edge-worker.service")
+    session = requests.Session()
+    login = session.get(f"{BOX}/console/login", timeout=10)
+    answer = session.post(f"{BOX}/console/login", timeout=10, headers={"Origin": BOX},
+                          data={"password": TECHNICIAN_PASSWORD, "csrf_token": csrf_field(login.text)})
+    assert answer.status_code == 200 and "/console/login" not in answer.url, answer.text[:500]
+    answer = session.post(f"{BOX}/console/restart", timeout=30, headers={"Origin": BOX},
+                          data={"name": "Tác vụ nền", "csrf_token": csrf_field(answer.text)})
+    assert "Đã khởi động lại “Tác vụ nền”" in answer.text, re.sub(r"\s+", " ", answer.text)[:3000]
+    wait_for(lambda: main_pid(box, "motcua-edge-worker.service") not in ("0", worker_pid), timeout=60, step=0.5,
+             what="the worker restarted by the console")
+    wait_for(lambda: units_active(box), timeout=60, step=1, what="the box's units after the console's restart")
+
+
+def main_pid(site, unit):
+    return site.machine.run("systemctl", "show", "-P", "MainPID", unit).stdout.strip()
+
+
+def csrf_field(html):
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
 def test_restart_brings_everything_back(box):
     before = box_status()
     box.machine.poweroff()
@@ -232,13 +263,28 @@ def test_restart_brings_everything_back(box):
     assert journal_problems(box) == []
 
 
+def test_power_cut_brings_everything_back(box):
+    """No clean shutdown: every process of the box killed at once (SIGKILL to its PID 1), then a boot."""
+    before = box_status()
+    box.machine.kill()
+    box.machine.boot()
+    wait_for(lambda: units_active(box), timeout=90, step=1, what="the box's units after the power cut")
+    wait_for(lambda: _answers(f"{BOX}/api/v1/health"), timeout=60, step=0.5, what="the box's web server")
+    for ticket in box.tickets:
+        assert requests.get(f"{BOX}/api/v1/tickets/{ticket['tracking_code']}", timeout=10).status_code == 200
+    box.tickets.append(issue_ticket())
+    after = wait_synced(box)
+    assert after["node_id"] == before["node_id"] and after["last_seq"] > before["last_seq"]
+    assert journal_problems(box) == []
+
+
 def test_reinstall_upgrades_in_place_keeping_data(box):
     before = box_status()
     pyproject = box.machine.root / SRC.lstrip("/") / "pyproject.toml"
     old_version = re.search(r'^version = "([^"]+)"', pyproject.read_text(), re.M).group(1)
     new_version = f"{old_version}.post1"
     pyproject.write_text(pyproject.read_text().replace(f'version = "{old_version}"', f'version = "{new_version}"'))
-    web_pid = box.machine.run("systemctl", "show", "-P", "MainPID", "motcua-edge-web.service").stdout.strip()
+    web_pid = main_pid(box, "motcua-edge-web.service")
 
     result = box.install("--now")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -248,7 +294,7 @@ def test_reinstall_upgrades_in_place_keeping_data(box):
                                 "import importlib.metadata as m; print(m.version('motcua'))").stdout.strip()
     assert installed == new_version
     wait_for(lambda: units_active(box), timeout=90, step=1, what="the box's units after the upgrade")
-    assert box.machine.run("systemctl", "show", "-P", "MainPID", "motcua-edge-web.service").stdout.strip() != web_pid
+    assert main_pid(box, "motcua-edge-web.service") != web_pid
     assert "MOTCUA_WORKER_PERIOD_SECONDS=5" in (box.machine.root / "etc/motcua/edge.env").read_text()
     wait_for(lambda: _answers(f"{BOX}/api/v1/health"), timeout=60, step=0.5, what="the upgraded web server")
     for ticket in box.tickets:
