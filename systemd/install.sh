@@ -19,8 +19,9 @@
 #   --headless    a box without its own screen (the kiosk is a PC or tablet on the LAN showing
 #                 http://BOX:8001/kiosk): no cage or Chromium, motcua-kiosk is not enabled
 #   --wheelhouse DIR  install the package and its dependencies from the wheels in DIR only (no
-#                 package index: a box without Internet; fill DIR elsewhere with
-#                 `pip wheel --wheel-dir DIR .[hub] pip setuptools wheel`)
+#                 package index: a box without Internet; fill DIR with the box's Python
+#                 version -- requirements differ between 3.11.2 and 3.11.7 -- e.g. on a box with
+#                 Internet: `pip wheel --wheel-dir DIR .[hub] pip setuptools wheel`)
 #   -h, --help    this text
 #   SOURCE        a wheel (.whl) or a source directory to pip-install; default: this checkout
 set -euo pipefail

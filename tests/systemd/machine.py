@@ -13,6 +13,7 @@ booted from a debootstrap root file system.
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -33,6 +34,9 @@ SUITE = "bookworm"
 PACKAGES = ("systemd", "systemd-sysv", "dbus", "udev", "libpam-systemd", "polkitd", "python3", "python3-venv",
             "python3-pip", "curl", "ca-certificates")
 HOST_IP, BOX_IP = "10.213.77.1", "10.213.77.2"
+MACHINES = Path("/var/tmp/motcua-machines")
+SRC = "/root/motcua-src"  # this checkout, inside the container
+WHEELS = "/root/wheels"  # the wheelhouse, inside the container
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 TOOLS = ("systemd-nspawn", "debootstrap", "nsenter", "ip")
 
@@ -236,3 +240,58 @@ class Machine:
 
 class BootFailed(Exception):
     """The container did not boot."""
+
+
+@contextmanager
+def booted(work, name):
+    """A fresh container holding this checkout (SRC) and the wheelhouse (WHEELS), booted; ``None``
+    and the reason when this host cannot boot one. Powered off and deleted afterwards."""
+    reason = why_not()
+    if reason:
+        yield None, reason
+        return
+    with locked("motcua-machine"):
+        base = ensure_rootfs(work / "debootstrap.log")
+        wheels = ensure_wheelhouse(work / "wheelhouse.log")
+        root = MACHINES / name
+        shutil.rmtree(root, ignore_errors=True)
+        MACHINES.mkdir(parents=True, exist_ok=True)
+        machine = Machine.create(base, root, name, work / "console.log")
+        try:
+            copy_source(root / SRC.lstrip("/"))
+            shutil.copytree(wheels, root / WHEELS.lstrip("/"))
+            try:
+                machine.boot()
+            except BootFailed as exc:
+                yield None, f"this host cannot boot a systemd-nspawn container: {exc}"
+                return
+            complete_wheelhouse(machine, wheels, work / "wheelhouse.log")
+            yield machine, None
+        finally:
+            machine.kill()
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def complete_wheelhouse(machine, wheels, log, rounds=10):
+    """Add the wheels the container's Python needs beyond this machine's: requirement markers differ
+    between Python versions (redis wants async-timeout below 3.11.3, and Debian 12 has 3.11.2).
+    pip inside resolves against the wheelhouse; what it misses is fetched here (pure-Python wheels)."""
+    resolved = wheels / ".resolved-in-container"  # (the cached root file system never changes)
+    if resolved.exists():
+        return
+    for _ in range(rounds):
+        probe = machine.run("python3", "-m", "pip", "install", "--dry-run", "--break-system-packages",
+                            "--ignore-installed", "--quiet", "--no-index", "--find-links", WHEELS, f"{SRC}[hub]",
+                            check=False, timeout=600)
+        if probe.returncode == 0:
+            resolved.write_text("pip in the container resolved everything from this wheelhouse\n")
+            return
+        missing = re.findall(r"No matching distribution found for (\S+)", probe.stderr)
+        if not missing:
+            raise AssertionError(f"pip in the container cannot resolve the wheelhouse:\n{probe.stderr[-3000:]}")
+        with locked("motcua-wheelhouse"), open(log, "ab") as out:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--quiet",
+                            "--no-deps", "--only-binary=:all:", "--dest", str(wheels), *missing],
+                           stdout=out, stderr=subprocess.STDOUT, check=True, timeout=600)
+        shutil.copytree(wheels, machine.root / WHEELS.lstrip("/"), dirs_exist_ok=True)
+    raise AssertionError(f"the wheelhouse is still incomplete after {rounds} rounds")

@@ -19,7 +19,6 @@ debootstrap, or systemd-nspawn failing to boot one). `systemd/test-real-install.
 """
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -37,14 +36,12 @@ from tests.systemd import machine as machines
 pytestmark = pytest.mark.slow
 
 NAME = "motcua-ri"  # the veth is ve-motcua-ri (15 characters at most)
-SRC = "/root/motcua-src"
-WHEELS = "/root/wheels"
+SRC, WHEELS = machines.SRC, machines.WHEELS
 VENV = "/opt/motcua/venv"
 BOX_UNITS = ("motcua-edge-web.service", "motcua-edge-worker.service", "motcua-devices.service")
 COMMUNE = "05518"
 BOX = f"http://{machines.BOX_IP}:8001"
 HOST_MOTCUA = Path(sys.prefix) / "bin" / "motcua"
-MACHINES = Path("/var/tmp/motcua-machines")
 TECHNICIAN_PASSWORD = "ky-thuat-xa-05518"
 
 
@@ -88,40 +85,24 @@ def _free_port(host):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    reason = machines.why_not()
-    if reason:
-        pytest.skip(reason)
     work = tmp_path_factory.mktemp("real-install")
-    with machines.locked("motcua-machine"):
-        base = machines.ensure_rootfs(work / "debootstrap.log")
-        wheels = machines.ensure_wheelhouse(work / "wheelhouse.log")
-        root = MACHINES / NAME
-        shutil.rmtree(root, ignore_errors=True)
-        MACHINES.mkdir(parents=True, exist_ok=True)
-        machine = machines.Machine.create(base, root, NAME, work / "console.log")
-        hub_proc = None
+    with machines.booted(work, NAME) as (machine, reason):
+        if machine is None:
+            pytest.skip(reason)
+        # The hub, outside the box, on this machine's end of the veth pair (its LAN address).
+        hub_dir = work / "hub"
+        port = _free_port(machines.HOST_IP)
+        env = {**_clean_env(), "MOTCUA_DATA_DIR": str(hub_dir), "MOTCUA_HOST": machines.HOST_IP,
+               "MOTCUA_PORT": str(port), "MOTCUA_OPERATOR_PASSWORD": "mat-khau-van-hanh-1"}
+        with (work / "hub.log").open("w") as hub_log:
+            hub_proc = subprocess.Popen([str(HOST_MOTCUA), "hub", "serve"], env=env, stdout=hub_log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            machines.copy_source(root / SRC.lstrip("/"))
-            shutil.copytree(wheels, root / WHEELS.lstrip("/"))
-            try:
-                machine.boot()
-            except machines.BootFailed as exc:
-                pytest.skip(f"this host cannot boot a systemd-nspawn container: {exc}")
-            # The hub, outside the box, on this machine's end of the veth pair (its LAN address).
-            hub_dir = work / "hub"
-            port = _free_port(machines.HOST_IP)
-            env = {**_clean_env(), "MOTCUA_DATA_DIR": str(hub_dir), "MOTCUA_HOST": machines.HOST_IP,
-                   "MOTCUA_PORT": str(port), "MOTCUA_OPERATOR_PASSWORD": "mat-khau-van-hanh-1"}
-            with (work / "hub.log").open("w") as hub_log:
-                hub_proc = subprocess.Popen([str(HOST_MOTCUA), "hub", "serve"], env=env, stdout=hub_log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
             hub_url = f"http://{machines.HOST_IP}:{port}"
             wait_for(lambda: _answers(f"{hub_url}/api/v1/health"), timeout=60, step=0.2, what="the hub")
             yield Site(machine, hub_dir, hub_url, work)
         finally:
-            machine.kill()
             kill_group(hub_proc, signal.SIGTERM)
-            shutil.rmtree(root, ignore_errors=True)
 
 
 def _answers(url):
