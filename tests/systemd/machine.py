@@ -97,10 +97,14 @@ def ensure_wheelhouse(log):
         fresh = WHEELHOUSE / f"{key}.new"
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
+        source = WHEELHOUSE / f"{key}.source"  # pip builds in the source tree: a copy, not the checkout
+        shutil.rmtree(source, ignore_errors=True)
+        copy_source(source)
         with open(log, "ab") as out:
             subprocess.run([sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "--quiet",
-                            "--wheel-dir", str(fresh), f"{ROOT}[hub]", "pip", "setuptools>=68", "wheel"],
+                            "--wheel-dir", str(fresh), f"{source}[hub]", "pip", "setuptools>=68", "wheel"],
                            stdout=out, stderr=subprocess.STDOUT, check=True, timeout=1200)
+        shutil.rmtree(source)
         for wheel in fresh.glob("motcua-*.whl"):
             wheel.unlink()
         (fresh / ".complete").write_text(key)

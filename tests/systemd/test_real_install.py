@@ -195,6 +195,40 @@ def test_box_answers_on_the_lan(box):
     assert kiosk.status_code == 200 and 'lang="vi"' in kiosk.text
     services = requests.get(f"{BOX}/api/v1/services", timeout=10).json()
     assert {s["code"] for s in services} >= {"ho-tich", "chung-thuc"}
+    # Every script, style sheet, font and image the kiosk asks for is in the installed package.
+    assets = set(re.findall(r'(?:src|href)="(/static/[^"?]+)', kiosk.text))
+    assert assets
+    missing = [a for a in sorted(assets) if requests.get(f"{BOX}{a}", timeout=10).status_code != 200]
+    assert missing == []
+
+
+def test_installed_kiosk_in_chromium(box):
+    """The kiosk of the installed box as a touch screen on the LAN shows it (1080x1920): every request
+    it makes is answered, its style sheet applies, and screenshots are kept
+    (tests/e2e/screenshots/real-install-kiosk*.png)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+
+    failed = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1080, "height": 1920}, locale="vi-VN")
+            page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+            page.on("requestfailed", lambda r: failed.append(f"failed {r.url}"))
+            page.goto(f"{BOX}/kiosk", wait_until="networkidle")
+            styled = page.evaluate("[...document.styleSheets].some(s => (s.href || '').endsWith('/assets/app.css')"
+                                   " && s.cssRules.length > 0)")
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "real-install-kiosk.png"))
+            page.get_by_role("button", name="Lấy số thứ tự").click()
+            page.locator("#services [data-service=ho-tich]").wait_for()
+            page.screenshot(path=str(SCREENSHOTS / "real-install-kiosk-services.png"))
+        finally:
+            browser.close()
+    assert failed == []
+    assert styled, "the kiosk has no style sheet"
 
 
 def test_worker_syncs_to_the_hub_outside(box):
