@@ -50,6 +50,9 @@ def test_hub_installs_and_serves_locally(hub):
     hub.run("systemctl", "start", *HUB_UNITS)
     wait_for(lambda: units_active(hub), timeout=90, step=1, what="the hub's units")
     wait_for(lambda: health(hub), timeout=60, step=0.5, what="the hub's web server")
+    # the operator's sign-in page and its style sheet come from the installed package
+    for path in ("/signin", "/assets/app.css"):
+        hub.run("curl", "--silent", "--show-error", "--fail", "--output", "/dev/null", f"http://127.0.0.1:8000{path}")
     # 127.0.0.1 only by default: not reachable from the LAN without the reverse proxy
     outside = hub.run("curl", "--silent", "--max-time", "5", f"http://{machines.BOX_IP}:8000/api/v1/health",
                       check=False)
