@@ -167,6 +167,15 @@ def journal_problems(site):
     return [line for line in text.splitlines() if "Traceback" in line or "Failed with result" in line]
 
 
+def test_skipped_with_the_reason_where_no_container_boots(monkeypatch):
+    """Without root (or nspawn, or debootstrap) the tests are skipped and the reason says what to do."""
+    monkeypatch.setattr(machines.os, "geteuid", lambda: 1000)
+    assert "needs root" in machines.why_not()
+    monkeypatch.setattr(machines.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(machines.shutil, "which", lambda tool: None if tool == "debootstrap" else f"/usr/bin/{tool}")
+    assert "missing debootstrap" in machines.why_not() and "apt-get install" in machines.why_not()
+
+
 # --- the tests, in the order a technician lives them ---------------------------------------------------------
 
 def test_installer_finishes_when_udev_is_not_running(box):

@@ -460,6 +460,8 @@ def test_install_dry_run_headless(tmp_path):
     assert "/etc/systemd/system/motcua-kiosk.service" in out
     assert "cage" not in re.search(r"^1\. system packages\n(.*?)^2\.", out, re.M | re.S).group(1)
     assert "WARNING: a desktop" not in out
+    # a box that had a screen: its kiosk unit is switched off (the stubs answer "enabled")
+    assert "systemctl disable motcua-kiosk.service" in out
 
 
 def test_install_from_a_wheelhouse_without_an_index(tmp_path):
