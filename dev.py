@@ -45,6 +45,11 @@ def main(argv):
     else:
         args = [str(BIN / "python"), "-m", "pytest", *rest]
     os.chdir(ROOT)
+    if os.name == "posix":
+        # Hand this process over to the command: a signal sent to dev.py (SIGINT, SIGTERM from a
+        # supervisor or `kill`) reaches the demo itself, which stops every server it started.
+        sys.stdout.flush()
+        os.execv(args[0], args)
     try:
         return subprocess.call(args)
     except KeyboardInterrupt:

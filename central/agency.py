@@ -21,7 +21,7 @@ from peewee import IntegrityError
 
 from motcua.web import json_body, json_text, local_now, refuse_cross_site
 from office import dossiers
-from office.communes import find_commune
+from office.communes import authority_name, find_commune
 from office.dossiers import ACTIONS, OPEN, STATUS, Agency, Dossier
 from office.errors import Conflict, MotcuaError, NotFound
 from office.models import Office
@@ -181,11 +181,13 @@ def _act(dossier, action, form, actor, now):
         message = f"Đã chuyển hồ sơ đến bước “{dossier.stage}”."
     elif action == "finish":
         dossiers.finish(dossier, actor=actor, note=form.get("note", ""), now=now)
-        message = "Hồ sơ đã xử lý xong; UBND xã trả kết quả cho công dân."
+        office = _offices().get(dossier.commune)
+        returner = office.name if office else authority_name(dossier.commune)
+        message = f"Hồ sơ đã xử lý xong; {returner} trả kết quả cho công dân."
     else:
         office = _offices().get(dossier.commune)
         if office is None or not office.agency_code:
-            raise Conflict("Chưa biết mã cơ quan của UBND xã/phường này (hộp chưa đồng bộ).")
+            raise Conflict(f"Chưa biết mã cơ quan của {authority_name(dossier.commune)} (hộp chưa đồng bộ).")
         dossiers.transfer(dossier, form.get("stage") or RETURN_STAGE, handler="", agency=office.agency_code,
                           actor=actor, note=form.get("note", ""), now=now)
         message = f"Đã chuyển hồ sơ về {office.name}."

@@ -6,22 +6,25 @@ from jinja2 import ChoiceLoader, PackageLoader
 
 from motcua import tracking
 from motcua.settings import load_settings
-from motcua.web import configure_logging, install_assets, install_error_handlers, secret_key
+from motcua.web import configure_logging, install_assets, install_error_handlers, local_time, secret_key
 from office.clock import local_clock
 from office.db import bind, open_database
 from office.models import MODELS
+from office.synonyms import ensure_default_synonyms
 from provisioning.identity import ensure_hub_identity
 
-from . import agency, enrol, inbound_sms, notifications, operator, sync_api
+from . import agency, enrol, inbound_sms, notifications, operator, releases_api, sync_api
 from . import accounts_admin, accounts_signin, audit_views, catalog_admin, reminder_views, stats_views
+from . import ticket_track
 from .accounts import ensure_first_operator
 from .accounts_models import ACCOUNT_MODELS
 from .audit import make_append_only
 from .auth import install_auth, operator_password
 from .models import HUB_ONLY_MODELS
+from .releases_models import RELEASE_MODELS
 from .tasks import create_hub_huey
 
-HUB_MODELS = MODELS + HUB_ONLY_MODELS + ACCOUNT_MODELS
+HUB_MODELS = MODELS + HUB_ONLY_MODELS + ACCOUNT_MODELS + RELEASE_MODELS
 
 
 @dataclass
@@ -44,17 +47,22 @@ def create_app(settings=None):
     app.config.update(SECRET_KEY=secret_key(settings), MAX_CONTENT_LENGTH=64 * 1024 * 1024)
     app.json.ensure_ascii = False
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("motcua")])
+    app.jinja_env.globals["office_title"] = app.config["OFFICE_TITLE"] = settings["office_title"]
     open_hub_database(settings)
     _, tasks = create_hub_huey(settings)
     app.extensions["hub"] = Hub(settings, ensure_hub_identity(settings["data_dir"]), tasks)
+    ensure_default_synonyms()
     ensure_first_operator(lambda: operator_password(settings))
     install_error_handlers(app)
     install_auth(app, settings["session_idle_minutes"])
     install_assets(app)
     app.register_blueprint(sync_api.bp)
+    app.register_blueprint(releases_api.bp)
     app.register_blueprint(operator.bp)
     app.register_blueprint(tracking.bp)
+    app.register_blueprint(ticket_track.bp)
     app.extensions["to_local"] = local_clock(settings["timezone"])
+    app.add_template_filter(local_time)  # times on pages in the office's time zone
     app.register_blueprint(enrol.bp)
     app.register_blueprint(catalog_admin.bp)
     app.register_blueprint(agency.bp)

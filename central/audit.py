@@ -18,6 +18,7 @@ ACTIONS = {
     "bundle.issue": "Tạo gói cài đặt", "reminder.rule": "Quy tắc nhắc việc", "reminder.contact": "Người nhận nhắc việc",
     "message.resend": "Gửi lại tin nhắn", "dossier.transfer": "Chuyển bước hồ sơ", "dossier.finish": "Hoàn thành hồ sơ",
     "dossier.return": "Trả hồ sơ về xã",
+    "release.publish": "Phát hành bản cập nhật", "release.target": "Mở rộng đợt cập nhật", "release.wave": "Xếp đợt cập nhật",
 }
 
 

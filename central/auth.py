@@ -85,7 +85,7 @@ def install_auth(app, idle_minutes):
     @app.context_processor
     def who():
         return {"me": current_account(), "can": can, "hub_nav": hub_nav, "local": current_app.extensions["to_local"],
-                "commune_names": commune_names}
+                "commune_names": commune_names, "commune_label": commune_label}
 
 
 def gate():
@@ -123,15 +123,16 @@ def gate():
     return None
 
 
+def commune_label(code):
+    """A commune as people name it (“Phường Sông Công”), never its bare code."""
+    from office.communes import commune_label as label
+
+    return label(code)
+
+
 def commune_names(codes):
     """ "05518,00454" as the communes' names, for people."""
-    from office.communes import find_commune
-
-    names = []
-    for code in [c.strip() for c in (codes or "").split(",") if c.strip()]:
-        commune = find_commune(code)
-        names.append(f"{commune.name} ({code})" if commune else code)
-    return ", ".join(names)
+    return ", ".join(commune_label(code.strip()) for code in (codes or "").split(",") if code.strip())
 
 
 def current_account():

@@ -10,6 +10,7 @@ import re
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     get_flashed_messages,
@@ -23,7 +24,8 @@ from peewee import fn
 
 from motcua.htmlclean import clean_html
 from motcua.web import int_arg, refuse_cross_site
-from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure, import_file, validate
+from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure, export_file, import_file, record, validate
+from office.catalog_shape import GROUPS, limit_label
 from office.dossiers import Agency
 from office.errors import MotcuaError, NotFound
 from office.search import SearchIndex
@@ -39,14 +41,18 @@ PAGE_SIZE = 100
 BLANK_WAYS, BLANK_COMPONENTS = 1, 2  # empty rows offered under the filled ones
 TEMPLATE_MAX = 100_000
 AGENCY_CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{1,39}$")
-TEXT_FIELDS = ("code", "name", "level", "field", "agency", "requirements", "result", "online_level")
+TEXT_FIELDS = ("code", "name", "field", "agency", "requirements", "result", "online_level", "decision", "kind",
+               "applicants", "receiving_place", "result_code", "online_url")
+LINE_FIELDS = ("steps", "legal_basis", "consulted", "related")  # one item per line in the form
+WAY_KEYS = ("way", "limit", "fee", "description")
+DOCUMENT_KEYS = ("group", "case", "name", "originals", "copies", "form", "form_url", "template")
 
 
 bp.before_request(refuse_cross_site)
 
 
 def _page(template, status=200, **context):
-    return render_template(template, messages=get_flashed_messages(), LEVELS=LEVELS, WAYS=WAYS,
+    return render_template(template, messages=get_flashed_messages(), LEVELS=LEVELS, WAYS=WAYS, GROUPS=GROUPS,
                            ONLINE_LEVELS=ONLINE_LEVELS, printed=_printed, **context), status
 
 
@@ -98,6 +104,15 @@ def catalog():
     return _page("catalog.html", rows=rows, total=total, page=page,
                  pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), q=q, field=field, state=state,
                  fields=list(fields), active_count=counts.get(True, 0), inactive_count=counts.get(False, 0))
+
+
+@bp.get("/catalog/export.<any(json, csv, xlsx):kind>")
+@requires("catalog.manage")
+def export(kind):
+    """The whole catalog in the import shape: what an import of the file gives back unchanged."""
+    data, mimetype = export_file(Procedure.select().order_by(Procedure.code), kind)
+    return Response(data, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="danh-muc-thu-tuc.{kind}"'})
 
 
 # ---- import a file -------------------------------------------------------------------------------
@@ -157,13 +172,15 @@ def _procedure(pk):
 
 
 def _values_of(p):
-    """The edit form's values from a saved procedure."""
-    d = p.as_dict()
-    return {**{k: str(d[k] or "") for k in TEXT_FIELDS}, "steps": "\n".join(d["steps"]),
-            "legal_basis": "\n".join(d["legal_basis"]),
-            "ways": [{k: str(w.get(k, "")) for k in ("way", "days", "hours", "fee", "note")} for w in d["ways"]],
-            "components": [{"name": str(c.get("name", "")), "copies": str(c.get("copies", 1)),
-                            "template": str(c.get("template") or "")} for c in d["components"]]}
+    """The edit form's values from a saved procedure (the import shape, as text)."""
+    r = record(p)
+    values = {**{k: str(r.get(k) or "") for k in TEXT_FIELDS}, "levels": list(r["levels"]),
+              **{k: "\n".join(r[k]) for k in LINE_FIELDS}}
+    values["ways"] = [{"way": w["way"], "limit": limit_label(w["amount"], w["unit"]), "fee": w["fee"],
+                       "description": w["description"]} for w in r["ways"]]
+    values["documents"] = [{k: "" if d.get(k) is None else str(d.get(k, "")) for k in DOCUMENT_KEYS}
+                           for d in r["documents"]]
+    return values
 
 
 def _rows(form, prefix, keys, significant):
@@ -175,45 +192,32 @@ def _rows(form, prefix, keys, significant):
 
 def _values_from(form):
     values = {k: (form.get(k) or "").strip() for k in TEXT_FIELDS}
-    values["steps"] = (form.get("steps") or "").replace("\r\n", "\n")
-    values["legal_basis"] = (form.get("legal_basis") or "").replace("\r\n", "\n")
-    way_keys = ("way", "days", "hours", "fee", "note")
-    values["ways"] = _rows(form, "way", way_keys, way_keys)
-    values["components"] = _rows(form, "component", ("name", "copies", "template"), ("name", "template"))
-    for c in values["components"]:
-        c["template"] = c["template"].replace("\r\n", "\n")
+    values["levels"] = form.getlist("levels")
+    for k in LINE_FIELDS:
+        values[k] = (form.get(k) or "").replace("\r\n", "\n")
+    values["ways"] = _rows(form, "way", WAY_KEYS, ("way",))
+    values["documents"] = _rows(form, "document", DOCUMENT_KEYS, ("name", "template"))
+    for d in values["documents"]:
+        d["template"] = d["template"].replace("\r\n", "\n")
     return values
 
 
 def _check(values, current=None):
     """(clean fields to save, reasons) through the catalog's own validation, plus what a form adds."""
     reasons = []
-    ways = []
-    for w in values["ways"]:
-        ways.append({"way": w["way"], "days": w["days"] or "0", "hours": w["hours"] or "0", "fee": w["fee"],
-                     "note": w["note"]})
-    kinds = [w["way"] for w in ways]
+    kinds = [w["way"] for w in values["ways"]]
     for kind in {k for k in kinds if kinds.count(k) > 1}:
         reasons.append(f"cách thức “{WAYS.get(kind, kind)}” khai hai lần")
-    components = []
-    for number, c in enumerate(values["components"], start=1):
-        if not c["name"]:
-            reasons.append(f"thành phần hồ sơ số {number} thiếu tên")
-        try:
-            copies = int(c["copies"] or 1)
-            if copies < 1:
-                raise ValueError
-        except ValueError:
-            reasons.append(f"số bản của “{c['name'] or number}” phải là số nguyên dương")
-            copies = 1
-        if len(c["template"]) > TEMPLATE_MAX:
-            reasons.append(f"mẫu đơn của “{c['name']}” dài quá {TEMPLATE_MAX:,} ký tự".replace(",", "."))
-        component = {"name": c["name"], "copies": copies}
-        if c["template"]:
-            component["template"] = c["template"]
-        components.append(component)
+    documents = []
+    for number, d in enumerate(values["documents"], start=1):
+        if not d["name"]:
+            reasons.append(f"giấy tờ số {number} thiếu tên")
+        if len(d["template"]) > TEMPLATE_MAX:
+            reasons.append(f"mẫu đơn của “{d['name']}” dài quá {TEMPLATE_MAX:,} ký tự".replace(",", "."))
+        documents.append({k: v for k, v in d.items() if v != "" or k in ("originals", "copies")})
     row = {k: values[k] for k in TEXT_FIELDS}
-    row.update(steps=values["steps"], legal_basis=values["legal_basis"], ways=ways, components=components)
+    row.update({k: values[k] for k in LINE_FIELDS}, levels=values["levels"] or "xa", ways=values["ways"],
+               documents=documents)
     clean, more = validate(row)
     reasons = more + reasons
     code = values["code"]
@@ -224,8 +228,9 @@ def _check(values, current=None):
 
 
 def _blank_rows(values):
-    values["ways"] = values["ways"] + [{"way": "", "days": "", "hours": "", "fee": "", "note": ""}] * BLANK_WAYS
-    values["components"] = values["components"] + [{"name": "", "copies": "1", "template": ""}] * BLANK_COMPONENTS
+    values["ways"] = values["ways"] + [dict.fromkeys(WAY_KEYS, "")] * BLANK_WAYS
+    values["documents"] = values["documents"] + [{**dict.fromkeys(DOCUMENT_KEYS, ""), "group": "nop",
+                                                  "originals": "1", "copies": "0"}] * BLANK_COMPONENTS
     return values
 
 
@@ -236,8 +241,8 @@ def _edit_page(p, values, reasons=(), status=200):
 @bp.get("/catalog/new")
 @requires("catalog.manage")
 def new():
-    values = {**{k: "" for k in TEXT_FIELDS}, "level": "xa", "steps": "", "legal_basis": "",
-              "ways": [{"way": "truc_tiep", "days": "", "hours": "", "fee": "", "note": ""}], "components": []}
+    values = {**{k: "" for k in TEXT_FIELDS}, "levels": ["xa"], **{k: "" for k in LINE_FIELDS},
+              "ways": [{**dict.fromkeys(WAY_KEYS, ""), "way": "truc_tiep"}], "documents": []}
     return _edit_page(None, values)
 
 
@@ -340,3 +345,6 @@ def rename_agency(pk):
             agency.save()
     flash(f"Đã đổi tên cơ quan {agency.code}.")
     return redirect(url_for("catalog_admin.agencies"))
+
+
+from . import catalog_synonyms  # noqa: E402,F401  (its pages join this blueprint)

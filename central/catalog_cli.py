@@ -39,3 +39,26 @@ def import_catalog(settings, path, sample):
                f"{len(report.rejected)} dòng bị từ chối.")
     for row, code, reasons in report.rejected:
         click.echo(f"  dòng {row} ({code or 'không có mã'}): {'; '.join(reasons)}", err=True)
+
+
+@hub.command("import-synonyms")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True))
+@with_settings("hub")
+def import_synonyms(settings, path):
+    """Create or update the kiosk search's synonyms from a .json or .csv file (phrase, means)."""
+    from office.synonyms import import_file
+
+    from .cli import _audit
+
+    path = Path(path)
+    _open(settings)
+    try:
+        report = import_file(path.name, path.read_bytes())
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise click.ClickException(f"Không đọc được tệp {path.name}: {exc}") from None
+    _audit("catalog.synonym.import", path.name, f"created {report.created}, updated {report.updated}, "
+           f"unchanged {report.unchanged}, rejected {len(report.rejected)}")
+    click.echo(f"{path.name}: {report.created} từ đồng nghĩa mới, {report.updated} cập nhật, "
+               f"{report.unchanged} không đổi, {len(report.rejected)} dòng bị từ chối.")
+    for row, phrase, reasons in report.rejected:
+        click.echo(f"  dòng {row} ({phrase or 'trống'}): {'; '.join(reasons)}", err=True)

@@ -76,8 +76,11 @@ def _open(settings):
     from .app import open_hub_database
 
     configure_logging(settings["log_level"])
+    from office.synonyms import ensure_default_synonyms
+
     db = open_hub_database(settings)
     ensure_hub_identity(settings["data_dir"])
+    ensure_default_synonyms()
     return db
 
 
@@ -176,3 +179,4 @@ def key(settings):
 
 from . import catalog_cli  # noqa: E402,F401  (registers `hub import-catalog`)
 from . import accounts_cli  # noqa: E402,F401  (registers `hub account ...`)
+from . import releases_cli  # noqa: E402,F401  (registers `hub release ...`)

@@ -15,6 +15,8 @@ from peewee import CharField, IntegerField, PostgresqlDatabase, fn
 
 from office.clock import utcnow
 from office.db import BaseModel, database
+from office.communes import authority_name
+from office.models import Office
 from office.notices import Notice
 from sync.models import ChangeEntry
 
@@ -90,12 +92,19 @@ def dispatch(settings, limit=500, now=None):
     return counts
 
 
+def authority_of(commune):
+    """The commune's people's committee as its office calls itself (its box's office name), else
+    from the national list of units: a phường is never called a xã."""
+    office = Office.get_or_none(Office.commune == commune) if commune else None
+    return office.name if office and office.name.startswith("UBND ") else authority_name(commune)
+
+
 def _queue(notice, channels, zns, settings):
     """Messages of one notice; (how many were new, whether the phone was a usable mobile number)."""
     phone = normalise_phone(notice.phone)
     if phone is None:
         return 0, False
-    fields = notice.values
+    fields = {"co_quan": authority_of(notice.commune), **notice.values}
     text = render(notice.kind, fields)
     queued = 0
     for channel in channels:

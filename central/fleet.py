@@ -10,6 +10,7 @@ from office.errors import Conflict, MotcuaError, NotFound
 from sync.keys import load_public_text, node_id
 
 from .models import Alert, BoxNode, HeldEntry, RefusalCount
+from .releases import software_by_box
 
 STALE_AFTER = timedelta(minutes=15)
 
@@ -52,12 +53,22 @@ def release_box(node):
     return box
 
 
+def record_contact(box_id, now=None, pending=None):
+    """A box was heard from: a pull, a snapshot, a hello or a push, with data or without. Every
+    contact counts for "Lần cuối liên lạc" and the silence alert, not only pushes with data."""
+    values = {"last_seen_at": now or utcnow()}
+    if pending is not None:
+        values["pending_estimate"] = max(int(pending), 0)
+    BoxNode.update(**values).where(BoxNode.id == box_id).execute()
+
+
 def box_rows(now=None):
     now = now or utcnow()
     rows = []
     held = dict(HeldEntry.select(HeldEntry.origin, fn.COUNT(HeldEntry.id)).group_by(HeldEntry.origin).tuples())
     refused = dict(RefusalCount.select(RefusalCount.origin, fn.SUM(RefusalCount.count))
                    .group_by(RefusalCount.origin).tuples())
+    software = software_by_box()
     for box in BoxNode.select().order_by(BoxNode.commune, BoxNode.registered_at):
         commune = find_commune(box.commune)
         stale = box.last_seen_at is None or now - box.last_seen_at > STALE_AFTER
@@ -76,5 +87,6 @@ def box_rows(now=None):
             "quarantined": box.status == BoxNode.QUARANTINED,
             "held_entries": held.get(box.node_id, 0),  # received, not applied: see the alerts
             "refused_requests": int(refused.get(box.node_id) or 0),  # in its name, proving nothing (refusal_count)
+            "version": software[box.node_id].version if box.node_id in software else "",  # said at its last hello
         })
     return rows

@@ -91,15 +91,17 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
     if verdict.reason:
         raise BatchRejected(verdict.reason, verdict.message, status=409)
     if verdict.duplicates and not verdict.apply:
-        # Acknowledged (a lost answer makes a box send again), applied nothing, noted.
-        _reject(box.node_id, BatchRejected("replay", f"Lô gồm {verdict.duplicates} mục đã nhận trước đó; không áp dụng lại."))
+        # A routine resend (the box did not get the answer to its last push): acknowledged,
+        # applied nothing, and not listed among the rejected batches: nothing is wrong.
+        log.info("box %s sent %s entries again (resend after a lost answer)", box.node_id, verdict.duplicates)
     policies = {name: model.replication for name, model in replicated_models().items()}
     checked, refused = _text_checked(verdict.apply)
     scopes = _row_scopes(checked)
+    routed = _routed(box.commune, checked, scopes)
     apply, held = [], []
     for entry in checked:
         problem = check_entry(entry, policies, box.commune, False, scopes.get((entry["table"], entry["pk"])),
-                              hub_now_ms, future_bound_ms)
+                              hub_now_ms, future_bound_ms, routed=(entry["table"], entry["pk"]) in routed)
         if problem and problem[0] == "future":
             held.append((entry, problem[1]))
         elif problem:
@@ -213,6 +215,36 @@ def _hash_at(origin, seq):
         return entry.hash
     held = HeldEntry.get_or_none(HeldEntry.origin == origin, HeldEntry.seq == seq)
     return json.loads(held.entry)["hash"] if held else None
+
+
+ROUTING_FIELDS = {"commune", "decided_by", "collect_at"}  # the receiving commune's alone
+
+
+def _routed(commune, entries, scopes):
+    """{(table, pk)} of the entries that write, for another commune, a dossier routed to ``commune``
+    (phi địa giới): updates of the dossier (never of who decides it) and new events of it."""
+    from office.dossiers import Dossier
+
+    wanted, claimed = {}, {}
+    for entry in entries:
+        if entry["scope"] == commune:
+            continue
+        key = (entry["table"], entry["pk"])
+        if entry["table"] == "dossier" and entry["op"] == "update" and not ROUTING_FIELDS & set(entry["data"]):
+            wanted[key], claimed[key] = entry["pk"], entry["scope"]
+        elif entry["table"] == "dossier_event" and entry["op"] == "insert":
+            wanted[key], claimed[key] = str(entry["data"].get("dossier") or ""), entry["scope"]
+    if not wanted:
+        return set()
+    deciding = {pk: (decided_by, row_commune) for pk, decided_by, row_commune in
+                Dossier.select(Dossier.id, Dossier.decided_by, Dossier.commune)
+                .where(Dossier.id.in_(list(set(wanted.values())))).tuples()}
+    allowed = set()
+    for key, dossier in wanted.items():
+        decided_by, row_commune = deciding.get(dossier, ("", None))
+        if decided_by == commune and row_commune == claimed[key] and scopes.get(key, row_commune) == row_commune:
+            allowed.add(key)
+    return allowed
 
 
 def _row_scopes(entries):

@@ -48,7 +48,7 @@ def _row(m):
 
 def _commune_name(code):
     commune = find_commune(code)
-    return f"{commune.name} ({code})" if commune else code
+    return commune.full_name if commune else code
 
 
 def _skipped():

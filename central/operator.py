@@ -11,6 +11,7 @@ from sync.models import Conflict
 from .auth import audited, requires
 from .fleet import box_rows, release_box, revoke_box
 from .models import Alert, Rejection
+from .releases import rollout_rows
 
 bp = Blueprint("operator", __name__)
 
@@ -19,7 +20,8 @@ bp = Blueprint("operator", __name__)
 @requires("fleet.view")
 def index():
     return render_template("hub_index.html", boxes=box_rows(), alerts=_recent(Alert), rejections=_recent(Rejection),
-                           conflicts=_recent(Conflict, Conflict.recorded_at), messages=get_flashed_messages())
+                           conflicts=_recent(Conflict, Conflict.recorded_at), messages=get_flashed_messages(),
+                           rollouts=rollout_rows())
 
 
 @bp.post("/boxes/<node>/revoke")
@@ -49,6 +51,12 @@ def _recent(model, order=None):
 @requires("fleet.view")
 def boxes():
     return jsonify(box_rows())
+
+
+@bp.get("/api/v1/releases")
+@requires("fleet.view")
+def releases():
+    return jsonify(rollout_rows())
 
 
 @bp.get("/api/v1/conflicts")

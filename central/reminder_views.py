@@ -42,7 +42,7 @@ def _page(template, status=200, **context):
 
 def _commune_name(code):
     commune = find_commune(code)
-    return commune.name if commune else code
+    return commune.full_name if commune else code
 
 
 def _rule_form():

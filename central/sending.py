@@ -80,8 +80,8 @@ def deliver(message, settings, now=None):
         return _failed_attempt(message, settings, exc.message, permanent=True, now=now)
     except Exception as exc:  # a fault of ours: keep the message, say what happened
         log.exception("gửi tin %s lỗi", message.id)
-        return _failed_attempt(message, settings, f"Lỗi khi gửi: {exc.__class__.__name__}: {exc}",
-                               permanent=False, now=now)
+        return _failed_attempt(message, settings, "Lỗi không mong đợi khi gửi tin (chi tiết trong nhật ký của "
+                               "trung tâm); sẽ tự thử lại.", permanent=False, now=now)
     _finish(message, state=Outbox.SENT, sent_at=now or utcnow(), provider_ref=str(ref)[:255],
             attempts=message.attempts + 1)
     return "sent"

@@ -15,7 +15,7 @@ from .texts import ascii_text
 _KEYWORDS = re.compile(r"^\s*(TRA\s*CUU|TRACUU)\b[\s:.-]*", re.IGNORECASE)
 TICKET_STATES = {Ticket.ISSUED: "dang cho goi", Ticket.CALLED: "dang duoc goi", Ticket.SERVING: "dang duoc phuc vu",
                  Ticket.DONE: "da phuc vu xong", Ticket.NO_SHOW: "da qua luot", Ticket.CANCELLED: "da huy"}
-HELP = "Soan TRACUU <ma ho so> <ma bi mat> tren giay hen, hoac ma ve, de xem tinh trang."
+HELP = "Soan TRACUU <ma ho so> <ma bi mat> tren giay hen, hoac ma tra cuu tren phieu so thu tu, de xem tinh trang."
 NEED_SECRET = ("Ho so {code} da duoc tiep nhan. De xem tinh trang, soan TRACUU {code} <ma bi mat> "
                "(ma 6 ky tu in tren giay hen).")
 
@@ -52,5 +52,6 @@ def reply_for(typed, now=None):
     ticket = Ticket.get_or_none(Ticket.tracking_code == code)
     if ticket is not None:
         counter = f" tai quay {ticket.counter.number}" if ticket.counter_id and ticket.state in Ticket.OPEN_STATES else ""
-        return f"Ve so {ticket.number} ngay {ticket.day}: {TICKET_STATES.get(ticket.state, ticket.state)}{counter}."
-    return ascii_text(f"Khong tim thay ho so hoac ve co ma {code}. ") + HELP
+        day = "/".join(reversed(ticket.day.split("-")))
+        return f"So thu tu {ticket.number} ngay {day}: {TICKET_STATES.get(ticket.state, ticket.state)}{counter}."
+    return ascii_text(f"Khong tim thay ho so hoac so thu tu co ma {code}. ") + HELP

@@ -8,6 +8,7 @@ from sync.protocol import HUB_TIME, NONCE, ORIGIN, PROTOCOL, SCHEMA, SIGNATURE, 
 
 from . import outbound
 from .ingest import count_refusal, ingest
+from .fleet import record_contact
 from .models import BoxNode
 from .replay import check_fresh
 from .tasks import trigger_notify
@@ -80,7 +81,18 @@ def signed_box(action):
     except BatchRejected as refused:
         count_refusal(box.node_id, refused)
         raise
+    record_contact(box.id)  # a pull or a hello is a contact too, with data to send or not
     return box
+
+
+@bp.get("/hello")
+def hello():
+    """An idle box's sign of life (every few minutes): nothing to send, nothing to fetch."""
+    box = signed_box("hello")
+    pending = request.args.get("pending", type=int)
+    if pending is not None:
+        record_contact(box.id, pending=pending)
+    return jsonify(ok=True, hub_time_ms=now_ms())
 
 
 @bp.get("/pull")
@@ -88,14 +100,19 @@ def pull():
     box = signed_box("pull")
     cursor = request.args.get("cursor", 0, type=int)
     limit = min(request.args.get("limit", hub().settings["sync_batch_size"], type=int), 10000)
-    body, signature, new_cursor, count = outbound.pull_batch(hub().key, box, cursor, limit)
+    body, signature, new_cursor, count = outbound.pull_batch(hub().key, box, cursor, limit, _schema())
     return Response(body, mimetype="application/octet-stream", headers={
         SIGNATURE: signature, "X-Motcua-Cursor": str(new_cursor), "X-Motcua-Count": str(count)})
+
+
+def _schema():
+    """The schema the box says it has; a box of a release that did not say is at SCHEMA - 1."""
+    return request.args.get("schema", SCHEMA - 1, type=int)
 
 
 @bp.get("/snapshot")
 def snapshot():
     box = signed_box("snapshot")
     with database.atomic():  # one consistent read: rows and the cursor they correspond to
-        body, signature = outbound.snapshot(hub().key, box)
+        body, signature = outbound.snapshot(hub().key, box, _schema())
     return Response(body, mimetype="application/octet-stream", headers={SIGNATURE: signature})

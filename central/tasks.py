@@ -15,7 +15,7 @@ from huey import RedisHuey, SqliteHuey
 
 from motcua.periodic import create_consumer, every
 
-from office.clock import utcnow
+from office.clock import local_clock, utcnow
 
 from .models import Alert, BoxNode
 from .reminders import run_reminders
@@ -37,7 +37,7 @@ def create_hub_huey(settings, immediate=False):
 def register_tasks(huey, settings):
     @huey.periodic_task(every(settings, 5), name="watch_fleet")
     def watch_fleet():
-        return silent_boxes(settings["box_silence_minutes"])
+        return silent_boxes(settings["box_silence_minutes"], tz=settings["timezone"])
 
     @huey.periodic_task(every(settings), name="notify")
     def notify():
@@ -75,9 +75,12 @@ def trigger_notify(tasks):
         log.warning("could not queue the notify task", exc_info=True)
 
 
-def silent_boxes(minutes, now=None):
-    """Raise one alert per active box silent for ``minutes`` (again only after it spoke)."""
+def silent_boxes(minutes, now=None, tz="Asia/Ho_Chi_Minh"):
+    """Raise one alert per active box silent for ``minutes`` (again only after it spoke). Every
+    contact counts (push, pull, hello: ``fleet.record_contact``); the message says when in the
+    office's time zone ``tz``."""
     now = now or utcnow()
+    to_local = local_clock(tz)
     limit = now - timedelta(minutes=minutes)
     raised = []
     for box in BoxNode.select().where(BoxNode.status == BoxNode.ACTIVE):
@@ -87,7 +90,7 @@ def silent_boxes(minutes, now=None):
         already = Alert.select().where(Alert.kind == "silent", Alert.origin == box.node_id, Alert.at >= seen).exists()
         if not already:
             Alert.create(at=now, kind="silent", origin=box.node_id,
-                         message=f"Hộp của xã {box.commune} không liên lạc từ {seen:%H:%M %d/%m/%Y} (UTC).")
+                         message=f"Hộp của xã {box.commune} không liên lạc từ {to_local(seen):%H:%M %d/%m/%Y}.")
             raised.append(box.node_id)
     return raised
 

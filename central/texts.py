@@ -6,10 +6,10 @@ usually unaccented, an accented (Unicode) SMS holds 70 characters and costs more
 from office.search import fold
 
 TEXTS = {
-    "dossier_received": "UBND xã đã tiếp nhận hồ sơ {ma_ho_so} ({thu_tuc}). Hẹn trả kết quả {ngay_hen}. "
+    "dossier_received": "{co_quan} đã tiếp nhận hồ sơ {ma_ho_so} ({thu_tuc}). Hẹn trả kết quả {ngay_hen}. "
                         "Tra cứu bằng mã hồ sơ.",
     "dossier_supplement": "Hồ sơ {ma_ho_so} cần bổ sung: {ghi_chu}. Vui lòng mang giấy tờ đến bộ phận một cửa.",
-    "dossier_ready": "Hồ sơ {ma_ho_so} đã có kết quả. Mời ông/bà đến bộ phận một cửa nhận kết quả.",
+    "dossier_ready": "Hồ sơ {ma_ho_so} đã có kết quả. Mời ông/bà đến bộ phận một cửa {co_quan} nhận kết quả.",
     "turn_near": "Số {so_thu_tu} của ông/bà sắp đến lượt (còn {so_luot_truoc} người trước). "
                  "Vui lòng có mặt gần quầy {quay}.",
 }
@@ -27,7 +27,8 @@ class _Blank(dict):
 
 
 def render(kind, fields):
-    """The text of a notice (with diacritics)."""
+    """The text of a notice (with diacritics). ``co_quan``: the commune's people's committee as it
+    really is (“UBND Phường Sông Công”, “UBND Xã Tân Quang”, “UBND Đặc khu Côn Đảo”)."""
     return TEXTS[kind].format_map(_Blank(fields)).replace(" ()", "").replace(": .", ".")
 
 

@@ -79,7 +79,7 @@ def _duration(seconds):
 
 # --- disk, memory, temperature, uptime -----------------------------------------------------
 
-DISK_FULL_REMEDY = ("Bộ nhớ lưu trữ đã đầy hoặc gần đầy: hộp không ghi được vé và hồ sơ mới. Giải phóng chỗ trống: "
+DISK_FULL_REMEDY = ("Bộ nhớ lưu trữ đã đầy hoặc gần đầy: hộp không ghi được số thứ tự và hồ sơ mới. Giải phóng chỗ trống: "
                     "xoá bớt bản in thử (thư mục prints) và nhật ký cũ (thư mục logs), hoặc giảm log_keep_days; "
                     "hộp tự hoạt động lại ngay khi có chỗ trống. Nếu vẫn đầy, tải gói hỗ trợ và liên hệ kỹ thuật "
                     "trung tâm để thay thẻ nhớ lớn hơn.")
@@ -248,7 +248,7 @@ def clock(now, hub_offset_ms=None, bound_seconds=300, tz="Asia/Ho_Chi_Minh"):
     if now < CLOCK_FLOOR:
         return result("clock", "Đồng hồ", PROBLEM, f"{shown} – đồng hồ sai",
                       "Đồng hồ sai, kiểm tra kết nối mạng/NTP: hộp tự chỉnh giờ khi vào được mạng. "
-                      "Số thứ tự vẫn được cấp, nhưng giờ trên vé có thể sai.")
+                      "Số thứ tự vẫn được cấp, nhưng giờ in trên phiếu có thể sai.")
     if hub_offset_ms is None:
         return result("clock", "Đồng hồ", OK, f"{shown}; chưa đối chiếu với trung tâm")
     offset = hub_offset_ms / 1000.0
@@ -453,7 +453,7 @@ def printer(spec, state):
     """``spec``: the printer setting; ``state``: {"opened", "online", "paper", "error"} from
     ``probe_printer`` or the device service (None: the service did not answer)."""
     kind = (spec or "").partition(":")[0].lower()
-    title = "Máy in vé"
+    title = "Máy in phiếu số thứ tự"
     if state is None:
         return result("printer", title, PROBLEM, f"Không rõ trạng thái máy in ({spec})",
                       "Dịch vụ thiết bị không trả lời: khởi động lại dịch vụ thiết bị, rồi bấm In thử.")
@@ -461,7 +461,7 @@ def printer(spec, state):
         detail = f" ({short_error(state['error'].removeprefix('Lỗi máy in: '))})" if state.get("error") else ""
         return result("printer", title, PROBLEM, f"Không mở được máy in {spec}{detail}", PRINTER_DISCONNECTED)
     if kind in ("dummy", "preview"):
-        where = "không in ra giấy" if kind == "dummy" else "lưu vé thành tệp trong thư mục prints"
+        where = "không in ra giấy" if kind == "dummy" else "lưu phiếu thành tệp trong thư mục prints"
         return result("printer", title, WARNING, f"Máy in mô phỏng “{kind}”: {where}",
                       "Cấu hình máy in thật (printer = usb:VID:PID hoặc network:ĐỊA_CHỈ) khi lắp đặt tại xã.")
     if state.get("online") is False:
@@ -480,17 +480,17 @@ def printer(spec, state):
 
 def print_jobs(failed, pending, oldest_pending_age_s=0):
     """Counts of print jobs: ``failed`` used up their attempts, ``pending`` wait to print."""
-    title = "Lệnh in vé"
-    value = f"{failed} vé in lỗi, {pending} vé đang chờ in"
+    title = "Lệnh in phiếu"
+    value = f"{failed} phiếu in lỗi, {pending} phiếu đang chờ in"
     if pending and oldest_pending_age_s > 120:
         value += f" (chờ lâu nhất {_duration(oldest_pending_age_s)})"
         return result("print_jobs", title, PROBLEM if oldest_pending_age_s > 600 else WARNING, value,
-                      "Vé chờ in quá lâu: kiểm tra máy in, và tiến trình in (dịch vụ thiết bị hoặc worker) "
+                      "Phiếu chờ in quá lâu: kiểm tra máy in, và tiến trình in (dịch vụ thiết bị hoặc worker) "
                       "đang chạy – khởi động lại nếu cần.")
     if failed:
         return result("print_jobs", title, WARNING, value,
-                      "Sửa máy in (bấm In thử), rồi in lại các vé lỗi nếu người dân còn cần "
-                      "(danh sách vé in lỗi ở dưới).")
+                      "Sửa máy in (bấm In thử), rồi in lại các phiếu lỗi nếu người dân còn cần "
+                      "(danh sách phiếu in lỗi ở dưới).")
     return result("print_jobs", title, OK, value)
 
 

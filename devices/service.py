@@ -76,7 +76,7 @@ def test_payload(settings, office="", url=""):
     return {
         "number": "IN THỬ",
         "office": office or "Hộp một cửa",
-        "service": "Kiểm tra máy in – không phải vé thật",
+        "service": "Kiểm tra máy in – không phải số thứ tự thật",
         "priority_label": None,
         "issued_at": f"{now:%H:%M %d/%m/%Y}",
         "estimated_wait_min": None,
@@ -204,10 +204,10 @@ class DeviceService:
             press["outcome"] = f"Lỗi: {getattr(exc, 'message', None) or exc}"
             raise
         if rating is None:
-            press["outcome"] = "Không có vé chờ đánh giá"
+            press["outcome"] = "Không có số thứ tự chờ đánh giá"
             log.info("rating key %s pressed at counter %s with nobody to rate", score, s["keypad_counter"])
         else:
-            press["outcome"] = f"Đã ghi đánh giá cho vé {rating.ticket.number}"
+            press["outcome"] = f"Đã ghi đánh giá cho số thứ tự {rating.ticket.number}"
 
     # --- status -----------------------------------------------------------------------------
 

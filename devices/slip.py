@@ -38,7 +38,7 @@ class _Row:
 def _rows(payload):
     rows = [
         _Row(payload.get("office") or "", 26, bold=True),
-        _Row("Bộ phận tiếp nhận và trả kết quả", 22),
+        _Row(payload.get("office_title") or "Trung tâm Phục vụ hành chính công", 22),
         None,
         _Row("GIẤY TIẾP NHẬN HỒ SƠ", 32, bold=True),
         _Row("VÀ HẸN TRẢ KẾT QUẢ", 32, bold=True),

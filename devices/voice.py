@@ -89,6 +89,7 @@ _LETTERS = {
 CLIP_TEXT: dict[str, str] = {
     "chime": "(two-tone ding-dong, no speech)",
     "moi_so": "mời số",
+    "moi_lai_so": "mời lại số",
     "den_quay_so": "đến quầy số",
     "khong": "không",
     "mot": "một",
@@ -204,21 +205,30 @@ def letter_clip(letter: str) -> str:
     return "chu_" + upper.lower()
 
 
-def call_clips(prefix: str, seq: int, counter: int, reading: str = "north") -> list[str]:
+def call_clips(prefix: str, seq: int, counter: int, reading: str = "north",
+               recall: bool = False, repeat: int = 1) -> list[str]:
     """The clips of "Mời số <prefix><seq> đến quầy số <counter>".
+
+    A recall says "Mời lại số" instead of "Mời số". ``repeat``: how many times the words are
+    said after the one chime (a lobby says each call twice, for whoever missed the first).
+
+    >>> call_clips("A", 1, 2, recall=True, repeat=2)
+    ['chime', 'moi_lai_so', 'chu_a', 'mot', 'den_quay_so', 'hai', 'moi_lai_so', 'chu_a', 'mot', 'den_quay_so', 'hai']
 
     Separators in the prefix ("-", " ", "_", ".") are not read.
     """
     _check_reading(reading)
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        raise ValueError(f"repeat must be a whole number of at least 1, got {repeat!r}")
     letters = [letter_clip(ch) for ch in (prefix or "") if ch not in _SILENT_PREFIX_CHARS]
-    return [
-        "chime",
-        "moi_so",
+    words = [
+        "moi_lai_so" if recall else "moi_so",
         *letters,
         *read_number(seq, reading),
         "den_quay_so",
         *read_number(counter, reading),
     ]
+    return ["chime", *words * repeat]
 
 
 def clip_path(name: str, override_dir: str | os.PathLike[str] | None = None) -> Path:

@@ -3,7 +3,7 @@ from flask import Blueprint, g, jsonify, request
 
 from motcua.web import json_body
 from office import queue, rating_screens, ratings
-from office.board import counters_overview, recent_calls, services_overview
+from office.board import counters_overview, current_call, recent_calls, services_overview
 from office.errors import MotcuaError, NotFound
 from office.models import Service, Ticket
 from office.ratings import awaiting_rating
@@ -20,7 +20,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @bp.get("/health")
 def health():
-    return jsonify(ok=True)
+    from updates.state import running_version
+
+    return jsonify(ok=True, version=running_version())
 
 
 @bp.get("/services")
@@ -68,7 +70,7 @@ def _phone(raw):
 def ticket_status(code):
     ticket = Ticket.get_or_none(Ticket.tracking_code == code.strip().upper())
     if ticket is None:
-        raise NotFound("Không tìm thấy vé với mã này.")
+        raise NotFound("Không tìm thấy số thứ tự với mã này.")
     info = current_box().ticket_info(ticket)
     info["state"] = ticket.state
     info["counter"] = ticket.counter.number if ticket.counter_id else None
@@ -82,6 +84,7 @@ def queue_state():
         services=services_overview(policy),
         counters=counters_overview(),
         calls=recent_calls(policy, limit=8),
+        now=current_call(policy),  # the banner's call; None: the banner is cleared
     )
 
 
@@ -181,7 +184,7 @@ def rate():
     except (TypeError, ValueError):
         score = number = None
     if not isinstance(ticket_id, str) or not ticket_id or score is None:
-        raise MotcuaError("Cần quầy (counter), mã vé (ticket) và mức đánh giá (score: 1, 2 hoặc 3).")
+        raise MotcuaError("Cần quầy (counter), số thứ tự (ticket) và mức đánh giá (score: 1, 2 hoặc 3).")
     rating_screens.require_paired(rating_screen_token(), number)
     window = current_box().settings["rating_window_seconds"]
     rating = ratings.rate_at_counter(number, score, window, source="screen", ticket_id=ticket_id,

@@ -8,12 +8,13 @@ from jinja2 import ChoiceLoader, PackageLoader
 from devices.health import attach_log_file
 from motcua import tracking
 from motcua.settings import load_settings
-from motcua.web import configure_logging, install_assets, install_error_handlers, refuse_cross_site, secret_key
+from motcua.web import (configure_logging, install_assets, install_error_handlers, local_time, refuse_cross_site,
+                        secret_key)
 from office.clock import local_clock
 from office.db import bind, open_database
 from office.models import MODELS
 
-from . import api, auth, console, dossier_views, screens
+from . import api, auth, cccd_views, console, dossier_views, screens
 from . import catalog_views, stats_views
 from .box import Box
 
@@ -36,6 +37,7 @@ def create_app(settings=None, tasks=None):
     )
     app.json.ensure_ascii = False
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("motcua")])
+    app.jinja_env.globals["office_title"] = app.config["OFFICE_TITLE"] = settings["office_title"]
     bind(open_database(settings["database"]), MODELS)
     if tasks is None:
         from .tasks import create_huey
@@ -53,8 +55,10 @@ def create_app(settings=None, tasks=None):
     app.register_blueprint(screens.bp)
     app.register_blueprint(tracking.bp)
     app.extensions["to_local"] = local_clock(settings["timezone"])
+    app.add_template_filter(local_time)  # times on pages in the office's time zone
     app.register_blueprint(console.bp)
     app.register_blueprint(dossier_views.bp)
+    app.register_blueprint(cccd_views.bp)
     app.register_blueprint(catalog_views.bp)
     app.register_blueprint(stats_views.bp)
     return app

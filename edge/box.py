@@ -44,8 +44,16 @@ class Box:
             host = lan_address() or "127.0.0.1"
         return f"http://{host}:{self.settings['port']}"
 
+    def tracking_base(self):
+        """Where a phone on mobile data follows a ticket or a dossier: ``public_tracking_url``, else
+        the hub (which holds every ticket and dossier the box has sent), else this box."""
+        from sync.box import hub_url
+
+        base = self.settings.get("public_tracking_url") or hub_url(self.settings) or self.public_url()
+        return base.rstrip("/")
+
     def tracking_url(self, ticket):
-        return f"{self.public_url()}/t/{ticket.tracking_code}"
+        return f"{self.tracking_base()}/t/{ticket.tracking_code}"
 
     def ticket_info(self, ticket):
         """The ticket as the kiosk shows it and the printer prints it."""
@@ -89,7 +97,9 @@ class Box:
             log.exception("could not enqueue %s%r", name, args)
 
     def clip_urls(self, call):
-        names = call_clips(call["prefix"], call["seq"], call["counter"], self.settings["voice_reading"])
+        repeat = min(max(int(self.settings.get("lobby_call_repeat") or 1), 1), 3)
+        names = call_clips(call["prefix"], call["seq"], call["counter"], self.settings["voice_reading"],
+                           recall=call.get("recall", False), repeat=repeat)
         return [f"/clips/{name}.wav" for name in names]
 
 

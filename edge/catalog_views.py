@@ -5,13 +5,16 @@ Procedures are authored at the hub and arrive by the pull (hub-owned rows, commu
 only reads them. Places are shared rows: officers edit them here through ``Place.save()``, so
 every edit is captured in the change log and merged field by field with the hub's edits.
 
-Searching folds diacritics (``office.search``): the index of the catalog is built once per
-process and rebuilt when the catalog may have changed (row count, highest id, and the node's
-pull cursor, which moves whenever the box takes in rows from the hub).
+Searching folds diacritics (``office.search``): the index of the catalog (with the hub's
+synonyms) is built once per process and rebuilt when the catalog may have changed (the node's
+pull cursor, which moves whenever the box takes in rows from the hub, and the highest ids).
 """
 import functools
+import gc
 import json
 from dataclasses import dataclass
+
+import segno
 
 from flask import (
     Blueprint,
@@ -24,16 +27,17 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from peewee import fn
 
 from motcua.htmlclean import clean_html
 from motcua.web import refuse_cross_site
 from office.calendar import DEFAULT_HOURS
-from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure
+from office import catalog_shape as shape
+from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure, details_of
 from office.errors import MotcuaError, NotFound
 from office.models import Officer, Place
-from office.search import SearchIndex, fold
-from sync.models import SyncNode
+from office.db import database
+from office.search import SearchIndex, fold, procedure_texts
+from office.synonyms import SearchSynonym, active_synonyms
 from sync.policy import GLOBAL_SCOPE
 
 from .box import current_box
@@ -55,6 +59,7 @@ PLACE_CATEGORIES = {
 }
 PLACE_LIMITS = {"name": 200, "address": 300, "phone": 40, "opening_hours": 200, "description": 4000}
 PLACE_FORM_FIELDS = ("name", "category", "address", "phone", "opening_hours", "description")
+OFFICE_LEVELS = frozenset({"xa", "tinh"})  # since 1/7/2025 a commune office also receives provincial procedures
 READING_RESET_FACTOR = 3  # reading pages of the kiosk wait longer before going back to the start
 
 
@@ -77,32 +82,48 @@ class CatalogIndex:
 
 
 def _catalog_key():
-    """Changes whenever the active catalog on this node may have changed."""
-    count, top, active = (Procedure.select(fn.COUNT(Procedure.id), fn.MAX(Procedure.id),
-                                           fn.SUM(Procedure.active.cast("integer"))).tuples().get())
-    node = SyncNode.select(SyncNode.scope, SyncNode.last_seq, SyncNode.pull_cursor).first()
-    # A box receives the catalog by the pull only; the hub writes it with its own log.
-    version = (node.pull_cursor, node.last_seq if node.scope == GLOBAL_SCOPE else 0) if node else (0, 0)
-    return count, top, active, version
+    """Changes whenever the active catalog (or its synonyms) on this node may have changed: one
+    statement on the one-row node table and two index look-ups, never a read of the catalog's text.
+
+    A box receives the catalog by the pull only, which moves its pull cursor; the hub writes it
+    with its own log (its last seq). The highest ids catch rows written outside the pull (tests,
+    a restore)."""
+    p = Procedure._meta.table_name
+    s = SearchSynonym._meta.table_name
+    row = database.execute_sql(
+        f'SELECT scope, pull_cursor, last_seq, (SELECT MAX(id) FROM "{p}"), (SELECT MAX(id) FROM "{s}") '
+        'FROM sync_node LIMIT 1').fetchone()
+    if row is None:
+        return None
+    scope, cursor, last_seq, top, top_synonym = row
+    return cursor, last_seq if scope == GLOBAL_SCOPE else 0, top, top_synonym
 
 
 def catalog_index():
     key = _catalog_key()
     cached = current_app.extensions.get("catalog_index")
-    if cached is not None and cached.key == key:
+    if cached is not None and cached.key == key and key is not None:
         return cached
-    rows = {}
-    for p in Procedure.select().where(Procedure.active == True):  # noqa: E712
+    rows, texts = {}, {}
+    columns = (Procedure.id, Procedure.code, Procedure.name, Procedure.field, Procedure.agency, Procedure.level,
+               Procedure.ways, Procedure.online_level, Procedure.days, Procedure.hours, Procedure.result,
+               Procedure.details)
+    for p in Procedure.select(*columns).where(Procedure.active == True).namedtuples():  # noqa: E712
+        if OFFICE_LEVELS.isdisjoint(details_of(p)["levels"]):
+            continue  # kept in the catalog (and at /procedures/<code>), not offered at the office
         rows[p.id] = summary(p)
+        texts[p.id] = procedure_texts(p.name, result=p.result, field=p.field, agency=p.agency)
     ordered = sorted(rows.values(), key=lambda r: (fold(r["name"]), r["code"]))
     by_field = {}
     for row in ordered:
         if row["field"]:
             by_field.setdefault(row["field"], []).append(row["id"])
-    index = SearchIndex([(r["id"], r["code"], r["name"], f"{r['field']} {r['agency']}") for r in ordered])
+    index = SearchIndex([(r["id"], r["code"], texts[r["id"]]) for r in ordered], synonyms=active_synonyms(),
+                        closest=True)
     fields = sorted(((f, len(ids)) for f, ids in by_field.items()), key=lambda item: fold(item[0]))
     built = CatalogIndex(key, index, rows, fields, by_field)
     current_app.extensions["catalog_index"] = built
+    gc.freeze()  # the index's many objects are long-lived: the collector's full passes skip them
     return built
 
 
@@ -114,26 +135,28 @@ def _loads(text):
     return value if isinstance(value, list) else []
 
 
-def time_limit(days, hours):
-    if days and hours:
-        return f"{days} ngày {hours} giờ làm việc"
-    if days:
-        return f"{days} ngày làm việc"
-    if hours:
-        return f"{hours} giờ làm việc"
-    return "Trong ngày làm việc"
-
-
 def _ways(procedure):
+    """Each way of submitting with its own time limit (in its own unit; "not stated" says so) and fee."""
     out = []
-    for way in _loads(procedure.ways):
-        if not isinstance(way, dict):
+    for item in _loads(procedure.ways):
+        try:
+            way = shape.normalise_way(item)
+        except (ValueError, AttributeError):
             continue
-        days, hours = _int(way.get("days")), _int(way.get("hours"))
-        out.append({"way": way.get("way", ""), "label": WAYS.get(way.get("way"), way.get("way", "")),
-                    "days": days, "hours": hours, "time_limit": time_limit(days, hours),
-                    "fee": str(way.get("fee") or "") or "Không quy định", "note": str(way.get("note") or "")})
+        out.append({"way": way["way"], "label": WAYS[way["way"]], "days": way["days"], "hours": way["hours"],
+                    "amount": way["amount"], "unit": way["unit"],
+                    "time_limit": shape.limit_label(way["amount"], way["unit"]),
+                    "fee": way["fee"] or "Không quy định", "note": way["description"]})
     return out
+
+
+def _direct_limit(procedure):
+    limit = details_of(procedure).get("limit")
+    if isinstance(limit, dict):
+        return shape.limit_label(limit.get("amount"), limit.get("unit", ""))
+    if procedure.hours:
+        return shape.limit_label(procedure.hours, "gio")
+    return shape.limit_label(procedure.days or None, "ngay_lam_viec" if procedure.days else "trong_ngay")
 
 
 def _int(value):
@@ -144,23 +167,37 @@ def _int(value):
 
 
 def _components(procedure):
+    """The documents, numbered from 1 in the record's order, each with what to bring of it."""
     out = []
     for number, item in enumerate(_loads(procedure.components), start=1):
-        item = item if isinstance(item, dict) else {"name": str(item)}
-        template = str(item.get("template") or "").strip()
-        out.append({"number": number, "name": str(item.get("name") or ""), "copies": _int(item.get("copies")) or 1,
+        try:
+            doc = shape.normalise_document(item if isinstance(item, dict) else {"name": str(item)})
+        except ValueError:
+            continue
+        template = str(doc.get("template") or "").strip()
+        out.append({**doc, "number": number, "copies": doc["copies"], "bring": shape.bring_label(doc),
                     "has_template": bool(template), "template": template})
     return out
+
+
+def document_cases(components):
+    """[(case, [(group label, documents)])]: what to bring, per case, hand-in first, then show, then notes."""
+    cases = []
+    for case, groups in shape.cases_of(components):
+        cases.append((case, [(group, shape.GROUPS[group], docs) for group, docs in groups.items() if docs]))
+    return cases
 
 
 def summary(p):
     """A procedure as a search result."""
     ways = _ways(p)
     direct = next((w for w in ways if w["way"] == "truc_tiep"), ways[0] if ways else None)
+    levels = details_of(p)["levels"]
     return {
         "id": p.id, "code": p.code, "name": p.name, "field": p.field, "agency": p.agency,
-        "level": p.level, "level_label": LEVELS.get(p.level, p.level),
-        "time_limit": direct["time_limit"] if direct else time_limit(p.days, p.hours),
+        "level": p.level, "level_label": LEVELS.get(p.level, p.level), "levels": levels,
+        "levels_label": ", ".join(LEVELS.get(x, x) for x in levels),
+        "time_limit": direct["time_limit"] if direct else _direct_limit(p),
         "fee": direct["fee"] if direct else "",
         "online_level": p.online_level, "online_label": ONLINE_LEVELS.get(p.online_level, p.online_level),
         "url": f"/procedures/{p.id}",
@@ -173,17 +210,25 @@ def detail(p):
         **summary(p),
         "steps": [str(s) for s in _loads(p.steps)],
         "ways": _ways(p),
-        "components": [{k: c[k] for k in ("number", "name", "copies", "has_template")} for c in _components(p)],
+        "components": [{k: c[k] for k in ("number", "name", "group", "case", "originals", "copies", "bring",
+                                           "form", "form_url", "has_template")} for c in _components(p)],
         "requirements": p.requirements, "legal_basis": [str(x) for x in _loads(p.legal_basis)],
         "result": p.result,
+        **{k: v for k, v in p.detail_fields().items() if k not in ("levels", "limit")},
     }
 
 
-def search(q="", field="", limit=SEARCH_LIMIT):
-    """(matching summaries, how many matched in all, the catalog's fields)."""
+def search(q="", field="", limit=SEARCH_LIMIT, closest=None):
+    """(matching summaries, how many matched in all, the catalog's fields).
+
+    ``closest``: a list that gets True when no procedure holds every word of ``q`` (the answer
+    is then the procedures holding the rarest of them)."""
     catalog = catalog_index()
     if q:
-        keys = catalog.index.search(q, limit=len(catalog.rows) or 1)
+        numbers, every = catalog.index.find(q)
+        keys = [catalog.index.docs[n].key for n in numbers]
+        if closest is not None and keys and not every:
+            closest.append(True)
         if field:
             keys = [k for k in keys if catalog.rows[k]["field"] == field]
     elif field:
@@ -218,8 +263,9 @@ def procedures_api():
     Always with the catalog's fields and their counts, for the kiosk's choices."""
     q, limit = _args()
     field = (request.args.get("field") or "").strip()
-    rows, total, fields = search(q, field, limit if (q or not field) else max(limit, MAX_LIMIT))
-    return jsonify(q=q, field=field, total=total, procedures=rows,
+    closest = []
+    rows, total, fields = search(q, field, limit if (q or not field) else max(limit, MAX_LIMIT), closest)
+    return jsonify(q=q, field=field, total=total, procedures=rows, closest=bool(closest),
                    fields=[{"name": f, "count": n} for f, n in fields])
 
 
@@ -257,7 +303,24 @@ def procedures_page():
 @bp.get("/procedures/<pk>")
 def procedure_page(pk):
     p = get_procedure(pk)
-    return _page("procedure.html", p=detail(p), components=_components(p))
+    shown = detail(p)
+    ways = shown["ways"]
+    chosen = request.args.get("way", "")
+    way = next((w for w in ways if w["way"] == chosen), None) or next(
+        (w for w in ways if w["way"] == "truc_tiep"), ways[0] if ways else None)
+    components = _components(p)
+    if request.args.get("kiosk") == "1":  # the kiosk has no use for a download: a QR code takes it to the phone
+        for c in components:
+            if c["form_url"].startswith(("https://", "http://")):
+                c["qr"] = Markup(segno.make(c["form_url"], error="m").svg_inline(scale=3, dark="#0b2545"))
+    return _page("procedure.html", p=shown, components=components, cases=document_cases(components), way=way,
+                 related=_related(shown.get("related") or []))
+
+
+def _related(codes):
+    """[(code, name or "")] of related procedures, named when the catalog holds them."""
+    names = dict(Procedure.select(Procedure.code, Procedure.name).where(Procedure.code.in_(codes)).tuples()) if codes else {}
+    return [(code, names.get(code, "")) for code in codes]
 
 
 @bp.get("/procedures/<pk>/forms/<int:number>")

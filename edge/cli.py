@@ -190,9 +190,11 @@ def _register_more():
     """Commands kept in their own modules (provisioning, device service)."""
     from .devices_cli import devices
     from .provision_cli import provision_box
+    from updates.cli import update
 
     edge.add_command(provision_box)
     edge.add_command(devices)
+    edge.add_command(update)
 
 
 _register_more()

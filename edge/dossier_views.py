@@ -2,7 +2,8 @@
 
 Receive a dossier (from the ticket being served at the officer's counter, or walk-in), print
 its appointment slip (form 01, A5 through the browser, or on the thermal printer) and the other
-forms (02 supplement request, 03 refusal, 04 apology, 05 control sheet, 06 register), list and
+forms of Circular 03/2025 (02 supplement request, 03 refusal, 04 apology and extension, 05 stop
+notice, 06 control sheet, 07 register), list and
 filter dossiers, and act on them. Every action is one call of ``office.dossiers``: the shared
 dossier row and an append-only event, captured for the hub in the same transaction.
 
@@ -37,12 +38,15 @@ from motcua.web import local_now
 from office import dossiers
 from office.calendar import calendar_from
 from office.catalog import WAYS
+from office.catalog import time_limit as catalog_time_limit
+from office.catalog_shape import bring_label, limit_label, normalise_document
 from office.communes import find_commune
+from office.dossier_returns import back_from_agencies
 from office.dossiers import ACTIONS, OPEN, STATUS, Agency, Dossier, DossierEvent
 from office.errors import Conflict, MotcuaError, NotFound
 from office.models import Counter, Holiday, Officer, Procedure, Ticket
 from office.queue import current_ticket
-from office.search import SearchIndex
+from office.search import SearchIndex, fold
 
 from .box import current_box
 from .printing import queue_slip
@@ -52,18 +56,20 @@ bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
 LIST_LIMIT = 300
 SEARCH_LIMIT = 30
 STAGES = ("Thẩm định hồ sơ", "Trình lãnh đạo ký duyệt", "Chuyển liên thông", "Trả kết quả")
-FORMS = {
+FORMS = {  # Circular 03/2025/TT-VPCP, in force since 15/9/2025 (it replaced Circular 01/2018's forms)
     "01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
     "02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
     "03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
-    "04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
-    "05": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
-    "06": "Sổ theo dõi hồ sơ",
+    "04": "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết",
+    "05": "Thông báo dừng giải quyết hồ sơ",
+    "06": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
+    "07": "Sổ theo dõi hồ sơ",
 }
-FORM_EVENT = {"02": "supplement", "03": "refuse", "04": "apologize"}  # the event a form prints
+FORM_EVENT = {"02": "supplement", "03": "refuse", "04": "apologize", "05": "stop"}  # the event a form prints
 OLD_DUE = " — hẹn cũ "  # how an apology's note keeps the date it replaces (form 04 prints both)
 _APOLOGY = re.compile(r"^(?P<reason>.*?)(?: — hẹn cũ (?P<old>\d\d:\d\d \d\d/\d\d/\d{4}))? \(hẹn lại (?P<new>[^)]*)\)$",
                       re.S)
+IRREVERSIBLE = ("refuse", "stop", "finish", "return", "withdraw")  # no way back: the officer ticks "confirm" first
 
 
 # ---- who, when, where ---------------------------------------------------------------------------
@@ -110,6 +116,17 @@ def _dossier(code):
     return dossiers.get(code)
 
 
+@bp.context_processor
+def _sent_back():
+    """The dossiers agencies sent back (the list's notice) and whether this one is (the detail's)."""
+    return {"returns_from_agencies": lambda: back_from_agencies(_office().agency_code), "came_back": came_back}
+
+
+def came_back(dossier):
+    """(dossier, event, kind) when an agency sent this dossier back and the desk has not acted since."""
+    return next((row for row in back_from_agencies(_office().agency_code) if row[0].id == dossier.id), None)
+
+
 def _procedure_of(dossier):
     return (Procedure.get_or_none(Procedure.code == dossier.procedure_code)
             or SimpleNamespace(code=dossier.procedure_code, name=dossier.procedure_name, days=0, hours=0, ways="[]"))
@@ -118,7 +135,35 @@ def _procedure_of(dossier):
 @bp.context_processor
 def _helpers():
     return {"fmt": fmt, "fmt_long": fmt_long, "STATUS": STATUS, "ACTIONS": ACTIONS, "WAYS": WAYS, "FORMS": FORMS,
-            "components_of": components_of, "time_limit": time_limit}
+            "components_of": components_of, "time_limit": time_limit, "routing": routing, "commune_label": commune_label}
+
+
+def commune_label(code):
+    commune = find_commune(code) if code else None
+    return commune.full_name if commune else code
+
+
+def routing(dossier):
+    """How a dossier crosses communes (phi địa giới), as the desk says it; "" when it does not."""
+    if not dossier.decided_by:
+        return ""
+    here = current_box().office.commune if current_box().office else ""
+    if dossier.commune != here:
+        return f"Nhận tại {commune_label(dossier.commune)}, xã/phường mình giải quyết"
+    return f"Phi địa giới: {commune_label(dossier.decided_by)} giải quyết"
+
+
+def province_communes():
+    """[(code, name)] of the other communes of this box's province, by name: where a dossier received
+    here may be decided (phi địa giới)."""
+    office = current_box().office
+    own = find_commune(office.commune) if office else None
+    if own is None:
+        return []
+    from office.communes import all_communes
+
+    others = [c for c in all_communes().values() if c.province_code == own.province_code and c.code != own.code]
+    return [(c.code, c.name) for c in sorted(others, key=lambda c: fold(c.name))]
 
 
 def fmt(moment, pattern="%H:%M %d/%m/%Y"):
@@ -139,12 +184,22 @@ def components_of(dossier):
     return [item if isinstance(item, dict) else {"name": str(item), "copies": 1} for item in items]
 
 
-def time_limit(procedure):
-    if getattr(procedure, "hours", 0):
-        return f"{procedure.hours} giờ làm việc"
-    if getattr(procedure, "days", 0):
-        return f"{procedure.days} ngày làm việc"
-    return "Trong ngày làm việc"
+def desk_documents(procedure):
+    """The procedure's documents for the receipt checklist, in the record's order (the form's values
+    are their positions): what to bring of each, and a count of papers for the slip."""
+    docs = []
+    for item in json.loads(procedure.components or "[]"):
+        try:
+            doc = normalise_document(item if isinstance(item, dict) else {"name": str(item)})
+        except ValueError:
+            doc = {"name": str(item), "group": "ghi_chu", "case": "", "originals": 0, "copies": 0}
+        docs.append({**doc, "bring": bring_label(doc), "count": (doc["originals"] or 0) + doc["copies"] or 1})
+    return docs
+
+
+def time_limit(procedure, way="truc_tiep"):
+    """The time limit as it reads ("3 ngày làm việc", "15 ngày", "Không quy định thời hạn")."""
+    return limit_label(*catalog_time_limit(procedure, way))
 
 
 def _page(template, http_status=200, **context):
@@ -187,6 +242,9 @@ def index():
     overdue = request.args.get("overdue") == "1"
     q = (request.args.get("q") or "").strip()
     query = Dossier.select()
+    incoming = request.args.get("incoming") == "1"
+    if incoming:
+        query = query.where(Dossier.decided_by == _office().commune)
     if status.isdigit() and int(status) in STATUS:
         query = query.where(Dossier.status == int(status))
     else:
@@ -201,7 +259,8 @@ def index():
     late = dossiers.overdue(now).count()
     agencies = dict(_agencies(_office()))
     return _page("dossiers.html", rows=rows[:LIST_LIMIT], more=len(rows) > LIST_LIMIT, status=status, overdue=overdue,
-                 q=q, counts=counts, late=late, now=now, agencies=agencies, open_states=OPEN)
+                 q=q, counts=counts, late=late, now=now, agencies=agencies, open_states=OPEN, incoming=incoming,
+                 incoming_count=Dossier.select().where(Dossier.decided_by == _office().commune).count())
 
 
 def _status_counts():
@@ -262,12 +321,14 @@ def _receive_form(officer, values=None, errors=None, status=200):
         errors = (errors or []) + ["Không tìm thấy thủ tục đã chọn; hãy tìm lại."]
     q = (request.args.get("q") or "").strip()
     results = search_procedures(q) if procedure is None else []
-    components = json.loads(procedure.components or "[]") if procedure else []
+    components = desk_documents(procedure) if procedure else []
     if not values and ticket is not None and ticket.phone:
         values = {"phone": ticket.phone}
-    checked = set(values.get("components", [str(i) for i in range(len(components))]))
+    checked = set(values.get("components", []))  # nothing is received until the officer ticks it
     return _page("dossier_new.html", status, ticket=ticket, procedure=procedure, q=q, results=results,
                  components=components, checked=checked, values=values, errors=errors or [],
+                 needs_due=bool(procedure) and not any(catalog_time_limit(procedure, w)[1] for w in WAYS),
+                 communes=province_communes() if procedure else [],
                  total_procedures=Procedure.select().where(Procedure.active == True).count())  # noqa: E712
 
 
@@ -283,7 +344,7 @@ def receive():
     officer = g.officer
     form = request.form
     values = {k: form.get(k, "").strip() for k in ("name", "id_number", "phone", "address", "way", "extra",
-                                                    "print_slip")}
+                                                    "print_slip", "due_at", "decided_by", "collect_at")}
     values["components"] = form.getlist("components")
     code = form.get("procedure", "").strip()
     procedure = Procedure.get_or_none(Procedure.code == code, Procedure.active == True) if code else None  # noqa: E712
@@ -291,12 +352,19 @@ def receive():
     if procedure is None:
         errors.insert(0, "Hãy chọn thủ tục hành chính của hồ sơ.")
         return _receive_form(officer, values, errors, 400)
-    listed = json.loads(procedure.components or "[]")
-    received = [{"name": listed[int(i)].get("name", ""), "copies": listed[int(i)].get("copies", 1) or 1}
-                for i in values["components"] if i.isdigit() and int(i) < len(listed)]
+    listed = desk_documents(procedure)
+    received = [{"name": listed[int(i)]["name"], "copies": listed[int(i)]["count"]}
+                for i in values["components"] if i.isdigit() and int(i) < len(listed)
+                and listed[int(i)]["group"] != "ghi_chu"]
     received += [{"name": line.strip(), "copies": 1} for line in values["extra"].splitlines() if line.strip()]
     if not received:
         errors.append("Hãy đánh dấu các giấy tờ đã nhận của hồ sơ.")
+    due_at = None
+    if values["due_at"]:
+        try:
+            due_at = datetime.strptime(values["due_at"], "%Y-%m-%dT%H:%M")
+        except ValueError:
+            errors.append("Ngày, giờ hẹn trả kết quả không đúng dạng.")
     if errors:
         return _receive_form(officer, values, errors, 400)
     ticket = _ticket_for_request(officer)
@@ -307,7 +375,8 @@ def receive():
             {"name": values["name"], "id_number": values["id_number"], "phone": values["phone"],
              "address": values["address"]},
             office.agency_code, officer=officer.full_name, components=received, way=values["way"] or "truc_tiep",
-            ticket=ticket.id if ticket else None, now=local_now())
+            ticket=ticket.id if ticket else None, now=local_now(), due_at=due_at,
+            decided_by=values["decided_by"], collect_at=values["collect_at"])
     except MotcuaError as exc:
         return _receive_form(officer, values, [exc.message], exc.status)
     if values["print_slip"]:
@@ -346,7 +415,7 @@ def _detail(dossier, error=None, values=None, status=200):
     return _page("dossier.html", status, d=dossier, events=events, late=late, now=now, error=error,
                  values=values or {}, agencies=_agencies(office), agency_names=dict(_agencies(office)),
                  officers=officers, stages=STAGES, ticket=ticket, new_due=new_due, office_agency=office.agency_code,
-                 forms=[f for f in ("02", "03", "04") if FORM_EVENT[f] in done], open_states=OPEN,
+                 forms=[f for f in ("02", "03", "04", "05") if FORM_EVENT[f] in done], open_states=OPEN,
                  just_received=request.args.get("received") == "1")
 
 
@@ -356,13 +425,16 @@ def detail(code):
     return _detail(_dossier(code))
 
 
-@bp.post("/<code>/<any(transfer, supplement, resume, refuse, apologize, finish, return, withdraw):action>")
+@bp.post("/<code>/<any(transfer, supplement, resume, refuse, apologize, stop, finish, return, withdraw):action>")
 @desk
 def act(code, action):
     dossier = _dossier(code)
     form = {k: v.strip() for k, v in request.form.items()}
     actor, now = g.officer.full_name, local_now()
     try:
+        if action in IRREVERSIBLE and form.get("confirm") != "1":
+            raise MotcuaError(f"Chưa thực hiện “{ACTIONS[action]}”: bước này không hoàn tác được, hãy đánh dấu ô "
+                              "xác nhận rồi bấm lại.")
         if action == "transfer":
             agency = form.get("agency") or dossier.agency
             if agency not in dict(_agencies(_office())):
@@ -381,7 +453,10 @@ def act(code, action):
             message = "Đã từ chối tiếp nhận hồ sơ (mẫu 03)."
         elif action == "apologize":
             _apologize(dossier, form, actor, now)
-            message = f"Đã lập phiếu xin lỗi và hẹn lại ngày trả kết quả: {fmt(dossier.due_at)} (mẫu 04)."
+            message = f"Đã lập văn bản xin lỗi và gia hạn thời gian giải quyết đến {fmt(dossier.due_at)} (mẫu 04)."
+        elif action == "stop":
+            dossiers.stop(dossier, form.get("reason", ""), actor=actor, now=now)
+            message = "Đã dừng giải quyết hồ sơ; in thông báo dừng giải quyết (mẫu 05) cho công dân."
         elif action == "finish":
             dossiers.finish(dossier, actor=actor, note=form.get("note", ""), now=now)
             message = "Hồ sơ đã xử lý xong, chờ trả kết quả."
@@ -426,10 +501,11 @@ def _queue_thermal_slip(dossier):
     receiver = _receiver(dossier)
     payload = {
         "number": f"slip-{dossier.code}",  # names the preview printer's files
-        "office": box.office.name if box.office else "", "code": dossier.code, "procedure": dossier.procedure_name,
+        "office": box.office.name if box.office else "", "office_title": box.settings["office_title"],
+        "code": dossier.code, "procedure": dossier.procedure_name,
         "applicant": dossier.applicant_name, "received_at": fmt(dossier.received_at), "due_at": fmt(dossier.due_at),
         "components": [c["name"] for c in components_of(dossier)], "officer": receiver,
-        "tracking_url": f"{box.public_url()}/tracking", "secret": dossiers.ensure_secret(dossier),
+        "tracking_url": f"{box.tracking_base()}/tracking", "secret": dossiers.ensure_secret(dossier),
         "qr": tracking_link(dossier),
     }
     job = queue_slip(payload)
@@ -440,7 +516,7 @@ def _queue_thermal_slip(dossier):
 def tracking_link(dossier):
     """The tracking page of the dossier, with its secret: what the slip's QR code holds."""
     query = urlencode({"code": dossier.code, "secret": dossiers.ensure_secret(dossier)})
-    return f"{current_box().public_url()}/tracking?{query}"
+    return f"{current_box().tracking_base()}/tracking?{query}"
 
 
 def _receiver(dossier):
@@ -454,7 +530,7 @@ def _form_context(dossier):
     office = _office()
     commune = find_commune(office.commune)
     return {"d": dossier, "place": commune.name if commune else "", "procedure": _procedure_of(dossier),
-            "receiver": _receiver(dossier), "tracking_url": f"{current_box().public_url()}/tracking",
+            "receiver": _receiver(dossier), "tracking_url": f"{current_box().tracking_base()}/tracking",
             "agency_names": dict(_agencies(office)), "today": local_now()}
 
 
@@ -467,7 +543,7 @@ def slip(code):
                  number=dossier.code.rsplit("-", 1)[-1], **_form_context(dossier))
 
 
-@bp.get("/<code>/forms/<any('02', '03', '04', '05'):form>")
+@bp.get("/<code>/forms/<any('02', '03', '04', '05', '06'):form>")
 @desk
 def form_page(code, form):
     dossier = _dossier(code)
@@ -494,7 +570,7 @@ def _parse_apology(note):
 @bp.get("/register")
 @desk
 def register():
-    """Form 06: the dossiers received in a period (office-local days, both included)."""
+    """Form 07: the dossiers received in a period (office-local days, both included)."""
     today = local_now().date()
     start = _day(request.args.get("from"), today.replace(day=1))
     end = _day(request.args.get("to"), today)
@@ -517,7 +593,7 @@ def register():
             if event.action == "finish":
                 results[event.dossier] = event.at
     commune = find_commune(office.commune)
-    return _page("form06.html", rows=rows, start=start, end=end, form="06", transfers=transfers, results=results,
+    return _page("form07.html", rows=rows, start=start, end=end, form="07", transfers=transfers, results=results,
                  agency_names=dict(_agencies(office)), place=commune.name if commune else "", today=local_now())
 
 

@@ -4,7 +4,8 @@ import logging
 from pathlib import Path
 
 import segno
-from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, session, url_for
+from flask import (Blueprint, Response, abort, flash, get_flashed_messages, redirect, render_template, request, send_file,
+                   session, url_for)
 
 from devices.voice import CLIP_NAMES, clip_path
 from motcua.ratelimit import client_address
@@ -16,7 +17,7 @@ from office.officers import authenticate
 from sync import box as sync_box
 
 from .box import current_box
-from .console import technician_signed_in
+from .console import technician_required, technician_signed_in
 
 log = logging.getLogger("motcua.screens")
 bp = Blueprint("screens", __name__)
@@ -118,7 +119,17 @@ def track(code):
 
 @bp.get("/sync")
 def sync_page():
-    return _page("sync.html", state=sync_box.status(current_box().settings))
+    return _page("sync.html", state=sync_box.status(current_box().settings), technician=technician_signed_in(),
+                 messages=get_flashed_messages())
+
+
+@bp.post("/sync/now")
+@technician_required
+def sync_now():
+    """The technician's "Đồng bộ ngay": the worker syncs at once instead of at its next minute."""
+    current_box().enqueue("sync_now")
+    flash("Đã yêu cầu đồng bộ ngay. Tải lại trang sau vài giây để xem kết quả.")
+    return redirect(url_for(".sync_page"), 303)
 
 
 @bp.get("/qr.svg")

@@ -67,14 +67,34 @@ def register_tasks(huey, settings):
             if sync_box.hub_url(settings) and sync_box.due():
                 _sync(settings)
 
+    @huey.periodic_task(every(settings, 5), name="say_hello")
+    def say_hello():
+        """Every 5 minutes, even with nothing to send: the hub counts the box as in contact."""
+        from provisioning.identity import ensure_key
+
+        if sync_box.hub_url(settings):
+            return sync_box.say_hello(settings, ensure_key(settings["data_dir"]))
+        return None
+
     @huey.periodic_task(every(settings, 60), name="storage_upkeep")
     def storage_upkeep():
         from .upkeep import storage_upkeep as upkeep  # bounded change log and print previews
 
         return upkeep(settings)
 
+    @huey.periodic_task(every(settings), name="update_periodic")
+    def update_periodic():
+        from provisioning.identity import ensure_key
+        from updates.box import update_step  # signed releases: hello, download, install, switch
+
+        result = update_step(settings, ensure_key(settings["data_dir"]))
+        if result:
+            log.info("update: %s", result)
+        return result
+
     return {"print_job": print_job, "sweep_print_jobs": sweep_print_jobs, "sync_now": sync_now,
-            "sync_periodic": sync_periodic, "storage_upkeep": storage_upkeep}
+            "sync_periodic": sync_periodic, "say_hello": say_hello, "storage_upkeep": storage_upkeep,
+            "update_periodic": update_periodic}
 
 
 @contextmanager

@@ -6,9 +6,14 @@ import sys
 import time
 from pathlib import Path
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import click
 from werkzeug.security import generate_password_hash
 
+from office.communes import authority_name
+from office.demo_dossiers import DEMO_DOSSIERS, STATE_LABELS
 from office.seed import DEMO_COUNTERS, DEMO_OFFICERS, DEMO_PASSWORD
 
 # Real communes/wards (GSO codes) for the demo boxes, after the 2025 reorganisation.
@@ -47,10 +52,11 @@ def demo(port_base, data_dir, boxes):
                            stdout=subprocess.DEVNULL)
             subprocess.run(_command("hub", "register-box", "--commune", commune, "--public-key",
                                     box_dir / "keys" / "box.pub", *hub_args), check=True, stdout=subprocess.DEVNULL)
+            samples = _seed_dossiers(box_dir, commune)
             procs.append(_spawn("edge", "serve", *common))
             procs.append(_spawn("edge", "worker", *common))
-            urls.append((f"http://127.0.0.1:{port}", box_dir))
-        _wait_healthy([f"http://127.0.0.1:{port_base}"] + [u for u, _ in urls], procs)
+            urls.append((f"http://127.0.0.1:{port}", box_dir, samples))
+        _wait_healthy([f"http://127.0.0.1:{port_base}"] + [u for u, *_ in urls], procs)
         _seed_reminders(hub_url, DEMO_COMMUNES[:boxes], token)
         _print_summary(port_base, urls)
         while all(p.poll() is None for p in procs):
@@ -111,19 +117,54 @@ def _demo_operator(hub_args):
                           check=True, capture_output=True, text=True).stdout.strip()
 
 
+def _seed_dossiers(box_dir, commune):
+    """Demo dossiers in the box's database before it serves (once per data dir): [(code, secret,
+    state)] for the tracking links the summary prints."""
+    from motcua.settings import load_settings
+    from office.db import bind, open_database
+    from office.demo_dossiers import seed_demo_dossiers
+    from office.dossiers import Dossier
+    from office.models import MODELS, Office
+    from office.seed import DEMO_OFFICERS
+
+    settings = load_settings("edge", environ={}, overrides={"data_dir": str(box_dir), "commune_code": commune})
+    db = bind(open_database(settings["database"]), MODELS)
+    try:
+        office = Office.select().first()
+        now = datetime.now(ZoneInfo(settings["timezone"])).replace(tzinfo=None)
+        seed_demo_dossiers(office.agency_code, DEMO_OFFICERS[0][1], now)
+        order = {name: i for i, (name, _, _) in enumerate(DEMO_DOSSIERS)}
+        rows = sorted(Dossier.select().where(Dossier.applicant_name.in_(list(order))),
+                      key=lambda d: order[d.applicant_name])
+        states = {name: state for name, _, state in DEMO_DOSSIERS}
+        return [(d.code, d.tracking_secret, states[d.applicant_name]) for d in rows]
+    finally:
+        db.close()
+
+
 def _seed_reminders(hub_url, communes, token):
-    """A weekday rule at 08:00 and 14:00 and who gets it, on the log channel (see /notifications)."""
+    """A weekday rule at 08:00 and 14:00 and who gets it, on the log channel (see /notifications);
+    what a former run on the same data seeded is kept, not seeded again."""
     import requests
 
     auth, api = {"Authorization": f"Bearer {token}"}, f"{hub_url}/api/v1/reminders"
     posts = [(api, {"name": "Nhắc hồ sơ sắp đến hạn và quá hạn", "what": "both", "lead": 2, "lead_unit": "days",
                     "audience": "both", "channels": "log", "times": "08:00,14:00", "weekdays": "0,1,2,3,4"})]
     for commune in communes:
-        posts.append((f"{api}/contacts", {"name": f"Lãnh đạo UBND {commune}", "commune": commune, "role": "leader",
-                                          "phone": "0912000000"}))
+        posts.append((f"{api}/contacts", {"name": f"Lãnh đạo {authority_name(commune)}", "commune": commune,
+                                          "role": "leader", "phone": "0912000000"}))
         posts += [(f"{api}/contacts", {"name": name, "handler": username, "commune": commune, "role": "handler",
                                        "phone": "0912000001"}) for username, name in DEMO_OFFICERS]
+    rules = requests.get(api, headers=auth, timeout=10)
+    contacts = requests.get(f"{api}/contacts", headers=auth, timeout=10)
+    rules.raise_for_status(), contacts.raise_for_status()
+    seen = {("rule", r["name"]) for r in rules.json()}
+    seen |= {("contact", c["name"], c.get("commune") or "", c.get("role")) for c in contacts.json()}
     for url, body in posts:
+        key = (("contact", body["name"], body["commune"], body["role"]) if url.endswith("/contacts")
+               else ("rule", body["name"]))
+        if key in seen:
+            continue
         requests.post(url, json=body, headers=auth, timeout=10).raise_for_status()
 
 
@@ -131,7 +172,9 @@ def _print_summary(port_base, urls):
     echo = click.echo
     echo("\n=== motcua demo đang chạy (Ctrl-C để dừng) ===")
     hub = f"http://127.0.0.1:{port_base}"
-    echo(f"Trung tâm (hub):        {hub}/   (đăng nhập {DEMO_OPERATOR} / {DEMO_OPERATOR_PASSWORD})")
+    echo(f"Mở trang này trước: {urls[0][0]}/   (trang chính của hộp 1: kiosk, phòng chờ, quầy, đánh giá, kỹ thuật)")
+    echo(f"\nTrung tâm (hub):        {hub}/   (đăng nhập {DEMO_OPERATOR} / {DEMO_OPERATOR_PASSWORD})")
+    echo(f"  Thống kê, báo cáo:    {hub}/stats")
     echo(f"  Danh mục thủ tục:     {hub}/catalog")
     echo(f"  Hồ sơ liên thông:     {hub}/agency")
     echo(f"  Tra cứu hồ sơ:        {hub}/tracking")
@@ -139,7 +182,7 @@ def _print_summary(port_base, urls):
     echo(f"  Tin nhắn gửi đi:      {hub}/notifications")
     echo(f"  Tài khoản:            {hub}/accounts")
     echo(f"  Nhật ký thao tác:     {hub}/audit")
-    for i, (base, box_dir) in enumerate(urls, 1):
+    for i, (base, box_dir, samples) in enumerate(urls, 1):
         echo(f"\nHộp {i}: {base}/   (dữ liệu: {box_dir})")
         echo(f"  Kiosk lấy số:         {base}/kiosk")
         echo(f"  Màn hình phòng chờ:   {base}/lobby")
@@ -149,6 +192,12 @@ def _print_summary(port_base, urls):
         echo(f"  Tiếp nhận hồ sơ:      {base}/dossiers   (cán bộ đăng nhập tại quầy trước)")
         echo(f"  Thông tin địa phương: {base}/places")
         echo(f"  Tra cứu hồ sơ:        {base}/tracking")
+        for code, secret, state in samples:
+            echo(f"    hồ sơ mẫu {STATE_LABELS[state]}: {base}/tracking?code={code}&secret={secret}")
+        if samples:
+            echo(f"    (trung tâm có các hồ sơ này sau lần đồng bộ đầu, khoảng 1 phút: {hub}/tracking?code=...)")
+        echo(f"  Danh mục thủ tục:     {base}/procedures")
+        echo(f"  Thống kê:             {base}/stats   (cán bộ đăng nhập tại quầy trước)")
         echo(f"  Đồng bộ với trung tâm: {base}/sync")
         echo(f"  Bảng kỹ thuật:        {base}/console   (mật khẩu {DEMO_TECHNICIAN_PASSWORD})")
         echo(f"  API:                  {base}/api/v1/services")

@@ -1,7 +1,7 @@
 """Dossier tracking, the box's and the hub's API and pages: the progress of a dossier for whoever
 holds its code and the secret printed on its appointment slip (the slip's QR code carries both);
 with the code alone, only that the dossier exists."""
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 
 from office import dossiers
 from office.errors import MotcuaError
@@ -12,17 +12,18 @@ from .web import local_now
 bp = Blueprint("tracking", __name__)
 LOOKUPS_PER_MINUTE = 30
 LOOKUPS = RateLimiter(LOOKUPS_PER_MINUTE, 60, bucket="tracking")
+REFRESH_SECONDS = 120  # the open page reloads itself (no script): well under the lookup limit
 
 
-def _limited():
+def limited():
     wait = LOOKUPS.hit(client_address())
     if wait:
         raise MotcuaError(f"Bạn tra cứu quá nhiều lần. Vui lòng thử lại sau {int(wait) + 1} giây.", status=429)
 
 
 def lookup(code, secret, now=None):
-    _limited()
-    return dossiers.track(code, secret, now=now)
+    limited()
+    return dossiers.track(code, secret, now=now, office_title=current_app.config.get("OFFICE_TITLE"))
 
 
 @bp.get("/api/v1/tracking/<path:code>")
@@ -42,4 +43,5 @@ def tracking_page():
             if exc.status == 429:
                 raise
             error = exc.message
-    return render_template("tracking.html", code=code, secret=secret, view=view, error=error)
+    return render_template("tracking.html", code=code, secret=secret, view=view, error=error,
+                           refresh_seconds=REFRESH_SECONDS)

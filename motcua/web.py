@@ -5,6 +5,7 @@ import logging
 import math
 import os
 import secrets
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,6 +62,22 @@ def local_now():
     if clock is not None:
         return clock()
     return current_app.extensions["to_local"](utcnow()).replace(microsecond=0)
+
+
+def local_time(moment, fmt="%H:%M %d/%m/%Y"):
+    """Jinja filter ``local_time``: a UTC moment as the office reads it, in its own time zone
+    (``timezone``, Asia/Ho_Chi_Minh: UTC+7), e.g. "12:47 05/12/2026". Takes a naive UTC datetime
+    (as stored) or ISO text ("2026-12-05T05:47:00Z", as the APIs answer); empty stays empty."""
+    if moment in (None, ""):
+        return ""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment.strip().removesuffix("Z"))
+        except ValueError:
+            return moment
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return current_app.extensions["to_local"](moment).strftime(fmt)
 
 
 def wants_json():
@@ -330,4 +347,7 @@ def install_assets(app):
     """Shared CSS and scripts, served by the app itself at /assets (no CDN)."""
     from flask import Blueprint
 
+    from .numbers import vn_number
+
     app.register_blueprint(Blueprint("assets", __name__, static_folder="static", static_url_path="/assets"))
+    app.add_template_filter(vn_number, "num")  # numbers one way everywhere: 1.234 and 3,1

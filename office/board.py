@@ -92,27 +92,49 @@ def counters_overview():
     return rows
 
 
-def recent_calls(policy, after_id="", limit=10, now=None):
-    """Calls and recalls of today, newest last; ``after_id`` pages for the lobby (ids grow)."""
+def _calls_today(policy, now=None):
     day = policy.local_day(now or utcnow())
-    query = (
+    return (
         TicketEvent.select(TicketEvent, Ticket, Counter)
         .join(Ticket)
         .switch(TicketEvent)
         .join(Counter)
-        .where(TicketEvent.action.in_(("call", "recall")), Ticket.day == day, TicketEvent.id > after_id)
+        .where(TicketEvent.action.in_(("call", "recall")), Ticket.day == day)
+    )
+
+
+def _call_row(event):
+    return {
+        "id": event.id,
+        "number": event.ticket.number,
+        "prefix": event.ticket.prefix,
+        "seq": event.ticket.seq,
+        "counter": event.counter.number,
+        "recall": event.action == "recall",
+        "at": event.at.isoformat() + "Z",
+    }
+
+
+def recent_calls(policy, after_id="", limit=10, now=None):
+    """Calls and recalls of today, newest last; ``after_id`` pages for the lobby (ids grow)."""
+    query = (
+        _calls_today(policy, now)
+        .where(TicketEvent.id > after_id)
         .order_by(TicketEvent.id.desc())
         .limit(limit)
     )
-    return [
-        {
-            "id": e.id,
-            "number": e.ticket.number,
-            "prefix": e.ticket.prefix,
-            "seq": e.ticket.seq,
-            "counter": e.counter.number,
-            "recall": e.action == "recall",
-            "at": e.at.isoformat() + "Z",
-        }
-        for e in reversed(list(query))
-    ]
+    return [_call_row(e) for e in reversed(list(query))]
+
+
+def current_call(policy, now=None, look_back=20):
+    """The call the lobby's banner shows, or None (the banner is cleared).
+
+    Today's newest call or recall whose ticket is still called, not yet served, at the counter
+    that called it: once the ticket is finished, marked absent, transferred or its citizen is
+    being served, that invitation is over and an older one still open (or none) is shown.
+    """
+    for event in _calls_today(policy, now).order_by(TicketEvent.id.desc()).limit(look_back):
+        ticket = event.ticket
+        if ticket.state == Ticket.CALLED and ticket.counter_id == event.counter_id:
+            return _call_row(event)
+    return None

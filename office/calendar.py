@@ -67,6 +67,26 @@ class WorkCalendar:
         start = self.closing(self.effective_receipt_day(received))
         return self.add_working_days(start, days + self.paused_working_days(paused))
 
+    def due_in_calendar_days(self, received, days, paused=()):
+        """A limit in calendar days ("15 ngày"): closing time of the ``days``-th day after the day of
+        receipt, moved to the next working day when it falls on a day off; paused days added."""
+        start = self.effective_receipt_day(received)
+        waited = sum(((b.date() - a.date()).days for a, b in paused), 0)
+        day = start + timedelta(days=days + waited)
+        if not self.is_working_day(day):
+            day = self.next_working_day(day)
+        return self.closing(day)
+
+    def due_in_months(self, received, months, paused=()):
+        """A limit in months ("01 tháng"): the same day ``months`` later (or the month's last day),
+        then as for calendar days."""
+        start = self.effective_receipt_day(received)
+        month = start.month - 1 + months
+        year, month = start.year + month // 12, month % 12 + 1
+        last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+        target = date(year, month, min(start.day, last))
+        return self.due_in_calendar_days(datetime.combine(target, self.hours[0][0]), 0, paused)
+
     def add_working_days(self, moment, days):
         """The same time of day, ``days`` working days later."""
         day = moment.date()

@@ -29,3 +29,27 @@ def all_communes():
 
 def find_commune(code):
     return all_communes().get(code)
+
+
+def unit_word(code):
+    """“xã”, “phường” or “đặc khu”: what the commune really is (“xã” when the code is unknown)."""
+    commune = find_commune(code)
+    if commune is None:
+        return "xã"
+    lowered = commune.full_name.lower()
+    for word in ("phường", "đặc khu"):
+        if lowered.startswith(word):
+            return word
+    return "xã"
+
+
+def commune_label(code):
+    """“Phường Sông Công” for 05518; the code itself when unknown."""
+    commune = find_commune(code)
+    return commune.full_name if commune else code
+
+
+def authority_name(code):
+    """The people's committee as a citizen's message names it: “UBND Phường Sông Công”."""
+    commune = find_commune(code)
+    return f"UBND {commune.full_name}" if commune else "UBND xã, phường"

@@ -14,6 +14,7 @@ from peewee import CharField, CompositeKey, DateTimeField, IntegerField, TextFie
 from sync.capture import ReplicatedModel
 from sync.policy import APPEND, HUB, SHARED
 
+from .catalog import time_limit
 from .clock import utcnow
 from .db import BaseModel, database
 from .errors import Conflict, MotcuaError, NotFound
@@ -38,7 +39,8 @@ ACTIONS = {
     "supplement": "Yêu cầu bổ sung giấy tờ",
     "resume": "Nhận đủ giấy tờ bổ sung",
     "refuse": "Từ chối tiếp nhận",
-    "apologize": "Xin lỗi, hẹn lại ngày trả kết quả",
+    "apologize": "Xin lỗi, gia hạn thời gian giải quyết",
+    "stop": "Dừng giải quyết hồ sơ",
     "finish": "Đã xử lý xong",
     "return": "Trả kết quả",
     "withdraw": "Công dân rút hồ sơ",
@@ -87,6 +89,18 @@ class Dossier(ReplicatedModel):
     # Printed on the appointment slip and in its QR code: public tracking shows the dossier only
     # to whoever holds it. NULL: received on a box older than the secret (until a slip is reprinted).
     tracking_secret = CharField(null=True)
+    # Phi địa giới (Decree 118/2025): received here for another commune of the province, whose office
+    # decides it ("" = this commune decides); the result is collected where ``collect_at`` says.
+    decided_by = CharField(default="", index=True)
+    collect_at = CharField(default="")
+
+    def routed_to(self, scope):
+        return bool(self.decided_by) and self.decided_by == scope
+
+    @property
+    def decider(self):
+        """The commune whose office decides the dossier."""
+        return self.decided_by or self.commune
 
     class Meta:
         # the statistics (office.stats) read periods of receipt, per commune, and open dossiers past due
@@ -116,6 +130,10 @@ class DossierEvent(ReplicatedModel):
     def label(self):
         return ACTIONS.get(self.action, self.action)
 
+    def routed_to(self, scope):
+        dossier = Dossier.get_or_none(Dossier.id == self.dossier)
+        return dossier is not None and dossier.routed_to(scope)
+
 
 class DossierSequence(BaseModel):
     """Last dossier number per agency and office-local day (only the box issues for its agency)."""
@@ -134,8 +152,9 @@ def dossier_code(agency_code, local_day, number):
 
 
 def receive(calendar, procedure, applicant, agency_code, officer="", components=(), way="truc_tiep",
-            ticket=None, now=None):
-    """Take a dossier in at the counter; ``now`` is office-local time. Returns the dossier."""
+            ticket=None, now=None, due_at=None, decided_by="", collect_at=""):
+    """Take a dossier in at the counter; ``now`` is office-local time. Returns the dossier.
+    ``due_at``: the appointment the officer sets when the procedure states no time limit."""
     now = now or utcnow()
     name = (applicant.get("name") or "").strip()
     if not name:
@@ -148,7 +167,8 @@ def receive(calendar, procedure, applicant, agency_code, officer="", components=
     phone = "".join(ch for ch in applicant.get("phone", "") if ch.isdigit())
     if phone and not 9 <= len(phone) <= 11:
         raise MotcuaError("Số điện thoại không hợp lệ.")
-    due = _due(calendar, procedure, now, ())
+    due = _due(calendar, procedure, now, (), way=way, given=due_at)
+    decided_by, collect_at = _routing(decided_by, collect_at)
     with database.atomic():
         number = _next_number(agency_code, now)
         dossier = Dossier.create(
@@ -157,16 +177,64 @@ def receive(calendar, procedure, applicant, agency_code, officer="", components=
             applicant_phone=phone, applicant_address=(applicant.get("address") or "").strip(),
             way=way, components=json.dumps(list(components), ensure_ascii=False), ticket=ticket,
             status=2, stage="Tiếp nhận", handler=officer, agency=agency_code, received_at=now, due_at=due,
-            tracking_secret=new_secret(),
+            tracking_secret=new_secret(), decided_by=decided_by, collect_at=collect_at,
         )
-        _event(dossier, "receive", now, officer)
+        _event(dossier, "receive", now, officer, _routing_note(decided_by))
     return dossier
 
 
-def _due(calendar, procedure, received, paused):
-    if procedure.hours:
-        return calendar.due_in_hours(received, procedure.hours, paused)
-    return calendar.due_in_days(received, procedure.days, paused)
+def _routing(decided_by, collect_at):
+    """(decided_by, collect_at) checked: another commune of this box's province, a real one."""
+    from .communes import find_commune
+    from sync.capture import this_node
+
+    decided_by = (decided_by or "").strip()
+    if not decided_by:
+        return "", ""
+    here = this_node().scope
+    other, own = find_commune(decided_by), find_commune(here)
+    if other is None:
+        raise MotcuaError(f"Không có xã/phường mã {decided_by}.")
+    if decided_by == here:
+        return "", ""
+    if own is not None and other.province_code != own.province_code:
+        raise MotcuaError("Chỉ nhận hồ sơ phi địa giới của xã/phường trong cùng tỉnh, thành phố.")
+    collect_at = (collect_at or "").strip() or here
+    if collect_at == "deciding":
+        collect_at = decided_by
+    if collect_at not in (here, decided_by):
+        raise MotcuaError("Nơi nhận kết quả phải là nơi nộp hoặc nơi giải quyết hồ sơ.")
+    return decided_by, collect_at
+
+
+def _routing_note(decided_by):
+    if not decided_by:
+        return ""
+    from .communes import find_commune
+
+    commune = find_commune(decided_by)
+    return f"Hồ sơ phi địa giới: chuyển {commune.full_name if commune else decided_by} giải quyết"
+
+
+def _due(calendar, procedure, received, paused, way="truc_tiep", given=None):
+    """The appointment from the procedure's time limit for ``way``, in its own unit; a procedure
+    that states no limit takes the date the officer ``given`` (there is no rule to compute one)."""
+    amount, unit = time_limit(procedure, way)
+    if unit == "gio":
+        return calendar.due_in_hours(received, amount, paused)
+    if unit == "ngay_lam_viec":
+        return calendar.due_in_days(received, int(amount), paused)
+    if unit == "ngay":
+        return calendar.due_in_calendar_days(received, int(amount), paused)
+    if unit == "thang":
+        return calendar.due_in_months(received, int(amount), paused)
+    if unit == "trong_ngay":
+        return calendar.due_in_days(received, 0, paused)
+    if given is None:
+        raise MotcuaError("Thủ tục này không quy định thời hạn giải quyết: hãy nhập ngày, giờ hẹn trả kết quả.")
+    if given <= received:
+        raise MotcuaError("Ngày hẹn trả kết quả phải sau lúc tiếp nhận.")
+    return given
 
 
 def _next_number(agency_code, now):
@@ -228,7 +296,7 @@ def resume(calendar, dossier, procedure, actor="", now=None):
         raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.")
     now = now or utcnow()
     pause = [(dossier.paused_since, now)]
-    if procedure.hours:
+    if time_limit(procedure, dossier.way)[1] == "gio":
         waited = calendar.working_time(dossier.paused_since, now).total_seconds() / 3600
         due, days = calendar.due_in_hours(dossier.due_at, waited), 0
     else:
@@ -253,6 +321,15 @@ def apologize(dossier, new_due, reason, actor="", now=None):
     if new_due <= dossier.due_at:
         raise MotcuaError("Ngày hẹn mới phải sau ngày hẹn cũ.")
     return _act(dossier, "apologize", actor, now, f"{reason} (hẹn lại {new_due:%H:%M %d/%m/%Y})", due_at=new_due)
+
+
+def stop(dossier, reason, actor="", now=None):
+    """Stop handling (status 8, form 05 of Circular 03/2025): e.g. the citizen did not supplement in
+    time, or the case is no longer the office's to decide. The reason goes on the notice."""
+    _require_open(dossier)
+    if not (reason or "").strip():
+        raise MotcuaError("Hãy ghi lý do dừng giải quyết hồ sơ: lý do được in trên thông báo (mẫu 05).")
+    return _act(dossier, "stop", actor, now, reason.strip(), status=8, paused_since=None)
 
 
 def finish(dossier, actor="", note="", now=None):
@@ -346,17 +423,40 @@ def secret_matches(dossier, secret):
     return bool(expected) and hmac.compare_digest(expected.encode(), clean_secret(secret).encode())
 
 
-def track(code, secret, now=None):
+def track(code, secret, now=None, office_title=None):
     """Public tracking: the dossier's progress for whoever holds its code and the secret of its
     slip; with the code alone, only that such a dossier exists."""
     dossier = get(code)
     if not secret_matches(dossier, secret):
         return {"code": dossier.code, "found": True, "verified": False}
-    return tracking_view(dossier, now=now)
+    return tracking_view(dossier, now=now, office_title=office_title)
 
 
-def tracking_view(dossier, now=None):
-    """What the holder of the code and its secret may see: never the ID number, the phone or the address."""
+def _collect_place(dossier):
+    """The office where the result is collected when it is not the receiving one (phi địa giới)."""
+    if not dossier.collect_at or dossier.collect_at == dossier.commune:
+        return ""
+    from .communes import find_commune
+    from .models import Office
+
+    office = Office.get_or_none(Office.commune == dossier.collect_at)
+    commune = find_commune(dossier.collect_at)
+    return office.name if office else (f"UBND {commune.full_name}" if commune else dossier.collect_at)
+
+
+def tracking_view(dossier, now=None, office_title=None):
+    """What the holder of the code and its secret may see: never the ID number, the phone or the
+    address. ``guidance``: the progress steps and what to do now, in plain words."""
+    from .calendar import calendar_from
+    from .dossier_guidance import guidance
+    from .models import Holiday, Office, Procedure
+
+    now = now or utcnow()
+    office = Office.get_or_none(Office.commune == dossier.commune)
+    days = Holiday.select(Holiday.day, Holiday.kind).where(Holiday.commune.in_(["*", dossier.commune]))
+    events = history(dossier)
+    procedure = Procedure.get_or_none(Procedure.code == dossier.procedure_code)
+    by_hours = bool(procedure) and time_limit(procedure, dossier.way)[1] == "gio"
     return {
         "found": True,
         "verified": True,
@@ -368,7 +468,10 @@ def tracking_view(dossier, now=None):
         "stage": dossier.stage,
         "received_at": f"{dossier.received_at:%H:%M %d/%m/%Y}",
         "due_at": f"{dossier.due_at:%H:%M %d/%m/%Y}",
-        "late": dossier.status in OPEN and (now or utcnow()) > dossier.due_at,
+        "late": dossier.status in OPEN and now > dossier.due_at,
         "history": [{"at": f"{e.at:%H:%M %d/%m/%Y}", "action": e.label, "stage": e.stage,
-                     "status_label": STATUS.get(e.status, "")} for e in history(dossier)],
+                     "status_label": STATUS.get(e.status, "")} for e in events],
+        "guidance": guidance(dossier, events, now, calendar_from(days.tuples()), office.name if office else "",
+                             by_hours, **({"office_title": office_title} if office_title else {}),
+                             collect_place=_collect_place(dossier)),
     }

@@ -133,7 +133,7 @@ def periodic_report(period, filters=Filters(), unit_name="", now=None, calendar=
               if c.key in ("on_time_ratio", "dissatisfied", "satisfaction_index")]
     lines += [("Số lượt đánh giá", satisfaction.total["total"], "int"),
               ("Tỉ lệ hài lòng (%)", satisfaction.total["satisfied_pct"], "pct"),
-              ("Số vé xếp hàng", queue.total["tickets"], "int"),
+              ("Số lượt lấy số thứ tự", queue.total["tickets"], "int"),
               ("Thời gian chờ trung bình (phút)", queue.total["wait_avg"], "minutes"),
               ("Tỉ lệ vắng mặt khi gọi (%)", queue.total["no_show_pct"], "pct")]
     book = Workbook(write_only=True)

@@ -221,9 +221,10 @@ from .notices import Notice  # noqa: E402
 from .limits import Hit  # noqa: E402
 from .sessions import WebSession  # noqa: E402
 from .rating_screens import RatingScreen  # noqa: E402
+from .synonyms import SearchSynonym  # noqa: E402
 
 REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating, Place, Holiday,
-              Procedure, Agency, Dossier, DossierEvent, Notice)
+              Procedure, Agency, Dossier, DossierEvent, Notice, SearchSynonym)
 
 MODELS = SYNC_MODELS + (
     Office,
@@ -247,4 +248,5 @@ MODELS = SYNC_MODELS + (
     WebSession,
     Hit,
     RatingScreen,
+    SearchSynonym,
 )

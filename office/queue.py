@@ -252,7 +252,7 @@ def cancel(ticket_id, now=None):
     with database.atomic():
         ticket = Ticket.get_or_none(id=ticket_id)
         if ticket is None:
-            raise NotFound("Không tìm thấy vé.")
+            raise NotFound("Không tìm thấy số thứ tự.")
         if ticket.state not in Ticket.OPEN_STATES:
             raise Conflict(f"Số {ticket.number} đã kết thúc, không thể huỷ.")
         _set_state(ticket, Ticket.CANCELLED, now, "cancel", ended_at=now)
@@ -282,7 +282,7 @@ def transfer(counter_id, service_code=None, to_counter=None, now=None):
             if target is None:
                 raise NotFound(f"Không có quầy số {to_counter}.")
             if target.id == counter.id:
-                raise MotcuaError("Không thể chuyển vé về chính quầy này.")
+                raise MotcuaError("Không thể chuyển số thứ tự về chính quầy này.")
             ticket.target_counter = target
             detail.append(f"counter={target.number}")
         ticket.state = Ticket.ISSUED

@@ -18,7 +18,7 @@ def rate(ticket_id, score, reason="", source="screen", now=None):
     with database.atomic():
         ticket = Ticket.get_or_none(id=ticket_id)
         if ticket is None:
-            raise NotFound("Không tìm thấy vé để đánh giá.")
+            raise NotFound("Không tìm thấy số thứ tự để đánh giá.")
         if ticket.state != Ticket.DONE:
             raise Conflict(f"Số {ticket.number} chưa được phục vụ xong.")
         if Rating.get_or_none(Rating.ticket == ticket) is not None:

@@ -12,7 +12,7 @@ Queue and satisfaction figures are in ``office.stats_queue``; the period and tab
 """
 from datetime import datetime, timedelta
 
-from peewee import JOIN, SQL, PostgresqlDatabase, fn
+from peewee import JOIN, SQL, Case, PostgresqlDatabase, fn
 
 from .catalog import Procedure
 from .db import database
@@ -71,8 +71,8 @@ def fields_of_procedures():
 def dossier_filter(query, period, filters):
     start, end = period.bounds()
     query = query.where(Dossier.received_at >= start, Dossier.received_at < end)
-    if filters.commune:
-        query = query.where(Dossier.commune == filters.commune)
+    if filters.commune:  # what it received, and what it decides for the commune that received it
+        query = query.where((Dossier.commune == filters.commune) | (Dossier.decided_by == filters.commune))
     if filters.procedure:
         query = query.where(Dossier.procedure_code == filters.procedure)
     if filters.agency:
@@ -102,6 +102,15 @@ def commune_names():
     return name
 
 
+def every_commune(filters):
+    """The communes a per-commune table lists, those without a dossier or a ticket included (an
+    office that received nothing must show as 0, not vanish): the offices known here, or the
+    commune the filter names."""
+    if filters.commune:
+        return [filters.commune]
+    return [c for (c,) in Office.select(Office.commune).where(Office.commune != "*").tuples()]
+
+
 def _label_function(by):
     if by == "commune":
         return commune_names()
@@ -128,18 +137,34 @@ def communes_with_dossiers():
     return [row[0] for row in cursor.fetchall()]
 
 
-def _tallies(now):
+def _decider():
+    """The commune whose office decides the dossier: another one when received there for it (phi
+    địa giới), else the one that received it."""
+    return Case(None, [(Dossier.decided_by != "", Dossier.decided_by)], Dossier.commune)
+
+
+def _tallies(now, commune=None, resolved_by=None):
     """Received, early, on time, late, open, open past due: COUNT(*) FILTER (WHERE ...), which
-    both databases evaluate faster than SUM(CASE ...)."""
-    return (fn.COUNT(SQL("*")), _count(Dossier.timeliness == "early"), _count(Dossier.timeliness == "on_time"),
-            _count(Dossier.timeliness == "late"), _count(_open()), _count(_overdue_open(now)))
+    both databases evaluate faster than SUM(CASE ...). A dossier counts as received where it was
+    received and as resolved (or pending) where it is decided: with ``commune``, for that commune;
+    ``resolved_by``: an extra condition on the resolution counts."""
+    received = _count(Dossier.commune == commune) if commune else fn.COUNT(SQL("*"))
+    mine = (_decider() == commune) if commune else resolved_by
+
+    def count(condition):
+        return _count(condition & mine) if mine is not None else _count(condition)
+
+    return (received, count(Dossier.timeliness == "early"), count(Dossier.timeliness == "on_time"),
+            count(Dossier.timeliness == "late"), count(_open()), count(_overdue_open(now)))
 
 
 def _counts(numbers):
     received, early, on_time, late, pending, overdue_open = (int(n or 0) for n in numbers)
     resolved = early + on_time + late  # a finished dossier always has its timeliness
+    # "other" (refused, withdrawn, stopped): received here and neither resolved nor pending here; a
+    # commune deciding for another (phi địa giới) resolves what it did not receive
     return {"received": received, "resolved": resolved, "early": early, "on_time": on_time, "late": late,
-            "pending": pending, "overdue_open": overdue_open, "other": received - resolved - pending}
+            "pending": pending, "overdue_open": overdue_open, "other": max(received - resolved - pending, 0)}
 
 
 def _buckets(period, by):
@@ -161,15 +186,34 @@ def _grouped(period, filters, by, now):
     if by in ("day", "month"):
         groups = {}
         for key, part in _buckets(period, by):
-            numbers = dossier_filter(Dossier.select(*_tallies(now)), part, filters).tuples().get()
-            if numbers[0]:
+            numbers = dossier_filter(Dossier.select(*_tallies(now, filters.commune)), part, filters).tuples().get()
+            if any(numbers):
                 groups[key] = numbers
         return groups
     key = _group_key(by)
-    query = dossier_filter(Dossier.select(key, *_tallies(now)), period, filters).group_by(key)
-    if by == "commune" and not filters.commune and not is_postgres():
-        query = query.where(Dossier.commune.in_(communes_with_dossiers()))
+    if by == "commune" and not filters.commune:
+        return _grouped_by_commune(period, filters, now)
+    if by == "commune":  # one commune: what it received and what it decides for others
+        numbers = dossier_filter(Dossier.select(*_tallies(now, filters.commune)), period, filters).tuples().get()
+        return {filters.commune: numbers} if any(numbers) else {}
+    query = dossier_filter(Dossier.select(key, *_tallies(now, filters.commune)), period, filters).group_by(key)
     return {key_value: numbers for key_value, *numbers in query.tuples()}
+
+
+def _grouped_by_commune(period, filters, now):
+    """Per commune: received where received, resolved where decided (phi địa giới moves the second)."""
+    query = dossier_filter(Dossier.select(Dossier.commune, *_tallies(now, resolved_by=Dossier.decided_by == "")),
+                           period, filters).group_by(Dossier.commune)
+    if not is_postgres():
+        query = query.where(Dossier.commune.in_(communes_with_dossiers()))
+    groups = {key: list(numbers) for key, *numbers in query.tuples()}
+    routed = dossier_filter(Dossier.select(Dossier.decided_by, *_tallies(now)), period, filters).where(
+        Dossier.decided_by != "").group_by(Dossier.decided_by)
+    for decider, _received, *resolution in routed.tuples():
+        numbers = groups.setdefault(decider, [0] * 6)
+        for i, n in enumerate(resolution, start=1):
+            numbers[i] = int(numbers[i] or 0) + int(n or 0)
+    return groups
 
 
 def summary(period, filters=Filters(), by="commune", now=None):
@@ -179,6 +223,9 @@ def summary(period, filters=Filters(), by="commune", now=None):
     if by not in GROUPS:
         raise ValueError(f"unknown grouping {by!r}")
     groups = {k: _counts(numbers) for k, numbers in _grouped(period, filters, by, now).items()}
+    if by == "commune" and not (filters.field or filters.procedure or filters.agency):
+        for commune in every_commune(filters):
+            groups.setdefault(commune, _counts((0,) * 6))
     if by == "field":
         fields = fields_of_procedures()
         merged = {}
@@ -187,8 +234,8 @@ def summary(period, filters=Filters(), by="commune", now=None):
             merged[name] = {k: merged.get(name, {}).get(k, 0) + v for k, v in counts.items()}
         groups = merged
     label = (lambda k: k) if by == "field" else _label_function(by)
-    rows = [{"key": k, "label": label(k), **_with_pct(groups[k])}
-            for k in sorted(groups, key=lambda k: (k is None, str(k)))]
+    order = (lambda k: (k is None, label(k) or "", str(k))) if by == "commune" else (lambda k: (k is None, str(k)))
+    rows = [{"key": k, "label": label(k), **_with_pct(groups[k])} for k in sorted(groups, key=order)]
     total = {k: sum(r[k] for r in rows) for k in COUNTS}
     return Table(
         name="summary", title=f"Tình hình giải quyết hồ sơ theo {GROUPS[by].lower()}", period=period,

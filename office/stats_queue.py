@@ -10,14 +10,14 @@ from peewee import SQL, fn
 
 from .db import database
 from .models import Counter, Officer, Rating, Service, Ticket
-from .stats import commune_names, is_postgres
+from .stats import commune_names, every_commune, is_postgres
 from .stats_period import Column, Filters, Table
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 QUEUE_GROUPS = {"service": "Dịch vụ", "counter": "Quầy", "officer": "Cán bộ", "commune": "Xã/phường"}
 RATING_GROUPS = {"officer": "Cán bộ", "commune": "Xã/phường", "counter": "Quầy"}
 QUEUE_COLUMNS = (
-    Column("tickets", "Số vé", "int"),
+    Column("tickets", "Số thứ tự đã cấp", "int"),
     Column("called", "Đã gọi", "int"),
     Column("no_show", "Vắng mặt", "int"),
     Column("no_show_pct", "Tỉ lệ vắng mặt (%)", "pct"),
@@ -169,6 +169,8 @@ def queue_stats(period, filters=Filters(), by="service"):
     else:
         groups, total = _queue_groups_fetched(by, period, filters)
     label = _labels(by, bool(filters.commune))
+    if by == "commune":
+        groups = {**{c: (0,) + (None,) * 6 for c in every_commune(filters)}, **groups}
     rows = [{"key": key, "label": label(key), **_queue_numbers(*numbers)} for key, numbers in groups.items()]
     rows.sort(key=lambda r: (r["label"] or "", str(r["key"])))
     return Table(
@@ -176,7 +178,7 @@ def queue_stats(period, filters=Filters(), by="service"):
         columns=(Column("label", QUEUE_GROUPS[by], "text", 28),) + QUEUE_COLUMNS, rows=rows,
         total={"key": None, "label": "Tổng cộng", **_queue_numbers(*total)},
         note="Thời gian chờ: từ lúc lấy số đến lúc được gọi; thời gian phục vụ: từ lúc bắt đầu đến lúc xong. "
-             "P90: 90% lượt không quá thời gian này. Tỉ lệ vắng mặt = vé vắng mặt ÷ vé đã gọi.",
+             "P90: 90% lượt không quá thời gian này. Tỉ lệ vắng mặt = số thứ tự vắng mặt ÷ số thứ tự đã gọi.",
     )
 
 
@@ -209,7 +211,10 @@ def satisfaction(period, filters=Filters(), by="officer", tz_name=DEFAULT_TIMEZO
         query = query.where(Rating.commune == filters.commune)
     query = query.group_by(key)
     label = _labels(by, bool(filters.commune))
-    rows = [{"key": k, "label": label(k), **_rating_numbers(*numbers)} for k, *numbers in query.tuples()]
+    found = {k: numbers for k, *numbers in query.tuples()}
+    if by == "commune":
+        found = {**{c: (0, 0, 0) for c in every_commune(filters)}, **found}
+    rows = [{"key": k, "label": label(k), **_rating_numbers(*numbers)} for k, numbers in found.items()]
     rows.sort(key=lambda r: (r["label"], str(r["key"])))
     total = _rating_numbers(*(sum(r[k] for r in rows) for k in ("very", "satisfied", "dissatisfied")))
     return Table(

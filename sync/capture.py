@@ -77,6 +77,11 @@ class ReplicatedModel(BaseModel):
         locals()[_name] = _guarded(_name)
     del _name
 
+    def routed_to(self, scope):
+        """Whether a box of commune ``scope`` may write this row of another commune (a dossier it
+        decides for the commune that received it: phi địa giới). Rows are their commune's alone."""
+        return False
+
     def save(self, force_insert=False, only=None):
         inserting = force_insert or self._pk is None
         fields = self._meta.sorted_fields if inserting else self.dirty_fields
@@ -89,9 +94,9 @@ class ReplicatedModel(BaseModel):
             if inserting and self._pk is None:
                 self._pk = make_id(stamp, node.node_id)
             if node.scope != GLOBAL_SCOPE:
-                if inserting:
+                if inserting and not (self.commune and self.commune != node.scope and self.routed_to(node.scope)):
                     self.commune = node.scope  # a box writes its own commune's rows only
-                elif self.commune != node.scope:
+                elif self.commune != node.scope and not self.routed_to(node.scope):
                     raise CaptureError(f"{type(self).__name__}: row of commune {self.commune} on box of {node.scope}")
             elif not self.commune:
                 raise CaptureError(f"{type(self).__name__}: the hub must name the commune of a row ('*' for all)")

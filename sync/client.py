@@ -9,13 +9,23 @@ estimate is the box's clock plus the offset learnt from the hub's last answer (e
 carries ``X-Motcua-Hub-Time``); a box whose clock is off (no RTC: it boots in 1970) is
 refused once with reason ``clock``, learns the hub's time from that refusal and asks again.
 """
+import logging
 from pathlib import Path
 
 from . import capture
 from .keys import sign
-from .protocol import HUB_TIME, NONCE, ORIGIN, SIGNATURE, TIME, new_nonce, request_message
+from .protocol import HUB_TIME, NONCE, ORIGIN, SCHEMA, SIGNATURE, TIME, new_nonce, request_message
+
+log = logging.getLogger("motcua.sync.client")
 
 PINNED_CERT = Path("keys") / "hub-cert.pem"
+
+# What the technician reads on /sync and the console when the hub did not answer; the exception
+# itself ("HTTPConnectionPool(host=…): Read timed out") goes to the log only.
+UNREACHABLE = "Không kết nối được tới máy chủ tỉnh"
+TIMED_OUT = f"{UNREACHABLE} (hết thời gian chờ)."
+NO_ROUTE = f"{UNREACHABLE} (không có mạng hoặc máy chủ tỉnh không chạy)."
+CUT_SHORT = f"{UNREACHABLE} (kết nối bị ngắt giữa chừng)."
 
 TLS_MISMATCH = ("Chứng chỉ TLS của trung tâm không khớp với chứng chỉ đã ghim khi cài đặt hộp: máy trả lời có "
                 "thể không phải trung tâm thật, hoặc trung tâm đã đổi chứng chỉ. Hộp không gửi dữ liệu cho máy này "
@@ -55,6 +65,10 @@ class HubClient:
         """This box's best estimate of the hub's clock: the timestamp of its requests."""
         return capture.now_ms() + self.clock_offset_ms
 
+    def hello(self, pending):
+        """A signed sign of life for an idle box; the hub notes the contact and ``pending``."""
+        return _json(self._signed_get("hello", "/sync/v1/hello", {"pending": int(pending)}))
+
     def hub_info(self):
         return self._call("GET", "/sync/v1/hub").json()
 
@@ -72,12 +86,30 @@ class HubClient:
 
     def pull(self, cursor, limit):
         """(body, signature) of the next batch after ``cursor``."""
-        response = self._signed_get("pull", "/sync/v1/pull", {"cursor": cursor, "limit": limit})
+        response = self._signed_get("pull", "/sync/v1/pull", {"cursor": cursor, "limit": limit, "schema": SCHEMA})
         return response.content, response.headers.get(SIGNATURE, "")
 
     def snapshot(self):
-        response = self._signed_get("snapshot", "/sync/v1/snapshot", {})
+        response = self._signed_get("snapshot", "/sync/v1/snapshot", {"schema": SCHEMA})
         return response.content, response.headers.get(SIGNATURE, "")
+
+    def signed_post(self, action, path, body):
+        """(status code, JSON answer) of posting ``body`` signed as ``action``: the signature covers
+        the body's sha256, sent as the query (see ``central.releases_api``)."""
+        import hashlib
+
+        query = f"digest={hashlib.sha256(body).hexdigest()}"
+        for attempt in range(2):
+            nonce, at_ms = new_nonce(), self.hub_now_ms()
+            signature = sign(self.key, request_message(action, self.node_id, query, nonce, at_ms))
+            response = self._call("POST", f"{path}?{query}", data=body, headers={
+                ORIGIN: self.node_id, SIGNATURE: signature, NONCE: nonce, TIME: str(at_ms),
+                "Content-Type": "application/json"})
+            if response.status_code == 200:
+                return _json(response)
+            if attempt == 0 and refusal_reason(_json(response, {})) in CLOCK_REFUSALS:
+                continue
+            raise HubRefused(response.status_code, _error_text(response))
 
     def _signed_get(self, action, path, params):
         query = "&".join(f"{k}={v}" for k, v in params.items())
@@ -101,9 +133,11 @@ class HubClient:
         except requests.exceptions.SSLError as exc:
             if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc):
                 raise HubUnreachable(TLS_MISMATCH if self.pinned else TLS_UNTRUSTED) from exc
-            raise HubUnreachable(f"lỗi TLS khi nói chuyện với trung tâm: {exc}") from exc
+            log.warning("TLS error talking to the hub %s: %s", self.base, exc)
+            raise HubUnreachable(f"{UNREACHABLE} (lỗi kết nối bảo mật TLS). Báo kỹ thuật trung tâm.") from exc
         except requests.RequestException as exc:
-            raise HubUnreachable(str(exc)) from exc
+            log.warning("the hub %s did not answer %s %s: %s", self.base, method, path.split("?")[0], exc)
+            raise HubUnreachable(plain_reason(exc)) from exc
         if HUB_TIME in response.headers:
             try:
                 self.hub_time_ms = int(response.headers[HUB_TIME])
@@ -111,7 +145,8 @@ class HubClient:
             except ValueError:
                 pass
         if response.status_code >= 500:
-            raise HubUnreachable(f"trung tâm trả lời lỗi {response.status_code}")
+            log.warning("the hub %s answered %s to %s %s", self.base, response.status_code, method, path.split("?")[0])
+            raise HubUnreachable(f"Máy chủ tỉnh đang gặp sự cố (mã lỗi {response.status_code}).")
         return response
 
 
@@ -120,6 +155,24 @@ class HubRefused(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def plain_reason(exc):
+    """The Vietnamese sentence for a request that got no answer (``requests`` exception)."""
+    import requests
+
+    if isinstance(exc, requests.Timeout):
+        return TIMED_OUT
+    if isinstance(exc, requests.ConnectionError):
+        text = str(exc)
+        if "timed out" in text.lower():
+            return TIMED_OUT
+        if "RemoteDisconnected" in text or "Connection aborted" in text or "IncompleteRead" in text:
+            return CUT_SHORT
+        return NO_ROUTE
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return CUT_SHORT
+    return f"{UNREACHABLE}."
 
 
 def refusal_reason(answer):
@@ -135,7 +188,8 @@ def _json(response, default=None):
     except ValueError as exc:
         if default is not None:
             return default
-        raise HubUnreachable(f"câu trả lời không phải JSON ({response.status_code})") from exc
+        log.warning("the hub answered %s with a body that is not JSON: %r", response.status_code, response.text[:200])
+        raise HubUnreachable(f"Máy chủ tỉnh trả lời không đúng dạng (mã {response.status_code}).") from exc
 
 
 def _error_text(response):

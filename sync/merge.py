@@ -86,8 +86,9 @@ def _refuse(verdict, reason, message):
     return verdict
 
 
-def check_entry(entry, policies, writer_scope, writer_is_hub, row_scope, hub_now_ms, future_bound_ms):
-    """Why this entry may not apply at the hub, or None. ``row_scope`` is the stored row's."""
+def check_entry(entry, policies, writer_scope, writer_is_hub, row_scope, hub_now_ms, future_bound_ms, routed=False):
+    """Why this entry may not apply at the hub, or None. ``row_scope`` is the stored row's;
+    ``routed``: another commune's row this box may write (a dossier it decides, phi địa giới)."""
     table = entry["table"]
     policy = policies.get(table)
     if policy is None:
@@ -95,7 +96,7 @@ def check_entry(entry, policies, writer_scope, writer_is_hub, row_scope, hub_now
     reason = may_write(policy, writer_is_hub, entry["op"])
     if reason:
         return "not_owner", f"{table}: {reason}."
-    if not writer_is_hub and (entry["scope"] != writer_scope or row_scope not in (None, writer_scope)):
+    if not writer_is_hub and not routed and (entry["scope"] != writer_scope or row_scope not in (None, writer_scope)):
         return "scope", f"Hộp của xã {writer_scope} không được ghi dữ liệu của xã {row_scope or entry['scope']}."
     if wall_ms(entry["hlc"]) > hub_now_ms + future_bound_ms:
         return "future", "Dấu thời gian ở tương lai quá xa so với đồng hồ trung tâm (đồng hồ của hộp sai)."

@@ -40,6 +40,8 @@ KIOSK_USER=motcua-kiosk
 
 BOX_UNITS=(motcua-edge-web.service motcua-edge-worker.service motcua-devices.service motcua-kiosk.service)
 BOX_TEMPLATES=(motcua-provision@.service)
+# installed, not enabled: the lobby TV when it is the box's only screen (see the unit)
+BOX_OPTIONAL=(motcua-lobby.service)
 BOX_RULES=(99-motcua-usb.rules 99-motcua-printer.rules)
 HUB_UNITS=(motcua-hub-web.service motcua-hub-worker.service)
 
@@ -251,6 +253,12 @@ run "$VENV/bin/pip" install --disable-pip-version-check --quiet "${PIP_FROM[@]}"
 run "$VENV/bin/pip" install --disable-pip-version-check --quiet "${PIP_FROM[@]}" "$SOURCE$EXTRA"
 # Same version number, new code (a checkout between releases): replace the package itself.
 run "$VENV/bin/pip" install --disable-pip-version-check --quiet "${PIP_FROM[@]}" --no-deps --force-reinstall "$SOURCE"
+if [ "$ROLE" = box ]; then
+  # The box's services run <data_dir>/software/current/venv (the release in use, flipped by the
+  # signed updates from the hub); installing by hand puts the program just installed in use.
+  run install -d -m 0750 -o "$USER_NAME" -g "$USER_NAME" "$DATA_DIR/software"
+  run ln -sfn "$PREFIX" "$DATA_DIR/software/current"
+fi
 if [ -f "$(dirname "$HERE")/README.md" ]; then
   put_file "$(dirname "$HERE")/README.md" "$PREFIX/README.md" 0644
 fi
@@ -258,7 +266,7 @@ fi
 # --- 5. units, udev rules, modules -------------------------------------------------------------
 note "5. systemd units and udev rules"
 if [ "$ROLE" = box ]; then
-  for unit in "${BOX_UNITS[@]}" "${BOX_TEMPLATES[@]}"; do
+  for unit in "${BOX_UNITS[@]}" "${BOX_TEMPLATES[@]}" "${BOX_OPTIONAL[@]}"; do
     put_file "$HERE/$unit" "$UNIT_DIR/$unit" 0644
   done
   for rules in "${BOX_RULES[@]}"; do
@@ -300,6 +308,7 @@ note "Done. Units enabled: ${UNITS[*]}"
 if [ "$ROLE" = box ]; then
   note "  USB provisioning: motcua-provision@.service, started by $UDEV_DIR/99-motcua-usb.rules"
   note "  Printer: /dev/motcua-printer ($UDEV_DIR/99-motcua-printer.rules)"
+  note "  Lobby TV as this box's only screen: sudo systemctl enable --now motcua-lobby.service"
   if [ "$HEADLESS" -eq 0 ] && { [ "$(systemctl get-default 2>/dev/null || true)" = graphical.target ] \
      || systemctl is-enabled --quiet display-manager.service 2>/dev/null; }; then
     note "  WARNING: a desktop starts at boot and takes the screen from the kiosk (cage on tty1)."

@@ -9,8 +9,11 @@ Each message carries one stable id derived from its outbox key (``request_id``):
 an ambiguous outcome carries the same id, so a gateway that deduplicates by it sends once.
 """
 import hashlib
+import logging
 
 import requests
+
+logger = logging.getLogger("motcua.hub.channels")  # not `log`: that is the log channel module
 
 
 class GatewayError(Exception):
@@ -41,9 +44,12 @@ def post_json(url, body, timeout, headers=None):
     except requests.Timeout as exc:
         raise Retryable(f"Cổng gửi tin không trả lời trong {timeout:g} giây.") from exc
     except requests.ConnectionError as exc:
-        raise Retryable(f"Không kết nối được cổng gửi tin: {exc.__class__.__name__}.") from exc
+        logger.warning("gateway %s not reached: %s", url, exc)  # the raw cause, for whoever reads the log
+        raise Retryable("Không kết nối được tới cổng gửi tin (mạng của trung tâm hoặc cổng gửi tin không "
+                        "trả lời); sẽ tự thử lại.") from exc
     except requests.RequestException as exc:
-        raise Permanent(f"Yêu cầu tới cổng gửi tin không hợp lệ: {exc}") from exc
+        logger.warning("request to gateway %s refused by the HTTP client: %s", url, exc)
+        raise Permanent("Địa chỉ cổng gửi tin không dùng được (xem nhật ký của trung tâm); kiểm tra cấu hình.") from exc
     if response.status_code >= 500 or response.status_code == 429:
         raise Retryable(f"Cổng gửi tin lỗi HTTP {response.status_code}.")
     if response.status_code >= 400:

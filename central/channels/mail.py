@@ -3,6 +3,7 @@
 The Message-ID comes from the outbox key: a resend after a lost answer carries the same id,
 which mail clients use to collapse duplicates (SMTP itself does not deduplicate).
 """
+import logging
 import smtplib
 import socket
 import ssl
@@ -10,6 +11,8 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from . import Permanent, Retryable, request_id
+
+log = logging.getLogger("motcua.hub.channels")
 
 
 def build(message, config):
@@ -45,5 +48,6 @@ def send(message, config):
         kind = Retryable if 400 <= exc.smtp_code < 500 else Permanent
         raise kind(f"Máy chủ thư trả lời {exc.smtp_code}: {exc.smtp_error!r}") from exc
     except (smtplib.SMTPException, OSError, socket.timeout) as exc:
-        raise Retryable(f"Không gửi được thư: {exc.__class__.__name__}: {exc}") from exc
+        log.warning("mail server %s:%s: %s", config["smtp_host"], config["smtp_port"], exc)  # the raw cause
+        raise Retryable("Không kết nối được tới máy chủ thư (hết thời gian chờ hoặc bị ngắt); sẽ tự thử lại.") from exc
     return mail["Message-ID"]

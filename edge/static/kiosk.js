@@ -253,9 +253,14 @@
       const data = await api("GET", "/api/v1/procedures?" + params);
       if (seq !== procSeq) return;  // an older answer, arriving late
       clearError();
-      renderFields(data.fields);
+      renderFields(data.q ? fieldsOf(data.procedures) : data.fields);
       renderProcedures(data);
     } catch (err) { if (seq === procSeq) fail(err); }
+  }
+  function fieldsOf(procedures) {  // with a query, only the fields of its results: the answer stays in view
+    const counts = new Map(procField ? [[procField, 0]] : []);
+    for (const p of procedures) if (p.field) counts.set(p.field, (counts.get(p.field) || 0) + 1);
+    return [...counts].map(([name, count]) => ({name, count}));
   }
   function renderFields(fields) {
     const total = fields.reduce((n, f) => n + f.count, 0);
@@ -270,9 +275,10 @@
       list.replaceChildren();
       return;
     }
-    count.textContent = data.total
-      ? data.total + " thủ tục" + (data.q ? " phù hợp với “" + data.q + "”" : "") + (data.field ? " – lĩnh vực " + data.field : "")
-      : "";
+    count.textContent = !data.total ? ""
+      : data.closest  // no procedure holds every word typed: the closest ones, said so
+        ? "Không có thủ tục nào có đủ các từ “" + data.q + "”. Các thủ tục gần nhất (" + data.total + "):"
+        : data.total + " thủ tục" + (data.q ? " phù hợp với “" + data.q + "”" : "") + (data.field ? " – lĩnh vực " + data.field : "");
     if (!data.procedures.length) {
       list.replaceChildren(el("li", {class: "no-result"}, "Không tìm thấy thủ tục phù hợp. Hãy thử gõ ít từ hơn, ví dụ “khai sinh”, hoặc hỏi cán bộ tại quầy."));
       return;

@@ -6,12 +6,15 @@ from peewee import PostgresqlDatabase
 from office.clock import utcnow
 from office.errors import MotcuaError
 
-from . import m0001_tracking_secret_and_security_tables, m0002_change_log_pruning
+from . import m0001_tracking_secret_and_security_tables, m0002_change_log_pruning, m0003_procedure_record, \
+    m0004_dossier_routing
 from .step import Step, existing_tables
 
 MIGRATIONS = [
     (1, m0001_tracking_secret_and_security_tables),
     (2, m0002_change_log_pruning),
+    (3, m0003_procedure_record),
+    (4, m0004_dossier_routing),
 ]
 LATEST = MIGRATIONS[-1][0]
 MIGRATION_LOCK = 7312  # the advisory lock every process takes while it makes or migrates tables

@@ -66,7 +66,7 @@ def test_upload_reports_every_refused_row_and_keeps_the_good_ones(hub):
     assert "không đúng dạng 1.001193" in report[4][2] and report[4][1] == "1.00119"
     assert "thiếu tên thủ tục" in report[5][2]
     assert "cách thức “fax”" in report[9][2]
-    assert "thời hạn “ba ngày” không phải số" in report[10][2]
+    assert "thời hạn “ba ngày” không rõ" in report[10][2]
     assert "trùng với một dòng trước" in report[11][2] and report[11][1] == good[0]["code"]
     for label, count in (("created", 6), ("updated", 0), ("unchanged", 0), ("rejected-count", 5)):
         assert f'id="{label}"><b>{count}</b>' in html, label
@@ -105,7 +105,7 @@ def test_csv_and_xlsx_rows_are_numbered_as_in_the_sheet(hub):
     refused = _rejected_rows(html)
     assert [r[0] for r in refused] == [4] and "mức độ trực tuyến “ba_phan”" in refused[0][2]
     p = Procedure.get(Procedure.code == "1.000101").as_dict()
-    assert p["components"] == [{"name": "Tờ khai", "copies": 1}, {"name": "Giấy chứng sinh", "copies": 1}]
+    assert [(c["name"], c["copies"]) for c in p["components"]] == [("Tờ khai", 1), ("Giấy chứng sinh", 1)]
     assert [w["way"] for w in p["ways"]] == ["truc_tiep", "truc_tuyen"] and p["steps"] == ["Bước 1", "Bước 2"]
 
     book = Workbook()
@@ -161,14 +161,19 @@ def test_list_search_and_filters(hub):
 
 
 def form_of(p, **changes):
-    d = p.as_dict()
-    form = {k: d[k] for k in ("code", "name", "level", "field", "agency", "requirements", "result", "online_level")}
-    form.update(steps="\r\n".join(d["steps"]), legal_basis="\n".join(d["legal_basis"]))
-    for n, w in enumerate(d["ways"]):
-        form.update({f"way-{n}-{k}": str(w.get(k, "")) for k in ("way", "days", "hours", "fee", "note")})
-    for n, c in enumerate(d["components"]):
-        form.update({f"component-{n}-name": c["name"], f"component-{n}-copies": str(c.get("copies", 1)),
-                     f"component-{n}-template": c.get("template", "")})
+    """The edit form as the page fills it for ``p`` (import-shape values as text), with ``changes``."""
+    from office.catalog import record
+    from office.catalog_shape import limit_label
+
+    r = record(p)
+    form = {k: r[k] for k in ("code", "name", "field", "agency", "requirements", "result", "online_level")}
+    form.update(steps="\r\n".join(r["steps"]), legal_basis="\n".join(r["legal_basis"]), levels=r["levels"])
+    for n, w in enumerate(r["ways"]):
+        form.update({f"way-{n}-way": w["way"], f"way-{n}-limit": limit_label(w["amount"], w["unit"]),
+                     f"way-{n}-fee": w["fee"], f"way-{n}-description": w["description"]})
+    for n, c in enumerate(r["documents"]):
+        form.update({f"document-{n}-{k}": "" if c.get(k) is None else str(c.get(k, ""))
+                     for k in ("group", "case", "name", "originals", "copies", "form", "form_url", "template")})
     form.update(changes)
     return form
 
@@ -180,12 +185,12 @@ def test_edit_keeps_input_on_error_and_saves_changed_fields(hub):
     assert 'value="Đăng ký khai sinh"' in page and "Bước 2: Công chức tiếp nhận" in page and "Giấy chứng sinh" in page
     before = len(entries("procedure"))
     bad = hub.post(f"/catalog/{p.id}", data=form_of(
-        p, code="1.2", name="Đăng ký khai sinh <mới>", **{"way-0-days": "ba", "way-1-way": "truc_tiep",
-                                                         "component-0-copies": "0"}))
+        p, code="1.2", name="Đăng ký khai sinh <mới>", **{"way-0-limit": "ba", "way-1-way": "truc_tiep",
+                                                         "document-0-copies": "-1"}))
     html = bad.get_data(as_text=True)
     assert bad.status_code == 400
-    for reason in ("mã thủ tục “1.2” không đúng dạng", "thời hạn “ba” không phải số", "khai hai lần",
-                   "phải là số nguyên dương"):
+    for reason in ("mã thủ tục “1.2” không đúng dạng", "thời hạn “ba” không rõ", "khai hai lần",
+                   "không được âm"):
         assert reason in html, reason
     assert 'value="Đăng ký khai sinh &lt;mới&gt;"' in html and 'value="1.2"' in html and 'value="ba"' in html
     other = Procedure.get(Procedure.name == "Đăng ký kết hôn")
@@ -193,15 +198,19 @@ def test_edit_keeps_input_on_error_and_saves_changed_fields(hub):
     assert f"mã {other.code} đã là của thủ tục “Đăng ký kết hôn”" in taken
     assert len(entries("procedure")) == before  # nothing saved
 
-    form = form_of(p, **{"way-1-days": "5", "way-2-way": "buu_chinh", "way-2-days": "7", "way-2-fee": "20.000 đồng",
-                         "component-0-template": "<h2>TỜ KHAI</h2>\r\n<p>Họ tên: ....</p><script>x()</script>",
-                         "component-2-name": "Giấy tờ tùy thân", "component-2-copies": "2"})
+    form = form_of(p, **{"way-1-limit": "5 ngày làm việc", "way-2-way": "buu_chinh", "way-2-limit": "7 ngày",
+                         "way-2-fee": "20.000 đồng",
+                         "document-0-template": "<h2>TỜ KHAI</h2>\r\n<p>Họ tên: ....</p><script>x()</script>",
+                         "document-2-group": "xuat_trinh", "document-2-name": "Giấy tờ tùy thân",
+                         "document-2-originals": "1", "document-2-copies": "0"})
     saved = hub.post(f"/catalog/{p.id}", data=form)
     assert saved.status_code == 302
     d = Procedure.get_by_id(p.id).as_dict()
-    assert [(w["way"], w["days"]) for w in d["ways"]] == [("truc_tiep", 0), ("truc_tuyen", 5), ("buu_chinh", 7)]
+    assert [(w["way"], w["amount"], w["unit"]) for w in d["ways"]] == [
+        ("truc_tiep", None, "trong_ngay"), ("truc_tuyen", 5, "ngay_lam_viec"), ("buu_chinh", 7, "ngay")]
     assert d["components"][0]["template"] == "<h2>TỜ KHAI</h2>\n<p>Họ tên: ....</p><script>x()</script>"
-    assert d["components"][2] == {"name": "Giấy tờ tùy thân", "copies": 2}
+    third = d["components"][2]
+    assert (third["name"], third["group"], third["originals"], third["copies"]) == ("Giấy tờ tùy thân", "xuat_trinh", 1, 0)
     entry = entries("procedure")[-1]
     assert set(json.loads(entry.data)) == {"ways", "components"}  # only what changed is sent down
     page = hub.get(saved.headers["Location"]).get_data(as_text=True)
@@ -215,15 +224,15 @@ def test_edit_keeps_input_on_error_and_saves_changed_fields(hub):
 def test_new_procedure_and_publishing(hub):
     new = hub.get("/catalog/new")
     assert new.status_code == 200 and "Thêm thủ tục" in new.get_data(as_text=True)
-    form = {"code": "1.000555", "name": "Cấp bản sao trích lục hộ tịch", "level": "xa", "online_level": "toan_trinh",
-            "field": "Hộ tịch", "steps": "Nộp\nNhận", "way-0-way": "truc_tiep", "way-0-days": "",
-            "way-0-hours": "4", "way-0-fee": "8.000 đồng", "component-0-name": "Tờ khai", "component-0-copies": "1",
-            "component-1-name": "", "component-1-copies": "1"}
+    form = {"code": "1.000555", "name": "Cấp bản sao trích lục hộ tịch", "levels": "xa", "online_level": "toan_trinh",
+            "field": "Hộ tịch", "steps": "Nộp\nNhận", "way-0-way": "truc_tiep", "way-0-limit": "4 giờ",
+            "way-0-fee": "8.000 đồng", "document-0-name": "Tờ khai", "document-0-originals": "0",
+            "document-0-copies": "1", "document-1-name": "", "document-1-copies": "1"}
     created = hub.post("/catalog/new", data=form)
     assert created.status_code == 302
     p = Procedure.get(Procedure.code == "1.000555")
     assert (p.commune, p.hours, p.days, p.active) == ("*", 4, 0, True)
-    assert p.as_dict()["components"] == [{"name": "Tờ khai", "copies": 1}]
+    assert [(c["name"], c["copies"]) for c in p.as_dict()["components"]] == [("Tờ khai", 1)]
     dup = hub.post("/catalog/new", data=form)
     assert dup.status_code == 400 and "đã là của thủ tục" in dup.get_data(as_text=True)
     # unpublish: the boxes receive active = false and stop showing it

@@ -66,13 +66,14 @@ def test_dossier_code_without_its_secret_says_only_found(client):
 
 def test_ticket_code_in_lower_case_with_spaces(client):
     response = post(client, {"From": "84987654321", "Text": "7kq2 m9xd", "id": "mo-2"})
-    assert response.get_json()["reply"] == "Ve so A-012 ngay 2026-11-23: dang cho goi."
+    assert response.get_json()["reply"] == "So thu tu A-012 ngay 23/11/2026: dang cho goi."
 
 
 def test_unknown_code(client):
     response = post(client, {"Phone": "0987654321", "Content": "TRACUU XYZ-1", "Id": "mo-3"})
-    assert response.get_json()["reply"] == ("Khong tim thay ho so hoac ve co ma XYZ-1. "
-                                            "Soan TRACUU <ma ho so> <ma bi mat> tren giay hen, hoac ma ve, "
+    assert response.get_json()["reply"] == ("Khong tim thay ho so hoac so thu tu co ma XYZ-1. "
+                                            "Soan TRACUU <ma ho so> <ma bi mat> tren giay hen, hoac ma tra cuu "
+                                            "tren phieu so thu tu, "
                                             "de xem tinh trang.")
     assert Outbox.get().recipient == "84987654321"
 

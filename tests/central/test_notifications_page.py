@@ -73,3 +73,12 @@ def test_retry_puts_a_failed_message_back_and_refuses_cross_site(client):
 
 def test_hub_home_links_the_page(client):
     assert 'href="/notifications"' in client.get("/").get_data(as_text=True)
+
+
+def test_messages_page_shows_office_local_time(client):
+    """Defect: the messages page showed UTC ("2026-11-23 02:00:00", header "Tạo lúc (UTC)"),
+    7 hours off the offices' clocks. It shows Asia/Ho_Chi_Minh time; the API stays UTC."""
+    html = client.get("/notifications").get_data(as_text=True)
+    assert "09:00 23/11/2026" in html
+    assert "2026-11-23 02:00" not in html and "(UTC)" not in html
+    assert client.get("/api/v1/notifications").get_json()["messages"][0]["created_at"] == "2026-11-23 02:00:00"

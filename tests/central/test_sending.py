@@ -63,9 +63,9 @@ def test_each_notice_becomes_one_message_per_channel(hub_db, tmp_path):
                          ("dossier_ready", "sms"), ("dossier_ready", "log")}  # no ZNS template for "ready"
     sms, zalo, log = rows["dossier_received", "sms"], rows["dossier_received", "zalo"], rows["dossier_received", "log"]
     assert {m.recipient for m in rows.values()} == {"84912345678"}
-    assert sms.text == ("UBND xa da tiep nhan ho so 000.19.05518-260302-0001 (Dang ky khai sinh). "
+    assert sms.text == ("UBND Phuong Song Cong da tiep nhan ho so 000.19.05518-260302-0001 (Dang ky khai sinh). "
                         "Hen tra ket qua 17:00 05/03/2026. Tra cuu bang ma ho so.")
-    assert log.text == ("UBND xã đã tiếp nhận hồ sơ 000.19.05518-260302-0001 (Đăng ký khai sinh). "
+    assert log.text == ("UBND Phường Sông Công đã tiếp nhận hồ sơ 000.19.05518-260302-0001 (Đăng ký khai sinh). "
                         "Hẹn trả kết quả 17:00 05/03/2026. Tra cứu bằng mã hồ sơ.")
     assert zalo.template == "7001" and zalo.values["ten_nguoi_dan"] == "Nguyễn Văn An" and sms.commune == "05518"
     assert LogCursor.get().skipped == 1
@@ -73,6 +73,19 @@ def test_each_notice_becomes_one_message_per_channel(hub_db, tmp_path):
     assert dispatch(settings) == {"notices": 0, "queued": 0, "skipped": 0, "stale": 0}
     LogCursor.update(position=0).execute()
     assert dispatch(settings)["queued"] == 0 and Outbox.select().count() == 5
+
+
+def test_a_message_names_a_phuong_a_phuong_and_a_xa_a_xa(hub_db, tmp_path):
+    """An SMS said “UBND xã” for Phường Sông Công: the commune's unit is taken from the national list."""
+    notify("05518", "dossier_received", "E1", "0912345678", FIELDS)  # Phường Sông Công
+    notify("01849", "dossier_ready", "E2", "0912345678", FIELDS)  # Xã Phong Quang
+    notify("06994", "dossier_received", "E3", "0912345678", FIELDS)  # Đặc khu Vân Đồn
+    dispatch(settings_for(tmp_path, citizen_channels="log"))
+    texts = [m.text for m in Outbox.select().order_by(Outbox.id)]
+    assert texts[0].startswith("UBND Phường Sông Công đã tiếp nhận hồ sơ")
+    assert "đến bộ phận một cửa UBND Xã Phong Quang nhận kết quả" in texts[1]
+    assert texts[2].startswith("UBND Đặc khu Vân Đồn đã tiếp nhận hồ sơ")
+    assert all("UBND xã đã" not in t for t in texts)
 
 
 def test_a_long_note_is_cut_to_two_sms_segments(hub_db, tmp_path):
@@ -238,3 +251,24 @@ def test_two_senders_on_postgresql_never_send_a_message_twice(pg_hub, tmp_path, 
     request_ids = [b["RequestId"] for b in sms.bodies()]
     assert len(request_ids) == 60 and len(set(request_ids)) == 60  # raw requests: none sent twice
     assert Outbox.select().where(Outbox.state == "sent").count() == 60
+
+
+def test_unreachable_gateway_is_said_in_plain_vietnamese(hub_db, tmp_path, caplog):
+    """Defect: a gateway nobody answers at showed exception text ("ConnectionError",
+    "HTTPConnectionPool(…)") on the messages page. It says what happened in Vietnamese; the raw
+    cause is in the log."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    settings = load_settings("hub", environ={}, overrides={
+        "data_dir": str(tmp_path), "notify_timeout": 2.0, "sms_url": f"http://127.0.0.1:{port}/send",
+        "sms_api_key": "AK", "sms_secret_key": "SK", "sms_brandname": "UBND-SONGCONG"})
+    queue_sms()
+    with caplog.at_level("WARNING", logger="motcua.hub.channels"):
+        assert send_due(settings, now=T0)["retry"] == 1
+    error = Outbox.get().last_error
+    assert error.startswith("Không kết nối được tới cổng gửi tin"), error
+    assert "Connection" not in error and "HTTP" not in error and "Errno" not in error
+    assert any("Connection refused" in r.getMessage() for r in caplog.records)

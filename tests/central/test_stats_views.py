@@ -150,7 +150,7 @@ def test_the_periodic_report(client):
     assert first["A2"].value == "Báo cáo tình hình giải quyết thủ tục hành chính – Quý I năm 2026"
     assert first["A2"].font.b and first["A3"].value == "Kỳ báo cáo: Quý I năm 2026"
     assert summary["Tiếp nhận"] == 8 and summary["Chỉ số hài lòng (%)"] == data_index(client)
-    assert summary["Số vé xếp hàng"] == 12
+    assert summary["Số lượt lấy số thứ tự"] == 12
     overdue = [r for r in book["Hồ sơ trễ hạn"].iter_rows(min_row=5, values_only=True) if r[0] and r[0].startswith("X-")]
     assert [r[0] for r in overdue] == ["X-d6", "X-d2", "X-d4", "X-d8"]  # 28/02 is due 04/03
 

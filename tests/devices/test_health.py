@@ -301,7 +301,7 @@ def test_print_jobs():
     assert health.print_jobs(0, 0)["status"] == OK
     assert health.print_jobs(0, 3, 20)["status"] == OK
     failed = check_shape(health.print_jobs(2, 0), "print_jobs")
-    assert failed["status"] == WARNING and failed["value"].startswith("2 vé in lỗi")
+    assert failed["status"] == WARNING and failed["value"].startswith("2 phiếu in lỗi")
     assert health.print_jobs(0, 4, 300)["status"] == WARNING
     assert health.print_jobs(0, 4, 3600)["status"] == PROBLEM
 

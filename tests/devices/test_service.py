@@ -137,8 +137,8 @@ def test_keypad_presses_rate_and_are_shown(office, policy, service_settings, pin
         pins.pin(22).drive_low()  # nobody left to rate
         presses = service.status(probe=False)["keypad"]["presses"]
         assert [(p["label"], p["outcome"]) for p in presses] == [
-            ("Chưa hài lòng", "Không có vé chờ đánh giá"),
-            ("Hài lòng", f"Đã ghi đánh giá cho vé {ticket.number}"),
+            ("Chưa hài lòng", "Không có số thứ tự chờ đánh giá"),
+            ("Hài lòng", f"Đã ghi đánh giá cho số thứ tự {ticket.number}"),
         ]
         assert service.status(probe=False)["keypad"]["active"] is True
     finally:

@@ -233,7 +233,7 @@ def test_user_text_is_escaped(box, browser, shots, problems):
 
         kiosk = problems.watch(ctx.new_page(), "kiosk")
         kiosk.goto(box.url + "/kiosk")
-        kiosk.get_by_role("button", name="Tra cứu vé đã lấy").click()
+        kiosk.get_by_role("button", name="Tra cứu số thứ tự đã lấy").click()
         kiosk.locator("#track-code").fill(payload)
         kiosk.get_by_role("button", name="Tra cứu", exact=True).click()
         expect(kiosk.locator("#kiosk-error")).to_be_visible()

@@ -108,6 +108,10 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         result.click()
         expect(desk.locator("#chosen-procedure")).to_contain_text("Đăng ký khai sinh")
         expect(desk.locator("#components input[type=checkbox]")).to_have_count(2)
+        expect(desk.locator("#components input[type=checkbox]:checked")).to_have_count(0)  # nothing received yet
+        shots(desk, "dossier-00-receive-unticked", full_page=True)
+        for box_ in desk.locator("#components input[type=checkbox]").all():
+            box_.check()
         desk.get_by_label("Họ và tên người nộp *").fill(APPLICANT["name"])
         desk.get_by_label("Số định danh cá nhân / CCCD").fill("0010990")  # a slip of the finger first
         desk.get_by_label("Số điện thoại").fill(APPLICANT["phone"])
@@ -116,6 +120,7 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         desk.get_by_role("button", name="Tiếp nhận hồ sơ").click()
         expect(desk.locator("#receive-errors")).to_contain_text("Số định danh/CCCD phải có 12 chữ số")
         expect(desk.get_by_label("Địa chỉ")).to_have_value(APPLICANT["address"])  # the input is kept
+        expect(desk.locator("#components input[type=checkbox]:checked")).to_have_count(2)  # and what was ticked
         desk.get_by_label("Số định danh cá nhân / CCCD").fill(APPLICANT["id_number"])
         shots(desk, "dossier-01-receive", full_page=True)
         desk.get_by_role("button", name="Tiếp nhận hồ sơ").click()
@@ -144,7 +149,7 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         assert "Nguyễn Thị Lan" in page_text(slip)
         secret = slip.locator("#slip-secret").inner_text().strip()
         assert re.fullmatch(r"[A-Z2-9]{6}", secret), secret
-        qr_text = f"{box.url}/tracking?code={code}&secret={secret}"  # the tracking page, code and secret
+        qr_text = f"{hub.url}/tracking?code={code}&secret={secret}"  # the public tracking page (the hub's)
         qr_path = slip.locator("#slip-codes svg.segno path").get_attribute("d")
         assert qr_path == re.search(r' d="([^"]+)"', segno.make(qr_text, error="m").svg_inline(border=1)).group(1)
         expect(slip.locator("#slip-codes svg.barcode rect")).not_to_have_count(0)
@@ -200,12 +205,22 @@ def test_dossier_journey(hub, box, browser, shots, problems):
             desk.wait_for_timeout(500)
         expect(desk.locator("#dossier-agency")).to_have_count(0)  # back at the commune
         expect(desk.locator("#history")).to_contain_text("Đã thẩm định, đủ điều kiện")
+        expect(desk.locator("#came-back")).to_contain_text("Hồ sơ được chuyển trả về từ cơ quan liên thông")
         shots(desk, "dossier-06-box-synced", full_page=True)
+        desk.goto(box.url + "/dossiers")  # the desk's list says so first
+        expect(desk.locator("#came-back")).to_contain_text(code)
+        expect(desk.locator("#came-back")).to_contain_text("Đã thẩm định, đủ điều kiện")
+        shots(desk, "dossier-06b-came-back-list")
+        desk.locator("#came-back a", has_text=code).click()
 
         # 8. The result is finished and returned at the box.
         desk.locator("#act-finish summary").click()
+        desk.get_by_role("button", name="Xác nhận đã xử lý xong").click()  # not confirmed: nothing happens
+        expect(desk.locator("#dossier-status")).to_have_text("Đang xử lý")
+        desk.locator("#confirm-finish").check()
         desk.get_by_role("button", name="Xác nhận đã xử lý xong").click()
         expect(desk.locator("#dossier-status")).to_have_text("Đã xử lý xong")
+        desk.locator("#confirm-return").check()
         desk.get_by_role("button", name="Đã trả kết quả").click()
         expect(desk.locator("#dossier-status")).to_have_text("Đã trả kết quả")
         shots(desk, "dossier-07-returned", full_page=True)
@@ -213,7 +228,7 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         expect(desk.locator("#dossier-list")).to_contain_text(code)
         expect(desk.locator("#dossier-list")).to_contain_text("Đã trả kết quả")
         shots(desk, "dossier-08-list")
-        desk.goto(box.url + f"/dossiers/{code}/forms/05")
+        desk.goto(box.url + f"/dossiers/{code}/forms/06")
         expect(desk.locator("#control-sheet")).to_contain_text("Trả kết quả")
         shots(desk, "dossier-09-control-sheet", full_page=True)
 
@@ -224,6 +239,8 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         kiosk.get_by_role("button", name="Tra cứu").click()
         expect(kiosk.locator("#result")).to_contain_text("Có hồ sơ mã")
         expect(kiosk.locator("#result")).not_to_contain_text("Đã trả kết quả")
+        sync(box)  # the hub, where the slip's QR code points, sees the returned result too
+        assert hub.query(f"select status from dossier where code = '{code}'") == [(10,)]
         kiosk.goto(qr_text)
         expect(kiosk.locator("#result")).to_contain_text("Đã trả kết quả")
         expect(kiosk.locator("#result")).to_contain_text("N***** V** An")
@@ -231,8 +248,6 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         for secret in (APPLICANT["id_number"], APPLICANT["phone"], APPLICANT["address"], APPLICANT["name"]):
             assert secret not in shown
         shots(kiosk, "dossier-10-tracking")
-        sync(box)  # the hub sees the returned result too
-        assert hub.query(f"select status from dossier where code = '{code}'") == [(10,)]
         problems.check(expected_http=("/dossiers",))  # the refused receipt answered 400 on purpose
     finally:
         for ctx in (kiosk_ctx, office_pc, agency_pc):

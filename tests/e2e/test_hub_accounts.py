@@ -50,7 +50,7 @@ def test_first_operator_creates_a_leader_who_sees_only_their_pages(hub, browser,
         page.get_by_label("Điện thoại (nhận nhắc việc)").fill("0912000111")
         page.get_by_role("button", name="Tạo tài khoản").click()
         temporary = page.locator("#created code").inner_text()
-        expect(page.locator("#accounts")).to_contain_text("Sông Công (05518)")
+        expect(page.locator("#accounts")).to_contain_text("Phường Sông Công")
         shots(page, "hub-accounts", full_page=True)
 
         leader = problems.watch(leader_ctx.new_page(), "leader")

@@ -170,7 +170,7 @@ def test_kiosk_looks_up_procedures_places_and_dossiers(box, browser, shots, prob
         # 1. The kiosk's start screen: five big choices.
         kiosk = problems.watch(kiosk_ctx.new_page(), "kiosk")
         kiosk.goto(box.url + "/kiosk")
-        for name in ("Lấy số thứ tự", "Tra cứu thủ tục", "Tra cứu hồ sơ", "Thông tin địa phương", "Tra cứu vé đã lấy"):
+        for name in ("Lấy số thứ tự", "Tra cứu thủ tục", "Tra cứu hồ sơ", "Thông tin địa phương", "Tra cứu số thứ tự đã lấy"):
             expect(kiosk.get_by_role("button", name=name)).to_be_visible()
         shots(kiosk, "kiosk-01-start")
 
@@ -312,12 +312,12 @@ def test_hub_catalog_pages(box, browser, shots, problems, tmp_path):
         page.goto(box.hub_url + "/catalog?q=dang+ky+khai+sinh")
         page.locator("#procedures tbody tr").first.get_by_role("link").click()
         expect(page.get_by_label("Tên thủ tục *")).to_have_value("Đăng ký khai sinh")
-        page.get_by_label("Số ngày 1").fill("hai")
+        page.get_by_label("Thời hạn 1").fill("hai ngày")
         page.get_by_role("button", name="Lưu thay đổi").click()
-        expect(page.locator("#reasons")).to_contain_text("thời hạn “hai” không phải số")
-        expect(page.get_by_label("Số ngày 1")).to_have_value("hai")  # the input is kept
+        expect(page.locator("#reasons")).to_contain_text("thời hạn “hai ngày” không rõ")
+        expect(page.get_by_label("Thời hạn 1")).to_have_value("hai ngày")  # the input is kept
         shots(page, "catalog-02-edit-error", full_page=True)
-        page.get_by_label("Số ngày 1").fill("1")
+        page.get_by_label("Thời hạn 1").fill("1 ngày làm việc")
         page.get_by_role("button", name="Lưu thay đổi").click()
         expect(page.locator(".flash")).to_contain_text("Đã lưu thủ tục")
         page.get_by_role("button", name="Gỡ khỏi các hộp").click()

@@ -93,8 +93,8 @@ def test_call_serve_finish_rate_over_http(app, client):
     assert (counter2["ticket"], counter2["state"], counter2["officer"]) == ("A-001", "called", "Trần Văn Minh")
     assert queue["calls"][-1]["number"] == "A-001"
     calls = client.get("/api/v1/calls?after=0").get_json()["calls"]
-    assert calls[-1]["clips"] == ["/clips/chime.wav", "/clips/moi_so.wav", "/clips/chu_a.wav", "/clips/mot.wav",
-                                  "/clips/den_quay_so.wav", "/clips/hai.wav"]
+    said = ["/clips/moi_so.wav", "/clips/chu_a.wav", "/clips/mot.wav", "/clips/den_quay_so.wav", "/clips/hai.wav"]
+    assert calls[-1]["clips"] == ["/clips/chime.wav", *said, *said]  # lobby_call_repeat: 2
     assert client.post("/api/v1/counters/2/recall").status_code == 200
     assert client.post("/api/v1/counters/2/start").status_code == 200
     assert client.post("/api/v1/counters/2/finish").get_json()["ticket"]["state"] == "done"

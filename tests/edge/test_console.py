@@ -255,7 +255,7 @@ def test_with_a_device_service(client, console, settings, device_service):
 
     service._on_key(2)
     page = text(client.get("/console/keypad"))
-    assert "Hài lòng" in page and "Không có vé chờ đánh giá" in page
+    assert "Hài lòng" in page and "Không có số thứ tự chờ đánh giá" in page
     client.post("/console/keypad/test")
     page = text(client.get("/console/keypad"))
     assert "Đang thử bàn phím trong 60 giây" in page and 'http-equiv="refresh"' in page

@@ -61,7 +61,8 @@ def text(response):
 
 
 def act(client, dossier, action, **data):
-    return client.post(f"/dossiers/{dossier.code}/{action}", data=data)
+    """An action as the desk's form sends it (the irreversible ones with their ticked confirmation)."""
+    return client.post(f"/dossiers/{dossier.code}/{action}", data={"confirm": "1", **data})
 
 
 # ---- signing in, finding procedures --------------------------------------------------------------
@@ -177,11 +178,11 @@ def test_forms_02_to_06_render(desk, clock):
     form04 = desk.get(f"/dossiers/{dossier.code}/forms/04").get_data(as_text=True)
     assert "Chờ xác minh thông tin" in form04 and "17:00 09/03/2026" in form04 and "17:00 12/03/2026" in form04
     assert "XIN LỖI" in form04.upper()
-    form05 = desk.get(f"/dossiers/{dossier.code}/forms/05")
+    form05 = desk.get(f"/dossiers/{dossier.code}/forms/06")
     sheet = text(form05)
     assert form05.status_code == 200
     for label in ("Tiếp nhận hồ sơ", "Yêu cầu bổ sung giấy tờ", "Nhận đủ giấy tờ bổ sung",
-                  "Xin lỗi, hẹn lại ngày trả kết quả"):
+                  "Xin lỗi, gia hạn thời gian giải quyết"):
         assert label in sheet
     form06 = desk.get("/dossiers/register?from=2026-03-01&to=2026-03-31")
     register = form06.get_data(as_text=True)
@@ -280,7 +281,7 @@ def test_what_people_typed_is_escaped_everywhere(desk):
     dossier = received(desk, name=f"Nguyễn {evil}", address=f"Tổ 1 {evil}", extra=f"Giấy {evil}")
     act(desk, dossier, "transfer", stage=f"Bước {evil}", agency=AGENCY, note=evil)
     for path in (f"/dossiers/{dossier.code}", "/dossiers", f"/dossiers/{dossier.code}/slip",
-                 f"/dossiers/{dossier.code}/forms/05", "/dossiers/register?from=2026-03-01&to=2026-03-31",
+                 f"/dossiers/{dossier.code}/forms/06", "/dossiers/register?from=2026-03-01&to=2026-03-31",
                  f"/tracking?code={dossier.code}&secret={dossier.tracking_secret}"):
         page = desk.get(path).get_data(as_text=True)
         assert "<script>alert" not in page, path

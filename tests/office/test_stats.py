@@ -174,7 +174,7 @@ def test_satisfaction_per_officer_and_commune(data):
     assert (rows["o2"]["total"], rows["o2"]["satisfied_pct"]) == (1, 100.0)
     assert (table.total["total"], table.total["satisfied_pct"]) == (5, 60.0)
     by_commune = stats_queue.satisfaction(MARCH, Filters(), "commune")
-    assert [(r["key"], r["total"]) for r in by_commune.rows] == [(A, 5)]
+    assert [(r["key"], r["total"]) for r in by_commune.rows] == [(A, 5), (B, 0)]  # a commune without ratings: 0
     assert stats_queue.satisfaction(MARCH, Filters(commune=B)).rows == []
     april = stats_queue.satisfaction(Period.month(2026, 4))
     assert april.total["dissatisfied"] == 1

@@ -345,6 +345,7 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
                 extra="Tờ khai đăng ký khai sinh", ticket=issued[1]["id"], print_slip="1")
     other = desk("/dossiers", procedure="1.001193", name="Lê Văn Cường", extra="Tờ khai")
     gone = desk("/dossiers", procedure="1.001193", name="Phạm Thu Hà", extra="Tờ khai")
+    stopped = desk("/dossiers", procedure="1.001193", name="Đỗ Văn Dũng", extra="Tờ khai")
     desk(f"/dossiers/{code}/return", 409)  # not finished: rolled back
     desk(f"/dossiers/{code}/transfer", stage="Thẩm định", handler="Trần Văn Minh", agency="000.00.19.STP")
     desk(f"/dossiers/{code}/supplement", note="Thiếu giấy chứng sinh")
@@ -355,13 +356,18 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
     desk(f"/dossiers/{code}/return")
     desk(f"/dossiers/{other}/refuse", reason="Không thuộc thẩm quyền")
     desk(f"/dossiers/{gone}/withdraw")
+    desk(f"/dossiers/{stopped}/stop", reason="Quá hạn bổ sung", confirm="1")
     desk(f"/dossiers/{code}/print-slip")  # a print job: local, not replicated
     before = len(audit_rows())
     for path in ("/dossiers", "/dossiers?overdue=1&status=4", "/dossiers/new?from_counter=1&q=khai",
                  "/dossiers/procedures?q=khai", f"/dossiers/{code}", f"/dossiers/{code}/slip",
                  f"/dossiers/{code}/forms/02", f"/dossiers/{other}/forms/03", f"/dossiers/{code}/forms/04",
-                 f"/dossiers/{code}/forms/05", "/dossiers/register?from=2026-03-01&to=2026-03-31"):
+                 f"/dossiers/{code}/forms/06", "/dossiers/register?from=2026-03-01&to=2026-03-31"):
         assert one.get(path).status_code == 200, path  # the desk's pages read only
+    assert one.get(f"/dossiers/{stopped}/forms/05").status_code == 200
+    card = "001099012345|123456789|Trần Thị Bình|01011990|Nữ|Tổ 5|15082021"
+    assert one.post("/dossiers/cccd", json={"text": card}).status_code == 200  # the ID card reader reads only
+    assert one.post("/dossiers/cccd/image", data=b"x", content_type="image/png").status_code == 422
     for path in ("/stats?table=summary&month=2026-03", "/stats/overdue.xlsx?month=2026-03",
                  "/stats/report.xlsx?quarter=2026-Q1", "/api/v1/stats/queue?from=2026-03-01&to=2026-03-31"):
         response = one.get(path)

@@ -34,11 +34,14 @@ INSTALL = SYSTEMD / "install.sh"
 UNITS = sorted(p.name for p in SYSTEMD.glob("*.service"))
 RULES = sorted(p.name for p in SYSTEMD.glob("*.rules"))  # udev rules (the polkit rule is motcua-polkit.js)
 BOX_UNITS = {"motcua-edge-web.service", "motcua-edge-worker.service", "motcua-devices.service",
-             "motcua-kiosk.service", "motcua-provision@.service"}
+             "motcua-kiosk.service", "motcua-lobby.service", "motcua-provision@.service"}
 HUB_UNITS = {"motcua-hub-web.service", "motcua-hub-worker.service"}
-PYTHON_UNITS = [u for u in UNITS if u != "motcua-kiosk.service"]  # the units running `motcua ...`
+BROWSER_UNITS = {"motcua-kiosk.service", "motcua-lobby.service"}  # Chromium in cage
+PYTHON_UNITS = [u for u in UNITS if u not in BROWSER_UNITS]  # the units running `motcua ...`
 
 VENV_MOTCUA = "/opt/motcua/venv/bin/motcua"
+CURRENT_MOTCUA = "/var/lib/motcua/software/current/venv/bin/motcua"  # the box's services: the release in use
+MOTCUA_PROGRAMS = (VENV_MOTCUA, CURRENT_MOTCUA)
 TEST_MOTCUA = Path(sys.prefix) / "bin" / "motcua"
 # Programs a unit runs that exist on the box but not necessarily where the tests run. Only these
 # are replaced by a stub for `verify`; any other missing program is an error in the unit.
@@ -103,7 +106,8 @@ def unit_copy(tmp_path_factory):
     stubs = directory / "stubs"
     stubs.mkdir()
     for name in UNITS:
-        text = (SYSTEMD / name).read_text().replace(VENV_MOTCUA, str(TEST_MOTCUA))
+        text = (SYSTEMD / name).read_text().replace(VENV_MOTCUA, str(TEST_MOTCUA)).replace(CURRENT_MOTCUA,
+                                                                                            str(TEST_MOTCUA))
         for program in BOX_ONLY_PROGRAMS:
             if not os.access(program, os.X_OK):
                 stub = stubs / Path(program).name
@@ -181,7 +185,7 @@ def motcua_invocations():
     found = []
     for name in UNITS:
         for key, argv in exec_lines(name):
-            if argv[0] == VENV_MOTCUA:
+            if argv[0] in MOTCUA_PROGRAMS:
                 found.append(pytest.param(argv[1:], id=f"{name}:{key}:{' '.join(argv[1:])}"))
             else:
                 assert not argv[0].endswith("/motcua"), f"{name}: {key} runs {argv[0]}, not {VENV_MOTCUA}"
@@ -219,7 +223,7 @@ def test_other_programs_exist_on_debian():
     for name in UNITS:
         for key, argv in exec_lines(name):
             assert argv[0].startswith("/"), f"{name}: {key} needs an absolute path: {argv[0]}"
-            if argv[0] != VENV_MOTCUA and argv[0] not in BOX_ONLY_PROGRAMS:
+            if argv[0] not in MOTCUA_PROGRAMS and argv[0] not in BOX_ONLY_PROGRAMS:
                 assert os.access(argv[0], os.X_OK), f"{name}: {key}: {argv[0]} does not exist"
 
 
@@ -331,6 +335,26 @@ def test_kiosk_waits_for_the_box_on_its_port():
     opts = dict(zip(wait, wait[1:]))
     bound = int(opts["--retry-max-time"]) + int(opts["--max-time"]) + 5
     assert bound < int(svc["TimeoutStartSec"][0])
+
+
+def test_lobby_tv_plays_calls_without_a_tap():
+    """The lobby TV unit: the /lobby board of the box named by MOTCUA_LOBBY_BOX (this box by default,
+    /etc/motcua/lobby.env for a second Pi), allowed to play sound with nobody touching the screen,
+    waiting for that box's health first, and never on tty1 together with the kiosk."""
+    svc = service("motcua-lobby.service")
+    port = BY_NAME["port"].default
+    (wait,) = [argv for key, argv in exec_lines("motcua-lobby.service") if key == "ExecStartPre"]
+    (start,) = [argv for key, argv in exec_lines("motcua-lobby.service") if key == "ExecStart"]
+    assert f"MOTCUA_LOBBY_BOX=http://127.0.0.1:{port}" in svc["Environment"]
+    assert svc["EnvironmentFile"] == ["-/etc/motcua/lobby.env"]
+    assert wait[-1] == "${MOTCUA_LOBBY_BOX}/api/v1/health"
+    assert start[-1] == "${MOTCUA_LOBBY_BOX}/lobby"
+    for flag in ("--kiosk", "--noerrdialogs", "--autoplay-policy=no-user-gesture-required"):
+        assert flag in start, flag
+    assert svc["Restart"] == ["always"]
+    assert "motcua-kiosk.service" in read_unit("motcua-lobby.service")["Unit"]["Conflicts"][0].split()
+    opts = dict(zip(wait, wait[1:]))
+    assert int(opts["--retry-max-time"]) + int(opts["--max-time"]) + 5 < int(svc["TimeoutStartSec"][0])
 
 
 def test_kiosk_health_wait_runs(tmp_path):
