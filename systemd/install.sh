@@ -16,6 +16,12 @@
 #   --no-apt      do not apt-get install the system packages (python3-venv, curl; cage, chromium,
 #                 polkitd)
 #   --now         also start (restart) the enabled units; default: they start at the next boot
+#   --headless    a box without its own screen (the kiosk is a PC or tablet on the LAN showing
+#                 http://BOX:8001/kiosk): no cage or Chromium, motcua-kiosk is not enabled
+#   --wheelhouse DIR  install the package and its dependencies from the wheels in DIR only (no
+#                 package index: a box without Internet; fill DIR with the box's Python
+#                 version -- requirements differ between 3.11.2 and 3.11.7 -- e.g. on a box with
+#                 Internet: `pip wheel --wheel-dir DIR .[hub] pip setuptools wheel`)
 #   -h, --help    this text
 #   SOURCE        a wheel (.whl) or a source directory to pip-install; default: this checkout
 set -euo pipefail
@@ -43,6 +49,8 @@ ROLE=box
 DRY_RUN=0
 APT=1
 START_NOW=0
+HEADLESS=0
+WHEELHOUSE=""
 SOURCE=""
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
@@ -53,6 +61,11 @@ while [ $# -gt 0 ]; do
     --dry-run) DRY_RUN=1 ;;
     --no-apt) APT=0 ;;
     --now) START_NOW=1 ;;
+    --headless) HEADLESS=1 ;;
+    --wheelhouse)
+      [ $# -ge 2 ] || { echo "install.sh: --wheelhouse needs a directory" >&2; exit 2; }
+      WHEELHOUSE="$2"; shift ;;
+    --wheelhouse=*) WHEELHOUSE="${1#--wheelhouse=}" ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) [ -z "$SOURCE" ] || { echo "install.sh: only one SOURCE" >&2; exit 2; }; SOURCE="$1" ;;
@@ -67,6 +80,12 @@ case "$SOURCE" in
   *) [ -f "$SOURCE/pyproject.toml" ] || { echo "install.sh: $SOURCE is neither a wheel nor a source directory" >&2; exit 2; } ;;
 esac
 SOURCE="$(cd "$(dirname "$SOURCE")" && pwd)/$(basename "$SOURCE")"
+PIP_FROM=()
+if [ -n "$WHEELHOUSE" ]; then
+  [ -d "$WHEELHOUSE" ] || { echo "install.sh: no wheelhouse directory at $WHEELHOUSE" >&2; exit 2; }
+  WHEELHOUSE="$(cd "$WHEELHOUSE" && pwd)"
+  PIP_FROM=(--no-index --find-links "$WHEELHOUSE")
+fi
 
 if [ "$DRY_RUN" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
   echo "install.sh: run as root (sudo), or with --dry-run to see what it would do" >&2
@@ -125,6 +144,9 @@ add_to_group() {
 
 if [ "$ROLE" = box ]; then
   UNITS=("${BOX_UNITS[@]}")
+  if [ "$HEADLESS" -eq 1 ]; then
+    UNITS=(motcua-edge-web.service motcua-edge-worker.service motcua-devices.service)
+  fi
   ENV_FILE="$CONF_DIR/edge.env"
   EXTRA=""
 else
@@ -140,7 +162,10 @@ note "1. system packages"
 PACKAGES=(python3 python3-venv python3-pip curl)
 if [ "$ROLE" = box ]; then
   # polkitd: the technician console restarts services as user motcua (motcua-polkit.js)
-  PACKAGES+=(cage chromium polkitd)
+  PACKAGES+=(polkitd)
+  if [ "$HEADLESS" -eq 0 ]; then
+    PACKAGES+=(cage chromium)
+  fi
   # gpiozero's pin library on bookworm (the keypad); the box's venv sees it (step 4)
   if grep -qs "Raspberry Pi" /proc/device-tree/model; then
     PACKAGES+=(python3-lgpio)
@@ -224,10 +249,10 @@ elif [ "$ROLE" = box ]; then
 else
   run python3 -m venv "$VENV"
 fi
-run "$VENV/bin/pip" install --disable-pip-version-check --quiet --upgrade pip
-run "$VENV/bin/pip" install --disable-pip-version-check --quiet "$SOURCE$EXTRA"
+run "$VENV/bin/pip" install --disable-pip-version-check --quiet "${PIP_FROM[@]}" --upgrade pip
+run "$VENV/bin/pip" install --disable-pip-version-check --quiet "${PIP_FROM[@]}" "$SOURCE$EXTRA"
 # Same version number, new code (a checkout between releases): replace the package itself.
-run "$VENV/bin/pip" install --disable-pip-version-check --quiet --no-deps --force-reinstall "$SOURCE"
+run "$VENV/bin/pip" install --disable-pip-version-check --quiet "${PIP_FROM[@]}" --no-deps --force-reinstall "$SOURCE"
 if [ "$ROLE" = box ]; then
   # The box's services run <data_dir>/software/current/venv (the release in use, flipped by the
   # signed updates from the hub); installing by hand puts the program just installed in use.
@@ -241,7 +266,7 @@ fi
 # --- 5. units, udev rules, modules -------------------------------------------------------------
 note "5. systemd units and udev rules"
 if [ "$ROLE" = box ]; then
-  for unit in "${UNITS[@]}" "${BOX_TEMPLATES[@]}" "${BOX_OPTIONAL[@]}"; do
+  for unit in "${BOX_UNITS[@]}" "${BOX_TEMPLATES[@]}" "${BOX_OPTIONAL[@]}"; do
     put_file "$HERE/$unit" "$UNIT_DIR/$unit" 0644
   done
   for rules in "${BOX_RULES[@]}"; do
@@ -259,11 +284,20 @@ else
 fi
 run systemctl daemon-reload
 run systemctl enable "${UNITS[@]}"
+if [ "$HEADLESS" -eq 1 ] && systemctl is-enabled --quiet motcua-kiosk.service 2>/dev/null; then
+  run systemctl disable motcua-kiosk.service
+fi
 if [ "$ROLE" = box ]; then
   run systemctl restart systemd-modules-load.service
-  run udevadm control --reload-rules
-  # apply the printer rule to a printer plugged in already
-  run udevadm trigger --action=change --subsystem-match=usb --subsystem-match=usbmisc
+  # udevd reads the new rules at once when it runs; when it does not (an SD card image built in a
+  # chroot, a container), `udevadm control` fails: the rules apply when udev starts at boot.
+  if [ "$DRY_RUN" -eq 1 ] || udevadm control --ping 2>/dev/null; then
+    run udevadm control --reload-rules
+    # apply the printer rule to a printer plugged in already
+    run udevadm trigger --action=change --subsystem-match=usb --subsystem-match=usbmisc
+  else
+    note "  udev is not running here: the rules apply when it starts (next boot)"
+  fi
 fi
 if [ "$START_NOW" -eq 1 ]; then
   run systemctl restart "${UNITS[@]}"
@@ -275,8 +309,8 @@ if [ "$ROLE" = box ]; then
   note "  USB provisioning: motcua-provision@.service, started by $UDEV_DIR/99-motcua-usb.rules"
   note "  Printer: /dev/motcua-printer ($UDEV_DIR/99-motcua-printer.rules)"
   note "  Lobby TV as this box's only screen: sudo systemctl enable --now motcua-lobby.service"
-  if [ "$(systemctl get-default 2>/dev/null || true)" = graphical.target ] \
-     || systemctl is-enabled --quiet display-manager.service 2>/dev/null; then
+  if [ "$HEADLESS" -eq 0 ] && { [ "$(systemctl get-default 2>/dev/null || true)" = graphical.target ] \
+     || systemctl is-enabled --quiet display-manager.service 2>/dev/null; }; then
     note "  WARNING: a desktop starts at boot and takes the screen from the kiosk (cage on tty1)."
     note "           Boot to the console instead: sudo systemctl set-default multi-user.target"
     note "           (or raspi-config > System Options > Boot / Auto Login > Console)."

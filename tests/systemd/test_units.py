@@ -402,8 +402,9 @@ def test_install_sh_syntax():
 def test_install_sh_shellcheck():
     shellcheck = shutil.which("shellcheck")
     if shellcheck is None:
-        pytest.skip("shellcheck not installed (optional: apt-get install shellcheck)")
-    result = subprocess.run([shellcheck, str(INSTALL)], capture_output=True, text=True)
+        pytest.skip("shellcheck not installed (apt-get install shellcheck; .ci/run does)")
+    result = subprocess.run([shellcheck, str(INSTALL), str(SYSTEMD / "test-real-install.sh")],
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -460,7 +461,7 @@ def test_every_file_is_installed(tmp_path):
     """Nothing in systemd/ is forgotten by the installer (a new unit must be added to it)."""
     out = dry_run(tmp_path).stdout + dry_run(tmp_path, "--hub").stdout
     for path in SYSTEMD.iterdir():
-        if path.name != "install.sh":
+        if path.name not in ("install.sh", "test-real-install.sh"):
             assert path.name in out, f"install.sh does not install {path.name}"
     assert set(UNITS) == BOX_UNITS | HUB_UNITS
 
@@ -471,6 +472,33 @@ def test_install_from_a_wheel(tmp_path):
     result = dry_run(tmp_path, "--hub", "--no-apt", str(wheel))
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{wheel}[hub]" in result.stdout
+
+
+def test_install_dry_run_headless(tmp_path):
+    """A box whose kiosk is a PC or tablet on the LAN: no cage or Chromium, the kiosk unit not enabled
+    (its file is still installed, for a screen added later)."""
+    result = dry_run(tmp_path, "--headless")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "systemctl enable motcua-edge-web.service motcua-edge-worker.service motcua-devices.service\n" in out
+    assert "/etc/systemd/system/motcua-kiosk.service" in out
+    assert "cage" not in re.search(r"^1\. system packages\n(.*?)^2\.", out, re.M | re.S).group(1)
+    assert "WARNING: a desktop" not in out
+    # a box that had a screen: its kiosk unit is switched off (the stubs answer "enabled")
+    assert "systemctl disable motcua-kiosk.service" in out
+
+
+def test_install_from_a_wheelhouse_without_an_index(tmp_path):
+    """A box without Internet: every pip install reads the wheelhouse only."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    result = dry_run(tmp_path, "--no-apt", "--wheelhouse", str(wheels))
+    assert result.returncode == 0, result.stdout + result.stderr
+    pip_lines = [line for line in result.stdout.splitlines() if "/bin/pip install" in line]
+    assert len(pip_lines) == 3
+    for line in pip_lines:
+        assert f"--no-index --find-links {wheels}" in line, line
+    assert dry_run(tmp_path, "--wheelhouse", str(tmp_path / "nowhere")).returncode == 2
 
 
 def test_install_refuses_what_it_does_not_know(tmp_path):
