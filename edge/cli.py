@@ -32,7 +32,16 @@ def _prepare(settings):
     from office.models import MODELS
 
     secret_key(settings)
+    check_database(settings)
     bind(open_database(settings["database"]), MODELS).close()
+
+
+def check_database(settings):
+    """A database that fails its check at start is kept aside and rebuilt from the hub (a damaged
+    card); what happened is printed here and shown on the technician console."""
+    from provisioning.recover import at_start
+
+    at_start(settings, echo=lambda line: click.echo(line, err=True))
 
 
 @edge.command()

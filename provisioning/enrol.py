@@ -174,7 +174,13 @@ def _finish(settings, data_dir, state, key):
             write_state(data_dir, state)
             log.warning("restore from the hub still pending: %s", message)
             return {"ok": False, "pending": True, "error": message}
-        state.update(status="done", restored=counts, last_error="")
+        if state.get("recovery"):  # a database rebuilt after damage: its report learns what was lost
+            from sync.capture import this_node
+
+            from .recover import complete_pending
+
+            complete_pending(data_dir, this_node().acked_seq, settings["timezone"], counts)
+        state.update(status="done", restored=counts, last_error="", recovery=False)
         write_state(data_dir, state)
         log.info("restored from the hub: %s", counts)
         return {"ok": True, "enrolled": True, "restored": counts}

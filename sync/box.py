@@ -236,5 +236,10 @@ def restore(client):
             FieldClock.create(table=table, pk=pk, field=field, hlc=hlc, node=origin)
             newest = max(newest, hlc)  # an edit may be newer than its row and the hub's time
         SyncNode.update(pull_cursor=doc["cursor"]).where(SyncNode.id == node.id).execute()
+        head = doc.get("box_head")
+        if head and node.last_seq == 0:  # this key wrote before (a rebuilt card): its log goes on from the hub's
+            seq, last_hash = int(head["seq"]), str(head["hash"])
+            SyncNode.update(last_seq=seq, last_hash=last_hash, acked_seq=seq, pruned_seq=seq,
+                            pruned_hash=last_hash).where(SyncNode.id == node.id).execute()
     observe(max(newest, pack(doc["hub_time_ms"], 0)))
     return counts
