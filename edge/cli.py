@@ -99,16 +99,18 @@ def init(settings, demo_data, hub_key, restore):
 
 
 def _restore(settings):
-    from office.queue import rebuild_sequences
+    from provisioning.enrol import restore_from_hub
     from provisioning.identity import ensure_key
-    from sync.box import SyncFailed, client_for, restore
+    from sync.box import SyncFailed
     from sync.client import HubRefused, HubUnreachable
 
-    try:
-        counts = restore(client_for(settings, ensure_key(settings["data_dir"])))
+    try:  # one transaction: a cut leaves the box empty (run it again) or restored
+        counts = restore_from_hub(settings, ensure_key(settings["data_dir"]))
     except (HubRefused, HubUnreachable, SyncFailed) as exc:
         raise MotcuaError(f"Không khôi phục được dữ liệu từ trung tâm: {getattr(exc, 'message', exc)}") from exc
-    rebuild_sequences()
+    if not counts:
+        click.echo("Hộp đã có dữ liệu của xã (đã khôi phục trước đó).")
+        return
     click.echo("Đã khôi phục từ trung tâm: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
 
 

@@ -203,11 +203,21 @@ def status(settings=None, now=None):
 
 def restore(client):
     """Load this commune's state from the hub into an empty box (new or replacement box)."""
+    return apply_snapshot(fetch_snapshot(client))
+
+
+def fetch_snapshot(client):
+    """The hub's snapshot of this box's commune, its signature checked (nothing written but
+    the hub key pinned on first contact): fetched before the write lock is taken."""
     body, signature = client.snapshot()
     hub_key = _hub_key(client)
     if not verify(hub_key, body, signature):
         raise SyncFailed("Chữ ký của bản sao dữ liệu từ trung tâm không hợp lệ.")
-    doc = json.loads(gzip.decompress(body))
+    return json.loads(gzip.decompress(body))
+
+
+def apply_snapshot(doc):
+    """Write a fetched snapshot into the empty box; returns the rows per table."""
     node = this_node()
     if doc["commune"] != node.scope:
         raise SyncFailed(f"Bản sao dữ liệu của xã {doc['commune']}, không phải {node.scope}.")
