@@ -263,8 +263,9 @@ def _recovery_check(settings, now):
     if report["status"] != "restored":
         return health.result("recovery", "Thẻ nhớ hỏng, đang dựng lại", health.PROBLEM,
                              value + f"Chưa tải được dữ liệu của xã từ trung tâm ({report.get('error') or 'chưa rõ'}).",
-                             "Nối mạng cho hộp: hộp tự tải dữ liệu khi vào được trung tâm. Thay thẻ nhớ sớm "
-                             "(thẻ đã hỏng một lần dễ hỏng lại).")
+                             "Nối mạng cho hộp: hộp tự tải dữ liệu khi vào được trung tâm. Nếu trung tâm từ chối "
+                             "khoá của hộp (thẻ mất cả khoá), cài lại hộp bằng gói cài đặt mới của trung tâm. Thay "
+                             "thẻ nhớ sớm (thẻ đã hỏng một lần dễ hỏng lại).")
     if lost:
         return health.result("recovery", "Thẻ nhớ hỏng, đã dựng lại", health.WARNING,
                              value + f"Đã tải lại dữ liệu từ trung tâm; {lost} mục trung tâm chưa nhận bị mất "

@@ -26,6 +26,7 @@ import fcntl
 import json
 import logging
 import os
+import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -187,10 +188,31 @@ def _sync_dir(folder):
 
 
 def read_damaged(path):
-    """The node row and the node's own change-log entries that can still be read."""
+    """The node row and the node's own change-log entries that can still be read.
+
+    Read from a scratch copy of the file and its write-ahead log (the last transactions before
+    a power cut may still be there, and reading them means replaying the log into the file):
+    the file kept aside stays as it was found. Without room for a copy, the file alone is read."""
+    scratch = Path(path).parent / f".{Path(path).name}.reading"
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        scratch.mkdir()
+        copy = scratch / "damaged.db"
+        shutil.copyfile(path, copy)
+        if Path(f"{path}-wal").is_file():
+            shutil.copyfile(f"{path}-wal", f"{copy}-wal")
+        return _read_salvage(lambda: sqlite3.connect(str(copy), timeout=15))
+    except OSError as exc:
+        log.warning("no room to copy the damaged database (%s): reading the file alone", exc)
+        return _read_salvage(lambda: _connect(path, immutable=True))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _read_salvage(connect):
     salvage = Salvage()
     try:
-        conn = _connect(path, immutable=True)
+        conn = connect()
     except sqlite3.Error as exc:
         salvage.error = str(exc)
         return salvage
@@ -232,7 +254,9 @@ def _readable_rows(conn, sql):
                 rows.append(row)
                 last, step = row[0], 1
             return rows, errors
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
+            if "no such table" in str(exc):
+                return rows, errors
             errors += 1
             last += step
             step = min(step * 2, 1 << 20)

@@ -201,3 +201,41 @@ def test_damaged_card_while_the_hub_is_out_of_reach_is_rebuilt_when_it_answers(h
         assert issued.status_code == 201 and issued.json()["number"] not in set(lost) | set(acked)
     finally:
         whole.stop()
+
+
+def test_entries_still_in_the_write_ahead_log_are_read_and_the_file_kept_as_found(tmp_path):
+    """A power cut leaves the last transactions in ``-wal``: they are read (from a scratch copy),
+    and neither the damaged file nor its log is changed by reading them."""
+    import shutil
+
+    from office.db import bind, database, open_database
+    from office.models import MODELS
+    from provisioning.recover import read_damaged, set_aside
+    from sync.capture import this_node
+
+    live = tmp_path / "live.db"
+    db = bind(open_database(str(live)), MODELS)
+    from office.communes import find_commune
+    from office.seed import seed_office
+    from provisioning.identity import ensure_identity
+
+    ensure_identity(tmp_path, "05518")
+    seed_office(find_commune("05518"))
+    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    numbers = [issue_ticket(QueuePolicy(), "ho-tich").number for _ in range(3)]  # only in the WAL
+    last_seq = this_node().last_seq
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    shutil.copyfile(live, cut / "edge.db")  # the card as the power left it
+    shutil.copyfile(f"{live}-wal", cut / "edge.db-wal")
+    db.close()
+    database.initialize(None)
+    assert (cut / "edge.db-wal").stat().st_size > 0
+    aside = set_aside(cut / "edge.db", "20261205T000000Z")
+    digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in cut.iterdir()}
+    salvage = read_damaged(aside)
+    assert salvage.node["last_seq"] == last_seq
+    assert [e["data"]["number"] for e in salvage.entries if e["table"] == "ticket"] == numbers
+    assert [e["seq"] for e in salvage.entries] == list(range(1, last_seq + 1))
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in cut.iterdir()} == digests
+    assert not (cut / "edge.db").exists()
