@@ -216,6 +216,15 @@ def fetch_snapshot(client):
     return json.loads(gzip.decompress(body))
 
 
+def _id_stamp(value):
+    """The clock stamp that starts a time-ordered row id; 0 for an id made otherwise (rows the
+    hub seeds with readable ids, e.g. search synonyms)."""
+    try:
+        return int(str(value)[:16], 16)
+    except ValueError:
+        return 0
+
+
 def apply_snapshot(doc):
     """Write a fetched snapshot into the empty box; returns the rows per table."""
     node = this_node()
@@ -241,7 +250,7 @@ def apply_snapshot(doc):
             cursor.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({placeholders})', block["rows"])
             cursor.close()
             counts[table] = len(block["rows"])
-            newest = max([newest] + [int(r[columns.index("id")][:16], 16) for r in block["rows"]])
+            newest = max([newest] + [_id_stamp(r[columns.index("id")]) for r in block["rows"]])
         for table, pk, field, hlc, origin in doc["clocks"]:
             FieldClock.create(table=table, pk=pk, field=field, hlc=hlc, node=origin)
             newest = max(newest, hlc)  # an edit may be newer than its row and the hub's time
