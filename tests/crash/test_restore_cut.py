@@ -113,3 +113,20 @@ def test_restore_killed_at_random_moments_ends_whole(hub, commune_at_hub, tmp_pa
         assert box.db.execute_sql("PRAGMA quick_check").fetchall() == [("ok",)]
         assert {(s.prefix, s.last) for s in TicketSequence.select()} == {("A", 6), ("D", 6)}
     box.db.close()
+
+
+def test_snapshot_row_with_a_readable_id_restores(tmp_path):
+    """The hub seeds some rows with readable ids (not time-ordered hex): taking a clock stamp
+    from every id stopped the restore with a ValueError."""
+    from office.models import Holiday
+    from sync.box import apply_snapshot
+    from sync.capture import now_ms
+
+    box = Box(tmp_path / "new", "05518", None, seed=False)
+    doc = {"commune": "05518", "cursor": 7, "hub_time_ms": now_ms(), "clocks": [],
+           "tables": {"holiday": {"columns": ["id", "commune", "day", "name", "kind"],
+                                  "rows": [["hol-tet-2027", "*", "2027-02-06", "Tết Nguyên đán", "off"]]}}}
+    with box:
+        assert apply_snapshot(doc) == {"holiday": 1}
+        assert Holiday.get_by_id("hol-tet-2027").name == "Tết Nguyên đán"
+    box.db.close()
