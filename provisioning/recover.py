@@ -119,8 +119,8 @@ def at_start(settings, echo=None):
         if ok:
             return None
         report = recover(settings, path, problem)
-    for line in summary_lines(report):
-        (echo or print)(line)
+        for line in summary_lines(report):  # said before another process may start on the new file
+            (echo or print)(line)
     return report
 
 
