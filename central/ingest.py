@@ -84,7 +84,7 @@ def _known_box(origin):
 
 def _apply(box, batch, future_bound_ms, hub_now_ms):
     entries = batch.entries
-    acked_seq, last_hash = _log_head(box.node_id)  # the log itself, not a copy that could lag
+    acked_seq, last_hash = log_head(box.node_id)  # the log itself, not a copy that could lag
     verdict = verify_chain(entries, acked_seq, last_hash, lambda seq: _hash_at(box.node_id, seq))
     if verdict.fork is not None:
         raise BatchRejected("fork", verdict.message, status=409)
@@ -197,7 +197,7 @@ def _hold(box, entry, message):
                      entry=canonical(entry).decode(), held_at=utcnow())
 
 
-def _log_head(origin):
+def log_head(origin):
     """(seq, hash) of the last entry of ``origin`` the hub holds, applied or held."""
     applied = (ChangeEntry.select(ChangeEntry.seq, ChangeEntry.hash).where(ChangeEntry.origin == origin)
                .order_by(ChangeEntry.seq.desc()).first())

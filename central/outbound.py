@@ -14,6 +14,7 @@ from sync.policy import GLOBAL_SCOPE, HUB_NODE
 from sync.protocol import PROTOCOL, SCHEMA, encode_batch
 from sync.schemas import hidden_from, strip_entry, strip_table
 
+from .ingest import log_head
 from .models import BoxNode
 
 ROUTING_SCHEMA = 6  # boxes from this schema on decide dossiers other communes received (phi địa giới)
@@ -66,7 +67,9 @@ def pull_batch(key, box, cursor, limit, schema=SCHEMA):
 
 def snapshot(key, box, schema=SCHEMA):
     """Every replicated row of the box's commune (and the rows for everyone), the field clocks
-    of shared rows, and the log position they correspond to: what a new box starts from."""
+    of shared rows, and the log position they correspond to: what a new box starts from.
+    ``box_head`` is the last entry of the asking box's own log the hub holds: a box rebuilt
+    from the hub under the same key (a damaged card) goes on from there, not from seq 1."""
     models = replicated_models()
     hidden = hidden_from(schema)
     tables = {}
@@ -86,5 +89,8 @@ def snapshot(key, box, schema=SCHEMA):
     last = ChangeEntry.select(ChangeEntry.id).order_by(ChangeEntry.id.desc()).first()
     doc = {"protocol": PROTOCOL, "schema": min(schema, SCHEMA), "commune": box.commune, "cursor": last.id if last else 0,
            "hub_time_ms": now_ms(), "tables": tables, "clocks": clocks}
+    seq, last_hash = log_head(box.node_id)
+    if seq:
+        doc["box_head"] = {"seq": seq, "hash": last_hash}
     body = gzip.compress(canonical(doc), compresslevel=1)
     return body, sign(key, body)

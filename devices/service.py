@@ -503,5 +503,8 @@ def run_service(settings):
     configure_logging(settings["log_level"])
     health.attach_log_file(settings["data_dir"], "devices", settings["timezone"],
                            max_mb=settings["log_file_mb"], count=settings["log_file_count"])
+    from provisioning.recover import at_start
+
+    at_start(settings, echo=log.error)  # a damaged database is kept aside and rebuilt before anything opens it
     bind(open_database(settings["database"]), MODELS)
     DeviceService(settings).run()

@@ -32,7 +32,16 @@ def _prepare(settings):
     from office.models import MODELS
 
     secret_key(settings)
+    check_database(settings)
     bind(open_database(settings["database"]), MODELS).close()
+
+
+def check_database(settings):
+    """A database that fails its check at start is kept aside and rebuilt from the hub (a damaged
+    card); what happened is printed here and shown on the technician console."""
+    from provisioning.recover import at_start
+
+    at_start(settings, echo=lambda line: click.echo(line, err=True))
 
 
 @edge.command()
@@ -90,16 +99,18 @@ def init(settings, demo_data, hub_key, restore):
 
 
 def _restore(settings):
-    from office.queue import rebuild_sequences
+    from provisioning.enrol import restore_from_hub
     from provisioning.identity import ensure_key
-    from sync.box import SyncFailed, client_for, restore
+    from sync.box import SyncFailed
     from sync.client import HubRefused, HubUnreachable
 
-    try:
-        counts = restore(client_for(settings, ensure_key(settings["data_dir"])))
+    try:  # one transaction: a cut leaves the box empty (run it again) or restored
+        counts = restore_from_hub(settings, ensure_key(settings["data_dir"]))
     except (HubRefused, HubUnreachable, SyncFailed) as exc:
         raise MotcuaError(f"Không khôi phục được dữ liệu từ trung tâm: {getattr(exc, 'message', exc)}") from exc
-    rebuild_sequences()
+    if not counts:
+        click.echo("Hộp đã có dữ liệu của xã (đã khôi phục trước đó).")
+        return
     click.echo("Đã khôi phục từ trung tâm: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
 
 

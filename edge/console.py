@@ -232,6 +232,9 @@ def _system_checks(settings, now, sync_state):
         health.clock(now, (sync_state or {}).get("hub_offset_ms"), tz=settings["timezone"]),
     ]
     results.append(_data_size(settings))
+    recovery = _recovery_check(settings, now)
+    if recovery is not None:
+        results.append(recovery)
     try:
         results.append(health.database(health.read_quick_check(_database_path(settings))))
     except Exception as exc:  # a file SQLite cannot even open is the worst answer
@@ -242,6 +245,36 @@ def _system_checks(settings, now, sync_state):
         log.warning("could not read the network interfaces", exc_info=True)
         results.append(health.network({"interfaces": {}, "gateway": None}))
     return results
+
+
+def _recovery_check(settings, now):
+    """The newest rebuild of a damaged database (``provisioning.recover``), for ``SHOWN_DAYS``."""
+    from provisioning.recover import SHOWN_DAYS, latest_report
+
+    stamp, report = latest_report(settings["data_dir"])
+    if report is None:
+        return None
+    when = datetime.strptime(stamp[:16], "%Y%m%dT%H%M%SZ")
+    if (now - when).days >= SHOWN_DAYS and report["status"] == "restored":
+        return None
+    value = (f"Lúc {_local(when, settings).strftime('%H:%M %d/%m/%Y')} cơ sở dữ liệu bị hỏng ({report['problem']}); "
+             f"tệp hỏng được giữ tại {report['damaged_file']}. ")
+    lost = len(report.get("lost") or []) + (report.get("unreadable") or 0)
+    if report["status"] != "restored":
+        return health.result("recovery", "Thẻ nhớ hỏng, đang dựng lại", health.PROBLEM,
+                             value + f"Chưa tải được dữ liệu của xã từ trung tâm ({report.get('error') or 'chưa rõ'}).",
+                             "Nối mạng cho hộp: hộp tự tải dữ liệu khi vào được trung tâm. Nếu trung tâm từ chối "
+                             "khoá của hộp (thẻ mất cả khoá), cài lại hộp bằng gói cài đặt mới của trung tâm. Thay "
+                             "thẻ nhớ sớm (thẻ đã hỏng một lần dễ hỏng lại).")
+    if lost:
+        return health.result("recovery", "Thẻ nhớ hỏng, đã dựng lại", health.WARNING,
+                             value + f"Đã tải lại dữ liệu từ trung tâm; {lost} mục trung tâm chưa nhận bị mất "
+                             "(danh sách bên dưới).",
+                             "Báo cán bộ một cửa các mục bị mất (vé, đánh giá...) để nhập lại nếu cần. Thay thẻ "
+                             "nhớ sớm; gửi tệp hỏng cho kỹ thuật trung tâm nếu cần.")
+    return health.result("recovery", "Thẻ nhớ hỏng, đã dựng lại", health.WARNING,
+                         value + "Đã tải lại toàn bộ dữ liệu từ trung tâm, không mất mục nào.",
+                         "Thay thẻ nhớ sớm (thẻ đã hỏng một lần dễ hỏng lại).")
 
 
 def _data_size(settings):
@@ -327,6 +360,7 @@ def dashboard():
         actions=get_flashed_messages(category_filter=["action"]),
         session_minutes=settings["console_session_minutes"],
         screens=[(screen, _local(screen.paired_at, settings)) for screen in rating_screens.paired_screens()],
+        recovery=_recovery_report(settings, results),
     )
 
 
@@ -340,6 +374,15 @@ def reprint_job(job_id):
     _flash(True, f"Đã gửi lại {number} tới máy in")
     log.info("console: reprint of print job %s", job.id)
     return redirect(url_for("console.dashboard"))
+
+
+def _recovery_report(settings, results):
+    """The newest recovery report while its check is shown (what it lists: entries lost)."""
+    from provisioning.recover import latest_report
+
+    if not any(r["key"] == "recovery" for r in results):
+        return None
+    return latest_report(settings["data_dir"])[1]
 
 
 @bp.post("/rating-screens/<int:number>/unpair")

@@ -7,6 +7,7 @@ from motcua.periodic import create_consumer
 from office.db import bind, open_database
 from office.models import MODELS
 from office.ratings import rate_at_counter
+from provisioning.recover import at_start
 
 from .tasks import create_huey
 
@@ -32,9 +33,10 @@ def keypad_for(settings, pin_factory=None):
 
 def run_worker(settings):
     configure_logging(settings["log_level"])
-    bind(open_database(settings["database"]), MODELS)
     attach_log_file(settings["data_dir"], "worker", settings["timezone"],
                     max_mb=settings["log_file_mb"], count=settings["log_file_count"])
+    at_start(settings, echo=log.error)  # a damaged database is kept aside and rebuilt before anything opens it
+    bind(open_database(settings["database"]), MODELS)
     huey, _ = create_huey(settings)
     huey.flush_locks("sync")  # a task-store lock left by an older version; no task takes one now
     # With a device service, it alone owns the printer and the GPIO lines.

@@ -84,22 +84,32 @@ def after_enrolment(answer, url):
 
 
 def restore_from_hub(settings, key):
-    """Load the commune's rows from the hub into a box with no data of its own; return the counts.
+    """Load the commune's rows from the hub into a box with no data of its own; return the counts
+    ({} when an earlier run already did: it was cut before it could say so).
 
     Rows of hub-owned tables loaded from the bundle for the offline first boot are removed
-    first: the hub's snapshot holds them too, with the log position that goes with them.
+    first: the hub's snapshot holds them too, with the log position that goes with them. All of
+    it, the day counters of the numbers included, is one transaction: a power cut leaves the
+    box as it was or restored, never restored without its counters (the next ticket would take
+    a number the hub already holds, and be refused for good).
     """
+    from office.models import Office
     from office.queue import rebuild_sequences
-    from sync.box import client_for, restore
+    from sync.box import apply_snapshot, client_for, fetch_snapshot
     from sync.capture import applying_remote, replicated_models
     from sync.policy import HUB
 
-    with database.atomic(), applying_remote():
-        for model in replicated_models().values():
-            if model.replication == HUB:
-                model.delete().execute()
-    counts = restore(client_for(settings, key))
-    rebuild_sequences()
+    if Office.select().exists():  # restore is the only way a box waiting for it gets its office
+        rebuild_sequences()
+        return {}
+    doc = fetch_snapshot(client_for(settings, key))  # the download holds no lock
+    with database.atomic():
+        with applying_remote():
+            for model in replicated_models().values():
+                if model.replication == HUB:
+                    model.delete().execute()
+        counts = apply_snapshot(doc)
+        rebuild_sequences()
     return counts
 
 
@@ -174,7 +184,13 @@ def _finish(settings, data_dir, state, key):
             write_state(data_dir, state)
             log.warning("restore from the hub still pending: %s", message)
             return {"ok": False, "pending": True, "error": message}
-        state.update(status="done", restored=counts, last_error="")
+        if state.get("recovery"):  # a database rebuilt after damage: its report learns what was lost
+            from sync.capture import this_node
+
+            from .recover import complete_pending
+
+            complete_pending(data_dir, this_node().acked_seq, settings["timezone"], counts)
+        state.update(status="done", restored=counts, last_error="", recovery=False)
         write_state(data_dir, state)
         log.info("restored from the hub: %s", counts)
         return {"ok": True, "enrolled": True, "restored": counts}

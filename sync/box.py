@@ -219,11 +219,30 @@ def status(settings=None, now=None):
 
 def restore(client):
     """Load this commune's state from the hub into an empty box (new or replacement box)."""
+    return apply_snapshot(fetch_snapshot(client))
+
+
+def fetch_snapshot(client):
+    """The hub's snapshot of this box's commune, its signature checked (nothing written but
+    the hub key pinned on first contact): fetched before the write lock is taken."""
     body, signature = client.snapshot()
     hub_key = _hub_key(client)
     if not verify(hub_key, body, signature):
         raise SyncFailed("Chữ ký của bản sao dữ liệu từ trung tâm không hợp lệ.")
-    doc = json.loads(gzip.decompress(body))
+    return json.loads(gzip.decompress(body))
+
+
+def _id_stamp(value):
+    """The clock stamp that starts a time-ordered row id; 0 for an id made otherwise (rows the
+    hub seeds with readable ids, e.g. search synonyms)."""
+    try:
+        return int(str(value)[:16], 16)
+    except ValueError:
+        return 0
+
+
+def apply_snapshot(doc):
+    """Write a fetched snapshot into the empty box; returns the rows per table."""
     node = this_node()
     if doc["commune"] != node.scope:
         raise SyncFailed(f"Bản sao dữ liệu của xã {doc['commune']}, không phải {node.scope}.")
@@ -247,10 +266,15 @@ def restore(client):
             cursor.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({placeholders})', block["rows"])
             cursor.close()
             counts[table] = len(block["rows"])
-            newest = max([newest] + [int(r[columns.index("id")][:16], 16) for r in block["rows"]])
+            newest = max([newest] + [_id_stamp(r[columns.index("id")]) for r in block["rows"]])
         for table, pk, field, hlc, origin in doc["clocks"]:
             FieldClock.create(table=table, pk=pk, field=field, hlc=hlc, node=origin)
             newest = max(newest, hlc)  # an edit may be newer than its row and the hub's time
         SyncNode.update(pull_cursor=doc["cursor"]).where(SyncNode.id == node.id).execute()
+        head = doc.get("box_head")
+        if head and node.last_seq == 0:  # this key wrote before (a rebuilt card): its log goes on from the hub's
+            seq, last_hash = int(head["seq"]), str(head["hash"])
+            SyncNode.update(last_seq=seq, last_hash=last_hash, acked_seq=seq, pruned_seq=seq,
+                            pruned_hash=last_hash).where(SyncNode.id == node.id).execute()
     observe(max(newest, pack(doc["hub_time_ms"], 0)))
     return counts

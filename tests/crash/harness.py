@@ -402,8 +402,11 @@ def check_chain(node_id):
     return entries, problems
 
 
-def verify(db_path, acks, node_id=NODE_ID):
-    """Every check after the kills; returns a list of violations (empty: all good)."""
+def verify(db_path, acks, node_id=NODE_ID, synced=False):
+    """Every check after the kills; returns a list of violations (empty: all good).
+
+    ``synced``: the box exchanged with a hub, so tables the hub writes hold rows of no entry of
+    the box's own log (holidays pulled): the replay is compared on the other tables only."""
     from office.db import database, open_database
     from office.models import Rating, Ticket, TicketEvent, TicketSequence
     from office.queue import format_number
@@ -460,7 +463,12 @@ def verify(db_path, acks, node_id=NODE_ID):
         except AssertionError as exc:
             problems.append(f"change log replay: {exc}")
         else:
-            problems += compare_pictures(replayed, replicated_models())
+            models = replicated_models()
+            if synced:
+                from sync.policy import HUB
+
+                models = {t: m for t, m in models.items() if m.replication != HUB}
+            problems += compare_pictures(replayed, models)
     finally:
         db.close()
         database.initialize(None)
