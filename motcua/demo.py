@@ -85,7 +85,10 @@ def _command(*args):
 
 def _spawn(*args):
     # Own process group: Ctrl-C reaches the demo, which then stops children in order.
-    return subprocess.Popen(_command(*args), start_new_session=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    # The demo's kiosks issue numbers at any hour, so it can be tried in the evening; a real box
+    # follows the office calendar (setting issue_any_time, off by default).
+    return subprocess.Popen(_command(*args), start_new_session=True,
+                            env=dict(os.environ, PYTHONUNBUFFERED="1", MOTCUA_ISSUE_ANY_TIME="true"))
 
 
 def _wait_healthy(bases, procs, timeout=30):
@@ -173,6 +176,7 @@ def _print_summary(port_base, urls):
     echo("\n=== motcua demo đang chạy (Ctrl-C để dừng) ===")
     hub = f"http://127.0.0.1:{port_base}"
     echo(f"Mở trang này trước: {urls[0][0]}/   (trang chính của hộp 1: kiosk, phòng chờ, quầy, đánh giá, kỹ thuật)")
+    echo("Bản demo cấp số thứ tự vào mọi giờ; hộp thật chỉ cấp số trong giờ làm việc (cài đặt issue_any_time).")
     echo(f"\nTrung tâm (hub):        {hub}/   (đăng nhập {DEMO_OPERATOR} / {DEMO_OPERATOR_PASSWORD})")
     echo(f"  Thống kê, báo cáo:    {hub}/stats")
     echo(f"  Danh mục thủ tục:     {hub}/catalog")
