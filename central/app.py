@@ -15,7 +15,7 @@ from provisioning.identity import ensure_hub_identity
 
 from . import agency, enrol, inbound_sms, notifications, operator, releases_api, sync_api
 from . import accounts_admin, accounts_signin, audit_views, catalog_admin, reminder_views, stats_views
-from . import ticket_track
+from . import form_files, ticket_track
 from .accounts import ensure_first_operator
 from .accounts_models import ACCOUNT_MODELS
 from .audit import make_append_only
@@ -65,6 +65,7 @@ def create_app(settings=None):
     app.add_template_filter(local_time)  # times on pages in the office's time zone
     app.register_blueprint(enrol.bp)
     app.register_blueprint(catalog_admin.bp)
+    app.register_blueprint(form_files.bp)
     app.register_blueprint(agency.bp)
     app.register_blueprint(reminder_views.bp)
     app.register_blueprint(notifications.bp)

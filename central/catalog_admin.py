@@ -40,12 +40,14 @@ bp = Blueprint("catalog_admin", __name__)
 PAGE_SIZE = 100
 BLANK_WAYS, BLANK_COMPONENTS = 1, 2  # empty rows offered under the filled ones
 TEMPLATE_MAX = 100_000
+MAX_UPLOAD = 10 * 1024 * 1024  # a form file (form_files.MAX_BYTES refuses bigger ones)
 AGENCY_CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{1,39}$")
 TEXT_FIELDS = ("code", "name", "field", "agency", "requirements", "result", "online_level", "decision", "kind",
                "applicants", "receiving_place", "result_code", "online_url")
 LINE_FIELDS = ("steps", "legal_basis", "consulted", "related")  # one item per line in the form
 WAY_KEYS = ("way", "limit", "fee", "description")
-DOCUMENT_KEYS = ("group", "case", "name", "originals", "copies", "form", "form_url", "template")
+DOCUMENT_KEYS = ("group", "case", "name", "originals", "copies", "form", "form_url", "form_sha256", "form_size",
+                 "template")
 
 
 bp.before_request(refuse_cross_site)
@@ -183,10 +185,12 @@ def _values_of(p):
     return values
 
 
-def _rows(form, prefix, keys, significant):
-    """The numbered rows of a form table, without the blank ones (a blank row may keep its defaults)."""
+def _rows(form, prefix, keys, significant, numbered=False):
+    """The numbered rows of a form table, without the blank ones (a blank row may keep its defaults);
+    ``numbered``: each row also says its number on the page (``_n``)."""
     numbers = sorted({int(m.group(1)) for k in form for m in [re.match(rf"^{prefix}-(\d+)-", k)] if m})
-    rows = [{k: (form.get(f"{prefix}-{n}-{k}") or "").strip() for k in keys} for n in numbers]
+    rows = [{k: (form.get(f"{prefix}-{n}-{k}") or "").strip() for k in keys} | ({"_n": n} if numbered else {})
+            for n in numbers]
     return [r for r in rows if any(r[k] for k in significant)]
 
 
@@ -196,10 +200,36 @@ def _values_from(form):
     for k in LINE_FIELDS:
         values[k] = (form.get(k) or "").replace("\r\n", "\n")
     values["ways"] = _rows(form, "way", WAY_KEYS, ("way",))
-    values["documents"] = _rows(form, "document", DOCUMENT_KEYS, ("name", "template"))
+    values["documents"] = _rows(form, "document", DOCUMENT_KEYS, ("name", "template"), numbered=True)
     for d in values["documents"]:
         d["template"] = d["template"].replace("\r\n", "\n")
     return values
+
+
+def _store_uploads(values, files):
+    """Form files chosen on the page (``document-N-upload``) kept at the hub; the row then names the
+    stored file. Returns the reasons of files refused (the row keeps what it had)."""
+    from .form_files import store
+
+    reasons = []
+    rows = {d["_n"]: d for d in values["documents"]}
+    for key in sorted(files):
+        match = re.match(r"^document-(\d+)-upload$", key)
+        upload = files.get(key)
+        if not match or upload is None or not upload.filename:
+            continue
+        row = rows.get(int(match.group(1)))
+        if row is None:
+            reasons.append(f"Tệp mẫu “{upload.filename}” không thuộc dòng giấy tờ nào: hãy ghi tên giấy tờ.")
+            continue
+        try:
+            name, sha, size = store(current_app.extensions["hub"].settings["data_dir"], upload.filename,
+                                    upload.read(MAX_UPLOAD + 1))
+        except MotcuaError as exc:
+            reasons.append(exc.message)
+            continue
+        row.update(form=name, form_sha256=sha, form_size=str(size))
+    return reasons
 
 
 def _check(values, current=None):
@@ -214,7 +244,7 @@ def _check(values, current=None):
             reasons.append(f"giấy tờ số {number} thiếu tên")
         if len(d["template"]) > TEMPLATE_MAX:
             reasons.append(f"mẫu đơn của “{d['name']}” dài quá {TEMPLATE_MAX:,} ký tự".replace(",", "."))
-        documents.append({k: v for k, v in d.items() if v != "" or k in ("originals", "copies")})
+        documents.append({k: v for k, v in d.items() if k != "_n" and (v != "" or k in ("originals", "copies"))})
     row = {k: values[k] for k in TEXT_FIELDS}
     row.update({k: values[k] for k in LINE_FIELDS}, levels=values["levels"] or "xa", ways=values["ways"],
                documents=documents)
@@ -250,7 +280,9 @@ def new():
 @requires("catalog.manage")
 def create():
     values = _values_from(request.form)
+    refused = _store_uploads(values, request.files)
     clean, reasons = _check(values)
+    reasons = refused + reasons
     if reasons:
         return _edit_page(None, values, reasons, 400)
     with audited("catalog.add", clean.get("code", "")):
@@ -271,7 +303,9 @@ def edit(pk):
 def save(pk):
     p = _procedure(pk)
     values = _values_from(request.form)
+    refused = _store_uploads(values, request.files)
     clean, reasons = _check(values, current=p)
+    reasons = refused + reasons
     if reasons:
         return _edit_page(p, values, reasons, 400)
     with audited("catalog.change", p.code):

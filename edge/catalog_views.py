@@ -10,6 +10,7 @@ synonyms) is built once per process and rebuilt when the catalog may have change
 pull cursor, which moves whenever the box takes in rows from the hub, and the highest ids).
 """
 import functools
+from urllib.parse import quote
 import gc
 import json
 from dataclasses import dataclass
@@ -343,6 +344,9 @@ def procedure_page(pk):
     way = next((w for w in ways if w["way"] == chosen), None) or next(
         (w for w in ways if w["way"] == "truc_tiep"), ways[0] if ways else None)
     components = _components(p)
+    for c in components:  # a form file kept at the hub is downloaded from there (reachable from a phone)
+        if c.get("form_sha256"):
+            c["form_url"] = f"{current_box().tracking_base()}/forms/{c['form_sha256']}/{quote(c['form'])}"
     if request.args.get("kiosk") == "1":  # the kiosk has no use for a download: a QR code takes it to the phone
         for c in components:
             if c["form_url"].startswith(("https://", "http://")):

@@ -127,7 +127,8 @@ class ImportReport:
 
 
 DOCUMENTS_SHEET = "giay_to"
-DOCUMENT_COLUMNS = ("code", "group", "case", "name", "originals", "copies", "form", "form_url", "template")
+DOCUMENT_COLUMNS = ("code", "group", "case", "name", "originals", "copies", "form", "form_url", "form_sha256",
+                    "form_size", "template")
 EXPORT_COLUMNS = ("code", "name", "levels", "decision", "kind", "applicants", "field", "agency",
                   "receiving_place", "consulted", "related", "steps", "ways", "requirements", "legal_basis",
                   "result", "result_code", "online_level", "online_url")
@@ -321,7 +322,8 @@ def _way_line(way):
 
 def _document_line(doc):
     counts = ["" if doc[k] is None else str(doc[k]) for k in ("originals", "copies")]
-    return " | ".join([doc["group"], doc["case"], doc["name"], *counts, doc["form"], doc["form_url"]]).rstrip(" |")
+    stored = [doc.get("form_sha256", ""), str(doc.get("form_size", "")) if doc.get("form_sha256") else ""]
+    return " | ".join([doc["group"], doc["case"], doc["name"], *counts, doc["form"], doc["form_url"], *stored]).rstrip(" |")
 
 
 def time_limit(procedure, way="truc_tiep"):

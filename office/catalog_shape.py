@@ -28,6 +28,7 @@ GROUPS = {"nop": "Giấy tờ phải nộp", "xuat_trinh": "Giấy tờ phải x
 GROUP_WORDS = {"nop": "nop", "phai nop": "nop", "xuat trinh": "xuat_trinh", "phai xuat trinh": "xuat_trinh",
                "ghi chu": "ghi_chu", "luu y": "ghi_chu", "note": "ghi_chu"}
 FORM_FILE = re.compile(r"\.(docx?|pdf|xlsx?|odt)$", re.I)
+SHA256 = re.compile(r"[0-9a-f]{64}")
 RESULT_CODE = re.compile(r"^KQ\.[A-Z0-9]+\.\d{6}$")
 CODE = re.compile(r"^\d\.\d{6}$")
 
@@ -170,7 +171,8 @@ def normalise_document(item):
     else:  # a CSV line: group | case | name | originals | copies | form file | form address
         parts = [p.strip() for p in str(item).split("|")] + [""] * 7
         raw = {"group": parts[0], "case": parts[1], "name": parts[2], "originals": parts[3],
-               "copies": parts[4], "form": parts[5], "form_url": parts[6]}
+               "copies": parts[4], "form": parts[5], "form_url": parts[6], "form_sha256": parts[7],
+               "form_size": parts[8]}
     name = str(raw.get("name") or "").strip()
     if not name:
         raise ValueError("giấy tờ không có tên")
@@ -192,6 +194,11 @@ def normalise_document(item):
     doc = {"name": name, "group": group, "case": str(raw.get("case") or "").strip(),
            "originals": originals, "copies": copies, "form": form,
            "form_url": str(raw.get("form_url") or "").strip()}
+    sha = str(raw.get("form_sha256") or "").strip().lower()
+    if sha:  # the form file itself, kept at the hub (content-addressed): /forms/<sha256>/<form>
+        if not SHA256.fullmatch(sha) or not form:
+            raise ValueError(f"tệp mẫu của “{name}”: mã SHA-256 phải có 64 chữ số hex, kèm tên tệp")
+        doc["form_sha256"], doc["form_size"] = sha, _count(raw.get("form_size"), name)
     if raw.get("template"):  # a printable HTML form kept with the catalog (sanitised when shown)
         doc["template"] = str(raw["template"])
     return doc

@@ -173,7 +173,8 @@ def form_of(p, **changes):
                      f"way-{n}-fee": w["fee"], f"way-{n}-description": w["description"]})
     for n, c in enumerate(r["documents"]):
         form.update({f"document-{n}-{k}": "" if c.get(k) is None else str(c.get(k, ""))
-                     for k in ("group", "case", "name", "originals", "copies", "form", "form_url", "template")})
+                     for k in ("group", "case", "name", "originals", "copies", "form", "form_url", "form_sha256",
+                               "form_size", "template")})
     form.update(changes)
     return form
 
