@@ -22,7 +22,7 @@ MAX_HELLO = 16 * 1024
 def hello():
     body = request.get_data(cache=False)
     if len(body) > MAX_HELLO:
-        return jsonify(error="Lời chào quá lớn."), 413
+        return jsonify(ok=False, error="Lời chào quá lớn.", status=413), 413
     try:
         box = signed_box("hello")  # signs the query: digest=<sha256 of the body>
     except BatchRejected as exc:
@@ -30,13 +30,13 @@ def hello():
         answer.update(reason=exc.reason)
         return jsonify(answer), exc.status
     if request.args.get("digest") != hashlib.sha256(body).hexdigest():
-        return jsonify(error="Nội dung lời chào không khớp chữ ký.", reason="bad_signature"), 401
+        return jsonify(ok=False, error="Nội dung lời chào không khớp chữ ký.", status=401, reason="bad_signature"), 401
     try:
         report = json.loads(body)
         if not isinstance(report, dict):
             raise ValueError("not an object")
     except ValueError:
-        return jsonify(error="Lời chào không phải JSON hợp lệ."), 400
+        return jsonify(ok=False, error="Lời chào không phải JSON hợp lệ.", status=400), 400
     record_hello(box, report)
     record_contact(box.id)  # a software hello is a contact too
     release = offer_for(box)

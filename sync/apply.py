@@ -95,8 +95,19 @@ def _insert_many(model, entries):
         sql += "ON CONFLICT (id) DO NOTHING"
     else:
         sql += "ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{q(c)} = excluded.{q(c)}" for c in columns[1:])
-    rows = [[e["pk"], e["scope"]] + [e["data"].get(c) for c in columns[2:]] for e in entries]
+    defaults = _defaults(model)  # a column the writer's release did not have (schema N-1) takes its default
+    rows = [[e["pk"], e["scope"]] + [e["data"][c] if c in e["data"] else defaults.get(c) for c in columns[2:]]
+            for e in entries]
     executemany(sql, rows)
+
+
+def _defaults(model):
+    """{column: stored default} of the model's fields with a constant default."""
+    out = {}
+    for column, field in model._meta.columns.items():
+        if field.default is not None and not callable(field.default):
+            out[column] = field.db_value(field.default)
+    return out
 
 
 def _update_many(model, run):

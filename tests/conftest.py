@@ -105,3 +105,22 @@ def pair_rating_screen(app, tablet, counter=2, username="canbo2", password="motc
     response = tablet.post(f"/rate/{counter}/pair", data={"username": username, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One real Chromium for the session (Playwright's sync API allows one per process): the
+    browser tests of tests/e2e and the real install's kiosk check share it."""
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium); "
+                    "the end-to-end tests never download a browser.", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+

@@ -13,7 +13,7 @@ import requests
 from werkzeug.security import generate_password_hash
 
 from office.models import Officer
-from office.queue import QueuePolicy, call_next, finish, issue_ticket, sign_in
+from office.queue import QueuePolicy, call_next, finish, issue_ticket, sign_in, start_serving
 from office.ratings import rate
 from sync import box as sync_box
 from tests.e2e.accessibility import assert_accessible
@@ -60,6 +60,7 @@ def box_with_history(hub, root):
         acked = [issue_ticket(policy, "ho-tich").number for _ in range(4)]
         counter = sign_in(1, Officer.get(Officer.username == "canbo1")).id
         served = call_next(policy, counter)
+        start_serving(counter)
         finish(counter)
         rate(served.id, 3)
     assert box.sync()["ok"]

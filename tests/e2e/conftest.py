@@ -158,19 +158,6 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium); "
-                    "the end-to-end tests never download a browser.", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="session")
 def shots():
     """``shots(page, "name")`` saves tests/e2e/screenshots/name.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

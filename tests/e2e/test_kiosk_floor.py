@@ -53,11 +53,11 @@ class Db:
 
     def set_day(self, day, kind):
         from office.models import Holiday
-        from sync.capture import applying_remote, make_id, now_ms
+        from sync.capture import applying_remote
 
         with applying_remote():
             Holiday.delete().where(Holiday.day == day.isoformat()).execute()
-            Holiday.insert(id=make_id(now_ms(), "hub-e2e"), commune="*", day=day.isoformat(),
+            Holiday.insert(id=f"e2e-day-{day.isoformat()}", commune="*", day=day.isoformat(),
                            name="Ngày của phép thử", kind=kind).execute()
 
     def seed_catalog(self, count=30):

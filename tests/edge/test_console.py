@@ -338,6 +338,7 @@ def drive_every_route(app, settings):
                            ("/console/logout", {})):
             if path == "/console/logout":  # the technician's "Đồng bộ ngay" on /sync, still signed in
                 assert client.post("/sync/now").status_code == 303
+                assert client.post("/console/print-jobs/999999/reprint").status_code == 404  # no such job
             assert client.post(path, data=form).status_code == 302, path
     finally:
         settings.update(saved)

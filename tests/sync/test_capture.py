@@ -299,7 +299,8 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
     for path in ("/", "/kiosk", "/lobby", "/counter", "/rate/1", f"/t/{code}", "/sync", "/qr.svg?data=x",
                  "/clips/chime.wav", "/api/v1/health", "/api/v1/services", "/api/v1/priorities",
                  f"/api/v1/tickets/{code}", "/api/v1/queue", "/api/v1/calls", "/api/v1/counters/1",
-                 "/api/v1/counters/1/awaiting-rating", "/api/v1/sync", "/api/v1/print-jobs"):
+                 "/api/v1/counters/1/awaiting-rating", "/api/v1/sync", "/api/v1/print-jobs", "/api/v1/opening",
+                 "/api/v1/printer", f"/api/v1/tickets/{code}/print"):
         response = one.get(path)
         response.close()  # send_file's open file
         assert response.status_code == 200, path
@@ -384,6 +385,7 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
                  "/procedures/p-1", "/procedures/p-1/forms/0", "/api/v1/places?q=tram+y+te", "/places",
                  "/places/new", f"/places/{place.id}"):
         assert one.get(path).status_code == 200, path  # tracking, the catalog and places read only
+    _ok(post(one, "/procedures/p-1/checklist/print"), 201)  # the kiosk's list of documents: a print job only
     assert len(audit_rows()) == before
 
     from tests.edge.test_console import drive_every_route  # the technician console writes no replicated row
