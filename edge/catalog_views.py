@@ -32,7 +32,7 @@ from markupsafe import Markup
 from motcua.htmlclean import clean_html
 from motcua.web import refuse_cross_site
 from office import catalog_shape as shape
-from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure, details_of
+from office.catalog import LEVELS, ONLINE_LEVELS, WAYS, Procedure, details_of, json_list
 from office.errors import MotcuaError, NotFound
 from office.models import Officer, Place, PrintJob
 from office.db import database
@@ -127,18 +127,10 @@ def catalog_index():
     return built
 
 
-def _loads(text):
-    try:
-        value = json.loads(text or "[]")
-    except ValueError:
-        return []
-    return value if isinstance(value, list) else []
-
-
 def _ways(procedure):
     """Each way of submitting with its own time limit (in its own unit; "not stated" says so) and fee."""
     out = []
-    for item in _loads(procedure.ways):
+    for item in json_list(procedure.ways):
         try:
             way = shape.normalise_way(item)
         except (ValueError, AttributeError):
@@ -159,17 +151,10 @@ def _direct_limit(procedure):
     return shape.limit_label(procedure.days or None, "ngay_lam_viec" if procedure.days else "trong_ngay")
 
 
-def _int(value):
-    try:
-        return max(int(value or 0), 0)
-    except (TypeError, ValueError):
-        return 0
-
-
 def _components(procedure):
     """The documents, numbered from 1 in the record's order, each with what to bring of it."""
     out = []
-    for number, item in enumerate(_loads(procedure.components), start=1):
+    for number, item in enumerate(json_list(procedure.components), start=1):
         try:
             doc = shape.normalise_document(item if isinstance(item, dict) else {"name": str(item)})
         except ValueError:
@@ -208,11 +193,11 @@ def detail(p):
     """A procedure as the kiosk and the API show it: every field, with Vietnamese labels."""
     return {
         **summary(p),
-        "steps": [str(s) for s in _loads(p.steps)],
+        "steps": [str(s) for s in json_list(p.steps)],
         "ways": _ways(p),
         "components": [{k: c[k] for k in ("number", "name", "group", "case", "originals", "copies", "bring",
                                            "form", "form_url", "has_template")} for c in _components(p)],
-        "requirements": p.requirements, "legal_basis": [str(x) for x in _loads(p.legal_basis)],
+        "requirements": p.requirements, "legal_basis": [str(x) for x in json_list(p.legal_basis)],
         "result": p.result,
         **{k: v for k, v in p.detail_fields().items() if k not in ("levels", "limit")},
     }

@@ -253,19 +253,20 @@ def record(p):
     """The procedure in the import shape: what an export writes and an import reads back."""
     details = p.detail_fields()
     ways = [{k: w.get(k) for k in ("way", "amount", "unit", "fee", "description")}
-            for w in (shape.normalise_way(w) for w in _loads_list(p.ways))]
-    documents = [shape.normalise_document(d) for d in _loads_list(p.components)]
+            for w in (shape.normalise_way(w) for w in json_list(p.ways))]
+    documents = [shape.normalise_document(d) for d in json_list(p.components)]
     return {
         "code": p.code, "name": p.name, "levels": details.get("levels") or [p.level],
         **{k: details.get(k, "") for k in DETAIL_TEXT},
         "consulted": details.get("consulted", []), "related": details.get("related", []),
-        "field": p.field, "agency": p.agency, "steps": _loads_list(p.steps), "ways": ways,
-        "documents": documents, "requirements": p.requirements, "legal_basis": _loads_list(p.legal_basis),
+        "field": p.field, "agency": p.agency, "steps": json_list(p.steps), "ways": ways,
+        "documents": documents, "requirements": p.requirements, "legal_basis": json_list(p.legal_basis),
         "result": p.result, "online_level": p.online_level,
     }
 
 
-def _loads_list(text):
+def json_list(text):
+    """The list a JSON text column holds ([] when it holds something else or is broken)."""
     try:
         value = json.loads(text or "[]")
     except ValueError:
@@ -329,7 +330,7 @@ def _document_line(doc):
 def time_limit(procedure, way="truc_tiep"):
     """(amount, unit) of the procedure's time limit for ``way`` (its own line when the record has
     one, else the direct way's); unit "" when the record states none."""
-    for item in _loads_list(getattr(procedure, "ways", "[]")):
+    for item in json_list(getattr(procedure, "ways", "[]")):
         if isinstance(item, dict) and item.get("way") == way:
             try:
                 normal = shape.normalise_way(item)

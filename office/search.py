@@ -82,18 +82,24 @@ _FILLER = sorted(_phrases(FILLER), key=len, reverse=True)
 _LEADING = _phrases(LEADING)
 
 
-def _without(words, phrases):
-    """``words`` with every occurrence of the phrases taken out."""
+def _replace_phrases(words, pairs):
+    """``words`` with each occurrence of a pair's phrase (a tuple of words) replaced by its words."""
     out, i = [], 0
     while i < len(words):
-        for phrase in phrases:
+        for phrase, replacement in pairs:
             if tuple(words[i:i + len(phrase)]) == phrase:
+                out.extend(replacement)
                 i += len(phrase)
                 break
         else:
             out.append(words[i])
             i += 1
     return out
+
+
+def _without(words, phrases):
+    """``words`` with every occurrence of the phrases taken out."""
+    return _replace_phrases(words, [(phrase, ()) for phrase in phrases])
 
 
 def strip_leading(words):
@@ -209,17 +215,7 @@ class SearchIndex:
         return kept or words
 
     def _rewrite(self, words):
-        out, i = [], 0
-        while i < len(words):
-            for phrase, meaning in self.synonyms:
-                if tuple(words[i:i + len(phrase)]) == phrase:
-                    out.extend(meaning)
-                    i += len(phrase)
-                    break
-            else:
-                out.append(words[i])
-                i += 1
-        return out
+        return _replace_phrases(words, self.synonyms)
 
     def _pairs(self, word, among=None):
         """(document number, weight) of the documents holding ``word`` (of those ``among`` only:

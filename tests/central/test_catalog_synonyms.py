@@ -3,31 +3,10 @@ imported from a file (page and CLI); every change is one entry of the hub's log 
 import io
 import json
 
-import pytest
-
 from central.audit import entries as audit_entries
-from motcua.settings import load_settings
-from office.db import database
 from office.synonyms import DEFAULTS, SearchSynonym, ensure_default_synonyms
 from sync.models import ChangeEntry
-from tests.central.hub_accounts import token_client
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def hub(request, tmp_path):
-    from central.app import create_app
-    from tests.sync.conftest import drop_schema, postgres_schema
-
-    overrides = {"data_dir": str(tmp_path), "operator_password": "first-operator"}
-    schema = None
-    if request.param == "postgresql":
-        schema, overrides["database"] = postgres_schema()
-    app = create_app(load_settings("hub", environ={}, overrides=overrides))
-    app.config["TESTING"] = True
-    yield token_client(app)
-    database.close()
-    if schema:
-        drop_schema(schema)
+from tests.central.test_catalog_admin import hub  # noqa: F401 (the hub app on SQLite and PostgreSQL)
 
 
 def logged():
