@@ -10,6 +10,7 @@ from motcua.web import configure_logging, install_assets, install_error_handlers
 from office.clock import local_clock
 from office.db import bind, open_database
 from office.models import MODELS
+from office.stats_rollup import install as install_queue_rollup
 from office.synonyms import ensure_default_synonyms
 from provisioning.identity import ensure_hub_identity
 
@@ -37,6 +38,7 @@ class Hub:
 def open_hub_database(settings):
     db = bind(open_database(settings["database"]), HUB_MODELS)
     make_append_only(db)
+    install_queue_rollup(db)
     return db
 
 

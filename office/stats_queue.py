@@ -6,12 +6,17 @@ between the two nearest ranks), computed with every other figure in one GROUPING
 SQLite would sort the rows for every GROUP BY and percentile: there one pass reads the needed
 columns and the same arithmetic is done here (``p90``).
 """
+import math
+from array import array
+
 from peewee import SQL, fn
 
+from . import stats_rollup
 from .db import database
 from .models import Counter, Officer, Rating, Service, Ticket
 from .stats import commune_names, every_commune, is_postgres
 from .stats_period import Column, Filters, Table
+from .stats_rollup import ticket_seconds
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 QUEUE_GROUPS = {"service": "Dịch vụ", "counter": "Quầy", "officer": "Cán bộ", "commune": "Xã/phường"}
@@ -35,12 +40,6 @@ RATING_COLUMNS = (
 )
 
 
-def _seconds(start, end):
-    if is_postgres():
-        return fn.date_part("epoch", end - start)
-    return (fn.julianday(end) - fn.julianday(start)) * 86400
-
-
 def _ticket_filter(query, period, filters):
     first, last = period.days()
     query = query.where(Ticket.day >= first, Ticket.day <= last)
@@ -62,11 +61,12 @@ def _ticket_select(by, *columns):
     return query
 
 
-def p90(values):
+def p90(values, is_sorted=False):
     """The 90th percentile as ``percentile_cont(0.9)``: linear between the two nearest ranks."""
     if not values:
         return None
-    values = sorted(values)
+    if not is_sorted:
+        values = sorted(values)
     position = 0.9 * (len(values) - 1)
     low = int(position)
     upper = values[min(low + 1, len(values) - 1)]
@@ -103,8 +103,8 @@ def _labels(by, scoped):
 def _queue_groups_sql(by, period, filters):
     """PostgreSQL: every figure of every group and of the total in one pass (GROUPING SETS)."""
     inner = _ticket_filter(_ticket_select(by, Ticket.state.alias("st"),
-                                          _seconds(Ticket.issued_at, Ticket.called_at).alias("w"),
-                                          _seconds(Ticket.serving_at, Ticket.ended_at).alias("sv")), period, filters)
+                                          ticket_seconds(Ticket.issued_at, Ticket.called_at).alias("w"),
+                                          ticket_seconds(Ticket.serving_at, Ticket.ended_at).alias("sv")), period, filters)
     sql, params = inner.sql()
     cursor = database.execute_sql(
         "SELECT k, GROUPING(k), count(*), count(w), count(*) FILTER (WHERE st = %s), avg(w), "
@@ -121,50 +121,50 @@ def _queue_groups_sql(by, period, filters):
 
 
 def _queue_groups_fetched(by, period, filters):
-    """SQLite: it would sort every row for a GROUP BY and for each percentile; one pass over the
-    needed columns (key, state, wait, service) and the arithmetic here is faster."""
-    key = {"service": Ticket.service, "counter": Ticket.counter, "officer": Ticket.officer,
-           "commune": Ticket.commune}[by]
-    query = _ticket_filter(Ticket.select(key, Ticket.state, _seconds(Ticket.issued_at, Ticket.called_at),
-                                         _seconds(Ticket.serving_at, Ticket.ended_at)), period, filters)
-    codes = dict(Service.select(Service.id, Service.code).tuples()) if by == "service" else None
-    tallies = {}
-    no_show = Ticket.NO_SHOW
-    for key_value, state, wait, service in database.execute(query).fetchall():
-        tally = tallies.get(key_value)
-        if tally is None:
-            tally = tallies[key_value] = [0, 0, [], []]
-        tally[0] += 1
-        if state == no_show:
-            tally[1] += 1
-        if wait is not None:
-            tally[2].append(wait)
-        if service is not None:
-            tally[3].append(service)
-    if codes is not None:  # services of every commune, merged by code
+    """SQLite, or the hub's rollup: it would sort every row for a GROUP BY and for each percentile;
+    one pass over the needed columns (key, state, wait, service) and the arithmetic here is faster.
+    With the rollup (``office.stats_rollup``), rolled-up months and days come from their rows and
+    the days changed since (today, late pushes) from the tickets: the same values, the same sums."""
+    tickets = _ticket_filter(stats_rollup.ticket_rows(Ticket.select), period, filters)
+    if stats_rollup.installed():
+        first, last = period.days()
+        tallies = stats_rollup.tallies(by, first, last, tickets, filters.commune)
+    else:
+        tallies = stats_rollup.live_tallies(by, tickets)
+    if by == "service":  # services of every commune, merged by code
+        codes = dict(Service.select(Service.id, Service.code).tuples())
         merged = {}
         for key_value, tally in tallies.items():
-            into = merged.setdefault(codes.get(key_value, key_value), [0, 0, [], []])
+            into = merged.setdefault(codes.get(key_value, key_value), [0, 0, array("d"), array("d")])
             into[0] += tally[0]
             into[1] += tally[1]
             into[2] += tally[2]
             into[3] += tally[3]
         tallies = merged
-    everything = [sum(t[0] for t in tallies.values()), sum(t[1] for t in tallies.values()),
-                  [w for t in tallies.values() for w in t[2]], [v for t in tallies.values() for v in t[3]]]
+    groups = {}
+    total_waits, total_services = [], []
+    for key_value, (count, shows, waits, services) in tallies.items():
+        waits, services = sorted(waits), sorted(services)
+        total_waits += waits
+        total_services += services
+        groups[key_value] = (count, len(waits), shows, _mean(waits), p90(waits, True), _mean(services),
+                             p90(services, True))
+    total_waits.sort()  # runs already sorted: a merge
+    total_services.sort()
+    total = (sum(t[0] for t in tallies.values()), len(total_waits), sum(t[1] for t in tallies.values()),
+             _mean(total_waits), p90(total_waits, True), _mean(total_services), p90(total_services, True))
+    return groups, total
 
-    def numbers(tally):
-        tickets, shows, waits, services = tally
-        return (tickets, len(waits), shows, sum(waits) / len(waits) if waits else None, p90(waits),
-                sum(services) / len(services) if services else None, p90(services))
 
-    return {k: numbers(t) for k, t in tallies.items()}, numbers(everything)
+def _mean(values):
+    """The exact mean (``fsum``: the same whatever order the values come in)."""
+    return math.fsum(values) / len(values) if values else None
 
 
 def queue_stats(period, filters=Filters(), by="service"):
     """Tickets per service (code), counter, officer or commune: counts, no-show rate, average and
     90th percentile of waiting and service time, with a total row."""
-    if is_postgres():
+    if is_postgres() and not stats_rollup.installed():
         groups, total = _queue_groups_sql(by, period, filters)
     else:
         groups, total = _queue_groups_fetched(by, period, filters)
