@@ -20,12 +20,13 @@ from . import form_files, ticket_track
 from .accounts import ensure_first_operator
 from .accounts_models import ACCOUNT_MODELS
 from .audit import make_append_only
+from .export_jobs import EXPORT_MODELS
 from .auth import install_auth, operator_password
 from .models import HUB_ONLY_MODELS
 from .releases_models import RELEASE_MODELS
 from .tasks import create_hub_huey
 
-HUB_MODELS = MODELS + HUB_ONLY_MODELS + ACCOUNT_MODELS + RELEASE_MODELS
+HUB_MODELS = MODELS + HUB_ONLY_MODELS + ACCOUNT_MODELS + RELEASE_MODELS + EXPORT_MODELS
 
 
 @dataclass

@@ -55,7 +55,35 @@ def register_tasks(huey, settings):
     def send_reminders():
         return run_reminders(utcnow(), settings)
 
-    return {"watch_fleet": watch_fleet, "notify": notify, "notify_now": notify_now, "send_reminders": send_reminders}
+    @huey.periodic_task(every(settings, 5), name="roll_up_queue")
+    def roll_up_queue():
+        """Every 5 minutes: the queue statistics of finished days and months rolled up (a day a box
+        pushed late included); bounded so one run never overlaps the next."""
+        return roll_up_queue_stats(settings)
+
+    @huey.task(name="stats_export")
+    def stats_export(job_id):
+        """A long Excel export of the statistics pages (``central.export_jobs``)."""
+        return run_export(job_id, settings)
+
+    return {"watch_fleet": watch_fleet, "notify": notify, "notify_now": notify_now, "send_reminders": send_reminders,
+            "roll_up_queue": roll_up_queue, "stats_export": stats_export}
+
+
+def roll_up_queue_stats(settings, now=None):
+    from office.stats_rollup import roll_up
+
+    today = local_clock(settings["timezone"])(now or utcnow()).date().isoformat()
+    days, months = roll_up(today, max_seconds=240)
+    return {"days": days, "months": months}
+
+
+def run_export(job_id, settings):
+    from motcua.stats_web import build_table, work_calendar
+
+    from .export_jobs import run
+
+    return run(job_id, settings["data_dir"], work_calendar, build_table)
 
 
 def run_notifications(settings, now=None):

@@ -41,6 +41,7 @@ SETTINGS = (
     Setting("redis_url", "", "Redis for the hub's task queue when the hub scales out (redis://127.0.0.1:6379/0); empty: SQLite.", ("hub",)),
     Setting("redis_queue", "motcua-hub", "Name of the hub's task queue in Redis (hubs sharing one Redis need different names).", ("hub",)),
     Setting("box_silence_minutes", 60, "Alert when an active box has not been heard from for this long.", ("hub",)),
+    Setting("stats_export_background_rows", 5000, "Statistics Excel files longer than this many rows are made by the worker in the background, with a progress bar; shorter ones download at once.", ("hub",)),
     Setting("reminder_catchup_minutes", 30, "A reminder slot (e.g. 08:00) still goes out this many minutes late when the worker was down at its time.", ("hub",)),
     Setting("reminder_zalo_template", "", "Zalo ZNS template id for reminders to handlers and leaders (fields ten, sap_den_han, qua_han, ma_ho_so).", ("hub",)),
     Setting("sync_batch_size", 2000, "Change-log entries per pushed or pulled batch.", ("edge", "hub")),

@@ -1,7 +1,7 @@
 """The statistics pages, their JSON and their Excel downloads, shared by the hub (every commune)
 and the box (its own commune): read the period and filters, call ``office.stats``, render."""
 import re
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import current_app, jsonify, render_template, request, send_file
 
@@ -85,7 +85,11 @@ def build(section, query, limit=None):
     """The table of ``section`` for ``query`` (``limit`` caps the overdue list for a page)."""
     if section not in SECTIONS:
         raise NotFound("Không có bảng thống kê này.")
-    period, filters, now, group = query.period, query.filters, query.now, query.group(section)
+    return build_table(section, query.period, query.filters, query.now, query.group(section), timezone_name(), limit)
+
+
+def build_table(section, period, filters, now, group, tz_name, limit=None):
+    """The same without a request (the hub's worker making a background export)."""
     if section == "summary":
         return stats.summary(period, filters, group, now)
     if section == "overdue":
@@ -95,8 +99,18 @@ def build(section, query, limit=None):
     if section == "index766":
         return stats.index766(period, filters, now)
     if section == "satisfaction":
-        return stats_queue.satisfaction(period, filters, group, timezone_name())
-    return stats_queue.queue_stats(period, filters, group)
+        return stats_queue.satisfaction(period, filters, group, tz_name)
+    if section == "queue":
+        return stats_queue.queue_stats(period, filters, group)
+    raise NotFound("Không có bảng thống kê này.")
+
+
+def export_rows(section, query):
+    """About how many rows the Excel file of ``section`` ("report": the periodic report) will hold:
+    the overdue list is the only long one (the other tables have a row per commune, field, day...)."""
+    if section in ("overdue", "report"):
+        return stats.overdue_count(query.period, query.filters, query.now)
+    return 0
 
 
 def _fields():
@@ -113,7 +127,8 @@ def page(scope, unit_name, template_context):
                    group_labels=GROUP_LABELS, series=CHARTS[section], chart_label=CHART_LABEL.get(section, "label"),
                    fields=_fields(), error=None, table=None, rows=[], values={}, groups=groups_of(section, bool(scope)),
                    group=None, query_string=_query_string(), page_rows=PAGE_ROWS, xlsx_url=_xlsx_url,
-                   json_url=_json_url, report_url=_report_url)
+                   json_url=_json_url, report_url=_report_url, export_fields=export_form_fields,
+                   background_exports=template_context.get("background_exports", False))
     try:
         query = Query(request.args, scope)
         context.update(values=query.values, group=query.group(section))
@@ -157,22 +172,44 @@ def api(scope, section):
 
 def _send(book, name):
     response = send_file(export.save(book), mimetype=XLSX, as_attachment=True, download_name=name)
-    token = request.args.get("download_token", "")
+    token = request.values.get("download_token", "")
     if DOWNLOAD_TOKEN.fullmatch(token):  # the page waiting for this file learns it has come (stats.js)
         response.set_cookie("motcua_download", token, max_age=120, samesite="Lax", secure=request.is_secure)
     return response
 
 
 def excel(scope, unit_name, section):
-    query = Query(request.args, scope)
+    query = Query(request.values, scope)
     table = build(section, query)
     return _send(export.table_workbook(table, unit_name, query.now), export.download_name(table.title, query.period))
 
 
 def report(scope, unit_name):
     """The periodic report: ``month`` or ``quarter`` (or any period the form names)."""
-    query = Query(request.args, scope)
+    query = Query(request.values, scope)
     book = export.periodic_report(query.period, query.filters, unit_name, query.now,
                                   work_calendar(query.filters.commune), timezone_name())
     return _send(book, export.download_name("Báo cáo định kỳ", query.period))
 
+
+
+def export_plan(scope, unit_name):
+    """What an Excel button of the page asks for (``table``: a section or "report", with the page's
+    period and filters): (section, query, rows it will hold, title, file name, direct URL)."""
+    section = request.values.get("table") or "summary"
+    if section != "report" and section not in SECTIONS:
+        raise NotFound("Không có bảng thống kê này.")
+    query = Query(request.values, scope)
+    if section == "report":
+        title = "Báo cáo định kỳ"
+    else:
+        title = build(section, query).title  # the rows are not read: the overdue list is a generator
+    keep = {k: v for k, v in request.values.items() if k not in ("table", "csrf_token", "download_token") and v}
+    url = f"/stats/{section}.xlsx?{urlencode(keep)}"
+    return section, query, export_rows(section, query), title, export.download_name(title, query.period), url
+
+
+def export_form_fields(url):
+    """The hidden fields of an Excel button's form: the query of the download ``url`` (stats.html)."""
+    parts = urlsplit(url)
+    return [("table", parts.path.rsplit("/", 1)[-1].removesuffix(".xlsx")), *parse_qsl(parts.query)]

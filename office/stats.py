@@ -325,6 +325,12 @@ def overdue(period, filters=Filters(), now=None, calendar=None, limit=None):
     )
 
 
+def overdue_count(period, filters=Filters(), now=None):
+    """How many dossiers ``overdue`` lists (for an export's progress)."""
+    now = now or datetime.now()
+    return dossier_filter(Dossier.select(fn.COUNT(SQL("*"))), period, filters).where(_late_or_overdue(now)).scalar()
+
+
 def lateness_by_handler(period, filters=Filters(), now=None):
     """Per handler: dossiers finished late and dossiers open past due (received in ``period``)."""
     now = now or datetime.now()

@@ -47,3 +47,83 @@
     });
   });
 })();
+
+// The hub's Excel buttons are forms: a short file comes at once (the server answers its address), a
+// long one is made by the hub's worker: the page shows rows written / rows in all on a progress bar
+// and the download when it is ready. Without scripts the form leads to the job's own page.
+(function () {
+  var status = document.getElementById("export-status");
+  var box = document.getElementById("export-progress");
+  if (!status || !box) return;
+  var bar = document.getElementById("export-bar");
+  var count = document.getElementById("export-count");
+  var download = document.getElementById("export-download");
+  var busy = false;
+
+  function say(text, kind) {
+    status.textContent = text;
+    status.className = "export-status " + (kind || "");
+    status.hidden = false;
+  }
+
+  function number(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+  }
+
+  function show(job) {
+    box.hidden = false;
+    bar.value = job.percent;
+    count.textContent = "Đã ghi " + number(job.rows_done) + " / " + number(job.rows_total) + " dòng (" + job.percent + "%)";
+    if (job.state === "done") {
+      busy = false;
+      say("Đã tạo xong “" + job.file_name + "”.", "done");
+      download.href = job.download_url;
+      download.hidden = false;
+      window.location.href = job.download_url;
+      return;
+    }
+    if (job.state === "failed") {
+      busy = false;
+      say(job.error || "Không tạo được tệp Excel.", "problem");
+      return;
+    }
+    say("Đang tạo tệp “" + job.file_name + "” trên máy chủ… Có thể làm việc khác trên trang này; tệp sẽ tự tải về khi xong.",
+        "working");
+    setTimeout(function () { poll(job); }, 1000);
+  }
+
+  function poll(job) {
+    fetch("/api/v1/stats/exports/" + job.token, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.json(); })
+      .then(function (body) {
+        if (body.ok) show(body.job); else { busy = false; say(body.error, "problem"); }
+      })
+      .catch(function () { setTimeout(function () { poll(job); }, 3000); });
+  }
+
+  document.querySelectorAll("form[data-export-job]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (busy) return;
+      busy = true;
+      download.hidden = true;
+      box.hidden = true;
+      var label = form.querySelector("button").textContent.trim();
+      say("Đang chuẩn bị “" + label + "”…", "working");
+      fetch("/api/v1/stats/exports", {method: "POST", body: new FormData(form), credentials: "same-origin",
+                                       headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.json(); })
+        .then(function (body) {
+          if (!body.ok) { busy = false; say(body.error, "problem"); return; }
+          if (body.download_url) {  // short: it downloads at once
+            busy = false;
+            say("Đang tải “" + label + "” về máy…", "done");
+            window.location.href = body.download_url;
+            return;
+          }
+          show(body.job);
+        })
+        .catch(function () { busy = false; say("Không liên lạc được với máy chủ. Hãy thử lại.", "problem"); });
+    });
+  });
+})();
