@@ -4,8 +4,11 @@ Generates dossiers (two years of receipts), the queue tickets half of them came 
 ratings of 70 % of those, with raw ``executemany`` (SQLite, a temp file) and ``COPY``
 (PostgreSQL, a schema ``bench_stats_<pid>`` in db ``test``, dropped after), never through the
 change log. Then times the queries of each main statistics page (``office.stats``,
-``office.stats_queue``) on both, and an Excel export of 100,000 overdue dossiers (time, and
-peak Python memory under tracemalloc). Prints figures, asserts nothing.
+``office.stats_queue``) on both; installs the hub's queue rollup (``office.stats_rollup``), rolls up,
+times the queue pages again and checks their figures equal the live ones (the baseline); times an
+Excel export of 100,000 overdue dossiers with the streaming writer and, as the baseline, with
+openpyxl (time, and peak Python memory under tracemalloc); and the rollup triggers' cost on
+inserting tickets. Prints figures beside targets, asserts nothing.
 Usage: .venv/bin/python bench/stats.py [--dossiers 1000000] [--communes 100] [--no-postgres] [--keep]
 """
 import argparse
@@ -41,6 +44,10 @@ FIELDS = ("Hộ tịch", "Chứng thực", "Đất đai", "Tư pháp", "Lao đ�
           "Nông nghiệp", "Văn hóa")
 SERVICES = ("ho-tich", "chung-thuc", "dat-dai", "tu-phap", "ldtbxh")
 TARGET_SECONDS = 1.0
+QUEUE_TARGET_SECONDS = 0.5  # a year of queue statistics over 100 communes
+EXPORT_TARGET_SECONDS = 8.0  # 100,000 overdue dossiers to Excel
+QUEUE_PAGES = ("queue per service, year", "queue per officer, year", "queue per service, month",
+               "queue per counter, month, 1 commune")
 
 
 def working_days(first, last, calendar):
@@ -219,22 +226,52 @@ def pages(communes):
         ("satisfaction per officer, year", lambda: stats_queue.satisfaction(year, Filters(), "officer")),
         ("queue per service, month", lambda: stats_queue.queue_stats(month, Filters(), "service")),
         ("queue per service, year", lambda: stats_queue.queue_stats(year, Filters(), "service")),
+        ("queue per officer, year", lambda: stats_queue.queue_stats(year, Filters(), "officer")),
         ("queue per counter, month, 1 commune", lambda: stats_queue.queue_stats(month, one, "counter")),
         ("766 index, year", lambda: stats.index766(year, Filters(), NOW)),
     )
 
 
-def time_pages(communes, runs):
+def time_pages(communes, runs, only=None):
+    """{page: (best, median wall seconds, median CPU seconds, result)}."""
     results = {}
     for name, run in pages(communes):
-        times = []
+        if only is not None and name not in only:
+            continue
+        times, cpu = [], []
         for _ in range(runs):
-            start = time.perf_counter()
-            run()
+            start, used = time.perf_counter(), time.process_time()
+            result = run()
             times.append(time.perf_counter() - start)
-        results[name] = (min(times), statistics.median(times))
-        print(f"  {name:<38}{min(times):8.3f} s", flush=True)
+            cpu.append(time.process_time() - used)
+        results[name] = (min(times), statistics.median(times), statistics.median(cpu), result)
+        print(f"  {name:<38}{min(times):8.3f} s (CPU {statistics.median(cpu):.3f} s)", flush=True)
     return results
+
+
+def figures(table):
+    return table.rows, table.total
+
+
+def roll_up_queue(db, communes, runs, live):
+    """Install the rollup on the loaded hub (every day stale), roll it up, time the queue pages again
+    and compare their figures with the live ones (``live``: results of ``time_pages``)."""
+    from office import stats_rollup
+
+    start = time.perf_counter()
+    stats_rollup.install(db)
+    installed = time.perf_counter() - start
+    stale = time_pages(communes, 1, only=("queue per service, year",))
+    start, used = time.perf_counter(), time.process_time()
+    days, months = stats_rollup.roll_up(NOW.date().isoformat())
+    seconds, cpu = time.perf_counter() - start, time.process_time() - used
+    print(f"  rollup installed in {installed:.2f} s; a year read before any rollup (every day from the tickets): "
+          f"{stale['queue per service, year'][0]:.3f} s; rolled up {days:,} commune-days and {months:,} "
+          f"commune-months in {seconds:.1f} s (CPU {cpu:.1f} s)", flush=True)
+    rolled = time_pages(communes, runs, only=QUEUE_PAGES)
+    same = all(figures(rolled[name][3]) == figures(live[name][3]) for name in rolled)
+    print(f"  rolled-up figures equal the live ones on every queue page: {same}", flush=True)
+    return rolled, same, (days, months, seconds)
 
 
 def time_export(rows, out_dir):
@@ -244,18 +281,65 @@ def time_export(rows, out_dir):
         table = stats.overdue(everything, Filters(), NOW, limit=rows)
         return export.table_workbook(table, "Trung tâm điều hành một cửa", NOW), table
 
-    start = time.perf_counter()
+    start, used = time.perf_counter(), time.process_time()
     book, _ = build()
     with export.save(book) as out:
         size = out.seek(0, os.SEEK_END)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - used
     tracemalloc.start()
     book, _ = build()
     with export.save(book):
         pass
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return seconds, size, peak
+    # the baseline: the same rows through openpyxl's write-only workbook (what export.py did before)
+    writers = _bench_module("export")
+    start, used = time.perf_counter(), time.process_time()
+    writers.write_openpyxl(stats.overdue(everything, Filters(), NOW, limit=rows).rows, out_dir / "openpyxl.xlsx")
+    base_seconds, base_cpu = time.perf_counter() - start, time.process_time() - used
+    (out_dir / "openpyxl.xlsx").unlink()
+    return seconds, cpu, size, peak, base_seconds, base_cpu
+
+
+def _bench_module(name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def trigger_cost(tables, count=50_000):
+    """Tickets/s inserted with ``executemany`` into a fresh SQLite hub without and with the rollup's
+    triggers (what a push of tickets pays for them)."""
+    from office import stats_rollup
+
+    columns, rows = tables["ticket"]
+    rows = rows[:count]
+    extra = defaults("ticket", columns)
+    names = ", ".join(f'"{c}"' for c in (*columns, *extra))
+    marks = ", ".join("?" for _ in (*columns, *extra))
+    results = []
+    for with_triggers in (False, True):
+        work = Path(tempfile.mkdtemp(prefix="bench-stats-triggers-"))
+        db = bind(open_database(str(work / "hub.db")), HUB_MODELS)
+        if with_triggers:
+            stats_rollup.install(db)
+        db.close()
+        database.initialize(None)
+        conn = sqlite3.connect(work / "hub.db")
+        conn.execute("PRAGMA foreign_keys = OFF")
+        start = time.perf_counter()
+        with conn:
+            conn.executemany(f'INSERT INTO "ticket" ({names}) VALUES ({marks})',
+                             (tuple(_sqlite(v) for v in row) + tuple(extra.values()) for row in rows))
+        results.append(len(rows) / (time.perf_counter() - start))
+        conn.close()
+        for child in work.iterdir():
+            child.unlink()
+        work.rmdir()
+    return results
 
 
 def explain_sqlite():
@@ -284,7 +368,7 @@ def main():
     late = sum(1 for d in tables["dossier"][1] if d[-1] == "late")
     print(f"finished late: {late:,}; open: {sum(1 for d in tables['dossier'][1] if d[7] in (1, 2, 4, 5, 6)):,}")
     work = Path(tempfile.mkdtemp(prefix="bench-stats-"))
-    results, exports = {}, {}
+    results, exports, rolled = {}, {}, {}
     rounds = ([] if args.no_sqlite else [("sqlite", work / "hub.db")]) + ([] if args.no_postgres else [("postgresql", None)])
     for kind, path in rounds:
         schema = None
@@ -302,7 +386,10 @@ def main():
         try:
             if kind == "sqlite":
                 print("  plan of a month's summary: " + "; ".join(explain_sqlite()))
+            print("  pages, every figure from the rows (no queue rollup):", flush=True)
             results[kind] = time_pages(communes, args.runs)
+            print("  queue pages with the rollup:", flush=True)
+            rolled[kind] = roll_up_queue(handle, communes, args.runs, results[kind])
             if not args.no_export:
                 exports[kind] = time_export(args.export_rows, work)
         finally:
@@ -313,7 +400,8 @@ def main():
 
                 drop_schema(schema)
     kinds = list(results)
-    print(f"\nStatistics pages: best / median of {args.runs} runs, seconds (target < {TARGET_SECONDS:.0f} s each)")
+    print(f"\nStatistics pages without the queue rollup: best / median of {args.runs} runs, seconds "
+          f"(target < {TARGET_SECONDS:.0f} s each)")
     print(f"{'page':<38}" + "".join(f"{k + ' best':>18}{k + ' median':>20}" for k in kinds)
           + ("   pg/sqlite" if len(kinds) == 2 else ""))
     for name in results[kinds[0]]:
@@ -322,13 +410,34 @@ def main():
             line += f"{results['postgresql'][name][1] / results['sqlite'][name][1]:>12.2f}"
         print(line)
     for kind in kinds:
-        worst = max(m for _, m in results[kind].values())
-        print(f"{kind}: slowest page median {worst:.3f} s -> target {'met' if worst < TARGET_SECONDS else 'NOT met'}")
+        worst = max(r[1] for name, r in results[kind].items() if name not in QUEUE_PAGES)
+        print(f"{kind}: slowest page other than the queue's, median {worst:.3f} s -> target "
+              f"{'met' if worst < TARGET_SECONDS else 'NOT met'}")
+    print(f"\nQueue pages, median of {args.runs} runs, seconds: live (baseline, from the tickets) vs rolled up "
+          f"(target < {QUEUE_TARGET_SECONDS} s for a year over {args.communes} communes)")
+    for kind in kinds:
+        pages_rolled, same, (days, months, seconds) = rolled[kind]
+        for name in QUEUE_PAGES:
+            live, now = results[kind][name], pages_rolled[name]
+            target = ""
+            if name.endswith(", year"):
+                target = f"  target {'met' if now[1] < QUEUE_TARGET_SECONDS else 'NOT met'}"
+            print(f"  {kind:<11}{name:<38} live {live[1]:7.3f} (CPU {live[2]:.3f})   rolled up {now[1]:7.3f} "
+                  f"(CPU {now[2]:.3f})   {live[1] / now[1]:5.1f}×{target}")
+        print(f"  {kind:<11}same figures: {same}; rolling up {days:,} commune-days and {months:,} commune-months "
+              f"took {seconds:.1f} s")
     if exports:
-        print(f"\nExcel export of {args.export_rows:,} overdue dossiers (write-only workbook, streamed rows)")
-    for kind, (seconds, size, peak) in exports.items():
-        print(f"  {kind}: {seconds:.1f} s ({args.export_rows / seconds:,.0f} rows/s), {size / 1e6:.1f} MB file, "
-              f"peak Python memory {peak / 1e6:.1f} MB (tracemalloc)")
+        print(f"\nExcel export of {args.export_rows:,} overdue dossiers, query included (target < "
+              f"{EXPORT_TARGET_SECONDS:.0f} s); baseline: openpyxl write-only on the same rows")
+    for kind, (seconds, cpu, size, peak, base_seconds, base_cpu) in exports.items():
+        print(f"  {kind}: {seconds:.1f} s (CPU {cpu:.1f} s, {args.export_rows / seconds:,.0f} rows/s), "
+              f"{size / 1e6:.1f} MB file, peak Python memory {peak / 1e6:.1f} MB -> target "
+              f"{'met' if seconds < EXPORT_TARGET_SECONDS else 'NOT met'}; openpyxl {base_seconds:.1f} s "
+              f"(CPU {base_cpu:.1f} s), {base_seconds / seconds:.1f}× slower")
+    if not args.no_sqlite:
+        plain, triggered = trigger_cost(tables)
+        print(f"\nInserting tickets into a SQLite hub (executemany, one transaction): {plain:,.0f}/s without the "
+              f"rollup's triggers, {triggered:,.0f}/s with them ({100 * (plain / triggered - 1):.0f} % more time)")
     if args.keep:
         print(f"\nkept {work}")
     else:

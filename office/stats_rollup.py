@@ -85,15 +85,24 @@ def _mark(row):
             f"ON CONFLICT (commune, day) DO UPDATE SET stale = 1 WHERE {DAY_TABLE}.stale = 0")
 
 
+def _unless_stale(row):
+    """SQLite: skip the write when the day is stale already (most ticket writes of a day; one writer,
+    so nothing can roll it up in between). PostgreSQL always upserts: that locks the day's row, so a
+    rollup reading the day's tickets at the same time finishes first and the day is marked again."""
+    return (f"WHEN NOT EXISTS (SELECT 1 FROM {DAY_TABLE} WHERE commune = {row}.commune AND day = {row}.day "
+            "AND stale = 1)")
+
+
 DROP_DAY = f"DELETE FROM {TABLE} WHERE commune = NEW.commune AND day = NEW.day"
 DROP_MONTH = f"DELETE FROM {MONTH_TABLE} WHERE commune = NEW.commune AND month = substr(NEW.day, 1, 7)"
 SQLITE_TRIGGERS = (
     f"CREATE TRIGGER IF NOT EXISTS queue_rollup_day_stale AFTER UPDATE OF stale ON {DAY_TABLE} "
     f"WHEN NEW.stale = 1 AND OLD.stale = 0 BEGIN {DROP_DAY}; {DROP_MONTH}; END",
     f"CREATE TRIGGER IF NOT EXISTS queue_rollup_day_new AFTER INSERT ON {DAY_TABLE} BEGIN {DROP_MONTH}; END",
-    f"CREATE TRIGGER IF NOT EXISTS ticket_rollup_insert AFTER INSERT ON ticket BEGIN {_mark('NEW')}; END",
-    f"CREATE TRIGGER IF NOT EXISTS ticket_rollup_update AFTER UPDATE OF {', '.join(WATCHED)} ON ticket BEGIN "
-    f"{_mark('NEW')}; "
+    f"CREATE TRIGGER IF NOT EXISTS ticket_rollup_insert AFTER INSERT ON ticket {_unless_stale('NEW')} "
+    f"BEGIN {_mark('NEW')}; END",
+    f"CREATE TRIGGER IF NOT EXISTS ticket_rollup_update AFTER UPDATE OF {', '.join(WATCHED)} ON ticket "
+    f"{_unless_stale('NEW')} OR OLD.commune IS NOT NEW.commune OR OLD.day IS NOT NEW.day BEGIN {_mark('NEW')}; "
     f"INSERT INTO {DAY_TABLE} (commune, day, stale) SELECT OLD.commune, OLD.day, 1 "
     f"WHERE OLD.commune IS NOT NEW.commune OR OLD.day IS NOT NEW.day "
     f"ON CONFLICT (commune, day) DO UPDATE SET stale = 1 WHERE {DAY_TABLE}.stale = 0; END",
