@@ -4,7 +4,9 @@ Waiting time runs from issuing the ticket to its call, service time from the sta
 to its end (seconds). The 90th percentile is PostgreSQL's ``percentile_cont(0.9)`` (linear
 between the two nearest ranks), computed with every other figure in one GROUPING SETS pass.
 SQLite would sort the rows for every GROUP BY and percentile: there one pass reads the needed
-columns and the same arithmetic is done here (``p90``).
+columns and the same arithmetic is done here (``p90``). At the hub (SQLite or PostgreSQL) the
+values come from the rollup of ``office.stats_rollup`` (months and days rolled up, the rest from
+the tickets) and the same arithmetic.
 """
 import math
 from array import array
