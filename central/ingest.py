@@ -15,7 +15,7 @@ from sync.history import FieldHistory
 from sync.merge import check_entry, verify_chain
 from sync.models import ChangeEntry
 from sync.protocol import BatchRejected, parse_batch, push_stamp, verify_body
-from sync.text import printable, row_problems
+from sync.text import column_limits, may_hold, printable, row_problems
 
 from .models import Alert, BoxNode, HeldEntry, RefusalCount, Rejection
 from .replay import STALE, check_fresh
@@ -142,13 +142,17 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
 
 def _text_checked(entries):
     """(entries to apply, [(entry, reason)] whose text no database on the way may store)."""
-    models, good, bad = replicated_models(), [], []
+    models, limits, good, bad = replicated_models(), {}, [], []
     for entry in entries:
         model = models.get(entry["table"])
         values = {"id": entry["pk"], "commune": entry["scope"]}
         if isinstance(entry["data"], dict):
             values.update(entry["data"])
-        problems = row_problems(model, values) if model is not None else []
+        problems = []
+        if model is not None:
+            known = limits.get(model) or limits.setdefault(model, column_limits(model))
+            if not may_hold(known, values):
+                problems = row_problems(model, values)
         if problems:
             bad.append((entry, "Nội dung không hợp lệ: " + "; ".join(f"{printable(c, 40)} {p}" for c, p in problems)))
         else:
