@@ -9,7 +9,7 @@ from office.clock import utcnow
 from office.db import database, serialize_log_writes
 from sync.apply import ApplyError, apply_entries, executemany
 from sync.capture import now_ms, observe, replicated_models
-from sync.encoding import canonical
+from sync.encoding import canonical, canonical_text
 from sync.keys import load_public_text
 from sync.history import FieldHistory
 from sync.merge import check_entry, verify_chain
@@ -109,7 +109,7 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
         else:
             apply.append(entry)
     try:
-        apply, failed = _apply_or_hold(apply)
+        apply, failed = _apply_or_hold(apply, verdict.texts)
         if apply:  # the hub's later edits must be stamped after what it holds (HLC receive rule)
             observe(max(e["hlc"] for e in apply))
     except ApplyError as exc:
@@ -160,7 +160,7 @@ def _text_checked(entries):
     return good, bad
 
 
-def _apply_or_hold(entries):
+def _apply_or_hold(entries, texts=None):
     """Apply ``entries``; one the database refuses is held back, the others applied.
 
     (applied, [(entry, reason)]). All at once first (the hot path); when the database refuses,
@@ -171,7 +171,7 @@ def _apply_or_hold(entries):
         return [], []
     try:
         with database.atomic():
-            _log_entries(entries)
+            _log_entries(entries, texts)
             apply_entries(entries, history=FieldHistory())
         return entries, []
     except ApplyError:
@@ -182,7 +182,7 @@ def _apply_or_hold(entries):
     for entry in entries:
         try:
             with database.atomic():
-                _log_entries([entry])
+                _log_entries([entry], texts)
                 apply_entries([entry], history=FieldHistory())
             applied.append(entry)
         except ApplyError:
@@ -273,17 +273,21 @@ def _row_scopes(entries):
     return scopes
 
 
-def _log_entries(entries):
-    """Keep the applied entries in the hub's log: the boxes pull from it."""
+def _log_entries(entries, texts=None):
+    """Keep the applied entries in the hub's log: the boxes pull from it. ``texts``: seq -> (data,
+    base) as canonical JSON, when already encoded (``verify_chain`` does)."""
     if not entries:
         return
     p = database.param
     sql = (f'INSERT INTO change_entry (origin, seq, hlc, "table", pk, op, scope, data, base, prev, hash, created_at)'
            f" VALUES ({', '.join([p] * 12)})")
     now = str(utcnow())
-    rows = [(e["origin"], e["seq"], e["hlc"], e["table"], e["pk"], e["op"], e["scope"],
-             canonical(e["data"]).decode(), canonical(e["base"]).decode() if e["base"] else "",
-             e["prev"], e["hash"], now) for e in entries]
+    texts = texts or {}
+    rows = []
+    for e in entries:
+        data, base = texts.get(e["seq"]) or (canonical_text(e["data"]), canonical_text(e["base"]))
+        rows.append((e["origin"], e["seq"], e["hlc"], e["table"], e["pk"], e["op"], e["scope"], data,
+                     base if e["base"] else "", e["prev"], e["hash"], now))
     if isinstance(database.obj, PostgresqlDatabase):  # COPY: the log is append-only, no conflict to handle
         buf = io.StringIO()
         for r in rows:
