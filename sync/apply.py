@@ -80,6 +80,8 @@ def apply_entries(entries, history=None):
 
 def _check_columns(model, data):
     columns = model._meta.columns
+    if "id" not in data and columns.keys() >= data.keys():  # the usual case, without a loop
+        return
     unknown = [c for c in data if c not in columns or c == "id"]
     if unknown:
         raise ApplyError(f"{model._meta.table_name}: unknown columns {', '.join(unknown)}")
@@ -96,8 +98,9 @@ def _insert_many(model, entries):
     else:
         sql += "ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{q(c)} = excluded.{q(c)}" for c in columns[1:])
     defaults = _defaults(model)  # a column the writer's release did not have (schema N-1) takes its default
-    rows = [[e["pk"], e["scope"]] + [e["data"][c] if c in e["data"] else defaults.get(c) for c in columns[2:]]
-            for e in entries]
+    rest = [(c, defaults.get(c)) for c in columns[2:]]
+    rows = [[e["pk"], e["scope"], *[data.get(c, default) for c, default in rest]]
+            for e in entries for data in (e["data"],)]
     executemany(sql, rows)
 
 
