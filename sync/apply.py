@@ -16,12 +16,22 @@ from office.db import database
 
 from .capture import applying_remote, replicated_models
 from .merge import Write, wins
-from .models import FieldClock
+from .models import CatalogVersion, FieldClock
 from .policy import APPEND, SHARED
+
+
+CATALOG_TABLES = frozenset({"procedure", "search_synonym"})  # what the kiosk's search index is built from
 
 
 class ApplyError(Exception):
     pass
+
+
+def catalog_changed():
+    """Move this node's catalog version, inside the transaction that wrote catalog rows."""
+    (CatalogVersion.insert(id=1, version=1)
+     .on_conflict(conflict_target=[CatalogVersion.id], update={CatalogVersion.version: CatalogVersion.version + 1})
+     .execute())
 
 
 def table_order():
@@ -76,6 +86,8 @@ def apply_entries(entries, history=None):
                     _apply_shared(model, entry, history)
             elif run[0]["op"] == "delete":
                 _delete_many(model, run)
+    if not CATALOG_TABLES.isdisjoint(inserts.keys() | {table for table, _ in updates} | {e["table"] for e in rest}):
+        catalog_changed()
 
 
 def _check_columns(model, data):

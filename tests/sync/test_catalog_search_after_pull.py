@@ -46,3 +46,33 @@ def test_search_sees_procedures_applied_by_a_pull_at_once(hub, make_box, tmp_pat
     assert box.sync()["received"] == 1
     with box:
         assert kiosk(client, "nuoi chim yen")[0] == ("9.999001", "Thủ tục cấp phép nuôi chim yến trong khu dân cư")
+
+
+def test_a_pull_without_catalog_rows_keeps_the_kiosk_index(hub, make_box, tmp_path):
+    """The hub moves a box's pull cursor past other communes' entries at nearly every pull: the
+    kiosk rebuilt its whole index (150 ms here, far more on a Pi) after each one, on the next search."""
+    from edge.app import create_app
+
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(realistic(60), ensure_ascii=False), encoding="utf-8")
+    hub_import_catalog(hub.dir, hub.database_url, catalog)
+    box = make_box()
+    assert box.sync()["ok"]
+    with box:
+        client = create_app(box.settings).test_client()
+        assert kiosk(client, "khai sinh")[0][0] == "1.001193"
+        built = client.application.extensions["catalog_index"]
+        cursor = box_cursor()
+    other = make_box(commune="00004")  # another commune pushes its office: entries the first box skips
+    assert other.sync()["ok"]
+    assert box.sync()["received"] == 0
+    with box:
+        assert box_cursor() > cursor  # the pull moved the cursor ...
+        assert kiosk(client, "khai sinh")[0][0] == "1.001193"
+        assert client.application.extensions["catalog_index"] is built  # ... and the index was kept
+
+
+def box_cursor():
+    from sync.models import SyncNode
+
+    return SyncNode.get().pull_cursor
