@@ -665,6 +665,7 @@ def ingest_steps(hub_db, origin, batches):
     timer = Timer()
     for name, label in (("verify_body", "decode: signature"), ("parse_batch", "decode: gunzip + JSON"),
                         ("check_fresh", "freshness: time + nonce"), ("verify_chain", "verify_chain"),
+                        ("_text_checked", "text check (per value)"),
                         ("check_entry", "check_entry (per entry)"), ("_row_scopes", "_row_scopes"),
                         ("_log_entries", "_log_entries (hub change log)"),
                         ("apply_entries", "apply_entries (typed tables)")):
@@ -823,18 +824,24 @@ def main():
 
         targets = []
         for r in rounds:
-            against = [("executemany", ceilings[r["label"]])]
+            # the target's ceiling writes what the hub writes: the typed rows and its change log
+            against = [("executemany + log", ceiling_log[r["label"]], True),
+                       ("executemany, typed rows only", ceilings[r["label"]], False)]
             if r["label"] == "PostgreSQL":
-                against.append(("execute_values", values))
-            for method, ceiling in against:
-                ratio = ceiling / r["seconds"]  # = (typed rows / e2e s) / (typed rows / ceiling s)
+                against += [("execute_values + log", values_log, True),
+                            ("execute_values, typed rows only", values, False)]
+            for method, ceiling, with_log in against:
+                ratio = ceiling / r["seconds"]  # = (rows / e2e s) / (rows / ceiling s), the same rows both sides
+                rows_written = typed + (len(log[1]) if with_log else 0)
                 targets.append({
                     "hub": r["label"], "entries/s": r["entries"] / r["seconds"], "typed rows/s": typed / r["seconds"],
-                    "ceiling": method, "ceiling rows/s": typed / ceiling, "ratio e2e/ceiling": f"{ratio:.3f}",
-                    ">= 0.5": "yes" if ratio >= TARGET_RATIO else "NO",
-                    "drained in": f"{r['seconds']:.1f} s", "< 10 s": "yes" if r["seconds"] < TARGET_SECONDS else "NO",
+                    "ceiling": method, "ceiling s": ceiling, "ceiling rows/s": rows_written / ceiling,
+                    "ratio e2e/ceiling": f"{ratio:.3f}",
+                    "target >= 0.5": ("yes" if ratio >= TARGET_RATIO else "NO") if with_log else "(not the target)",
+                    "drained in": f"{r['seconds']:.2f} s", "< 10 s": "yes" if r["seconds"] < TARGET_SECONDS else "NO",
                     "hub = box": "yes" if r["check"] else "MISMATCH"})
-        print_table("Targets (ratio: rows per second of the final state, end to end against the ceiling)", targets)
+        print_table("Targets (ratio = ceiling seconds / end-to-end seconds for the same rows; the target's "
+                    "ceiling also writes the hub's change log, as the hub does)", targets)
 
         if args.profile:
             origin, batches = prebuilt_batches(box_db, key, args.batch)

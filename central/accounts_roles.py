@@ -45,6 +45,13 @@ PUBLIC_ENDPOINTS = MACHINE_ENDPOINTS | {"tracking.tracking_api", "tracking.track
                                         "form_files.download",
                                         "assets.static", "auth.sign_in"}
 PUBLIC_ENDPOINTS |= {"ticket_track.track"}  # a ticket's QR code, opened on a citizen's phone
+# Blueprints of the citizens' own pages (no operator sign-in; a citizen proves a phone number there):
+# each adds its name here. Browser forms still carry the CSRF token.
+CITIZEN_BLUEPRINTS = {"citizen"}
+
+
+def is_public(endpoint):
+    return endpoint in PUBLIC_ENDPOINTS or endpoint.split(".", 1)[0] in CITIZEN_BLUEPRINTS
 
 
 def requires(permission):

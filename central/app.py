@@ -19,6 +19,7 @@ from . import accounts_admin, accounts_signin, audit_views, catalog_admin, remin
 from . import form_files, ticket_track
 from .accounts import ensure_first_operator
 from .accounts_models import ACCOUNT_MODELS
+from .citizens import CITIZEN_MODELS
 from .audit import make_append_only
 from .export_jobs import EXPORT_MODELS
 from .auth import install_auth, operator_password
@@ -26,7 +27,7 @@ from .models import HUB_ONLY_MODELS
 from .releases_models import RELEASE_MODELS
 from .tasks import create_hub_huey
 
-HUB_MODELS = MODELS + HUB_ONLY_MODELS + ACCOUNT_MODELS + RELEASE_MODELS + EXPORT_MODELS
+HUB_MODELS = MODELS + HUB_ONLY_MODELS + ACCOUNT_MODELS + RELEASE_MODELS + CITIZEN_MODELS + EXPORT_MODELS
 
 
 @dataclass

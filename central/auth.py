@@ -12,7 +12,7 @@ from office.errors import MotcuaError, NotFound
 
 from . import audit
 from .accounts_models import Account
-from .accounts_roles import PUBLIC_ENDPOINTS, MACHINE_ENDPOINTS, allowed, permission_of, requires, scope_of
+from .accounts_roles import MACHINE_ENDPOINTS, allowed, is_public, permission_of, requires, scope_of
 from .accounts_tokens import account_for_token
 
 __all__ = ["requires", "install_auth", "current_account", "current_scope", "audited", "operator_password"]
@@ -103,14 +103,14 @@ def gate():
         else:
             session["seen"] = now
     signed_in = current_user.is_authenticated
-    if not signed_in and endpoint not in PUBLIC_ENDPOINTS:
+    if not signed_in and not is_public(endpoint):
         if wants_json():
             raise MotcuaError("Cần đăng nhập (mã truy cập: Authorization: Bearer ...).", status=401)
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?") if request.method == "GET" else None,
                                 expired="1" if g.get("expired") else None))
     if request.method not in SAFE_METHODS and not (signed_in and current_user.via_token):
         current_app.extensions["csrf_protect"].protect()  # a browser's session: the form must carry its token
-    if endpoint in PUBLIC_ENDPOINTS:
+    if is_public(endpoint):
         return None
     account = current_user.account
     if account.must_change and not current_user.via_token and endpoint not in SIGNED_IN_ONLY:

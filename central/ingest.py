@@ -9,18 +9,23 @@ from office.clock import utcnow
 from office.db import database, serialize_log_writes
 from sync.apply import ApplyError, apply_entries, executemany
 from sync.capture import now_ms, observe, replicated_models
-from sync.encoding import canonical
+from sync.encoding import canonical, canonical_text
 from sync.keys import load_public_text
 from sync.history import FieldHistory
 from sync.merge import check_entry, verify_chain
 from sync.models import ChangeEntry
 from sync.protocol import BatchRejected, parse_batch, push_stamp, verify_body
-from sync.text import printable, row_problems
+from sync.text import column_limits, may_hold, printable, row_problems
 
 from .models import Alert, BoxNode, HeldEntry, RefusalCount, Rejection
 from .replay import STALE, check_fresh
 
 log = logging.getLogger("motcua.hub.ingest")
+
+# A hub on SQLite checkpoints its WAL every this many pages (64 MB) rather than SQLite's 1,000
+# (4 MB): a batch of 2,000 entries writes a few MB, so every commit would copy back the index
+# pages the next batch touches again. Durability is the WAL's (synchronous = full) either way.
+WAL_CHECKPOINT_PAGES = 16384
 
 
 def ingest(origin, body, signature, future_bound_ms, hub_now_ms=None, window_ms=None):
@@ -49,6 +54,8 @@ def ingest(origin, body, signature, future_bound_ms, hub_now_ms=None, window_ms=
         else:
             _reject(box.node_id, exc)
         raise
+    if not isinstance(database.obj, PostgresqlDatabase):
+        database.execute_sql(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
     try:
         with database.atomic():
             serialize_log_writes()
@@ -109,7 +116,7 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
         else:
             apply.append(entry)
     try:
-        apply, failed = _apply_or_hold(apply)
+        apply, failed = _apply_or_hold(apply, verdict.texts)
         if apply:  # the hub's later edits must be stamped after what it holds (HLC receive rule)
             observe(max(e["hlc"] for e in apply))
     except ApplyError as exc:
@@ -142,13 +149,17 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
 
 def _text_checked(entries):
     """(entries to apply, [(entry, reason)] whose text no database on the way may store)."""
-    models, good, bad = replicated_models(), [], []
+    models, limits, good, bad = replicated_models(), {}, [], []
     for entry in entries:
         model = models.get(entry["table"])
         values = {"id": entry["pk"], "commune": entry["scope"]}
         if isinstance(entry["data"], dict):
             values.update(entry["data"])
-        problems = row_problems(model, values) if model is not None else []
+        problems = []
+        if model is not None:
+            known = limits.get(model) or limits.setdefault(model, column_limits(model))
+            if not may_hold(known, values):
+                problems = row_problems(model, values)
         if problems:
             bad.append((entry, "Nội dung không hợp lệ: " + "; ".join(f"{printable(c, 40)} {p}" for c, p in problems)))
         else:
@@ -156,7 +167,7 @@ def _text_checked(entries):
     return good, bad
 
 
-def _apply_or_hold(entries):
+def _apply_or_hold(entries, texts=None):
     """Apply ``entries``; one the database refuses is held back, the others applied.
 
     (applied, [(entry, reason)]). All at once first (the hot path); when the database refuses,
@@ -167,7 +178,7 @@ def _apply_or_hold(entries):
         return [], []
     try:
         with database.atomic():
-            _log_entries(entries)
+            _log_entries(entries, texts)
             apply_entries(entries, history=FieldHistory())
         return entries, []
     except ApplyError:
@@ -178,7 +189,7 @@ def _apply_or_hold(entries):
     for entry in entries:
         try:
             with database.atomic():
-                _log_entries([entry])
+                _log_entries([entry], texts)
                 apply_entries([entry], history=FieldHistory())
             applied.append(entry)
         except ApplyError:
@@ -269,17 +280,21 @@ def _row_scopes(entries):
     return scopes
 
 
-def _log_entries(entries):
-    """Keep the applied entries in the hub's log: the boxes pull from it."""
+def _log_entries(entries, texts=None):
+    """Keep the applied entries in the hub's log: the boxes pull from it. ``texts``: seq -> (data,
+    base) as canonical JSON, when already encoded (``verify_chain`` does)."""
     if not entries:
         return
     p = database.param
     sql = (f'INSERT INTO change_entry (origin, seq, hlc, "table", pk, op, scope, data, base, prev, hash, created_at)'
            f" VALUES ({', '.join([p] * 12)})")
     now = str(utcnow())
-    rows = [(e["origin"], e["seq"], e["hlc"], e["table"], e["pk"], e["op"], e["scope"],
-             canonical(e["data"]).decode(), canonical(e["base"]).decode() if e["base"] else "",
-             e["prev"], e["hash"], now) for e in entries]
+    texts = texts or {}
+    rows = []
+    for e in entries:
+        data, base = texts.get(e["seq"]) or (canonical_text(e["data"]), canonical_text(e["base"]))
+        rows.append((e["origin"], e["seq"], e["hlc"], e["table"], e["pk"], e["op"], e["scope"], data,
+                     base if e["base"] else "", e["prev"], e["hash"], now))
     if isinstance(database.obj, PostgresqlDatabase):  # COPY: the log is append-only, no conflict to handle
         buf = io.StringIO()
         for r in rows:

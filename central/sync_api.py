@@ -105,9 +105,13 @@ def pull():
         SIGNATURE: signature, "X-Motcua-Cursor": str(new_cursor), "X-Motcua-Count": str(count)})
 
 
+UNSAID_SCHEMA = 5
+
+
 def _schema():
-    """The schema the box says it has; a box of a release that did not say is at SCHEMA - 1."""
-    return request.args.get("schema", SCHEMA - 1, type=int)
+    """The schema the box says it has; a box of a release that did not say is at schema 5 (the boxes
+    say theirs since schema 6)."""
+    return request.args.get("schema", UNSAID_SCHEMA, type=int)
 
 
 @bp.get("/snapshot")

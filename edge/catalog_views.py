@@ -7,7 +7,7 @@ every edit is captured in the change log and merged field by field with the hub'
 
 Searching folds diacritics (``office.search``): the index of the catalog (with the hub's
 synonyms) is built once per process and rebuilt when the catalog may have changed (the node's
-pull cursor, which moves whenever the box takes in rows from the hub, and the highest ids).
+catalog version, which moves whenever the box takes in catalog rows from the hub, and the highest ids).
 """
 import functools
 from urllib.parse import quote
@@ -38,6 +38,7 @@ from office.models import Officer, Place, PrintJob
 from office.db import database
 from office.search import SearchIndex, fold, procedure_texts
 from office.synonyms import SearchSynonym, active_synonyms
+from sync.models import CatalogVersion
 from sync.policy import GLOBAL_SCOPE
 
 from .box import current_box
@@ -83,20 +84,21 @@ class CatalogIndex:
 
 def _catalog_key():
     """Changes whenever the active catalog (or its synonyms) on this node may have changed: one
-    statement on the one-row node table and two index look-ups, never a read of the catalog's text.
+    statement on two one-row tables and two index look-ups, never a read of the catalog's text.
 
-    A box receives the catalog by the pull only, which moves its pull cursor; the hub writes it
-    with its own log (its last seq). The highest ids catch rows written outside the pull (tests,
-    a restore)."""
+    A box receives the catalog by the pull only, which moves its catalog version when it brings
+    catalog rows (``sync.apply.catalog_changed``; not the pull cursor, which moves at nearly every
+    pull); the hub writes it with its own log (its last seq). The highest ids catch rows written
+    otherwise (a restore into the empty box)."""
     p = Procedure._meta.table_name
     s = SearchSynonym._meta.table_name
     row = database.execute_sql(
-        f'SELECT scope, pull_cursor, last_seq, (SELECT MAX(id) FROM "{p}"), (SELECT MAX(id) FROM "{s}") '
-        'FROM sync_node LIMIT 1').fetchone()
+        f'SELECT scope, last_seq, (SELECT version FROM "{CatalogVersion._meta.table_name}" WHERE id = 1), '
+        f'(SELECT MAX(id) FROM "{p}"), (SELECT MAX(id) FROM "{s}") FROM sync_node LIMIT 1').fetchone()
     if row is None:
         return None
-    scope, cursor, last_seq, top, top_synonym = row
-    return cursor, last_seq if scope == GLOBAL_SCOPE else 0, top, top_synonym
+    scope, last_seq, version, top, top_synonym = row
+    return version, last_seq if scope == GLOBAL_SCOPE else 0, top, top_synonym
 
 
 def catalog_index():

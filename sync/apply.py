@@ -16,12 +16,22 @@ from office.db import database
 
 from .capture import applying_remote, replicated_models
 from .merge import Write, wins
-from .models import FieldClock
+from .models import CatalogVersion, FieldClock
 from .policy import APPEND, SHARED
+
+
+CATALOG_TABLES = frozenset({"procedure", "search_synonym"})  # what the kiosk's search index is built from
 
 
 class ApplyError(Exception):
     pass
+
+
+def catalog_changed():
+    """Move this node's catalog version, inside the transaction that wrote catalog rows."""
+    (CatalogVersion.insert(id=1, version=1)
+     .on_conflict(conflict_target=[CatalogVersion.id], update={CatalogVersion.version: CatalogVersion.version + 1})
+     .execute())
 
 
 def table_order():
@@ -76,10 +86,14 @@ def apply_entries(entries, history=None):
                     _apply_shared(model, entry, history)
             elif run[0]["op"] == "delete":
                 _delete_many(model, run)
+    if not CATALOG_TABLES.isdisjoint(inserts.keys() | {table for table, _ in updates} | {e["table"] for e in rest}):
+        catalog_changed()
 
 
 def _check_columns(model, data):
     columns = model._meta.columns
+    if "id" not in data and columns.keys() >= data.keys():  # the usual case, without a loop
+        return
     unknown = [c for c in data if c not in columns or c == "id"]
     if unknown:
         raise ApplyError(f"{model._meta.table_name}: unknown columns {', '.join(unknown)}")
@@ -96,8 +110,9 @@ def _insert_many(model, entries):
     else:
         sql += "ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{q(c)} = excluded.{q(c)}" for c in columns[1:])
     defaults = _defaults(model)  # a column the writer's release did not have (schema N-1) takes its default
-    rows = [[e["pk"], e["scope"]] + [e["data"][c] if c in e["data"] else defaults.get(c) for c in columns[2:]]
-            for e in entries]
+    rest = [(c, defaults.get(c)) for c in columns[2:]]
+    rows = [[e["pk"], e["scope"], *[data.get(c, default) for c, default in rest]]
+            for e in entries for data in (e["data"],)]
     executemany(sql, rows)
 
 

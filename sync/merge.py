@@ -5,9 +5,10 @@ decides the value of a shared field and which concurrent values it overwrote. Th
 database layers (``sync.apply`` on both sides, ``central.ingest`` at the hub) only fetch
 what these functions need and write what they decide.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _text
 
-from .capture import entry_hash
+from .encoding import canonical_text, digest
 from .hlc import wall_ms
 from .policy import may_write
 
@@ -50,6 +51,26 @@ class ChainVerdict:
     fork: dict | None  # an entry whose (origin, seq) was applied with other content
     reason: str | None  # why the rest was refused
     message: str | None
+    texts: dict = field(default_factory=dict)  # seq -> (data, base) as canonical JSON, of the entries to apply
+
+
+def entry_texts(entry):
+    """(hash, data, base) of an entry: its hash as ``capture.entry_hash`` makes it, with the
+    canonical JSON of its data and base (what a receiver's log keeps), each encoded once.
+
+    The canonical JSON of a list is its items' canonical JSON between brackets, joined by commas:
+    the hashed text is put together from the parts (a field of an unexpected type: encoded whole)."""
+    data = canonical_text(entry["data"])
+    base = "{}" if entry["base"] == {} else canonical_text(entry["base"])
+    origin, seq, hlc, table, pk, op, scope, prev = (entry["origin"], entry["seq"], entry["hlc"], entry["table"],
+                                                    entry["pk"], entry["op"], entry["scope"], entry["prev"])
+    if (type(seq) is int and type(hlc) is int and type(origin) is str and type(table) is str  # noqa: E721
+            and type(pk) is str and type(op) is str and type(scope) is str and type(prev) is str):  # noqa: E721
+        text = (f"[{_text(origin)},{seq},{hlc},{_text(table)},{_text(pk)},{_text(op)},{_text(scope)},"
+                f"{data},{base},{_text(prev)}]")
+    else:
+        text = canonical_text([origin, seq, hlc, table, pk, op, scope, entry["data"], entry["base"], prev])
+    return digest(text.encode()), data, base
 
 
 def verify_chain(entries, acked_seq, last_hash, known_hash_at):
@@ -57,14 +78,16 @@ def verify_chain(entries, acked_seq, last_hash, known_hash_at):
 
     ``known_hash_at(seq)`` gives the hash applied at ``seq`` (for seq <= acked_seq).
     Entries must continue the chain from ``acked_seq`` without gap; each must hash to its
-    own hash and carry its predecessor's hash.
+    own hash and carry its predecessor's hash. ``verdict.texts`` keeps the canonical data and
+    base of the entries to apply, encoded while hashing them.
     """
     verdict = ChainVerdict([], 0, None, None, None)
     prev = last_hash
     expected = acked_seq + 1
     for entry in sorted(entries, key=lambda e: e["seq"]):
         seq = entry["seq"]
-        if entry_hash(entry) != entry["hash"]:
+        hashed, data, base = entry_texts(entry)
+        if hashed != entry["hash"]:
             return _refuse(verdict, "bad_hash", f"Mục số {seq} không khớp mã băm của nó (dữ liệu bị sửa).")
         if seq <= acked_seq:
             if known_hash_at(seq) == entry["hash"]:
@@ -77,6 +100,7 @@ def verify_chain(entries, acked_seq, last_hash, known_hash_at):
         if entry["prev"] != prev:
             return _refuse(verdict, "bad_chain", f"Mục số {seq} không nối tiếp mục trước (chuỗi băm bị cắt hoặc ghép).")
         verdict.apply.append(entry)
+        verdict.texts[seq] = (data, base)
         prev, expected = entry["hash"], seq + 1
     return verdict
 

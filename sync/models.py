@@ -94,4 +94,13 @@ class Conflict(BaseModel):
         indexes = ((("table", "pk", "field", "loser_hlc", "loser_origin"), True),)
 
 
-SYNC_MODELS = (SyncNode, ChangeEntry, FieldClock, FieldWrite, Conflict)
+class CatalogVersion(BaseModel):
+    """One row: moves in the transaction that takes in rows of the catalog (procedures, search
+    synonyms) from elsewhere (``sync.apply``). A process keeping an index of the catalog rebuilds
+    it when this moves; the pull cursor moves at nearly every pull (the hub skips it past other
+    communes' entries), so it cannot tell."""
+
+    version = BigIntegerField(default=0)
+
+
+SYNC_MODELS = (SyncNode, ChangeEntry, FieldClock, FieldWrite, Conflict, CatalogVersion)

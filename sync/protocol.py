@@ -27,7 +27,7 @@ from .encoding import canonical
 from .keys import sign, verify
 
 PROTOCOL = 1
-SCHEMA = 6  # the replicated tables' shape; bump when a replicated model changes (and say what in sync.schemas)
+SCHEMA = 7  # the replicated tables' shape; bump when a replicated model changes (and say what in sync.schemas)
 ACCEPTED_PROTOCOLS = (PROTOCOL, PROTOCOL - 1)
 ACCEPTED_SCHEMAS = (SCHEMA, SCHEMA - 1)
 MAX_BODY = 32 * 1024 * 1024

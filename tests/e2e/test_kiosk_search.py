@@ -20,8 +20,8 @@ def pull_catalog(db_path, rows):
     from office.db import bind, open_database
     from office.models import MODELS
     from office.synonyms import DEFAULTS, SearchSynonym
+    from sync.apply import catalog_changed
     from sync.capture import applying_remote
-    from sync.models import SyncNode
 
     db = bind(open_database(str(db_path)), MODELS)
     try:
@@ -32,7 +32,7 @@ def pull_catalog(db_path, rows):
                 Procedure.insert(id=f"p-{number:04d}", commune="*", **clean).execute()
             for pk, phrase, means in DEFAULTS:
                 SearchSynonym.insert(id=pk, commune="*", phrase=phrase, means=means).execute()
-            SyncNode.update(pull_cursor=SyncNode.pull_cursor + 1).execute()
+            catalog_changed()
     finally:
         db.close()
 

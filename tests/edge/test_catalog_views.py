@@ -7,8 +7,9 @@ from edge.catalog_views import catalog_index, clean_html
 from office.catalog import validate
 from office.catalog_sample import sample
 from office.models import Place, Procedure
+from sync.apply import catalog_changed
 from sync.capture import applying_remote
-from sync.models import ChangeEntry, SyncNode
+from sync.models import ChangeEntry
 from tests.conftest import sign_in
 
 FORM = ('<h2 class="center">TỜ KHAI ĐĂNG KÝ KHAI SINH</h2><p onclick="alert(1)" style="color:red">Họ, chữ, đệm, tên: '
@@ -24,7 +25,7 @@ def pulled(rows):
             clean, reasons = validate(row)
             assert not reasons, reasons
             Procedure.insert(id=f"p-{number:04d}", commune="*", **clean).execute()
-        SyncNode.update(pull_cursor=SyncNode.pull_cursor + 1).execute()
+        catalog_changed()
 
 
 @pytest.fixture
@@ -79,14 +80,14 @@ def test_the_index_is_rebuilt_only_when_the_catalog_changes(client, app, catalog
     with app.app_context():
         first = catalog_index()
         assert catalog_index() is first  # nothing changed: the same index
-        with applying_remote():  # the hub renames a procedure; the pull moves the cursor
+        with applying_remote():  # the hub renames a procedure; the pull moves the catalog version
             Procedure.update(name="Đăng ký khai sinh lưu động").where(Procedure.code == catalog["Đăng ký khai sinh"].code).execute()
-            SyncNode.update(pull_cursor=SyncNode.pull_cursor + 1).execute()
+            catalog_changed()
         assert catalog_index() is not first
     assert "Đăng ký khai sinh lưu động" in names(client.get("/api/v1/procedures?q=luu+dong"))
     with applying_remote():  # a procedure withdrawn by the hub is gone from the kiosk
         Procedure.update(active=False).where(Procedure.code == catalog["Đăng ký kết hôn"].code).execute()
-        SyncNode.update(pull_cursor=SyncNode.pull_cursor + 1).execute()
+        catalog_changed()
     assert "Đăng ký kết hôn" not in names(client.get("/api/v1/procedures?q=ket+hon"))
     assert client.get(f"/procedures/{catalog['Đăng ký kết hôn'].id}").status_code == 404
 

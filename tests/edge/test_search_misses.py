@@ -8,8 +8,8 @@ import pytest
 from office.catalog import Procedure, validate
 from office.catalog_realistic import realistic
 from office.synonyms import DEFAULTS, SearchSynonym
+from sync.apply import catalog_changed
 from sync.capture import applying_remote
-from sync.models import SyncNode
 
 
 def pulled(rows, synonyms=DEFAULTS):
@@ -21,7 +21,7 @@ def pulled(rows, synonyms=DEFAULTS):
             Procedure.insert(id=f"p-{number:04d}", commune="*", **clean).execute()
         for pk, phrase, means in synonyms:
             SearchSynonym.insert(id=pk, commune="*", phrase=phrase, means=means).execute()
-        SyncNode.update(pull_cursor=SyncNode.pull_cursor + 1).execute()
+        catalog_changed()
 
 
 @pytest.fixture

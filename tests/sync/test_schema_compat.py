@@ -8,6 +8,7 @@ from sync.schemas import ALL, hidden_from, strip_entry, strip_table
 
 from .test_dossier_convergence import hub_import_catalog
 
+BEFORE_DETAILS = 5  # the schema of the releases before procedure details (they did not say their schema)
 RECORD = [{
     "code": "1.001193", "name": "Thủ tục đăng ký khai sinh", "levels": "Cấp Tỉnh, Cấp Xã",
     "decision": "1872/QĐ-BTP", "result_code": "KQ.G15.000031",
@@ -17,8 +18,9 @@ RECORD = [{
 
 
 def test_the_previous_schema_does_not_see_procedure_details():
-    hidden = hidden_from(SCHEMA - 1)
+    hidden = hidden_from(BEFORE_DETAILS)
     assert hidden["procedure"] == {"details"} and hidden["search_synonym"] is ALL
+    assert hidden_from(SCHEMA - 1)["attachment"] is ALL and "procedure" not in hidden_from(SCHEMA - 1)
     assert hidden_from(SCHEMA) == {}
     row = ["hub", 1, 1, "procedure", "p1", "insert", "*", {"code": "1.001193", "details": "{}"}, {}, "", "h"]
     assert strip_entry(row, hidden)[7] == {"code": "1.001193"}
@@ -48,7 +50,7 @@ def test_previous_release_box_pulls_procedures_without_the_new_column(hub, make_
     hub_import_catalog(hub.dir, hub.database_url, str(catalog))
     box = make_box()
     assert box.sync()["ok"]
-    for schema in (SCHEMA - 1, None):  # said, or not said at all (a release that did not say)
+    for schema in (BEFORE_DETAILS, None):  # said, or not said at all (a release that did not say)
         entries = [e for e in _pull(box, schema).entries if e["table"] == "procedure"]
         assert entries and all("details" not in e["data"] for e in entries)
     entries = [e for e in _pull(box, SCHEMA).entries if e["table"] == "procedure"]
