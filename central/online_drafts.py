@@ -87,7 +87,9 @@ def check_type(filename, mime):
     """The file's type from its name and announced type: one of ``MIME``, else a 415 error."""
     lowered = (filename or "").lower()
     by_name = next((m for ext, m in EXTENSIONS.items() if lowered.endswith(ext)), None)
-    mime = (mime or "").split(";")[0].strip().lower() or by_name
+    mime = (mime or "").split(";")[0].strip().lower()
+    if mime in ("", "application/octet-stream"):  # the sender did not know: the name says
+        mime = by_name
     if mime == "image/jpg":
         mime = "image/jpeg"
     if mime not in MIME or (by_name and by_name != mime):

@@ -60,4 +60,6 @@ def pdf(size=3000):
 
 
 def upload_file(data, name):
-    return (io.BytesIO(data), name)
+    from werkzeug.datastructures import FileStorage
+
+    return FileStorage(io.BytesIO(data), filename=name, content_type="application/octet-stream")
