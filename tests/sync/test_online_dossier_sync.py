@@ -3,7 +3,6 @@ the citizen proves a phone, fills the applicant's details, uploads three papers 
 (the ``tuspy`` client; one upload cut midway and resumed), submits; the box, offline at first, syncs,
 the officer accepts and finishes it, the status goes back up, the citizen tracks it and gets the SMS."""
 import hashlib
-import http.cookiejar
 import io
 import json
 import re
@@ -17,13 +16,11 @@ from tusclient.exceptions import TusCommunicationError
 from office import online_dossiers
 from office.attachments import attachments_of
 from office.calendar import WorkCalendar
-from office.db import open_database
 from office.models import Dossier, Procedure
-from tests.central.citizen_session import citizen_cookie
 from tests.central.fakes import FakeSms
 from tests.central.online_support import pdf, png
 
-from .conftest import BoxDatabase
+from .online_citizen import citizen_session
 from .notify_support import WorkerProcess, sms_args, wait_for
 from .test_dossier_convergence import OFFICE_CODE, hub_import_catalog
 
@@ -41,20 +38,6 @@ CATALOG = [{
     "result": "Giấy khai sinh"}]
 
 
-class _NoJar(http.cookiejar.DefaultCookiePolicy):
-    """requests files a cookie of 127.0.0.1 under two names; the test keeps the one cookie itself."""
-
-    def set_ok(self, cookie, request):
-        return False
-
-
-class HubDatabase(BoxDatabase):
-    """The running hub's database, opened by the test (to make a consenting citizen)."""
-
-    def __init__(self, hub):
-        self.db = open_database(hub.database_url or str(hub.dir / "hub.db"))
-
-
 @pytest.fixture
 def sms():
     gateway = FakeSms().start()
@@ -63,26 +46,7 @@ def sms():
 
 
 def citizen(hub, phone):
-    """A browser session of a citizen who proved ``phone`` and consented (as the sign-in part leaves it)."""
-    from central.citizens import Citizen
-    from office.clock import utcnow
-
-    hub_db = HubDatabase(hub)
-    with hub_db:
-        Citizen.get_or_create(phone=phone, defaults={"created_at": utcnow(), "consent_version": "2025-1",
-                                                     "consent_at": utcnow()})
-    hub_db.db.close()
-    session = requests.Session()
-    session.cookies.set_policy(_NoJar())
-    session.headers.update({"Origin": hub.url,
-                            "Cookie": "session=" + citizen_cookie((hub.dir / "secret_key").read_text().strip(), phone)})
-
-    def keep(response, *args, **kwargs):  # the newest session cookie, sent as a browser would
-        if "session" in response.cookies:
-            session.headers["Cookie"] = "session=" + response.cookies["session"]
-
-    session.hooks["response"].append(keep)
-    return session
+    return citizen_session(hub, phone)
 
 
 def tus_client(hub, session, token):
