@@ -12,7 +12,7 @@ import json
 import re
 
 from .attachments import Attachment, attachments_of
-from .catalog import Procedure, json_list, time_limit
+from .catalog import Procedure, json_list
 from .catalog_shape import bring_label, normalise_document
 from .clock import utcnow
 from .db import database
