@@ -47,7 +47,7 @@ PUBLIC_ENDPOINTS = MACHINE_ENDPOINTS | {"tracking.tracking_api", "tracking.track
 PUBLIC_ENDPOINTS |= {"ticket_track.track"}  # a ticket's QR code, opened on a citizen's phone
 # Blueprints of the citizens' own pages (no operator sign-in; a citizen proves a phone number there):
 # each adds its name here. Browser forms still carry the CSRF token.
-CITIZEN_BLUEPRINTS = {"citizen"}
+CITIZEN_BLUEPRINTS = {"citizen", "citizen_online", "citizen_uploads"}
 
 
 def is_public(endpoint):

@@ -10,6 +10,8 @@ TEXTS = {
                         "Tra cứu bằng mã hồ sơ.",
     "dossier_supplement": "Hồ sơ {ma_ho_so} cần bổ sung: {ghi_chu}. Vui lòng mang giấy tờ đến bộ phận một cửa.",
     "dossier_ready": "Hồ sơ {ma_ho_so} đã có kết quả. Mời ông/bà đến bộ phận một cửa {co_quan} nhận kết quả.",
+    "dossier_refused": "{co_quan} không tiếp nhận hồ sơ trực tuyến {ma_ho_so} ({thu_tuc}). Lý do: {ghi_chu}. "
+                       "Tra cứu bằng mã hồ sơ.",
     "turn_near": "Số {so_thu_tu} của ông/bà sắp đến lượt (còn {so_luot_truoc} người trước). "
                  "Vui lòng có mặt gần quầy {quay}.",
 }
@@ -17,6 +19,7 @@ SUBJECTS = {
     "dossier_received": "Đã tiếp nhận hồ sơ {ma_ho_so}",
     "dossier_supplement": "Hồ sơ {ma_ho_so} cần bổ sung giấy tờ",
     "dossier_ready": "Hồ sơ {ma_ho_so} đã có kết quả",
+    "dossier_refused": "Hồ sơ {ma_ho_so} không được tiếp nhận",
     "turn_near": "Sắp đến lượt số {so_thu_tu}",
 }
 

@@ -35,7 +35,8 @@ from markupsafe import Markup
 from peewee import fn
 
 from motcua.web import local_now
-from office import dossiers
+from blobs.store import open_store
+from office import dossiers, online_dossiers
 from office.calendar import calendar_from
 from office.catalog import WAYS
 from office.catalog import time_limit as catalog_time_limit
@@ -134,8 +135,13 @@ def _procedure_of(dossier):
 
 @bp.context_processor
 def _helpers():
-    return {"fmt": fmt, "fmt_long": fmt_long, "STATUS": STATUS, "ACTIONS": ACTIONS, "WAYS": WAYS, "FORMS": FORMS,
+    return {"online_files": online_files, "fmt": fmt, "fmt_long": fmt_long, "STATUS": STATUS, "ACTIONS": ACTIONS, "WAYS": WAYS, "FORMS": FORMS,
             "components_of": components_of, "time_limit": time_limit, "routing": routing, "commune_label": commune_label}
+
+
+def online_files(dossier):
+    """[(attachment, whether its bytes are on this box)] of a dossier."""
+    return online_dossiers.files_of(dossier, open_store(current_box().settings))
 
 
 def commune_label(code):
@@ -258,7 +264,7 @@ def index():
     counts = _status_counts()
     late = dossiers.overdue(now).count()
     agencies = dict(_agencies(_office()))
-    return _page("dossiers.html", rows=rows[:LIST_LIMIT], more=len(rows) > LIST_LIMIT, status=status, overdue=overdue,
+    return _page("dossiers.html", online=online_dossiers.waiting(), rows=rows[:LIST_LIMIT], more=len(rows) > LIST_LIMIT, status=status, overdue=overdue,
                  q=q, counts=counts, late=late, now=now, agencies=agencies, open_states=OPEN, incoming=incoming,
                  incoming_count=Dossier.select().where(Dossier.decided_by == _office().commune).count())
 
@@ -416,6 +422,7 @@ def _detail(dossier, error=None, values=None, status=200):
                  values=values or {}, agencies=_agencies(office), agency_names=dict(_agencies(office)),
                  officers=officers, stages=STAGES, ticket=ticket, new_due=new_due, office_agency=office.agency_code,
                  forms=[f for f in ("02", "03", "04", "05") if FORM_EVENT[f] in done], open_states=OPEN,
+                 attached=online_files(dossier), procedure=_procedure_of(dossier),
                  just_received=request.args.get("received") == "1")
 
 
@@ -435,7 +442,12 @@ def act(code, action):
         if action in IRREVERSIBLE and form.get("confirm") != "1":
             raise MotcuaError(f"Chưa thực hiện “{ACTIONS[action]}”: bước này không hoàn tác được, hãy đánh dấu ô "
                               "xác nhận rồi bấm lại.")
-        if action == "transfer":
+        if dossier.status == 1 and action not in ("refuse", "withdraw"):
+            raise Conflict("Hồ sơ nộp trực tuyến chưa được tiếp nhận: hãy tiếp nhận hoặc từ chối trước.")
+        if action == "refuse" and dossier.way == online_dossiers.WAY and dossier.status == 1:
+            online_dossiers.refuse(dossier, form.get("reason", ""), actor=actor, now=now)
+            message = "Đã từ chối tiếp nhận hồ sơ trực tuyến (mẫu 03); công dân được báo qua tin nhắn."
+        elif action == "transfer":
             agency = form.get("agency") or dossier.agency
             if agency not in dict(_agencies(_office())):
                 raise MotcuaError("Cơ quan nhận hồ sơ không có trong danh sách.")
@@ -485,6 +497,20 @@ def _apologize(dossier, form, actor, now):
     if new_due <= now:
         raise MotcuaError("Ngày hẹn mới phải sau thời điểm hiện tại.")
     dossiers.apologize(dossier, new_due, f"{reason}{OLD_DUE}{fmt(dossier.due_at)}", actor=actor, now=now)
+
+
+@bp.post("/<code>/accept")
+@desk
+def accept_online(code):
+    """Take in a dossier submitted online: the due date runs from now (the online way's limit)."""
+    dossier = _dossier(code)
+    try:
+        online_dossiers.accept(work_calendar(), dossier, _procedure_of(dossier), _office().agency_code,
+                               actor=g.officer.full_name, now=local_now())
+    except MotcuaError as exc:
+        return _detail(_dossier(code), error=exc.message, values={"action": "accept"}, status=exc.status)
+    flash(f"Đã tiếp nhận hồ sơ trực tuyến {dossier.code}. Hẹn trả kết quả: {fmt(dossier.due_at)}.")
+    return redirect(url_for(".detail", code=dossier.code), 303)
 
 
 @bp.post("/<code>/print-slip")

@@ -34,6 +34,8 @@ SETTINGS = (
     Setting("timezone", "Asia/Ho_Chi_Minh", "Time zone of the office: ticket numbers restart at its midnight."),
     Setting("trusted_proxies", 0, "Reverse proxies in front of the web server: the client's address is the X-Forwarded-For entry this many hops from the right (0: the connection's own address)."),
     Setting("blob_store", "", "Where file bytes (uploaded papers, photos, scans) are kept: empty = <data_dir>/blobs on this machine; file:/path for another directory."),
+    Setting("upload_max_mb", 10, "Largest file (MB) a citizen may upload for one paper of an online dossier (photos JPG/PNG, PDF).", ("hub",)),
+    Setting("dossier_upload_max_mb", 40, "Largest total (MB) of the files of one online dossier.", ("hub",)),
     Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
     Setting("future_bound_seconds", 300, "Entries stamped further ahead of the hub's clock are held, not applied.", ("hub",)),
     Setting("request_window_seconds", 300, "A signed box request (push, pull, snapshot, enrol) stamped further from the hub's clock is refused; its nonce is remembered twice as long.", ("hub",)),

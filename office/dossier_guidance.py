@@ -91,6 +91,10 @@ def guidance(dossier, events, now, calendar=None, place="", by_hours=False, offi
         lines.append(f"Nếu quý khách nộp đủ vào {day_of(come)}, ngày hẹn trả kết quả mới sẽ là {when(moved)} "
                      f"({rule}).")
         lines.append(BRING)
+    elif status == 1:
+        headline = "Hồ sơ đã nộp trực tuyến, đang chờ tiếp nhận"
+        lines.append(f"{desk} sẽ kiểm tra giấy tờ quý khách đã tải lên rồi tiếp nhận hoặc trả lời lý do không tiếp "
+                     "nhận; quý khách sẽ nhận tin nhắn. Thời hạn giải quyết tính từ lúc hồ sơ được tiếp nhận.")
     elif status == 9:
         headline, tone = "Đã có kết quả – mời quý khách đến nhận", "ok"
         come = next_opening(calendar, now)

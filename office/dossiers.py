@@ -34,6 +34,7 @@ STATUS = {
 }
 OPEN = (1, 2, 4, 5, 6)
 ACTIONS = {
+    "submit": "Nộp hồ sơ trực tuyến",
     "receive": "Tiếp nhận hồ sơ",
     "transfer": "Chuyển xử lý",
     "supplement": "Yêu cầu bổ sung giấy tờ",

@@ -18,6 +18,7 @@ KINDS = {
     "dossier_received": "Tiếp nhận hồ sơ",
     "dossier_supplement": "Yêu cầu bổ sung giấy tờ",
     "dossier_ready": "Có kết quả",
+    "dossier_refused": "Không được tiếp nhận",
     "turn_near": "Sắp đến lượt",
 }
 

@@ -363,6 +363,9 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
     desk(f"/dossiers/{gone}/withdraw", confirm="1")
     desk(f"/dossiers/{stopped}/stop", reason="Quá hạn bổ sung", confirm="1")
     desk(f"/dossiers/{code}/print-slip")  # a print job: local, not replicated
+    # accepting an online dossier (status 1, from the hub) writes through the same path as the actions above;
+    # a dossier received here is refused (nothing written): the log replay holds the box's own rows only
+    desk(f"/dossiers/{code}/accept", 409)
     before = len(audit_rows())
     for path in ("/dossiers", "/dossiers?overdue=1&status=4", "/dossiers/new?from_counter=1&q=khai",
                  "/dossiers/procedures?q=khai", f"/dossiers/{code}", f"/dossiers/{code}/slip",
