@@ -33,6 +33,7 @@ STATUS = {
     10: "Đã trả kết quả",
 }
 OPEN = (1, 2, 4, 5, 6)
+IN_HAND = (2, 4, 5, 6)  # open and received: status 1 waits for the commune to accept it (online)
 ACTIONS = {
     "submit": "Nộp hồ sơ trực tuyến",
     "receive": "Tiếp nhận hồ sơ",
@@ -389,7 +390,7 @@ def history(dossier):
 
 
 def overdue(now):
-    return Dossier.select().where(Dossier.status.in_(OPEN), Dossier.due_at < now)
+    return Dossier.select().where(Dossier.status.in_(IN_HAND), Dossier.due_at < now)
 
 
 def mask_name(name):
@@ -469,7 +470,7 @@ def tracking_view(dossier, now=None, office_title=None):
         "stage": dossier.stage,
         "received_at": f"{dossier.received_at:%H:%M %d/%m/%Y}",
         "due_at": f"{dossier.due_at:%H:%M %d/%m/%Y}",
-        "late": dossier.status in OPEN and now > dossier.due_at,
+        "late": dossier.status in IN_HAND and now > dossier.due_at,
         "history": [{"at": f"{e.at:%H:%M %d/%m/%Y}", "action": e.label, "stage": e.stage,
                      "status_label": STATUS.get(e.status, "")} for e in events],
         "guidance": guidance(dossier, events, now, calendar_from(days.tuples()), office.name if office else "",

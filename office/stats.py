@@ -16,7 +16,7 @@ from peewee import JOIN, SQL, Case, PostgresqlDatabase, fn
 
 from .catalog import Procedure
 from .db import database
-from .dossiers import OPEN, Dossier
+from .dossiers import IN_HAND, Dossier
 from .models import Office, Rating
 from .stats_period import Column, Filters, Period, Table, parse_period  # noqa: F401  (callers import them here)
 
@@ -48,7 +48,7 @@ def _count(condition):
 
 
 def _open():
-    return Dossier.status.in_(OPEN)
+    return Dossier.status.in_(IN_HAND)
 
 
 def _overdue_open(now):
@@ -70,7 +70,8 @@ def fields_of_procedures():
 
 def dossier_filter(query, period, filters):
     start, end = period.bounds()
-    query = query.where(Dossier.received_at >= start, Dossier.received_at < end)
+    # a dossier submitted online counts once the commune accepted it (status 1: not received yet)
+    query = query.where(Dossier.received_at >= start, Dossier.received_at < end, Dossier.status != 1)
     if filters.commune:  # what it received, and what it decides for the commune that received it
         query = query.where((Dossier.commune == filters.commune) | (Dossier.decided_by == filters.commune))
     if filters.procedure:

@@ -178,3 +178,19 @@ def test_satisfaction_per_officer_and_commune(data):
     assert stats_queue.satisfaction(MARCH, Filters(commune=B)).rows == []
     april = stats_queue.satisfaction(Period.month(2026, 4))
     assert april.total["dissatisfied"] == 1
+
+
+def test_online_dossier_not_yet_accepted_is_neither_received_nor_overdue(data):
+    """Defect: a dossier submitted online (status 1, waiting for the commune to accept it) was counted
+    as received and, past the placeholder due date, as open and overdue in statistics and reminders."""
+    from office.dossiers import overdue
+    from sync.capture import applying_remote
+    from tests.stats_data import dossier
+
+    before = numbers(stats.summary(MARCH, Filters(), "commune", NOW).total)
+    overdue_before = {d.code for d in overdue(NOW)}
+    with applying_remote():
+        dossier("online-1", A, datetime(2026, 3, 2, 9), datetime(2026, 3, 4, 17), status=1, stage="Mới đăng ký")
+    assert numbers(stats.summary(MARCH, Filters(), "commune", NOW).total) == before
+    assert "X-online-1" not in [r["code"] for r in stats.overdue(MARCH, Filters(), NOW, WorkCalendar()).rows]
+    assert {d.code for d in overdue(NOW)} == overdue_before
