@@ -19,6 +19,8 @@ KINDS = {
     "dossier_supplement": "Yêu cầu bổ sung giấy tờ",
     "dossier_ready": "Có kết quả",
     "turn_near": "Sắp đến lượt",
+    "booking_made": "Đặt lịch",
+    "booking_cancelled": "Huỷ lịch hẹn",
 }
 
 
