@@ -200,6 +200,21 @@ def cancel(phone, code, now=None):
     return booking
 
 
+KEEP_PHONE_DAYS = 90  # what the consent page promises
+
+
+def forget_old_phones(today):
+    """Blank the phone of bookings whose day is more than ``KEEP_PHONE_DAYS`` before ``today`` (the
+    counts stay); returns how many. Each row is saved: the change goes down to the box too."""
+    before = (today - timedelta(days=KEEP_PHONE_DAYS)).isoformat()
+    forgotten = 0
+    with database.atomic():
+        for booking in Booking.select().where(Booking.day < before, Booking.phone != ""):
+            booking.save_changes({"phone": ""})
+            forgotten += 1
+    return forgotten
+
+
 def _fields(booking):
     return {"ma_dat_lich": booking.code, "dich_vu": booking.service_name, "gio": booking.slot,
             "ngay": booking.day_label}

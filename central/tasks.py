@@ -55,7 +55,14 @@ def register_tasks(huey, settings):
     def send_reminders():
         return run_reminders(utcnow(), settings)
 
-    return {"watch_fleet": watch_fleet, "notify": notify, "notify_now": notify_now, "send_reminders": send_reminders}
+    @huey.periodic_task(every(settings, 60), name="forget_booking_phones")
+    def forget_booking_phones():
+        """Hourly: bookings 90 days past their day keep no phone number."""
+        from .bookings import forget_old_phones
+
+        return forget_old_phones(local_clock(settings["timezone"])(utcnow()).date())
+
+    return {"forget_booking_phones": forget_booking_phones, "watch_fleet": watch_fleet, "notify": notify, "notify_now": notify_now, "send_reminders": send_reminders}
 
 
 def run_notifications(settings, now=None):

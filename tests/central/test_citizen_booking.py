@@ -1,7 +1,7 @@
 """Booking a time at the hub: places per slot, the last place to exactly one citizen (SQLite and
 PostgreSQL), cancelling frees the place, a limit per phone, the pages and the SMS."""
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -143,3 +143,14 @@ def test_the_plan_page_is_the_communes_own(hub):
     bad = client.post("/dat-lich/ke-hoach", data=dict(data, capacity="abc"), headers=headers)
     assert bad.status_code == 400 and "phải là số" in bad.get_data(as_text=True)
 
+
+
+def test_phones_of_bookings_are_forgotten_after_90_days(hub):
+    plan(hub, capacity=2)
+    day = a_working_day(hub)
+    made = bookings.book(PHONE, COMMUNE, "tu-phap", day.isoformat(), "08:00", hub.extensions["hub"].settings,
+                         now_local())
+    assert bookings.forget_old_phones(day + timedelta(days=90)) == 0
+    assert bookings.forget_old_phones(day + timedelta(days=91)) == 1
+    row = Booking.get(Booking.code == made.code)
+    assert row.phone == "" and row.state == Booking.BOOKED
