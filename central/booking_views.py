@@ -77,7 +77,7 @@ def booking(citizen, code):
     row = Booking.get_or_none(Booking.code == code, Booking.phone == citizen.phone)
     if row is None:
         raise NotFound("Không tìm thấy lịch hẹn này.")
-    qr = Markup(segno.make(row.qr_text, error="m").svg_inline(scale=6, border=2, dark="#0b2545",
+    qr = Markup(segno.make(row.qr_text, error="m").svg_inline(scale=8, border=2, dark="#0b2545",
                                                                title=f"Mã QR lịch hẹn {row.code}"))
     return render_template("citizen_booking.html", booking=row, qr=qr, commune_name=commune_label(row.commune),
                            day_label=day_label(date.fromisoformat(row.day)), made=request.args.get("made"))

@@ -186,7 +186,7 @@
     pr.textContent = t.priority_label ? "Ưu tiên: " + t.priority_label : "";
     pr.classList.toggle("hidden", !t.priority_label);
     const bk = $("t-booking");
-    bk.textContent = t.booking ? "Lịch hẹn " + t.booking.slot + ": được mời trước từ " + t.booking.slot : "";
+    bk.textContent = t.booking ? "Có lịch hẹn lúc " + t.booking.slot + ": được mời trước người không đặt lịch" : "";
     bk.classList.toggle("hidden", !t.booking);
     $("t-ahead").textContent = t.ahead;
     $("t-wait").textContent = waitText(t.estimated_wait_min, t.ahead);
