@@ -56,6 +56,14 @@ def test_code_from_the_sms_signs_in_and_consent_comes_first(hub, sms, caplog):
         assert citizen.consent_version == "2025-1" and citizen.consent_at is not None
     assert client.get("/cong-dan/").status_code == 200
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("motcua"))
+    with hub.app_context():  # nor on the operators' page of messages sent
+        from tests.central.hub_accounts import make_account, sign_in
+
+        make_account("ops")
+        operator = hub.test_client()
+        sign_in(operator, "ops")
+        sent = operator.get("/notifications?purpose=citizen_code").get_data(as_text=True)
+        assert "Ma xac thuc cong dan cua quy khach: ******" in sent and code not in sent
     assert code not in logged and PHONE not in logged and "09******78" in logged
     # withdrawing consent signs out and ends the consent
     client.post("/cong-dan/rut-dong-y", data={"csrf_token": token(client, "/cong-dan/")})
