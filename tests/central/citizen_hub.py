@@ -1,7 +1,6 @@
 """A hub app (SQLite or PostgreSQL) with a commune whose box sent its services, and the fake SMS
 gateway on 127.0.0.1 the hub's outbox sends to: what the citizen pages' tests start from."""
 import re
-from datetime import datetime
 
 import pytest
 
@@ -68,7 +67,3 @@ def sent_codes(gateway):
         if match:
             found.append((body["Phone"], match.group(1)))
     return found
-
-
-def local(text):
-    return datetime.fromisoformat(text)
