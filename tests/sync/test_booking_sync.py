@@ -71,3 +71,54 @@ def test_no_shows_marked_on_the_box_reach_the_hub(hub, make_box):
                              + timedelta(hours=3)) == 1
     box.sync()
     assert hub.query(f"SELECT state FROM booking WHERE code = '{missed.code}'") == [("no_show",)]
+
+
+def test_the_last_place_goes_to_one_citizen_across_three_hub_workers(hub, make_box):
+    """Six phones press "Đặt lịch" for the last place at once, over HTTP, to a hub with 3 web workers."""
+    import re
+    import threading
+
+    import requests
+
+    from central import bookings
+    from central.citizens import Citizen
+    from office.clock import utcnow
+    from tests.central.citizen_session import citizen_cookie
+
+    box = make_box()
+    box.sync()
+    phones = [f"09123456{n:02d}" for n in range(6)]
+    with HubDatabase(hub):
+        bookings.save_plan(box.commune, "ho-tich", 1, 30, True, by="test")
+        day = next(d for d in bookings.bookable_days(box.commune, date.today(), 6) if d > date.today())
+        for phone in phones:
+            Citizen.create(phone=phone, created_at=utcnow(), consent_version="2025-1", consent_at=utcnow())
+    hub.stop()
+    hub.args += ["--web-workers", "3"]
+    hub.start()
+    secret = (hub.dir / "secret_key").read_text().strip()
+    page = f"{hub.url}/cong-dan/dat-lich/chon-gio"
+    sessions, forms = [], []
+    for phone in phones:
+        cookie = citizen_cookie(secret, phone)
+        answer = requests.get(page, params={"commune": box.commune, "service": "ho-tich", "day": day.isoformat()},
+                              cookies={"session": cookie}, timeout=10)
+        assert answer.status_code == 200, answer.text[:300]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', answer.text).group(1)
+        sessions.append({"session": answer.cookies.get("session") or cookie})  # now holding the form's token
+        forms.append({"csrf_token": token, "commune": box.commune, "service": "ho-tich", "day": day.isoformat(),
+                      "slot": "10:00"})
+    barrier, codes = threading.Barrier(6), []
+
+    def press(n):
+        barrier.wait(10)
+        codes.append(requests.post(page, data=forms[n], cookies=sessions[n], headers={"Origin": hub.url},
+                                   allow_redirects=False, timeout=20).status_code)
+
+    threads = [threading.Thread(target=press, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(codes) == [303] + [409] * 5, codes
+    assert hub.query(f"SELECT COUNT(*) FROM booking WHERE day = '{day.isoformat()}' AND slot = '10:00'") == [(1,)]
