@@ -13,7 +13,7 @@ from office.errors import Conflict
 from office.notices import Notice
 from tests.central.citizen_session import proved_citizen
 
-from .citizen_hub import COMMUNE, hub, sms, token  # noqa: F401  (fixtures)
+from .citizen_hub import COMMUNE, OTHER, hub, sms, token  # noqa: F401  (fixtures)
 
 PHONE = "0912345678"
 
@@ -141,7 +141,26 @@ def test_the_plan_page_is_the_communes_own(hub):
     assert bookings.BookingPlan.get().capacity == 3
     assert client.post("/dat-lich/ke-hoach", data=dict(data, commune="00454"), headers=headers).status_code == 403
     bad = client.post("/dat-lich/ke-hoach", data=dict(data, capacity="abc"), headers=headers)
-    assert bad.status_code == 400 and "phải là số" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "phải là số" in bad.get_data(as_text=True) and 'value="abc"' in bad.get_data(as_text=True)
+
+
+def test_statistics_count_used_bookings_and_no_shows_per_commune(hub):
+    from central.accounts_models import Account
+    from sync.capture import applying_remote
+    from tests.central.hub_accounts import make_account, sign_in
+
+    with applying_remote():  # as the boxes' batches bring them
+        for n, (commune, state) in enumerate([(COMMUNE, "used"), (COMMUNE, "no_show"), (COMMUNE, "no_show"),
+                                              (OTHER, "used")]):
+            Booking.insert(id=f"b{n}", commune=commune, code=f"C{n:07d}", phone="0912345678", service_code="tu-phap",
+                           day="2026-03-02", slot="08:00", state=state, created_at=datetime(2026, 3, 1)).execute()
+    make_account("leader", Account.LEADER, communes=COMMUNE)
+    client = hub.test_client()
+    sign_in(client, "leader")
+    page = client.get("/stats").get_data(as_text=True)
+    section = page[page.index('id="booking-counts"'):]
+    assert 'data-state="used">1<' in section and 'data-state="no_show">2<' in section
+    assert "Xã Đông Anh" not in section  # the other commune is not the leader's
 
 
 
