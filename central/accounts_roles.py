@@ -23,16 +23,18 @@ PERMISSIONS = {
     "stats.view": "Thống kê, báo cáo",
     "accounts.manage": "Tài khoản",
     "audit.view": "Nhật ký thao tác",
+    "bookings.manage": "Đặt lịch hẹn: số chỗ, ngày không nhận, kết quả",
 }
 
 # Permissions whose data a leader, viewer or agency officer sees only within the account's scope.
-SCOPED = {"dossiers.read", "dossiers.act", "reminders.manage", "stats.view"}
+SCOPED = {"dossiers.read", "dossiers.act", "reminders.manage", "stats.view", "bookings.manage"}
 
 ROLES = {
     Account.OPERATOR: ("Quản trị trung tâm", {
         "self", "fleet.view", "fleet.manage", "hub_data.manage", "catalog.manage", "agencies.manage",
-        "dossiers.read", "reminders.manage", "messages.manage", "stats.view", "accounts.manage", "audit.view"}),
-    Account.LEADER: ("Lãnh đạo xã/phường", {"self", "stats.view", "dossiers.read", "reminders.manage"}),
+        "dossiers.read", "reminders.manage", "messages.manage", "stats.view", "accounts.manage", "audit.view",
+        "bookings.manage"}),
+    Account.LEADER: ("Lãnh đạo xã/phường", {"self", "stats.view", "dossiers.read", "reminders.manage", "bookings.manage"}),
     Account.AGENCY: ("Cán bộ cơ quan liên thông", {"self", "dossiers.read", "dossiers.act"}),
     Account.VIEWER: ("Xem thống kê", {"self", "stats.view"}),
 }

@@ -16,11 +16,13 @@ from provisioning.identity import ensure_hub_identity
 
 from . import agency, enrol, inbound_sms, notifications, operator, releases_api, sync_api
 from . import accounts_admin, accounts_signin, audit_views, catalog_admin, reminder_views, stats_views
-from . import citizen_online, form_files, ticket_track, tus_uploads
+from . import booking_admin, booking_views, citizen_online, citizen_views, form_files, ticket_track, tus_uploads  # noqa: F401
 from .accounts import ensure_first_operator
 from .accounts_models import ACCOUNT_MODELS
+from .bookings import BOOKING_MODELS
 from .citizens import CITIZEN_MODELS
 from .online_drafts import ONLINE_MODELS
+from .phone_codes import PhoneCode
 from .audit import make_append_only
 from .export_jobs import EXPORT_MODELS
 from .auth import install_auth, operator_password
@@ -29,7 +31,7 @@ from .releases_models import RELEASE_MODELS
 from .tasks import create_hub_huey
 
 HUB_MODELS = (MODELS + HUB_ONLY_MODELS + ACCOUNT_MODELS + RELEASE_MODELS + CITIZEN_MODELS + EXPORT_MODELS
-              + ONLINE_MODELS)
+              + ONLINE_MODELS + BOOKING_MODELS + (PhoneCode,))
 
 
 @dataclass
@@ -80,6 +82,8 @@ def create_app(settings=None):
     app.register_blueprint(accounts_signin.bp)
     app.register_blueprint(accounts_admin.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(citizen_views.bp)  # with the booking pages of booking_views
+    app.register_blueprint(booking_admin.bp)
     app.register_blueprint(citizen_online.bp)
     app.register_blueprint(tus_uploads.bp)
 

@@ -170,6 +170,7 @@ NAV = (("operator.index", "Trung tâm", "fleet.view"),
        ("catalog_admin.catalog", "Danh mục thủ tục", "catalog.manage"),
        ("catalog_admin.agencies", "Cơ quan", "agencies.manage"),
        ("reminders.index", "Nhắc việc", "reminders.manage"),
+       ("booking_admin.index", "Đặt lịch hẹn", "bookings.manage"),
        ("notifications.page", "Tin nhắn gửi đi", "messages.manage"),
        ("accounts.index", "Tài khoản", "accounts.manage"),
        ("audit.index", "Nhật ký thao tác", "audit.view"))

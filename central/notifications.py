@@ -16,7 +16,9 @@ bp.before_request(refuse_cross_site)
 
 STATES = {"pending": "Chờ gửi", "sending": "Đang gửi", "sent": "Đã gửi", "failed": "Thất bại"}
 PURPOSES = {"dossier_received": "Tiếp nhận hồ sơ", "dossier_supplement": "Yêu cầu bổ sung", "dossier_ready": "Có kết quả",
-            "dossier_refused": "Không được tiếp nhận", "turn_near": "Sắp đến lượt", "reminder": "Nhắc việc", "sms_reply": "Trả lời tin nhắn tra cứu"}
+            "dossier_refused": "Không được tiếp nhận", "turn_near": "Sắp đến lượt", "reminder": "Nhắc việc",
+            "sms_reply": "Trả lời tin nhắn tra cứu", "citizen_code": "Mã xác thực công dân", "booking_made": "Đặt lịch",
+            "booking_cancelled": "Huỷ lịch hẹn"}
 LIMIT = 200
 
 
@@ -40,7 +42,7 @@ def outbox_log(filters, limit=LIMIT):
 
 def _row(m):
     return {"id": m.id, "state": m.state, "channel": m.channel, "purpose": m.purpose, "commune": m.commune,
-            "recipient": mask(m.recipient), "text": m.text, "attempts": m.attempts, "provider_ref": m.provider_ref,
+            "recipient": mask(m.recipient), "text": m.shown_text, "attempts": m.attempts, "provider_ref": m.provider_ref,
             "last_error": m.last_error, "created_at": f"{m.created_at:%Y-%m-%d %H:%M:%S}",
             "next_at": f"{m.next_at:%Y-%m-%d %H:%M:%S}",
             "sent_at": f"{m.sent_at:%Y-%m-%d %H:%M:%S}" if m.sent_at else None}

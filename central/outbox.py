@@ -5,12 +5,14 @@ notice that arrives twice, a reminder slot looked at twice, or a gateway that re
 inbound text never sends twice.
 """
 import json
+import re
 
 from peewee import CharField, DateTimeField, IntegerField, TextField
 
 from office.clock import utcnow
 from office.db import BaseModel
 
+SECRET_PURPOSES = {"citizen_code"}  # messages whose text operators never see whole
 CHANNELS = {"sms": "SMS", "zalo": "Zalo ZNS", "email": "Thư điện tử", "log": "Nhật ký (thử)"}
 
 
@@ -41,6 +43,11 @@ class Outbox(BaseModel):
     @property
     def values(self):
         return json.loads(self.fields)
+
+    @property
+    def shown_text(self):
+        """The text as operators see it: a citizen's one-time code is hidden."""
+        return re.sub(r"\d{6}", "******", self.text) if self.purpose in SECRET_PURPOSES else self.text
 
 
 def message_key(event, channel, recipient):

@@ -51,9 +51,15 @@ def _unit_name(scope):
 @bp.get("/stats")
 @requires("stats.view")
 def index():
+    from office.bookings import STATE_LABELS, booking_counts
+    from office.communes import commune_label
+
     scope = _scope()
+    bookings = booking_counts([scope] if scope else None)  # used and no-shows per commune, as the box marks them
     return stats_web.page(scope, _unit_name(scope), {"nav": hub_nav(), "communes": _communes(),
-                                                     "background_exports": True})
+                                                     "background_exports": True,
+                                                     "booking_counts": bookings, "booking_labels": STATE_LABELS,
+                                                     "booking_commune": commune_label})
 
 
 @bp.get("/stats/report.xlsx")

@@ -55,6 +55,13 @@ def register_tasks(huey, settings):
     def send_reminders():
         return run_reminders(utcnow(), settings)
 
+    @huey.periodic_task(every(settings, 60), name="forget_booking_phones")
+    def forget_booking_phones():
+        """Hourly: bookings 90 days past their day keep no phone number."""
+        from .bookings import forget_old_phones
+
+        return forget_old_phones(local_clock(settings["timezone"])(utcnow()).date())
+
     @huey.periodic_task(every(settings, 5), name="roll_up_queue")
     def roll_up_queue():
         """Every 5 minutes: the queue statistics of finished days and months rolled up (a day a box
@@ -66,7 +73,7 @@ def register_tasks(huey, settings):
         """A long Excel export of the statistics pages (``central.export_jobs``)."""
         return run_export(job_id, settings)
 
-    return {"watch_fleet": watch_fleet, "notify": notify, "notify_now": notify_now, "send_reminders": send_reminders,
+    return {"forget_booking_phones": forget_booking_phones, "watch_fleet": watch_fleet, "notify": notify, "notify_now": notify_now, "send_reminders": send_reminders,
             "roll_up_queue": roll_up_queue, "stats_export": stats_export}
 
 

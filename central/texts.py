@@ -14,6 +14,9 @@ TEXTS = {
                        "Tra cứu bằng mã hồ sơ.",
     "turn_near": "Số {so_thu_tu} của ông/bà sắp đến lượt (còn {so_luot_truoc} người trước). "
                  "Vui lòng có mặt gần quầy {quay}.",
+    "booking_made": "{co_quan}: lịch hẹn {ma_dat_lich} ({dich_vu}) lúc {gio} ngày {ngay}. Đến kiosk, chọn "
+                    "\"Tôi đã đặt lịch\" và nhập mã {ma_dat_lich} để lấy số.",
+    "booking_cancelled": "{co_quan}: lịch hẹn {ma_dat_lich} lúc {gio} ngày {ngay} đã được huỷ.",
 }
 SUBJECTS = {
     "dossier_received": "Đã tiếp nhận hồ sơ {ma_ho_so}",
@@ -21,6 +24,8 @@ SUBJECTS = {
     "dossier_ready": "Hồ sơ {ma_ho_so} đã có kết quả",
     "dossier_refused": "Hồ sơ {ma_ho_so} không được tiếp nhận",
     "turn_near": "Sắp đến lượt số {so_thu_tu}",
+    "booking_made": "Lịch hẹn {ma_dat_lich} lúc {gio} ngày {ngay}",
+    "booking_cancelled": "Đã huỷ lịch hẹn {ma_dat_lich}",
 }
 
 

@@ -4,7 +4,7 @@ import functools
 from flask import Blueprint, g, jsonify, request, session
 
 from motcua.web import json_body
-from office import queue, rating_screens, ratings
+from office import bookings, queue, rating_screens, ratings
 from office.board import counters_overview, current_call, recent_calls, services_overview
 from office.errors import MotcuaError, NotFound
 from office.models import PrintJob, Service, Ticket, utcnow
@@ -68,6 +68,31 @@ def issue():
     ticket = queue.issue_ticket(box.policy, service, priority, phone, print_payload=print_payload)
     box.enqueue("print_job", ticket.print_job.id)
     info["printer_error"] = PRINTER_FAILING if printer_trouble() else None  # known broken: said at once
+    return jsonify(info), 201
+
+
+@bp.post("/bookings/ticket")
+def honour_booking():
+    """The kiosk's "Tôi đã đặt lịch": the booking's code (typed, or its QR code scanned) gives a ticket
+    called ahead of walk-ins from the booking's slot on (``booking_late_minutes`` after it starts at most)."""
+    code = json_body().get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise MotcuaError("Xin nhập mã lịch hẹn.")
+    box = current_box()
+    state = box.opening()
+    if not state.issuing:
+        raise MotcuaError(state.message, status=409, detail={"reason": "closed", **state.as_dict()})
+    info = {}
+
+    def print_payload(ticket):
+        info.update(box.ticket_info(ticket))
+        return box.print_payload(info)
+
+    ticket = bookings.honour_booking(box.policy, code, box.settings["booking_late_minutes"], print_payload=print_payload)
+    box.enqueue("print_job", ticket.print_job.id)
+    booking = ticket.booking_row
+    info["booking"] = {"code": booking.code, "slot": booking.slot, "day": booking.day}
+    info["printer_error"] = PRINTER_FAILING if printer_trouble() else None
     return jsonify(info), 201
 
 

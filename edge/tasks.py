@@ -82,6 +82,14 @@ def register_tasks(huey, settings):
 
         return upkeep(settings)
 
+    @huey.periodic_task(every(settings, 30), name="booking_no_shows")
+    def booking_no_shows():
+        """Bookings of past days never used are counted as no-shows (the row goes up to the hub)."""
+        from office.bookings import mark_no_shows
+        from office.queue import QueuePolicy
+
+        return mark_no_shows(QueuePolicy(timezone=settings["timezone"]))
+
     @huey.periodic_task(every(settings), name="update_periodic")
     def update_periodic():
         from provisioning.identity import ensure_key
@@ -94,7 +102,7 @@ def register_tasks(huey, settings):
 
     return {"print_job": print_job, "sweep_print_jobs": sweep_print_jobs, "sync_now": sync_now,
             "sync_periodic": sync_periodic, "say_hello": say_hello, "storage_upkeep": storage_upkeep,
-            "update_periodic": update_periodic}
+            "update_periodic": update_periodic, "booking_no_shows": booking_no_shows}
 
 
 @contextmanager

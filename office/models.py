@@ -111,6 +111,8 @@ class Ticket(ReplicatedModel):
     ended_at = DateTimeField(null=True)
     recalls = IntegerField(default=0)
     transfers = IntegerField(default=0)
+    booking = CharField(default="")  # id of the online booking it was issued for (office.bookings)
+    booked_for = DateTimeField(null=True)  # the booking's slot start: called ahead of walk-ins from then
 
     class Meta:
         indexes = ((("commune", "day", "prefix", "seq"), True), (("day", "state"), False))
@@ -223,9 +225,10 @@ from .sessions import WebSession  # noqa: E402
 from .rating_screens import RatingScreen  # noqa: E402
 from .synonyms import SearchSynonym  # noqa: E402
 from .attachments import Attachment  # noqa: E402
+from .bookings import Booking  # noqa: E402
 
 REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating, Place, Holiday,
-              Procedure, Agency, Dossier, DossierEvent, Notice, SearchSynonym, Attachment)
+              Procedure, Agency, Dossier, DossierEvent, Notice, SearchSynonym, Attachment, Booking)
 
 MODELS = SYNC_MODELS + (
     Office,
@@ -251,4 +254,5 @@ MODELS = SYNC_MODELS + (
     RatingScreen,
     SearchSynonym,
     Attachment,
+    Booking,
 )

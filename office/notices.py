@@ -20,6 +20,8 @@ KINDS = {
     "dossier_ready": "Có kết quả",
     "dossier_refused": "Không được tiếp nhận",
     "turn_near": "Sắp đến lượt",
+    "booking_made": "Đặt lịch",
+    "booking_cancelled": "Huỷ lịch hẹn",
 }
 
 

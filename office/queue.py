@@ -85,7 +85,8 @@ def new_tracking_code():
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
 
 
-def issue_ticket(policy, service_code, priority=None, phone=None, print_payload=None, now=None):
+def issue_ticket(policy, service_code, priority=None, phone=None, print_payload=None, now=None, booking=None,
+                 booked_for=None):
     """Hand out the next number of the service's prefix for today.
 
     The sequence row, the ticket, its first event and its print job commit together:
@@ -112,8 +113,10 @@ def issue_ticket(policy, service_code, priority=None, phone=None, print_payload=
             tracking_code=new_tracking_code(),
             issued_at=now,
             queued_at=now,
+            booking=booking or "",
+            booked_for=booked_for,
         )
-        _event(ticket, "issue", now, detail=priority or "")
+        _event(ticket, "issue", now, detail=priority or ("booked" if booking else ""))
         ticket.print_job = None
         if print_payload is not None:
             payload = dict(print_payload(ticket), number=ticket.number)
@@ -158,8 +161,9 @@ def call_next(policy, counter_id, now=None, absent_current=False):
     marked absent only when the officer confirmed it (``absent_current``), never by a stray
     press of "next" (refused with a message naming the ticket).
 
-    Order: tickets transferred to this counter first, then tickets transferred into one
-    of its services, then the fair mix of priority and normal tickets by queue time.
+    Order: tickets transferred to this counter first, then booked tickets whose slot has started
+    (earliest slot first), then tickets transferred into one of its services, then the fair mix
+    of priority and normal tickets by queue time (a booked ticket before its slot is one of them).
     """
     now = now or utcnow()
     with database.atomic():
@@ -205,6 +209,10 @@ def _pick_next(policy, counter, now):
     if mine is not None:
         return mine
     eligible = waiting.where(Ticket.service.in_(services), Ticket.target_counter.is_null())
+    booked = (eligible.where(Ticket.booked_for.is_null(False), Ticket.booked_for <= now)
+              .order_by(Ticket.booked_for, Ticket.queued_at, Ticket.id).first())
+    if booked is not None:
+        return booked
     transferred = eligible.where(Ticket.transfers > 0).order_by(Ticket.queued_at, Ticket.id).first()
     if transferred is not None:
         return transferred

@@ -23,6 +23,7 @@
     places() { searchPlaces(); },
     services() { refreshOpening(); loadServices().catch(fail); },
     phone() { $("phone").value = ""; },
+    booking() { $("booking-code").value = ""; $("booking-code").focus(); keyboardOf("booking-code", true); },
   };
 
   function show(step) {
@@ -48,7 +49,7 @@
   }
   function clearError() { errorBox.classList.add("hidden"); }
   function clearAll() {
-    for (const id of ["proc-q", "place-q", "dossier-code", "track-code", "phone"]) $(id).value = "";
+    for (const id of ["proc-q", "place-q", "dossier-code", "track-code", "phone", "booking-code"]) $(id).value = "";
     procField = ""; placeCategory = "";
     for (const id of ["proc-results", "place-results", "proc-fields", "place-cats"]) $(id).replaceChildren();
     for (const id of ["proc-count", "place-count"]) $(id).textContent = "";
@@ -184,6 +185,9 @@
     const pr = $("t-priority");
     pr.textContent = t.priority_label ? "Ưu tiên: " + t.priority_label : "";
     pr.classList.toggle("hidden", !t.priority_label);
+    const bk = $("t-booking");
+    bk.textContent = t.booking ? "Có lịch hẹn lúc " + t.booking.slot + ": được mời trước người không đặt lịch" : "";
+    bk.classList.toggle("hidden", !t.booking);
     $("t-ahead").textContent = t.ahead;
     $("t-wait").textContent = waitText(t.estimated_wait_min, t.ahead);
     $("t-opens").textContent = $("closed-text").textContent;
@@ -221,6 +225,22 @@
     };
     printWatch = setTimeout(check, 300);
   }
+
+  // ---- a booking made online: its code (typed or scanned) gives a ticket ---------------------
+  const BOOKING_QR = "DATLICH:";
+  async function honourBooking(raw) {
+    const code = raw.trim();
+    if (!code) return;
+    const button = $("booking-go");
+    button.disabled = true;
+    try {
+      const t = await api("POST", "/api/v1/bookings/ticket", {code});
+      $("booking-code").value = "";
+      showTicket(t);
+    } catch (err) { fail(err); refreshOpening(); }
+    finally { button.disabled = false; }
+  }
+  $("booking-form").addEventListener("submit", (ev) => { ev.preventDefault(); honourBooking($("booking-code").value); });
 
   // ---- a ticket by its code ----------------------------------------------------------------
   const states = {issued: "Đang chờ đến lượt", called: "Đang được mời đến quầy", serving: "Đang được phục vụ", done: "Đã phục vụ xong", no_show: "Đã gọi nhưng vắng mặt", cancelled: "Đã huỷ"};
@@ -325,7 +345,10 @@
   });
   function handleScan(text) {
     text = text.trim();
-    if (text.includes("/t/") || (TICKET_CODE.test(text) && !DOSSIER_CODE.test(text))) {
+    if (text.toUpperCase().startsWith(BOOKING_QR)) {  // a booking's QR code, shown on the citizen's phone
+      show("booking");
+      honourBooking(text);
+    } else if (text.includes("/t/") || (TICKET_CODE.test(text) && !DOSSIER_CODE.test(text))) {
       show("track");
       $("track-code").value = text;
       lookupTicket(text);

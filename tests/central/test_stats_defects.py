@@ -63,11 +63,11 @@ def test_the_statistics_chart_writes_decimals_with_a_comma(hub):  # noqa: F811
 
 def test_the_hub_statistics_page_has_the_hub_navigation_bar(hub):  # noqa: F811
     client = session_client(hub, "operator")
-    pages = ("/", "/stats", "/agency", "/catalog", "/agencies", "/reminders", "/notifications", "/accounts", "/audit")
+    pages = ("/", "/stats", "/agency", "/catalog", "/agencies", "/reminders", "/dat-lich", "/notifications", "/accounts", "/audit")
     for path in pages:
         html = client.get(path).get_data(as_text=True)
         nav = html.split('class="hubnav"', 1)
         assert len(nav) == 2, path
         links = re.findall(r'<a href="([^"]+)"', nav[1].split("</nav>", 1)[0])
-        assert links[:9] == ["/", "/stats", "/agency", "/catalog", "/agencies", "/reminders", "/notifications",
-                             "/accounts", "/audit"], (path, links)
+        assert links[:10] == ["/", "/stats", "/agency", "/catalog", "/agencies", "/reminders", "/dat-lich",
+                              "/notifications", "/accounts", "/audit"], (path, links)

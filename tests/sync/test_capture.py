@@ -391,6 +391,22 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
     _ok(post(one, "/procedures/p-1/checklist/print"), 201)  # the kiosk's list of documents: a print job only
     assert len(audit_rows()) == before
 
+    # a booking made online (written here through capture, as the hub would) honoured at the kiosk: its ticket
+    # and the booking used
+    from office.bookings import Booking
+    from office.queue import QueuePolicy
+
+    from office.clock import utcnow
+
+    local_now = QueuePolicy().local_time(utcnow())
+    Booking(code="K7PX3M2Q", phone="0912345678", service_code="ho-tich", day=local_now.date().isoformat(),
+            slot=f"{local_now:%H:%M}", created_at=utcnow()).save()
+    before = len(audit_rows())
+    _ok(post(one, "/bookings/ticket", code="DATLICH:K7PX3M2Q"), 201)
+    _ok(post(one, "/bookings/ticket", code="K7PX3M2Q"), 409)  # used already: nothing written
+    assert {a["table"] for a in audit_rows()[before:]} >= {"ticket", "booking"}
+    before = len(audit_rows())
+
     from tests.edge.test_console import drive_every_route  # the technician console writes no replicated row
 
     drive_every_route(app, settings)
