@@ -1,4 +1,6 @@
 """Database handle shared by every model, initialised by the app factories."""
+import fcntl
+import os
 import threading
 from pathlib import Path
 
@@ -21,21 +23,31 @@ SQLITE_PRAGMAS = {
 
 
 class WriterQueueSqliteDatabase(SqliteDatabase):
-    """SQLite where the threads of one process wait their turn to write on a lock.
+    """SQLite where writers wait their turn on locks that wake them as soon as it is theirs.
 
-    Without it, threads that find the database locked sleep in SQLite's busy handler
-    (up to 100 ms a nap) and the last in line waits far longer than the work takes.
-    Processes still queue on ``busy_timeout``.
+    Without them, a writer that finds the database locked sleeps in SQLite's busy handler
+    (naps of up to 100 ms) and the last in line waits far longer than the work takes. The
+    threads of one process queue on a ``threading.Lock``; the processes of the box (web,
+    worker, device service) then on an ``flock`` of ``<database>-writer.lock``, which the
+    kernel releases with its holder (a killed process leaves no lock behind). Programs that
+    do not take it (the sqlite3 shell) still queue on ``busy_timeout``.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._writer = threading.Lock()
         self._holder = threading.local()
+        self._lock_file = None if self.database == ":memory:" else f"{self.database}-writer.lock"
+        self._lock_fd, self._lock_pid = None, None
 
     def begin(self, lock_type=None):
         if not getattr(self._holder, "held", False):
             self._writer.acquire()
+            try:
+                self._flock(fcntl.LOCK_EX)
+            except BaseException:
+                self._writer.release()
+                raise
             self._holder.held = True
         try:
             super().begin(lock_type)
@@ -55,10 +67,21 @@ class WriterQueueSqliteDatabase(SqliteDatabase):
         finally:
             self._release()
 
+    def _flock(self, operation):
+        if self._lock_file is None:
+            return
+        if self._lock_pid != os.getpid():  # first use, or a forked child: its own descriptor
+            self._lock_fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._lock_pid = os.getpid()
+        fcntl.flock(self._lock_fd, operation)
+
     def _release(self):
         if getattr(self._holder, "held", False):
             self._holder.held = False
-            self._writer.release()
+            try:
+                self._flock(fcntl.LOCK_UN)
+            finally:
+                self._writer.release()
 
 
 class BaseModel(Model):

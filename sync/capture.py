@@ -100,9 +100,10 @@ class ReplicatedModel(BaseModel):
                     raise CaptureError(f"{type(self).__name__}: row of commune {self.commune} on box of {node.scope}")
             elif not self.commune:
                 raise CaptureError(f"{type(self).__name__}: the hub must name the commune of a row ('*' for all)")
+            values = {f.column_name: f.db_value(self.__data__.get(f.name)) for f in fields}
             with _allow():
-                rows = super().save(force_insert=inserting, only=None if inserting else fields)
-            data = {f.column_name: f.db_value(self.__data__.get(f.name)) for f in fields if not f.primary_key}
+                rows = _insert(self, values) if inserting else super().save(only=fields)
+            data = {f.column_name: values[f.column_name] for f in fields if not f.primary_key}
             _record(node, stamp, self, "insert" if inserting else "update", data)
         return rows
 
@@ -130,6 +131,25 @@ class ReplicatedModel(BaseModel):
                 rows = super().delete_instance()
             _record(node, stamp, self, "delete", {})
         return rows
+
+
+_INSERT_SQL = {}  # (model, columns) -> INSERT statement: built once, not per row
+
+
+def _insert(row, values):
+    """Insert ``row`` as peewee's ``save(force_insert=True)`` does (the fields it holds, so a
+    column it lacks keeps the database's default), from the values the log records."""
+    model = type(row)
+    columns = tuple(f.column_name for f in model._meta.sorted_fields if f.name in row.__data__)
+    key = (model, columns, database.param)
+    sql = _INSERT_SQL.get(key)
+    if sql is None:
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join([database.param] * len(columns))
+        sql = _INSERT_SQL[key] = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})'
+    database.execute_sql(sql, tuple(values[c] for c in columns))
+    row._dirty.clear()
+    return 1
 
 
 def replicated_models():
