@@ -8,31 +8,46 @@ satisfaction and the queue, each under title rows naming the unit and the period
 import re
 import tempfile
 from datetime import datetime
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from functools import cache
 
 from . import stats, stats_queue
 from .stats_period import Column, Filters
 
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
 NUMBER_FORMATS = {"int": "#,##0", "pct": "0.0", "minutes": "0.0", "datetime": DATE_FORMAT}
-BOLD = Font(bold=True)
-TITLE = Font(bold=True, size=14)
-WRAP = Alignment(wrap_text=True, vertical="top")
+# openpyxl (and Pillow under it) is imported by the first export, not by every process that
+# imports this module: the box's web and worker stay lighter by ~10 MB and ~0.1-1 s of start.
+BOLD = ("Font", (("bold", True),))
+TITLE = ("Font", (("bold", True), ("size", 14)))
+WRAP = ("Alignment", (("vertical", "top"), ("wrap_text", True)))
 TAB = re.compile(r"[\[\]:*?/\\]")
 
 
+@cache
+def _style(spec):
+    """An openpyxl style from one of the specs above (BOLD, TITLE, WRAP), made once."""
+    from openpyxl import styles
+
+    kind, values = spec
+    return getattr(styles, kind)(**dict(values))
+
+
+def _workbook():
+    from openpyxl import Workbook
+
+    return Workbook(write_only=True)
+
+
 def _cell(sheet, value, font=None, number_format=None, alignment=None):
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(sheet, value=value)
     if font is not None:
-        cell.font = font
+        cell.font = _style(font)
     if number_format:
         cell.number_format = number_format
     if alignment is not None:
-        cell.alignment = alignment
+        cell.alignment = _style(alignment)
     return cell
 
 
@@ -46,6 +61,8 @@ def _value(column, row):
 def add_table_sheet(book, table, sheet_name, heading=()):
     """A sheet for ``table``: the ``heading`` lines (unit, title, period), the header row (bold,
     frozen), then the rows as they come (a generator is never held whole) and the total row."""
+    from openpyxl.utils import get_column_letter
+
     sheet = book.create_sheet(TAB.sub("-", sheet_name)[:31])
     for index, column in enumerate(table.columns, start=1):
         width = column.width if column.kind != "datetime" else max(column.width, 17)
@@ -110,7 +127,7 @@ def save(book):
 def table_workbook(table, unit_name, now=None):
     """One table as a workbook: a summary sheet (its totals), then the table's sheet."""
     now = now or datetime.now()
-    book = Workbook(write_only=True)
+    book = _workbook()
     _summary_sheet(book, unit_name, table.title, table.period, _total_lines(table), now)
     add_table_sheet(book, table, table.title, _heading(unit_name, table.title, table.period))
     return book
@@ -136,7 +153,7 @@ def periodic_report(period, filters=Filters(), unit_name="", now=None, calendar=
               ("Số lượt lấy số thứ tự", queue.total["tickets"], "int"),
               ("Thời gian chờ trung bình (phút)", queue.total["wait_avg"], "minutes"),
               ("Tỉ lệ vắng mặt khi gọi (%)", queue.total["no_show_pct"], "pct")]
-    book = Workbook(write_only=True)
+    book = _workbook()
     _summary_sheet(book, unit_name, title, period, lines, now)
     for name, table in (("Theo xã, phường", by_commune), ("Theo lĩnh vực", by_field), ("Chỉ số 766", index),
                         ("Hồ sơ trễ hạn", overdue), ("Hài lòng", satisfaction), ("Xếp hàng", queue)):

@@ -103,7 +103,7 @@ class GroupCommit:
                         except Exception as exc:
                             job.error = exc
                             if not database.connection().in_transaction:  # SQLite ended the transaction
-                                lost = index
+                                job.error, lost = _cause(exc), index
                                 raise
             except Exception as exc:
                 if lost is None:  # BEGIN or COMMIT failed: no function's writes are stored
@@ -121,3 +121,10 @@ class GroupCommit:
                 else:
                     job.future.set_result(job.value)
             return
+
+
+def _cause(exc):
+    """The error that ended the transaction, under peewee's failed rollbacks to its savepoints."""
+    while "no such savepoint" in str(exc) and exc.__context__ is not None:
+        exc = exc.__context__
+    return exc
