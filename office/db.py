@@ -90,6 +90,36 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
+_INSERT_SQL = {}  # (model, columns, param style) -> INSERT statement: built once, not per row
+
+
+def insert_row(row, values=None):
+    """INSERT ``row`` as peewee's ``save(force_insert=True)`` does (the fields it holds, so a
+    column it lacks keeps the database's default), from a statement built once per model and
+    set of columns: peewee builds each statement anew, ~0.2 ms of a Pi's CPU on the ticket path.
+    ``values``: the column values already converted (``field.db_value``), when the caller has them."""
+    model = type(row)
+    meta = model._meta
+    if meta.auto_increment and row._pk is None and not isinstance(database.obj, SqliteDatabase):
+        return row.save(force_insert=True)  # the new id needs RETURNING there: peewee does it
+    fields = [f for f in meta.sorted_fields if f.name in row.__data__]
+    key = (model, tuple(f.column_name for f in fields), database.param)
+    sql = _INSERT_SQL.get(key)
+    if sql is None:
+        names = ", ".join(f'"{c}"' for c in key[1])
+        marks = ", ".join([database.param] * len(fields))
+        sql = _INSERT_SQL[key] = f'INSERT INTO "{meta.table_name}" ({names}) VALUES ({marks})'
+    if values is None:
+        params = tuple(f.db_value(row.__data__[f.name]) for f in fields)
+    else:
+        params = tuple(values[c] for c in key[1])
+    cursor = database.execute_sql(sql, params)
+    if meta.auto_increment and row._pk is None:
+        row._pk = cursor.lastrowid
+    row._dirty.clear()
+    return 1
+
+
 def serialize_log_writes():
     """Inside a transaction: make transactions that append to the change log commit in the
     order of their log ids (PostgreSQL; SQLite has a single writer anyway), so a reader

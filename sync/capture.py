@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from peewee import CharField
 
-from office.db import BaseModel, database, serialize_log_writes
+from office.db import BaseModel, database, insert_row, serialize_log_writes
 from office.clock import utcnow
 
 from .encoding import canonical, digest
@@ -102,7 +102,7 @@ class ReplicatedModel(BaseModel):
                 raise CaptureError(f"{type(self).__name__}: the hub must name the commune of a row ('*' for all)")
             values = {f.column_name: f.db_value(self.__data__.get(f.name)) for f in fields}
             with _allow():
-                rows = _insert(self, values) if inserting else super().save(only=fields)
+                rows = insert_row(self, values) if inserting else super().save(only=fields)
             data = {f.column_name: values[f.column_name] for f in fields if not f.primary_key}
             _record(node, stamp, self, "insert" if inserting else "update", data)
         return rows
@@ -131,25 +131,6 @@ class ReplicatedModel(BaseModel):
                 rows = super().delete_instance()
             _record(node, stamp, self, "delete", {})
         return rows
-
-
-_INSERT_SQL = {}  # (model, columns) -> INSERT statement: built once, not per row
-
-
-def _insert(row, values):
-    """Insert ``row`` as peewee's ``save(force_insert=True)`` does (the fields it holds, so a
-    column it lacks keeps the database's default), from the values the log records."""
-    model = type(row)
-    columns = tuple(f.column_name for f in model._meta.sorted_fields if f.name in row.__data__)
-    key = (model, columns, database.param)
-    sql = _INSERT_SQL.get(key)
-    if sql is None:
-        names = ", ".join(f'"{c}"' for c in columns)
-        marks = ", ".join([database.param] * len(columns))
-        sql = _INSERT_SQL[key] = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})'
-    database.execute_sql(sql, tuple(values[c] for c in columns))
-    row._dirty.clear()
-    return 1
 
 
 def replicated_models():
