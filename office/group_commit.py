@@ -88,7 +88,16 @@ class GroupCommit:
                     batch.append(self._jobs.get_nowait())
                 except queue.Empty:
                     break
-            self._commit(batch)
+            try:
+                self._commit(batch)
+            except BaseException as exc:  # a fault of this loop itself: nobody is left waiting for ever
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    with self._lock:
+                        self._thread = None  # the next caller starts another
+                    raise
 
     def _commit(self, batch):
         while batch:
