@@ -65,7 +65,8 @@ def issue():
         info.update(box.ticket_info(ticket))
         return box.print_payload(info)
 
-    ticket = queue.issue_ticket(box.policy, service, priority, phone, print_payload=print_payload)
+    # one transaction with the other kiosks' tickets of the moment: one fsync for them all
+    ticket = box.writes.run(queue.issue_ticket, box.policy, service, priority, phone, print_payload=print_payload)
     box.enqueue("print_job", ticket.print_job.id)
     info["printer_error"] = PRINTER_FAILING if printer_trouble() else None  # known broken: said at once
     return jsonify(info), 201

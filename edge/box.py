@@ -10,7 +10,9 @@ from motcua.settings import parse_pairs
 from office.board import estimate_wait_minutes, waiting_ahead
 from office.calendar import calendar_from, parse_hours
 from office.clock import local_clock
+from office.db import database
 from office.errors import MotcuaError
+from office.group_commit import GroupCommit
 from office.models import Holiday, Office, utcnow
 from office.opening import Opening, opening
 from office.queue import QueuePolicy
@@ -23,6 +25,7 @@ class Box:
     settings: dict
     tasks: dict
     policy: QueuePolicy = field(init=False)
+    writes: GroupCommit = field(init=False)  # the kiosks' tickets share commits (office.group_commit)
 
     def __post_init__(self):
         s = self.settings
@@ -40,6 +43,7 @@ class Box:
             raise MotcuaError(f"Giờ làm việc (office_hours) “{s['office_hours']}” không hợp lệ: cần các khoảng "
                               "tăng dần dạng 07:00-11:30,13:30-17:00.") from None
         self.to_local = local_clock(s["timezone"])
+        self.writes = GroupCommit()
 
     def opening(self, now=None):
         """Whether the kiosk issues numbers now: the office calendar (Vietnam's holidays, the hub's
@@ -76,7 +80,6 @@ class Box:
     def ticket_info(self, ticket):
         """The ticket as the kiosk shows it and the printer prints it."""
         ahead = waiting_ahead(ticket)
-        office = self.office
         return {
             "id": ticket.id,
             "number": ticket.number,
@@ -89,7 +92,7 @@ class Box:
             "issued_at_local": self.policy.local_time(ticket.issued_at).strftime("%H:%M %d/%m/%Y"),
             "ahead": ahead,
             "estimated_wait_min": estimate_wait_minutes(self.policy, ticket.service, ahead),
-            "office": office.name if office else "",
+            "office": office_name(),
             "qr": self.tracking_url(ticket),
         }
 
@@ -119,6 +122,12 @@ class Box:
         names = call_clips(call["prefix"], call["seq"], call["counter"], self.settings["voice_reading"],
                            recall=call.get("recall", False), repeat=repeat)
         return [f"/clips/{name}.wav" for name in names]
+
+
+def office_name():
+    """The office's name ("" before the office is set up): one plain statement, on every ticket."""
+    row = database.execute_sql("SELECT name FROM office LIMIT 1").fetchone()
+    return row[0] if row else ""
 
 
 def current_box():

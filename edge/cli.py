@@ -1,4 +1,5 @@
 """``motcua edge ...``: serve the box, run its worker, set it up."""
+import sys
 from pathlib import Path
 
 import click
@@ -17,12 +18,24 @@ def edge():
 @with_settings("edge")
 def serve(settings):
     """Serve the kiosk, lobby display, counter consoles and the API."""
+    leave_out_unused_clients(settings)
     from motcua.serve import serve as run
 
     from .app import create_app
 
     click.echo(f"Hộp một cửa: http://{settings['host']}:{settings['port']}/  (dữ liệu: {settings['data_dir']})")
     run(lambda: create_app(settings), settings, prepare=lambda: _prepare(settings))
+
+
+def leave_out_unused_clients(settings):
+    """huey imports the Redis client and peewee the PostgreSQL driver whenever they are installed
+    (the hub needs them): ~10 MB in each of the box's processes, which use neither. Called by the
+    long-running box commands only, before anything imports huey or peewee."""
+    unused = [] if settings.get("redis_url") else ["redis"]
+    if not str(settings.get("database", "")).startswith(("postgresql://", "postgres://")):
+        unused.append("psycopg2")
+    for name in unused:
+        sys.modules.setdefault(name, None)  # `import redis` now fails: the library takes it as absent
 
 
 def _prepare(settings):
@@ -48,6 +61,7 @@ def check_database(settings):
 @with_settings("edge")
 def worker(settings):
     """Run the task worker (printing; later replication) until Ctrl-C."""
+    leave_out_unused_clients(settings)
     from .worker import run_worker
 
     run_worker(settings)

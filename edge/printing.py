@@ -124,11 +124,16 @@ def job_state(job):
 def printer_trouble():
     """The printer's latest word: the newest job that was tried, when it failed (and is not printed
     since), else None. A citizen is told at once when the printer is known to be broken."""
-    last = (PrintJob.select().where((PrintJob.attempts > 0) | (PrintJob.state == PrintJob.DONE))
-            .order_by(PrintJob.id.desc()).first())
-    if last is None or last.state == PrintJob.DONE:
+    # asked on every ticket issued: a tried job newer than the newest printed one, if any (the
+    # printed ones through the index on state, then only the jobs since, by rowid)
+    p = database.param
+    last = database.execute_sql(
+        f"SELECT last_error FROM print_job WHERE attempts > 0 AND id > COALESCE("
+        f"(SELECT MAX(id) FROM print_job WHERE state = {p}), 0) ORDER BY id DESC LIMIT 1",
+        (PrintJob.DONE,)).fetchone()
+    if last is None:
         return None
-    return last.last_error or "Máy in không in được"
+    return last[0] or "Máy in không in được"
 
 
 def due_jobs(now=None, limit=20):

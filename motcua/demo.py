@@ -13,8 +13,6 @@ import click
 from werkzeug.security import generate_password_hash
 
 from office.communes import authority_name
-from office.demo_dossiers import DEMO_DOSSIERS, STATE_LABELS
-from office.seed import DEMO_COUNTERS, DEMO_OFFICERS, DEMO_PASSWORD
 
 # Real communes/wards (GSO codes) for the demo boxes, after the 2025 reorganisation.
 DEMO_COMMUNES = ("05518", "00454", "12004", "01849", "05533", "00376")
@@ -125,7 +123,7 @@ def _seed_dossiers(box_dir, commune):
     state)] for the tracking links the summary prints."""
     from motcua.settings import load_settings
     from office.db import bind, open_database
-    from office.demo_dossiers import seed_demo_dossiers
+    from office.demo_dossiers import DEMO_DOSSIERS, seed_demo_dossiers
     from office.dossiers import Dossier
     from office.models import MODELS, Office
     from office.seed import DEMO_OFFICERS
@@ -150,6 +148,8 @@ def _seed_reminders(hub_url, communes, token):
     what a former run on the same data seeded is kept, not seeded again."""
     import requests
 
+    from office.seed import DEMO_OFFICERS  # the domain's models: not loaded by every `motcua` command
+
     auth, api = {"Authorization": f"Bearer {token}"}, f"{hub_url}/api/v1/reminders"
     posts = [(api, {"name": "Nhắc hồ sơ sắp đến hạn và quá hạn", "what": "both", "lead": 2, "lead_unit": "days",
                     "audience": "both", "channels": "log", "times": "08:00,14:00", "weekdays": "0,1,2,3,4"})]
@@ -172,6 +172,9 @@ def _seed_reminders(hub_url, communes, token):
 
 
 def _print_summary(port_base, urls):
+    from office.demo_dossiers import STATE_LABELS
+    from office.seed import DEMO_COUNTERS, DEMO_OFFICERS, DEMO_PASSWORD
+
     echo = click.echo
     echo("\n=== motcua demo đang chạy (Ctrl-C để dừng) ===")
     hub = f"http://127.0.0.1:{port_base}"

@@ -1,30 +1,38 @@
 """What the lobby, the kiosk and the counters see: waiting counts, estimates, calls."""
 from peewee import JOIN, fn
 
+from .db import database
 from .models import Counter, CounterService, Officer, Service, Ticket, TicketEvent, utcnow
 
 
 def average_service_minutes(policy, service):
     """Mean service time over the service's last finished tickets (any day)."""
-    recent = (
-        Ticket.select(Ticket.serving_at, Ticket.ended_at)
-        .where(Ticket.service == service, Ticket.state == Ticket.DONE, Ticket.serving_at.is_null(False))
-        .order_by(Ticket.ended_at.desc())
-        .limit(policy.estimate_window)
-    )
-    durations = [(t.ended_at - t.serving_at).total_seconds() for t in recent]
+    p = database.param
+    rows = database.execute_sql(  # on every ticket issued: one plain statement
+        f"SELECT serving_at, ended_at FROM ticket WHERE service_id = {p} AND state = {p}"
+        f" AND serving_at IS NOT NULL ORDER BY ended_at DESC LIMIT {p}",
+        (_id(service), Ticket.DONE, policy.estimate_window)).fetchall()
+    durations = [(_moment(end) - _moment(start)).total_seconds() for start, end in rows]
     if not durations:
         return policy.default_service_minutes
     return max(sum(durations) / len(durations) / 60.0, 0.5)
 
 
 def open_counters(service):
-    return (
-        Counter.select()
-        .join(CounterService)
-        .where(CounterService.service == service, Counter.officer.is_null(False))
-        .count()
-    )
+    """Counters serving ``service`` with an officer seated now."""
+    p = database.param
+    return database.execute_sql(
+        f"SELECT COUNT(*) FROM counter c JOIN counter_service cs ON cs.counter_id = c.id"
+        f" WHERE cs.service_id = {p} AND c.officer_id IS NOT NULL", (_id(service),)).fetchone()[0]
+
+
+def _id(row_or_id):
+    return getattr(row_or_id, "id", row_or_id)
+
+
+def _moment(value):
+    """A stored DATETIME as peewee reads it (text on SQLite, datetime on PostgreSQL)."""
+    return Ticket.serving_at.python_value(value)
 
 
 def estimate_wait_minutes(policy, service, ahead, counters=None):
@@ -37,16 +45,11 @@ def estimate_wait_minutes(policy, service, ahead, counters=None):
 
 
 def waiting_ahead(ticket):
-    return (
-        Ticket.select()
-        .where(
-            Ticket.day == ticket.day,
-            Ticket.state == Ticket.ISSUED,
-            Ticket.service == ticket.service_id,
-            Ticket.queued_at < ticket.queued_at,
-        )
-        .count()
-    )
+    """Tickets of the same service and day waiting, queued before ``ticket``."""
+    p = database.param
+    return database.execute_sql(
+        f"SELECT COUNT(*) FROM ticket WHERE day = {p} AND state = {p} AND service_id = {p} AND queued_at < {p}",
+        (ticket.day, Ticket.ISSUED, ticket.service_id, Ticket.queued_at.db_value(ticket.queued_at))).fetchone()[0]
 
 
 def services_overview(policy, now=None):

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import fn
 
-from .db import database
+from .db import database, insert_row
 from .errors import Conflict, MotcuaError, NotFound
 from .models import (
     Counter,
@@ -96,7 +96,7 @@ def issue_ticket(policy, service_code, priority=None, phone=None, print_payload=
     now = now or utcnow()
     if priority is not None and priority not in policy.priority_categories:
         raise MotcuaError(f"Không có đối tượng ưu tiên “{priority}”.", status=400)
-    service = Service.get_or_none(Service.code == service_code, Service.active == True)  # noqa: E712
+    service = _active_service(service_code)
     if service is None:
         raise NotFound(f"Không tìm thấy dịch vụ “{service_code}”.")
     day = policy.local_day(now)
@@ -120,11 +120,18 @@ def issue_ticket(policy, service_code, priority=None, phone=None, print_payload=
         ticket.print_job = None
         if print_payload is not None:
             payload = dict(print_payload(ticket), number=ticket.number)
-            ticket.print_job = PrintJob.create(
-                ticket=ticket, payload=json.dumps(payload, ensure_ascii=False),
-                created_at=now, next_attempt_at=now,
-            )
+            ticket.print_job = PrintJob(ticket=ticket, payload=json.dumps(payload, ensure_ascii=False),
+                                        created_at=now, next_attempt_at=now)
+            insert_row(ticket.print_job)
     return ticket
+
+
+def _active_service(code):
+    """The active service of ``code``, or None: a plain statement (peewee's query builder costs
+    ~0.2 ms of CPU a call, on every ticket)."""
+    p = database.param
+    query = Service.raw(f'SELECT * FROM "service" WHERE "code" = {p} AND "active" = {p}', code, True)
+    return next(iter(query.execute()), None)
 
 
 def _next_seq(day, prefix):

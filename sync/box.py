@@ -44,8 +44,11 @@ def hub_url_with_source(settings, node=None):
     """``(url, source)``: source is "setting", "box" or "" when there is no hub."""
     if (settings or {}).get("hub_url"):
         return settings["hub_url"], "setting"
-    node = node or SyncNode.select().first()  # none before `edge init`: no hub either
-    stored = node.hub_url if node else ""
+    if node is None:  # asked on every ticket issued (its QR code): one plain statement
+        row = database.execute_sql("SELECT hub_url FROM sync_node LIMIT 1").fetchone()
+        stored = row[0] if row else ""  # no node before `edge init`: no hub either
+    else:
+        stored = node.hub_url
     return (stored, "box") if stored else ("", "")
 
 

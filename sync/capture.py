@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from peewee import CharField
 
-from office.db import BaseModel, database, serialize_log_writes
+from office.db import BaseModel, database, insert_row, serialize_log_writes
 from office.clock import utcnow
 
 from .encoding import canonical, digest
@@ -100,9 +100,10 @@ class ReplicatedModel(BaseModel):
                     raise CaptureError(f"{type(self).__name__}: row of commune {self.commune} on box of {node.scope}")
             elif not self.commune:
                 raise CaptureError(f"{type(self).__name__}: the hub must name the commune of a row ('*' for all)")
+            values = {f.column_name: f.db_value(self.__data__.get(f.name)) for f in fields}
             with _allow():
-                rows = super().save(force_insert=inserting, only=None if inserting else fields)
-            data = {f.column_name: f.db_value(self.__data__.get(f.name)) for f in fields if not f.primary_key}
+                rows = insert_row(self, values) if inserting else super().save(only=fields)
+            data = {f.column_name: values[f.column_name] for f in fields if not f.primary_key}
             _record(node, stamp, self, "insert" if inserting else "update", data)
         return rows
 

@@ -1,0 +1,127 @@
+"""Group commit: writes queued together share one transaction, each is answered after the commit,
+and one that fails does not take the others with it."""
+import threading
+
+from office.db import database
+from office.errors import MotcuaError, NotFound
+from office.group_commit import GroupCommit
+from office.models import Ticket
+from office.queue import issue_ticket
+from sync.models import ChangeEntry
+
+
+def counting_commits(db, monkeypatch):
+    commits = []
+    original = db.commit
+
+    def commit():
+        commits.append(threading.current_thread().name)
+        return original()
+
+    monkeypatch.setattr(db, "commit", commit)
+    return commits
+
+
+def run_together(writes, jobs):
+    """Start every job while the first one is held inside its transaction, so the others queue
+    behind it; return each job's value or exception, in order."""
+    results, gate, started = [None] * len(jobs), threading.Event(), threading.Event()
+
+    def held(fn):
+        def run(*args):
+            started.set()
+            assert gate.wait(10)
+            return fn(*args)
+        return run
+
+    def call(i, fn, args):
+        try:
+            results[i] = writes.run(fn, *args)
+        except Exception as exc:  # noqa: BLE001 - the test looks at it
+            results[i] = exc
+
+    first_fn, first_args = jobs[0]
+    threads = [threading.Thread(target=call, args=(0, held(first_fn), first_args))]
+    threads[0].start()
+    assert started.wait(10)
+    threads += [threading.Thread(target=call, args=(i, fn, args)) for i, (fn, args) in enumerate(jobs) if i]
+    for thread in threads[1:]:
+        thread.start()
+    deadline = threading.Event()
+    for _ in range(500):  # until every other job is queued (bounded: 5 s)
+        if writes._jobs.qsize() == len(jobs) - 1:
+            break
+        deadline.wait(0.01)
+    gate.set()
+    for thread in threads:
+        thread.join(10)
+    return results
+
+
+def test_tickets_issued_together_share_one_commit(office, policy, monkeypatch):
+    commits = counting_commits(database.obj, monkeypatch)
+    writes = GroupCommit()
+    services = ["ho-tich", "chung-thuc", "dat-dai", "tu-phap", "ldtbxh", "ho-tich", "ho-tich", "dat-dai"]
+    results = run_together(writes, [(issue_ticket, (policy, code)) for code in services])
+    assert all(isinstance(r, Ticket) for r in results), results
+    assert len(commits) == 2  # the held one alone, then the seven queued behind it together
+    assert sorted(t.number for t in results) == ["A-001", "A-002", "A-003", "B-001", "C-001", "C-002", "D-001",
+                                                 "E-001"]
+    # every ticket and its event are in the signed log, seq contiguous
+    seqs = [e.seq for e in ChangeEntry.select().order_by(ChangeEntry.seq)]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) and len(seqs) >= 16
+
+
+def test_a_refused_write_rolls_back_alone(office, policy):
+    writes = GroupCommit()
+
+    def issue_then_refuse(code):
+        issue_ticket(policy, code)  # written, then rolled back with its savepoint
+        raise MotcuaError("refused after writing")
+
+    results = run_together(writes, [(issue_ticket, (policy, "ho-tich")), (issue_then_refuse, ("ho-tich",)),
+                                    (issue_ticket, (policy, "khong-co")), (issue_ticket, (policy, "ho-tich"))])
+    assert isinstance(results[1], MotcuaError) and isinstance(results[2], NotFound)
+    assert [results[0].number, results[3].number] == ["A-001", "A-002"]  # no number lost to the refused one
+    assert [t.number for t in Ticket.select().order_by(Ticket.number)] == ["A-001", "A-002"]
+
+
+def test_a_transaction_ended_by_sqlite_is_run_again_without_the_write_that_ended_it(office, policy):
+    writes = GroupCommit()
+
+    def ends_the_transaction():
+        issue_ticket(policy, "ho-tich")
+        database.execute_sql("ROLLBACK")  # as SQLite does itself on a full disk or an I/O error
+        raise OSError("disk I/O error")
+
+    results = run_together(writes, [(issue_ticket, (policy, "ho-tich")), (ends_the_transaction, ()),
+                                    (issue_ticket, (policy, "dat-dai"))])
+    assert isinstance(results[1], OSError)
+    assert [results[0].number, results[2].number] == ["A-001", "C-001"]
+    assert sorted(t.number for t in Ticket.select()) == ["A-001", "C-001"]
+
+
+def test_a_failed_commit_fails_every_caller_and_keeps_nothing(office, policy, monkeypatch):
+    writes = GroupCommit()
+    original = database.obj.commit
+    calls = []
+
+    def commit():
+        calls.append(1)
+        if len(calls) == 2:  # the batch of the queued ones (peewee then rolls it back)
+            raise OSError("database or disk is full")
+        return original()
+
+    monkeypatch.setattr(database.obj, "commit", commit)
+    results = run_together(writes, [(issue_ticket, (policy, "ho-tich")), (issue_ticket, (policy, "ho-tich")),
+                                    (issue_ticket, (policy, "dat-dai"))])
+    assert isinstance(results[0], Ticket) and results[0].number == "A-001"
+    assert all(isinstance(r, OSError) for r in results[1:])
+    assert [t.number for t in Ticket.select()] == ["A-001"]
+
+
+def test_inside_a_transaction_the_write_runs_in_place(office, policy):
+    writes = GroupCommit()
+    with database.atomic():
+        ticket = writes.run(issue_ticket, policy, "ho-tich")
+    assert ticket.number == "A-001" and writes.batches == 0
