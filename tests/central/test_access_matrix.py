@@ -73,7 +73,7 @@ def url_values(world, endpoint, arguments):
     samples = {"pk": pk, "code": world["code_a"], "action": "transfer", "table": "summary", "filename": "app.css",
                "node": "no-box", "kind": "json", "version": "0.0.1", "name": "x.whl", "sha256": "0" * 64,
                "message_id": world["reminders"][A].id, "token_id": 999, "commune": A, "draft_id": "x",
-               "upload_id": "x"}
+               "upload_id": "x", "token": "x"}
     return {name: samples[name] for name in arguments}
 
 
@@ -171,6 +171,11 @@ def out_of_scope_cases(world):
         "stats.report": ("GET", f"/stats/report.xlsx?commune={B}&month=2026-03", None, gone),
         "stats.excel": ("GET", f"/stats/summary.xlsx?commune={B}", None, gone),
         "stats.api": ("GET", f"/api/v1/stats/summary?commune={B}", None, gone),
+        "stats.start_export": ("POST", f"/stats/exports?commune={B}&table=summary", None, gone),
+        # a job is its own account's alone (another account's job: test_stats_exports); no job -> 404
+        "stats.export_status": ("GET", "/stats/exports/x", None, gone),
+        "stats.export_status_json": ("GET", "/api/v1/stats/exports/x", None, gone),
+        "stats.export_file": ("GET", "/stats/exports/x/file", None, gone),
         "agency.index": ("GET", "/agency?view=all", None, hidden(world["code_b"])),
         "agency.detail": ("GET", f"/agency/dossiers/{world['code_b']}", None, gone),
         "agency.act": ("POST", f"/agency/dossiers/{world['code_a_other']}/finish", None, gone),
