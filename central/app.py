@@ -13,7 +13,7 @@ from office.models import MODELS
 from office.synonyms import ensure_default_synonyms
 from provisioning.identity import ensure_hub_identity
 
-from . import agency, enrol, inbound_sms, notifications, operator, releases_api, sync_api
+from . import agency, blob_api, enrol, inbound_sms, notifications, operator, releases_api, sync_api
 from . import accounts_admin, accounts_signin, audit_views, catalog_admin, reminder_views, stats_views
 from . import form_files, ticket_track
 from .accounts import ensure_first_operator
@@ -58,6 +58,7 @@ def create_app(settings=None):
     install_auth(app, settings["session_idle_minutes"])
     install_assets(app)
     app.register_blueprint(sync_api.bp)
+    app.register_blueprint(blob_api.bp)
     app.register_blueprint(releases_api.bp)
     app.register_blueprint(operator.bp)
     app.register_blueprint(tracking.bp)

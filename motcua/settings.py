@@ -34,6 +34,8 @@ SETTINGS = (
     Setting("timezone", "Asia/Ho_Chi_Minh", "Time zone of the office: ticket numbers restart at its midnight."),
     Setting("trusted_proxies", 0, "Reverse proxies in front of the web server: the client's address is the X-Forwarded-For entry this many hops from the right (0: the connection's own address)."),
     Setting("blob_store", "", "Where file bytes (uploaded papers, photos, scans) are kept: empty = <data_dir>/blobs on this machine; file:/path for another directory."),
+    Setting("blob_box_limit_mb", 2048, "Megabytes of files (papers, photos, scans) this box keeps at most: the console warns past 90%; at the limit the box stops fetching new files from the hub (it never deletes one).", ("edge",)),
+    Setting("scan_max_mb", 15, "Megabytes a scan or photo attached at the dossier desk (số hóa) may have at most.", ("edge",)),
     Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
     Setting("future_bound_seconds", 300, "Entries stamped further ahead of the hub's clock are held, not applied.", ("hub",)),
     Setting("request_window_seconds", 300, "A signed box request (push, pull, snapshot, enrol) stamped further from the hub's clock is refused; its nonce is remembered twice as long.", ("hub",)),

@@ -222,7 +222,7 @@ from .limits import Hit  # noqa: E402
 from .sessions import WebSession  # noqa: E402
 from .rating_screens import RatingScreen  # noqa: E402
 from .synonyms import SearchSynonym  # noqa: E402
-from .attachments import Attachment  # noqa: E402
+from .attachments import Attachment, SentBlob  # noqa: E402
 
 REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating, Place, Holiday,
               Procedure, Agency, Dossier, DossierEvent, Notice, SearchSynonym, Attachment)
@@ -251,4 +251,5 @@ MODELS = SYNC_MODELS + (
     RatingScreen,
     SearchSynonym,
     Attachment,
+    SentBlob,
 )
