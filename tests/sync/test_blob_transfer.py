@@ -152,3 +152,43 @@ def test_past_the_box_limit_nothing_new_is_fetched_and_nothing_deleted(hub, make
     store = box_store(box)
     assert store.has(sha(first)) and not store.has(sha(second))
     assert box_transfer(box, limit_bytes=1_000_000)["full"] and store.has(sha(first))
+
+
+def test_a_worker_killed_mid_download_leaves_no_half_file_and_the_next_run_completes_it(hub, make_box):
+    """SIGKILL while the box's worker writes a blob coming slowly: nothing under the blob's name until it
+    is whole; the next run goes on from the partial and the file is the hub's, byte for byte."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.blobs.support import SlowProxy
+
+    data = some_bytes(2_000_000, 11)
+    with HubRows(hub) as at_hub:
+        at_hub.attach("05518", data)
+    box = make_box()
+    box.sync()
+    store = box_store(box)
+    proxy = SlowProxy(hub.port, piece=32 * 1024, pause=0.05).start()  # ~0.6 MB/s: about 3 s for the file
+    command = [sys.executable, "-m", "tests.blobs.fetch_process", str(box.dir), box.commune]
+    try:
+        log = open(box.dir / "fetch.log", "wb")
+        worker = subprocess.Popen([*command, proxy.url], stdout=log, stderr=log)
+        deadline = time.monotonic() + 30
+        while store.partial_size(sha(data)) < 300_000 and time.monotonic() < deadline and worker.poll() is None:
+            assert not os.path.exists(store.path(sha(data)))  # never under its name while it comes
+            time.sleep(0.02)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    finally:
+        proxy.close()
+        log.close()
+    kept = store.partial_size(sha(data))
+    assert 300_000 <= kept < len(data), (kept, (box.dir / "fetch.log").read_text()[-2000:])
+    assert not os.path.exists(store.path(sha(data))) and not store.has(sha(data))
+    again = subprocess.run([*command, hub.url], capture_output=True, text=True, timeout=60)
+    assert '"fetched": 1' in again.stdout, again.stdout + again.stderr[-2000:]
+    with store.open(sha(data)) as f:
+        assert f.read() == data
+    assert store.partial_size(sha(data)) == 0
