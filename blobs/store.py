@@ -230,10 +230,15 @@ class DiskStore(BlobStore):
 
 def open_store(settings):
     """The store a node's settings name: ``blob_store`` empty = a ``DiskStore`` under
-    ``<data_dir>/blobs``."""
+    ``<data_dir>/blobs``; ``file:/dir`` another directory; ``s3://bucket/prefix?endpoint=...`` an
+    S3-compatible bucket (partials stay under ``<data_dir>/blobs``)."""
     where = settings.get("blob_store") or ""
     if not where:
         return DiskStore(os.path.join(settings["data_dir"], "blobs"))
     if where.startswith("file:"):
         return DiskStore(where[len("file:"):])
+    if where.startswith("s3://"):
+        from .s3 import s3_store  # boto3 only where a hub keeps its files in a bucket
+
+        return s3_store(where, os.path.join(settings["data_dir"], "blobs"))
     raise BlobError(f"Kho tệp không hỗ trợ: {where}")

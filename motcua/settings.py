@@ -33,7 +33,7 @@ SETTINGS = (
     Setting("secret_key", "", "Key signing login cookies. Default: a random key kept in <data_dir>/secret_key."),
     Setting("timezone", "Asia/Ho_Chi_Minh", "Time zone of the office: ticket numbers restart at its midnight."),
     Setting("trusted_proxies", 0, "Reverse proxies in front of the web server: the client's address is the X-Forwarded-For entry this many hops from the right (0: the connection's own address)."),
-    Setting("blob_store", "", "Where file bytes (uploaded papers, photos, scans) are kept: empty = <data_dir>/blobs on this machine; file:/path for another directory."),
+    Setting("blob_store", "", "Where file bytes (uploaded papers, photos, scans) are kept: empty = <data_dir>/blobs on this machine; file:/path for another directory; s3://bucket/prefix?endpoint=http://host:9000 for an S3-compatible object store (hub; needs boto3 and the AWS_* credentials; partial uploads stay under <data_dir>/blobs)."),
     Setting("blob_box_limit_mb", 2048, "Megabytes of files (papers, photos, scans) this box keeps at most: the console warns past 90%; at the limit the box stops fetching new files from the hub (it never deletes one).", ("edge",)),
     Setting("scan_max_mb", 15, "Megabytes a scan or photo attached at the dossier desk (số hóa) may have at most.", ("edge",)),
     Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
