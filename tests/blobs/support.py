@@ -26,9 +26,9 @@ def some_bytes(size, seed):
 class HubRows:
     """``with HubRows(hub):`` the test writes at the hub's database as the hub does (its node, its log)."""
 
-    def __init__(self, hub):
+    def __init__(self, hub, store=None):
         self.hub = hub
-        self.store = DiskStore(os.path.join(hub.dir, "blobs"))
+        self.store = store or DiskStore(os.path.join(hub.dir, "blobs"))
 
     def __enter__(self):
         self._previous = database.obj
@@ -95,3 +95,35 @@ class SlowProxy(FaultProxy):
         for start in range(0, len(body), self.piece):
             client.sendall(body[start:start + self.piece])
             time.sleep(self.pause)
+
+
+def moto_server(log_path):
+    """Run moto's S3 server on a free port of 127.0.0.1 (generator: yields its URL, then stops it)."""
+    import subprocess
+    import sys
+
+    import requests
+
+    from tests.sync.conftest import free_port
+
+    port = free_port()
+    log = open(log_path, "wb")
+    server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "moto_server"), "-H", "127.0.0.1",
+                               "-p", str(port)], stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+        log.close()
+
+
+S3_ENV = (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_DEFAULT_REGION", "us-east-1"))

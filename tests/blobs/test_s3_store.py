@@ -2,43 +2,23 @@
 test): whole files only in the bucket, partials on local disk, tampered bytes refused, resume."""
 import io
 import os
-import subprocess
-import sys
 import time
 
 import pytest
-import requests
 
 from blobs import BlobError, open_store
 from blobs.s3 import S3Store
-from tests.blobs.support import sha, some_bytes
-from tests.sync.conftest import free_port
+from tests.blobs.support import S3_ENV, moto_server, sha, some_bytes
 
 
 @pytest.fixture(scope="module")
 def s3_server(tmp_path_factory):
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")
-    server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "moto_server"), "-H", "127.0.0.1",
-                               "-p", str(port)], stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            break
-        except requests.RequestException:
-            time.sleep(0.1)
-    yield url
-    server.terminate()
-    server.wait(10)
-    log.close()
+    yield from moto_server(tmp_path_factory.mktemp("moto") / "moto.log")
 
 
 @pytest.fixture
 def s3_env(monkeypatch):
-    for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
-                        ("AWS_DEFAULT_REGION", "us-east-1")):
+    for name, value in S3_ENV:
         monkeypatch.setenv(name, value)
 
 
