@@ -19,6 +19,7 @@ from .store import BlobError
 log = logging.getLogger("motcua.blobs")
 
 PIECE = 1024 * 1024  # bytes per PATCH going up
+RETRIES = 4  # tries of one file in a row before a run gives up (the link is down): the next run goes on
 
 
 def missing_here(store, limit=None):
@@ -83,11 +84,25 @@ def send(client, store, sha, size):
     return whole
 
 
+def _retrying(step, result, tries=RETRIES):
+    """``step()``, again from where it stopped after a cut or a lost answer (a weak link drops some
+    requests), up to ``tries`` times in a row; the last failure is raised."""
+    for attempt in range(tries):
+        try:
+            return step()
+        except HubUnreachable:
+            result["retried"] += 1
+            if attempt == tries - 1:
+                raise
+            time.sleep(min(0.2 * 2 ** attempt, 2.0))
+    return None
+
+
 def transfer(client, store, node_id, limit_bytes=None, budget_s=50.0):
     """Fetch what is missing here, then send what the hub lacks, within ``budget_s`` seconds.
     Returns a summary; past ``limit_bytes`` held here nothing more is fetched (nothing is deleted)."""
     started = time.monotonic()
-    result = {"fetched": 0, "fetched_bytes": 0, "sent": 0, "sent_bytes": 0, "waiting": 0, "failed": 0,
+    result = {"fetched": 0, "fetched_bytes": 0, "sent": 0, "sent_bytes": 0, "waiting": 0, "failed": 0, "retried": 0,
               "full": False, "error": ""}
     held = store.total_size() if limit_bytes else 0
     missing = missing_here(store)
@@ -99,7 +114,7 @@ def transfer(client, store, node_id, limit_bytes=None, budget_s=50.0):
             result["full"] = True
             break
         try:
-            fetch(client, store, sha, size)
+            _retrying(lambda: fetch(client, store, sha, size), result)
         except HubRefused as exc:  # 404: the hub has not got it yet (or it is not for this box)
             log.info("blob %s not fetched: %s %s", sha[:12], exc.status, exc.message)
             result["failed"] += 1
@@ -121,7 +136,7 @@ def transfer(client, store, node_id, limit_bytes=None, budget_s=50.0):
         if not store.has(sha):
             continue
         try:
-            if not send(client, store, sha, size):
+            if not _retrying(lambda: send(client, store, sha, size), result):
                 continue
         except HubRefused as exc:  # 404 until the row has come up by the push; 422: sent again next time
             log.info("blob %s not sent: %s %s", sha[:12], exc.status, exc.message)

@@ -68,6 +68,11 @@ class CutProxy(FaultProxy):
         super().__init__(upstream_port, seed=1, rate=0)
         self.cuts_left, self.at = cuts, at
         self._cut_lock = threading.Lock()
+        self.targets = []  # what was asked, in order (method, path?query)
+
+    def _forward(self, request):
+        self.targets.append((request[0], request[1]))
+        return super()._forward(request)
 
     def _answer(self, client, answer, cut_at=None):
         with self._cut_lock:

@@ -106,19 +106,37 @@ def test_a_download_cut_midway_resumes_from_its_partial(hub, make_box):
         at_hub.attach("05518", data)
     box = make_box()
     box.sync()
-    proxy = CutProxy(hub.port, cuts=1, at=0.5).start()
+    store = box_store(box)
+    proxy = CutProxy(hub.port, cuts=2, at=0.5).start()
     try:
         client = client_via(box, proxy.url)
-        first = box_transfer(box, client)
-        assert first["fetched"] == 0 and first["error"], first  # cut: the link went down mid-file
-        store = box_store(box)
-        kept = store.partial_size(sha(data))
-        assert 0 < kept < len(data) and not store.has(sha(data))
-        second = box_transfer(box, client)
-        assert second["fetched"] == 1, second
+        first = box_transfer(box, client, budget_s=30)
     finally:
         proxy.close()
-    assert proxy.counts["cut"] == 1
+    assert first["fetched"] == 1 and first["retried"] == 2, first
+    assert proxy.counts["cut"] == 2
+    offsets = [int(target.split("offset=")[1]) for method, target in proxy.targets if method == "GET"]
+    assert offsets[0] == 0 and 0 < offsets[1] < offsets[2] < len(data), offsets  # each time on from the partial
+    with store.open(sha(data)) as f:
+        assert f.read() == data
+
+
+def test_a_link_that_stays_down_ends_the_run_and_the_next_run_goes_on(hub, make_box):
+    data = some_bytes(2_000_000, 12)
+    with HubRows(hub) as at_hub:
+        at_hub.attach("05518", data)
+    box = make_box()
+    box.sync()
+    store = box_store(box)
+    proxy = CutProxy(hub.port, cuts=10, at=0.3).start()
+    try:
+        first = box_transfer(box, client_via(box, proxy.url), budget_s=30)
+    finally:
+        proxy.close()
+    assert first["fetched"] == 0 and first["error"] and first["retried"] == 4, first
+    kept = store.partial_size(sha(data))
+    assert 0 < kept < len(data) and not store.has(sha(data))
+    assert box_transfer(box)["fetched"] == 1
     with store.open(sha(data)) as f:
         assert f.read() == data
 
