@@ -110,7 +110,7 @@ def transfer(client, store, node_id, limit_bytes=None, budget_s=50.0):
     for sha, size in missing:
         if time.monotonic() - started > budget_s:
             break
-        if limit_bytes and held + size > limit_bytes:
+        if limit_bytes and held >= limit_bytes:  # what the console reports as "đã đạt giới hạn"
             result["full"] = True
             break
         try:

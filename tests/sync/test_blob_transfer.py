@@ -159,17 +159,18 @@ def test_an_upload_cut_midway_goes_on_from_the_hubs_offset(hub, make_box):
 
 
 def test_past_the_box_limit_nothing_new_is_fetched_and_nothing_deleted(hub, make_box):
-    first, second = some_bytes(600_000, 9), some_bytes(600_000, 10)
+    files = [some_bytes(600_000, 9 + n) for n in range(3)]
     with HubRows(hub) as at_hub:
-        at_hub.attach("05518", first)
-        at_hub.attach("05518", second, owner="dossier-online-2")
+        for n, data in enumerate(files):
+            at_hub.attach("05518", data, owner=f"dossier-online-{n}")
     box = make_box()
     box.sync()
-    result = box_transfer(box, limit_bytes=1_000_000)
-    assert result["fetched"] == 1 and result["full"] and result["waiting"] == 1
+    result = box_transfer(box, limit_bytes=1_000_000)  # under the limit it fetches; at it, it stops
+    assert result["fetched"] == 2 and result["full"] and result["waiting"] == 1, result
     store = box_store(box)
-    assert store.has(sha(first)) and not store.has(sha(second))
-    assert box_transfer(box, limit_bytes=1_000_000)["full"] and store.has(sha(first))
+    assert [store.has(sha(data)) for data in files] == [True, True, False]
+    again = box_transfer(box, limit_bytes=1_000_000)
+    assert again["fetched"] == 0 and again["full"] and store.total_size() == 1_200_000  # nothing deleted
 
 
 def test_a_worker_killed_mid_download_leaves_no_half_file_and_the_next_run_completes_it(hub, make_box):
