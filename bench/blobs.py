@@ -4,8 +4,9 @@ its box through the chaos suite's fault proxy (drops, delays, duplicates, reorde
 Starts ``motcua hub serve`` (SQLite) on 127.0.0.1, writes the Attachment rows and their bytes at the
 hub (random sizes, seeded), makes and registers a box, pulls the rows (directly), then runs the box
 worker's ``blobs.travel.transfer`` rounds against the proxy until every file is whole or the time
-budget is spent. Checks every file at the box against its sha256. Baseline in the same run: reading
-and hashing the same files from the hub's disk (the ceiling of this machine's disk and sha256).
+budget is spent. Checks every file at the box against its sha256. Baselines in the same run: the same
+link without faults for 20 s (into an empty store), and reading and hashing the files from the hub's
+disk (the ceiling of this machine's disk and sha256).
 Prints figures beside targets, asserts nothing.
 Usage: .venv/bin/python bench/blobs.py [--files 1000] [--rate 0.2] [--seed 14] [--budget 900] [--keep]
 """
@@ -96,7 +97,7 @@ def main():
         proxy = FaultProxy(hub.port, seed=args.seed, rate=args.rate, hold_s=0.5).start()
         client = client_via(box, proxy.url)
         store = open_store(box.settings)
-        started, rounds, fetched, failed, errors = time.monotonic(), 0, 0, 0, 0
+        started, rounds, fetched, failed, errors, retried = time.monotonic(), 0, 0, 0, 0, 0
         with box:
             node_id = this_node().node_id
             while time.monotonic() - started < args.budget:
@@ -106,12 +107,19 @@ def main():
                 fetched += result["fetched"]
                 failed += result["failed"]
                 errors += bool(result["error"])
+                retried += result["retried"]
                 if result["waiting"] == 0 and not result["error"]:
                     break
                 if result["error"]:
                     time.sleep(0.2)  # the worker's next run, shortened
         elapsed = time.monotonic() - started
         proxy.heal()
+        # in-run baseline: the same proxy without faults, into an empty store, for 20 s
+        clean_store = DiskStore(root / "clean-link")
+        clean_started = time.monotonic()
+        with box:
+            clean = transfer(client, clean_store, node_id, budget_s=20)
+        clean_mbps = clean["fetched_bytes"] / MB / (time.monotonic() - clean_started)
 
         whole = bad = missing = 0
         for sha, size in rows:
@@ -127,11 +135,12 @@ def main():
         moved = sum(size for sha, size in rows if store.has(sha))
         print()
         print(f"transfer through the fault proxy (rate {args.rate}, seed {args.seed}): {rounds} rounds, "
-              f"{elapsed:.1f} s, {errors} rounds ended by a fault, {failed} files not taken in a round (request refused or bytes not matching), taken later")
+              f"{elapsed:.1f} s, {errors} rounds ended by a link down, {retried} files retried from their partial, {failed} files not taken in a round (request refused or bytes not matching), taken later")
         print("proxy faults: " + ", ".join(f"{k} {v}" for k, v in sorted(proxy.counts.items())))
         print(f"{'figure':<44}{'measured':>14}{'target':>14}")
         print(f"{'throughput (MB/s)':<44}{moved / MB / elapsed:>14.1f}{'>= ' + str(TARGET_MBPS):>14}")
         print(f"{'files per second':<44}{fetched / elapsed:>14.1f}{'':>14}")
+        print(f"{'baseline: the same link without faults (MB/s)':<44}{clean_mbps:>14.1f}{'':>14}")
         print(f"{'baseline: read + sha256 at the hub (MB/s)':<44}{ceiling:>14.1f}{'':>14}")
         print(f"{'files whole at the box (sha256 checked)':<44}{whole:>14}{len(rows):>14}")
         print(f"{'files corrupt at the box':<44}{bad:>14}{0:>14}")
