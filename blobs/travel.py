@@ -114,7 +114,7 @@ def transfer(client, store, node_id, limit_bytes=None, budget_s=50.0):
             result["full"] = True
             break
         try:
-            _retrying(lambda: fetch(client, store, sha, size), result)
+            _retrying(lambda sha=sha, size=size: fetch(client, store, sha, size), result)
         except HubRefused as exc:  # 404: the hub has not got it yet (or it is not for this box)
             log.info("blob %s not fetched: %s %s", sha[:12], exc.status, exc.message)
             result["failed"] += 1
@@ -136,7 +136,7 @@ def transfer(client, store, node_id, limit_bytes=None, budget_s=50.0):
         if not store.has(sha):
             continue
         try:
-            if not _retrying(lambda: send(client, store, sha, size), result):
+            if not _retrying(lambda sha=sha, size=size: send(client, store, sha, size), result):
                 continue
         except HubRefused as exc:  # 404 until the row has come up by the push; 422: sent again next time
             log.info("blob %s not sent: %s %s", sha[:12], exc.status, exc.message)
