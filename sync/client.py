@@ -134,7 +134,9 @@ class HubClient:
                                 {"offset": offset, "digest": hashlib.sha256(chunk).hexdigest()},
                                 ok=(200, 204, 409), data=chunk,
                                 headers={"Content-Type": "application/offset+octet-stream"})
-        return int(response.headers.get(UPLOAD_OFFSET) or 0)
+        if UPLOAD_OFFSET not in response.headers:  # a 409 of another kind (a replayed request)
+            raise HubRefused(response.status_code, _error_text(response))
+        return int(response.headers[UPLOAD_OFFSET])
 
     def blob_download(self, sha, offset, sink, chunk_size=256 * 1024):
         """Read blob ``sha`` from ``offset`` and give each piece to ``sink`` as it arrives (a cut
