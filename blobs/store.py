@@ -6,10 +6,12 @@ piece (its size on disk is where a resumed transfer goes on from), then hashed, 
 renamed into place. A power cut leaves at most a partial file, which a resumed transfer continues
 and ``sweep_partials`` removes when it is old.
 """
+import fcntl
 import hashlib
 import os
 import re
 import time
+from contextlib import contextmanager
 
 from office.errors import MotcuaError
 
@@ -87,6 +89,12 @@ class BlobStore:
         """Bytes held in whole blobs (for limits and the console)."""
         raise NotImplementedError
 
+    @contextmanager
+    def locked(self, upload_id):  # pragma: no cover - interface
+        """Hold ``upload_id`` against every other process and thread of this machine (several web
+        workers of a hub, the box's worker and its web) for one append-then-commit."""
+        raise NotImplementedError
+
 
 def _fsync_dir(path):
     fd = os.open(path, os.O_RDONLY)
@@ -100,7 +108,9 @@ class DiskStore(BlobStore):
     def __init__(self, root):
         self.root = os.path.abspath(root)
         self.partials = os.path.join(self.root, "partial")
+        self.locks = os.path.join(self.root, "locks")
         os.makedirs(self.partials, exist_ok=True)
+        os.makedirs(self.locks, exist_ok=True)
 
     def path(self, sha):
         _check_sha(sha)
@@ -183,10 +193,23 @@ class DiskStore(BlobStore):
         except FileNotFoundError:
             pass
 
+    @contextmanager
+    def locked(self, upload_id):
+        """An fcntl lock on ``locks/<upload_id>``: the kernel releases it with its holder (a killed
+        worker never leaves it taken). The lock files stay (a few bytes each; ``sweep_partials``
+        removes old ones)."""
+        _check_upload_id(upload_id)
+        fd = os.open(os.path.join(self.locks, upload_id), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
     def total_size(self):
         total = 0
         for top in os.scandir(self.root):
-            if top.name == "partial" or not top.is_dir():
+            if top.name in ("partial", "locks") or not top.is_dir():
                 continue
             for dirpath, _, files in os.walk(top.path):
                 total += sum(os.stat(os.path.join(dirpath, name)).st_size for name in files)
@@ -199,15 +222,23 @@ class DiskStore(BlobStore):
             if entry.stat().st_mtime < cutoff:
                 os.unlink(entry.path)
                 removed += 1
+        for entry in os.scandir(self.locks):
+            if entry.stat().st_mtime < cutoff:
+                os.unlink(entry.path)
         return removed
 
 
 def open_store(settings):
     """The store a node's settings name: ``blob_store`` empty = a ``DiskStore`` under
-    ``<data_dir>/blobs``."""
+    ``<data_dir>/blobs``; ``file:/dir`` another directory; ``s3://bucket/prefix?endpoint=...`` an
+    S3-compatible bucket (partials stay under ``<data_dir>/blobs``)."""
     where = settings.get("blob_store") or ""
     if not where:
         return DiskStore(os.path.join(settings["data_dir"], "blobs"))
     if where.startswith("file:"):
         return DiskStore(where[len("file:"):])
+    if where.startswith("s3://"):
+        from .s3 import s3_store  # boto3 only where a hub keeps its files in a bucket
+
+        return s3_store(where, os.path.join(settings["data_dir"], "blobs"))
     raise BlobError(f"Kho tệp không hỗ trợ: {where}")

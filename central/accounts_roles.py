@@ -42,7 +42,8 @@ ROLES = {
 # Routes anyone may call: boxes (signed requests), the SMS gateway (its own shared secret),
 # citizens' tracking, health, assets, and the sign-in page itself.
 MACHINE_ENDPOINTS = {"sync_api.hub_info", "sync_api.push", "sync_api.pull", "sync_api.snapshot", "sync_api.hello",
-                     "enrol.enrol_box", "releases_api.hello", "releases_api.release_file", "inbound_sms.inbound"}
+                     "enrol.enrol_box", "releases_api.hello", "releases_api.release_file", "inbound_sms.inbound",
+                     "blob_api.blob"}
 PUBLIC_ENDPOINTS = MACHINE_ENDPOINTS | {"tracking.tracking_api", "tracking.tracking_page", "health", "static",
                                         "form_files.download",
                                         "assets.static", "auth.sign_in"}

@@ -14,7 +14,7 @@ from office.stats_rollup import install as install_queue_rollup
 from office.synonyms import ensure_default_synonyms
 from provisioning.identity import ensure_hub_identity
 
-from . import agency, enrol, inbound_sms, notifications, operator, releases_api, sync_api
+from . import agency, blob_api, enrol, inbound_sms, notifications, operator, releases_api, sync_api
 from . import accounts_admin, accounts_signin, audit_views, catalog_admin, reminder_views, stats_views
 from . import booking_admin, booking_views, citizen_online, citizen_views, form_files, ticket_track, tus_uploads  # noqa: F401
 from .accounts import ensure_first_operator
@@ -65,6 +65,7 @@ def create_app(settings=None):
     install_auth(app, settings["session_idle_minutes"])
     install_assets(app)
     app.register_blueprint(sync_api.bp)
+    app.register_blueprint(blob_api.bp)
     app.register_blueprint(releases_api.bp)
     app.register_blueprint(operator.bp)
     app.register_blueprint(tracking.bp)

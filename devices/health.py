@@ -159,6 +159,28 @@ def data_size(sizes, log_entries=None, keep_days=None):
     return result("data_size", "Dữ liệu trên hộp", OK, value)
 
 
+BLOB_WARN_SHARE = 0.9  # the console warns when the box's files pass this share of blob_box_limit_mb
+BLOBS_REMEDY = ("Tăng giới hạn blob_box_limit_mb nếu thẻ nhớ còn chỗ (xem “Bộ nhớ lưu trữ”), hoặc thay thẻ nhớ lớn "
+                "hơn; báo kỹ thuật trung tâm. Hộp không tự xoá tệp nào.")
+
+
+def blobs(held, limit, waiting=0):
+    """The box's files (papers, photos, scans) against ``blob_box_limit_mb``: a warning past 90 %, a
+    problem at the limit, where the box stops fetching new files from the hub (it deletes none)."""
+    share = held / limit if limit else 0.0
+    value = f"Tệp đính kèm chiếm {_size(held)} / giới hạn {_size(limit)} ({_num(100 * share, 0)}%)"
+    if waiting:
+        value += f"; {waiting} tệp đang chờ tải về"
+    if limit and held >= limit:
+        return result("blobs", "Tệp đính kèm (giấy tờ, ảnh, bản quét)", PROBLEM,
+                      value + ". Đã đạt giới hạn: hộp ngừng tải tệp mới từ trung tâm (cán bộ thấy “đang tải tệp”).",
+                      BLOBS_REMEDY)
+    if limit and share >= BLOB_WARN_SHARE:
+        return result("blobs", "Tệp đính kèm (giấy tờ, ảnh, bản quét)", WARNING,
+                      value + ". Sắp đạt giới hạn: khi đạt, hộp ngừng tải tệp mới.", BLOBS_REMEDY)
+    return result("blobs", "Tệp đính kèm (giấy tờ, ảnh, bản quét)", OK, value)
+
+
 def parse_meminfo(text):
     """``/proc/meminfo`` -> {name: bytes}."""
     values = {}

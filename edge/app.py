@@ -15,7 +15,7 @@ from office.db import bind, open_database
 from office.models import MODELS
 
 from . import api, auth, cccd_views, console, dossier_views, screens
-from . import catalog_views, stats_views
+from . import catalog_views, dossier_files, stats_views
 from .box import Box
 
 log = logging.getLogger("motcua.edge")
@@ -44,6 +44,7 @@ def create_app(settings=None, tasks=None):
 
         _, tasks = create_huey(settings)
     app.extensions["box"] = Box(settings, tasks)
+    app.before_request(dossier_files.allow_scan_bodies)  # before any hook reads a form: a scan is larger
     install_error_handlers(app)
     # Every write comes from the box's own pages: same-site Origin, then the session's CSRF token
     # (forms carry it as a field, the pages' fetch calls as the X-CSRFToken header).

@@ -232,6 +232,7 @@ def _system_checks(settings, now, sync_state):
         health.clock(now, (sync_state or {}).get("hub_offset_ms"), tz=settings["timezone"]),
     ]
     results.append(_data_size(settings))
+    results.append(_blob_check(settings))
     recovery = _recovery_check(settings, now)
     if recovery is not None:
         results.append(recovery)
@@ -287,6 +288,21 @@ def _data_size(settings):
         entries = None
     sizes = health.read_data_sizes(settings["data_dir"], _database_path(settings))
     return health.data_size(sizes, entries, settings["log_keep_days"])
+
+
+def _blob_check(settings):
+    """The box's files against ``blob_box_limit_mb``, and how many still wait to come down."""
+    from blobs import open_store
+    from blobs.travel import missing_here
+
+    from .tasks import box_blob_limit
+
+    store = open_store(settings)
+    try:
+        waiting = len(missing_here(store))
+    except Exception:  # a box that was never initialised has no tables yet
+        waiting = 0
+    return health.blobs(store.total_size(), box_blob_limit(settings), waiting)
 
 
 def _probe_hub(settings, hub_url):

@@ -94,6 +94,14 @@ def register_tasks(huey, settings):
             return sync_box.say_hello(settings, ensure_key(settings["data_dir"]))
         return None
 
+    @huey.periodic_task(every(settings), name="blob_transfer")
+    def blob_transfer():
+        """The bytes of files the rows name: fetch what is missing here, send up what was made here."""
+        with process_lock(settings["data_dir"], "blobs") as free:
+            if free and sync_box.hub_url(settings):
+                return _blob_transfer(settings)
+            return None
+
     @huey.periodic_task(every(settings, 60), name="storage_upkeep")
     def storage_upkeep():
         from .upkeep import storage_upkeep as upkeep  # bounded change log and print previews
@@ -120,7 +128,7 @@ def register_tasks(huey, settings):
 
     return {"print_job": print_job, "sweep_print_jobs": sweep_print_jobs, "sync_now": sync_now,
             "sync_periodic": sync_periodic, "say_hello": say_hello, "storage_upkeep": storage_upkeep,
-            "update_periodic": update_periodic, "booking_no_shows": booking_no_shows}
+            "update_periodic": update_periodic, "booking_no_shows": booking_no_shows, "blob_transfer": blob_transfer}
 
 
 @contextmanager
@@ -138,3 +146,25 @@ def _sync(settings):
     result = sync_box.sync_now(settings, ensure_key(settings["data_dir"]))
     log.info("sync: %s", result)
     return result
+
+
+def _blob_transfer(settings):
+    from blobs import open_store
+    from blobs.travel import transfer
+    from provisioning.identity import ensure_key
+    from sync.capture import this_node
+
+    try:
+        client = sync_box.client_for(settings, ensure_key(settings["data_dir"]))
+    except sync_box.SyncFailed:
+        return None
+    result = transfer(client, open_store(settings), this_node().node_id,
+                      limit_bytes=box_blob_limit(settings), budget_s=max(settings["worker_period_seconds"] - 10, 20))
+    if result["fetched"] or result["sent"] or result["error"] or result["full"]:
+        log.info("blobs: %s", result)
+    return result
+
+
+def box_blob_limit(settings):
+    """Bytes of files this box keeps at most (``blob_box_limit_mb``)."""
+    return int(float(settings["blob_box_limit_mb"]) * 1024 * 1024)

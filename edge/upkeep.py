@@ -18,8 +18,8 @@ log = logging.getLogger("motcua.upkeep")
 
 
 def storage_upkeep(settings, now=None):
-    """One round of upkeep; returns what was deleted: {"log_entries", "previews", "phones"}."""
-    done = {"log_entries": 0, "previews": 0, "phones": 0}
+    """One round of upkeep; returns what was deleted: {"log_entries", "previews", "phones", "partials"}."""
+    done = {"log_entries": 0, "previews": 0, "phones": 0, "partials": 0}
     try:
         done["phones"] = forget_phones(QueuePolicy(timezone=settings["timezone"]), now)
     except Exception:  # a busy database: next hour
@@ -29,6 +29,12 @@ def storage_upkeep(settings, now=None):
     except Exception:  # a box without identity yet, or a busy database: next hour
         log.warning("change-log retention failed", exc_info=True)
     done["previews"] = prune_previews(Path(settings["data_dir"]) / "prints", settings["print_previews_keep"])
+    try:
+        from blobs import open_store
+
+        done["partials"] = open_store(settings).sweep_partials()  # pieces of files nobody went on with for a week
+    except Exception:
+        log.warning("sweeping partial files failed", exc_info=True)
     if any(done.values()):
         log.info("storage upkeep: %s", done)
     free_mb = shutil.disk_usage(settings["data_dir"]).free / 1024**2

@@ -7,6 +7,9 @@ against the hash when they arrive. A row is written once (append-only); a file t
 row with ``withdrawn`` set to the id it withdraws."""
 from peewee import CharField, DateTimeField, IntegerField
 
+from office.errors import MotcuaError
+
+from office.db import BaseModel
 from sync.capture import ReplicatedModel
 from sync.policy import APPEND
 
@@ -43,3 +46,52 @@ def attachments_of(owner):
     rows = list(Attachment.select().where(Attachment.owner == owner).order_by(Attachment.added_at, Attachment.id))
     taken_back = {row.withdrawn for row in rows if row.withdrawn}
     return [row for row in rows if not row.withdrawn and row.id not in taken_back]
+
+
+# What a paper may be: the file's first bytes decide, not the name or the browser's word.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"RIFF", "image/webp", ".webp"),  # checked further below (WEBP at byte 8)
+)
+ALLOWED_LABEL = "ảnh (JPG, PNG, WEBP) hoặc PDF"
+
+
+def sniff(head):
+    """(mime, extension) of a file from its first 16 bytes, or None when it is not an allowed kind."""
+    for magic, mime, ext in SIGNATURES:
+        if head.startswith(magic) and (mime != "image/webp" or head[8:12] == b"WEBP"):
+            return mime, ext
+    return None
+
+
+def attach_file(owner, kind, fileobj, name, store, added_by="", label="", limit=None, now=None, commune=""):
+    """Keep the bytes of ``fileobj`` in ``store`` and add the row naming them (kind ``scan`` at the
+    desk, ``answer`` or ``result`` elsewhere). Refuses, with the reason in Vietnamese, a file that is
+    empty, too large or not an image or PDF; nothing is kept then. A box writes its own commune's
+    rows (``commune`` is for the hub)."""
+    from office.clock import utcnow
+
+    if kind not in KINDS:
+        raise MotcuaError("Loại tệp đính kèm không hợp lệ.")
+    head = fileobj.read(16)
+    if not head:
+        raise MotcuaError("Chưa chọn tệp, hoặc tệp rỗng.")
+    found = sniff(head)
+    if found is None:
+        raise MotcuaError(f"Tệp “{name}” không phải {ALLOWED_LABEL}: hãy chụp hoặc quét lại.", status=415)
+    fileobj.seek(0)
+    sha, size = store.put(fileobj, limit=limit)  # 413 past the limit: nothing kept
+    row = Attachment(commune=commune, owner=owner, kind=kind, label=label[:200], name=(name or "tep")[:200], mime=found[0],
+                     sha256=sha, size=size, added_at=now or utcnow(), added_by=added_by)
+    row.save()
+    return row
+
+
+class SentBlob(BaseModel):
+    """A blob this node made that the hub confirmed it holds whole (not replicated: the box's own
+    memory, so it does not ask the hub again about every file it ever sent)."""
+
+    sha256 = CharField(primary_key=True)
+    sent_at = DateTimeField()

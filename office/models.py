@@ -224,7 +224,7 @@ from .limits import Hit  # noqa: E402
 from .sessions import WebSession  # noqa: E402
 from .rating_screens import RatingScreen  # noqa: E402
 from .synonyms import SearchSynonym  # noqa: E402
-from .attachments import Attachment  # noqa: E402
+from .attachments import Attachment, SentBlob  # noqa: E402
 from .bookings import Booking  # noqa: E402
 
 REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating, Place, Holiday,
@@ -255,4 +255,5 @@ MODELS = SYNC_MODELS + (
     SearchSynonym,
     Attachment,
     Booking,
+    SentBlob,
 )

@@ -16,6 +16,12 @@ from . import capture
 from .keys import sign
 from .protocol import HUB_TIME, NONCE, ORIGIN, SCHEMA, SIGNATURE, TIME, new_nonce, request_message
 
+BLOB_PATH = "/sync/v1/blobs"
+UPLOAD_OFFSET = "Upload-Offset"  # bytes of a blob the receiver holds (as tus names it)
+BLOB_WHOLE = "X-Motcua-Blob-Whole"  # "1": the hub holds the blob whole
+BLOB_SIZE = "X-Motcua-Blob-Size"  # the whole blob's size, on a download
+REASON = "X-Motcua-Reason"  # a refusal's reason where the answer has no body (HEAD)
+
 log = logging.getLogger("motcua.sync.client")
 
 PINNED_CERT = Path("keys") / "hub-cert.pem"
@@ -111,25 +117,68 @@ class HubClient:
                 continue
             raise HubRefused(response.status_code, _error_text(response))
 
+    # Blob bytes (files named by an Attachment row): signed like a pull, the blob's hash in the
+    # signed action, the offset in the signed query. See central.blob_api.
+
+    def blob_offset(self, sha):
+        """(bytes of blob ``sha`` the hub holds, whether it holds it whole)."""
+        response = self._signed("HEAD", f"blob-head {sha}", f"{BLOB_PATH}/{sha}", {})
+        return int(response.headers.get(UPLOAD_OFFSET) or 0), response.headers.get(BLOB_WHOLE) == "1"
+
+    def blob_patch(self, sha, offset, chunk):
+        """Send ``chunk`` of blob ``sha`` from ``offset``; return the hub's offset after it (the
+        hub's own offset when ``offset`` was not where it stood)."""
+        import hashlib
+
+        response = self._signed("PATCH", f"blob-patch {sha}", f"{BLOB_PATH}/{sha}",
+                                {"offset": offset, "digest": hashlib.sha256(chunk).hexdigest()},
+                                ok=(200, 204, 409), data=chunk,
+                                headers={"Content-Type": "application/offset+octet-stream"})
+        if UPLOAD_OFFSET not in response.headers:  # a 409 of another kind (a replayed request)
+            raise HubRefused(response.status_code, _error_text(response))
+        return int(response.headers[UPLOAD_OFFSET])
+
+    def blob_download(self, sha, offset, sink, chunk_size=256 * 1024):
+        """Read blob ``sha`` from ``offset`` and give each piece to ``sink`` as it arrives (a cut
+        connection raises ``HubUnreachable`` after the pieces already given)."""
+        import requests
+
+        response = self._signed("GET", f"blob-get {sha}", f"{BLOB_PATH}/{sha}", {"offset": offset},
+                                ok=(200, 206), stream=True)
+        try:
+            for piece in response.iter_content(chunk_size):
+                sink(piece)
+        except requests.RequestException as exc:
+            log.info("blob %s cut after it started: %s", sha[:12], exc)
+            raise HubUnreachable(plain_reason(exc)) from exc
+        finally:
+            response.close()
+
     def _signed_get(self, action, path, params):
+        return self._signed("GET", action, path, params)
+
+    def _signed(self, method, action, path, params, ok=(200,), headers=None, **kwargs):
         query = "&".join(f"{k}={v}" for k, v in params.items())
         for attempt in range(2):
             nonce, at_ms = new_nonce(), self.hub_now_ms()
             signature = sign(self.key, request_message(action, self.node_id, query, nonce, at_ms))
-            response = self._call("GET", f"{path}?{query}" if query else path, headers={
-                ORIGIN: self.node_id, SIGNATURE: signature, NONCE: nonce, TIME: str(at_ms)})
-            if response.status_code == 200:
+            response = self._call(method, f"{path}?{query}" if query else path, headers={
+                **(headers or {}), ORIGIN: self.node_id, SIGNATURE: signature, NONCE: nonce, TIME: str(at_ms)},
+                **kwargs)
+            if response.status_code in ok:
                 return response
-            if attempt == 0 and refusal_reason(_json(response, {})) in CLOCK_REFUSALS:
+            reason = refusal_reason(_json(response, {})) or response.headers.get(REASON, "")
+            if attempt == 0 and reason in CLOCK_REFUSALS:
                 continue  # the refusal taught us the hub's time: once more, restamped
             raise HubRefused(response.status_code, _error_text(response))
 
-    def _call(self, method, path, **kwargs):
+    def _call(self, method, path, stream=False, **kwargs):
         import requests
 
         try:
-            response = self.session.request(method, self.base + path, timeout=self.timeout, **kwargs)
-            _ = response.content  # read it all now: a body cut mid-way fails here
+            response = self.session.request(method, self.base + path, timeout=self.timeout, stream=stream, **kwargs)
+            if not stream or response.status_code >= 300:
+                _ = response.content  # read it all now: a body cut mid-way fails here
         except requests.exceptions.SSLError as exc:
             if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc):
                 raise HubUnreachable(TLS_MISMATCH if self.pinned else TLS_UNTRUSTED) from exc

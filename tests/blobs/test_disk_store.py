@@ -69,3 +69,25 @@ def test_store_named_by_settings(tmp_path):
     assert open_store({"data_dir": str(tmp_path), "blob_store": f"file:{tmp_path}/x"}).root == str(tmp_path / "x")
     with pytest.raises(BlobError):
         open_store({"data_dir": str(tmp_path), "blob_store": "ftp://nowhere"})
+
+
+def test_the_box_upkeep_sweeps_partials_left_for_a_week_and_keeps_fresh_ones(tmp_path):
+    import time as clock
+
+    from edge.upkeep import storage_upkeep
+    from motcua.settings import load_settings
+    from office.db import bind, database, open_database
+    from office.models import MODELS
+
+    settings = load_settings("edge", environ={}, overrides={"data_dir": str(tmp_path / "box")})
+    bind(open_database(settings["database"]), MODELS)
+    try:
+        store = open_store(settings)
+        store.append("a" * 64, 0, io.BytesIO(b"old piece"))
+        store.append("b" * 64, 0, io.BytesIO(b"fresh piece"))
+        week_ago = clock.time() - 8 * 86400
+        os.utime(os.path.join(store.partials, "a" * 64), (week_ago, week_ago))
+        assert storage_upkeep(settings)["partials"] == 1
+        assert store.partial_size("a" * 64) == 0 and store.partial_size("b" * 64) == len(b"fresh piece")
+    finally:
+        database.close()

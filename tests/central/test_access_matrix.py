@@ -71,7 +71,7 @@ def url_values(world, endpoint, arguments):
           "accounts.set_active": world["target"].id, "accounts.reset": world["target"].id,
           "accounts.revoke": world["target"].id}.get(endpoint, rule_a if endpoint.startswith("reminders.") else "x")
     samples = {"pk": pk, "code": world["code_a"], "action": "transfer", "table": "summary", "filename": "app.css",
-               "node": "no-box", "kind": "json", "version": "0.0.1", "name": "x.whl", "sha256": "0" * 64,
+               "node": "no-box", "kind": "json", "version": "0.0.1", "name": "x.whl", "sha256": "0" * 64, "sha": "0" * 64,
                "message_id": world["reminders"][A].id, "token_id": 999, "commune": A, "draft_id": "x",
                "upload_id": "x", "token": "x"}
     return {name: samples[name] for name in arguments}
