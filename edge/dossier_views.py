@@ -422,7 +422,7 @@ def _detail(dossier, error=None, values=None, status=200):
                  values=values or {}, agencies=_agencies(office), agency_names=dict(_agencies(office)),
                  officers=officers, stages=STAGES, ticket=ticket, new_due=new_due, office_agency=office.agency_code,
                  forms=[f for f in ("02", "03", "04", "05") if FORM_EVENT[f] in done], open_states=OPEN,
-                 attached=online_files(dossier), procedure=_procedure_of(dossier),
+                 procedure=_procedure_of(dossier),
                  just_received=request.args.get("received") == "1")
 
 

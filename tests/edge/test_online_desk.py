@@ -49,8 +49,9 @@ def test_online_dossier_waits_with_its_papers_until_the_bytes_arrive(desk, app):
     assert "Hồ sơ trực tuyến chờ tiếp nhận (1)" in page and "TT-05518-260301-0001" in page
     assert "đang tải tệp (2)" in page
     open_store(app.extensions["box"].settings).put(io.BytesIO(FORM))
+    page = desk.get("/dossiers/TT-05518-260301-0001").get_data(as_text=True)
     detail = text(desk.get("/dossiers/TT-05518-260301-0001"))
-    assert "Giấy tờ công dân tải lên" in detail and detail.count("đang tải tệp") == 1
+    assert "Tệp đính kèm" in detail and page.count('class="file-waiting"') == 1
     assert "Tiếp nhận hồ sơ trực tuyến" in detail
 
 
