@@ -10,22 +10,24 @@ from motcua.web import configure_logging, install_assets, install_error_handlers
 from office.clock import local_clock
 from office.db import bind, open_database
 from office.models import MODELS
+from office.reports import ensure_default_categories, reports_of_phone
 from office.synonyms import ensure_default_synonyms
 from provisioning.identity import ensure_hub_identity
 
 from . import agency, enrol, inbound_sms, notifications, operator, releases_api, sync_api
 from . import accounts_admin, accounts_signin, audit_views, catalog_admin, reminder_views, stats_views
-from . import form_files, ticket_track
+from . import form_files, open311, open311_clients, report_views, ticket_track
 from .accounts import ensure_first_operator
 from .accounts_models import ACCOUNT_MODELS
 from .citizens import CITIZEN_MODELS
+from .open311_clients import OPEN311_MODELS
 from .audit import make_append_only
 from .auth import install_auth, operator_password
 from .models import HUB_ONLY_MODELS
 from .releases_models import RELEASE_MODELS
 from .tasks import create_hub_huey
 
-HUB_MODELS = MODELS + HUB_ONLY_MODELS + ACCOUNT_MODELS + RELEASE_MODELS + CITIZEN_MODELS
+HUB_MODELS = MODELS + HUB_ONLY_MODELS + ACCOUNT_MODELS + RELEASE_MODELS + CITIZEN_MODELS + OPEN311_MODELS
 
 
 @dataclass
@@ -53,6 +55,7 @@ def create_app(settings=None):
     _, tasks = create_hub_huey(settings)
     app.extensions["hub"] = Hub(settings, ensure_hub_identity(settings["data_dir"]), tasks)
     ensure_default_synonyms()
+    ensure_default_categories()
     ensure_first_operator(lambda: operator_password(settings))
     install_error_handlers(app)
     install_auth(app, settings["session_idle_minutes"])
@@ -75,6 +78,11 @@ def create_app(settings=None):
     app.register_blueprint(accounts_signin.bp)
     app.register_blueprint(accounts_admin.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(report_views.citizen_bp)
+    app.register_blueprint(report_views.public_bp)
+    app.register_blueprint(open311.bp)
+    app.register_blueprint(open311_clients.bp)
+    app.jinja_env.globals["reports_of_phone"] = reports_of_phone  # the citizen's home page lists them
 
     @app.get("/api/v1/health")
     def health():

@@ -16,7 +16,8 @@ bp.before_request(refuse_cross_site)
 
 STATES = {"pending": "Chờ gửi", "sending": "Đang gửi", "sent": "Đã gửi", "failed": "Thất bại"}
 PURPOSES = {"dossier_received": "Tiếp nhận hồ sơ", "dossier_supplement": "Yêu cầu bổ sung", "dossier_ready": "Có kết quả",
-            "turn_near": "Sắp đến lượt", "reminder": "Nhắc việc", "sms_reply": "Trả lời tin nhắn tra cứu"}
+            "turn_near": "Sắp đến lượt", "report_answered": "Trả lời phản ánh",
+            "reminder": "Nhắc việc", "sms_reply": "Trả lời tin nhắn tra cứu"}
 LIMIT = 200
 
 

@@ -12,12 +12,15 @@ TEXTS = {
     "dossier_ready": "Hồ sơ {ma_ho_so} đã có kết quả. Mời ông/bà đến bộ phận một cửa {co_quan} nhận kết quả.",
     "turn_near": "Số {so_thu_tu} của ông/bà sắp đến lượt (còn {so_luot_truoc} người trước). "
                  "Vui lòng có mặt gần quầy {quay}.",
+    "report_answered": "{co_quan} đã trả lời phản ánh {ma_phan_anh} của ông/bà. Xem nội dung trả lời "
+                       "tại trang Phản ánh, kiến nghị với mã phản ánh.",
 }
 SUBJECTS = {
     "dossier_received": "Đã tiếp nhận hồ sơ {ma_ho_so}",
     "dossier_supplement": "Hồ sơ {ma_ho_so} cần bổ sung giấy tờ",
     "dossier_ready": "Hồ sơ {ma_ho_so} đã có kết quả",
     "turn_near": "Sắp đến lượt số {so_thu_tu}",
+    "report_answered": "Phản ánh {ma_phan_anh} đã được trả lời",
 }
 
 

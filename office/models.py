@@ -223,9 +223,11 @@ from .sessions import WebSession  # noqa: E402
 from .rating_screens import RatingScreen  # noqa: E402
 from .synonyms import SearchSynonym  # noqa: E402
 from .attachments import Attachment  # noqa: E402
+from .reports import FieldReport, ReportCategory  # noqa: E402
 
 REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating, Place, Holiday,
-              Procedure, Agency, Dossier, DossierEvent, Notice, SearchSynonym, Attachment)
+              Procedure, Agency, Dossier, DossierEvent, Notice, SearchSynonym, Attachment,
+              ReportCategory, FieldReport)
 
 MODELS = SYNC_MODELS + (
     Office,
@@ -251,4 +253,6 @@ MODELS = SYNC_MODELS + (
     RatingScreen,
     SearchSynonym,
     Attachment,
+    ReportCategory,
+    FieldReport,
 )

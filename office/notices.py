@@ -19,6 +19,7 @@ KINDS = {
     "dossier_supplement": "Yêu cầu bổ sung giấy tờ",
     "dossier_ready": "Có kết quả",
     "turn_near": "Sắp đến lượt",
+    "report_answered": "Phản ánh đã được trả lời",
 }
 
 
