@@ -299,14 +299,19 @@ def assign(report, username, now):
     return report
 
 
-def answer(report, text, officer, now, photos=()):
-    """The commune's answer (text and photos [(name, mime, sha, size)]); the reporter is told."""
-    _open_or_refuse(report)
+def clean_answer(text):
     text = (text or "").strip()
     if len(text) < 5:
         raise MotcuaError("Hãy viết nội dung trả lời.", status=400, detail={"field": "answer"})
     if len(text) > ANSWER_MAX:
         raise MotcuaError(f"Nội dung trả lời dài quá {ANSWER_MAX} ký tự.", status=400, detail={"field": "answer"})
+    return text
+
+
+def answer(report, text, officer, now, photos=()):
+    """The commune's answer (text and photos [(name, mime, sha, size)]); the reporter is told."""
+    _open_or_refuse(report)
+    text = clean_answer(text)
     with FieldReport._meta.database.atomic():
         changes = {"answer": text, "answered_at": now, "answered_by": officer, "status": ANSWERED}
         if report.acknowledged_at is None:
