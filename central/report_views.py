@@ -49,10 +49,9 @@ def commune_choice(code, name):
     returns (code or "", [candidates (code, label)] when the name is ambiguous)."""
     if code and find_commune(code):
         return code, []
-    text = fold((name or "").replace("—", ",").replace("-", ","))
-    if not text.strip():
+    parts = [fold(p) for p in (name or "").replace("—", ",").split(",") if fold(p).strip()]
+    if not parts:
         return "", []
-    parts = [p.strip() for p in text.split(",") if p.strip()]
     wanted, province = parts[0], (parts[1] if len(parts) > 1 else "")
     found = []
     for commune in all_communes().values():
