@@ -173,7 +173,12 @@ def post_request(fmt):
     if not (form.get("lat") and form.get("long")) and not form.get("address_string") and not form.get("address_id"):
         raise Open311Error(400, "Cần lat và long, hoặc address_string.")
     commune = _commune_of(form)
-    phone = normalise_phone(form.get("phone") or "") or ""
+    phone = ""
+    if (form.get("phone") or "").strip():
+        mobile = normalise_phone(form["phone"])  # 84xxxxxxxxx
+        if mobile is None:
+            raise Open311Error(400, "phone không phải số di động Việt Nam (10 chữ số, ví dụ 0912345678).")
+        phone = "0" + mobile[2:]  # kept as citizens' phones are: 0xxxxxxxxx
     address = form.get("address_string") or ""
     reports.clean(commune, service_code, form.get("description"), form.get("lat"), form.get("long"), address)
     files = [(f.filename or "media.jpg", f.stream) for f in request.files.getlist("media") if f]
