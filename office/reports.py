@@ -345,7 +345,7 @@ def overdue_reports(now, communes=None, closed=()):
         query = query.where(FieldReport.commune.in_(list(communes)))
     if closed:
         query = query.where(FieldReport.commune.not_in(list(closed)))
-    return list(query.order_by(FieldReport.ack_due, FieldReport.code))
+    return list(query.order_by(FieldReport.ack_due, FieldReport.created_at, FieldReport.id))
 
 
 def report_counts(now, commune=""):
