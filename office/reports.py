@@ -348,10 +348,10 @@ def overdue_reports(now, communes=None, closed=()):
     return list(query.order_by(FieldReport.ack_due, FieldReport.created_at, FieldReport.id))
 
 
-def report_counts(now, commune=""):
-    """Per commune: {"open", "overdue", "answered", "on_time"} (answered on time), for the statistics."""
-    query = FieldReport.select(FieldReport.commune, FieldReport.status, FieldReport.ack_due, FieldReport.answer_due,
-                               FieldReport.answered_at)
+def report_counts(now, commune="", query=None):
+    """Per commune: {"total", "open", "overdue", "answered", "on_time"} (answered on time) of ``query``'s
+    reports (all of them by default), for the statistics."""
+    query = query if query is not None else FieldReport.select()
     if commune:
         query = query.where(FieldReport.commune == commune)
     counts = {}

@@ -163,3 +163,23 @@ def test_overdue_and_on_time_are_counted_per_commune(hub):
     counts = reports.report_counts(late_now)["05518"]
     assert counts == {"total": 3, "open": 2, "overdue": 1, "answered": 1, "on_time": 1}
     assert [r.code for r in reports.overdue_reports(late_now)] == [first.code]
+
+
+def test_the_hub_statistics_count_reports_per_commune(hub):
+    from tests.central.hub_accounts import token_client
+
+    client = citizen(hub)
+    for _ in range(2):
+        assert send(client, address="Tổ 5").status_code == 302
+    first, second = FieldReport.select().order_by(FieldReport.created_at, FieldReport.id)
+    reports.answer(first, "Đã xử lý xong, cảm ơn ông/bà.", "canbo1", datetime(2026, 3, 4, 10, 0))
+    hub.extensions["dossier_clock"] = lambda: datetime(2026, 3, 4, 14, 0)  # past the second's 11:00 target
+    operator = token_client(hub, "operator")
+    table = operator.get("/api/v1/stats/reports?month=2026-03").get_json()
+    [row] = [r for r in table["rows"] if r["key"] == "05518"]
+    assert (row["total"], row["open"], row["overdue"], row["answered"], row["on_time"]) == (2, 1, 1, 1, 1)
+    page = operator.get("/stats?table=reports&month=2026-03")
+    assert page.status_code == 200 and "Trả lời đúng hạn" in page.get_data(as_text=True)
+    book = operator.get("/stats/reports.xlsx?month=2026-03")
+    assert book.status_code == 200 and book.data[:2] == b"PK"
+    book.close()
