@@ -52,18 +52,23 @@ def _detail(report, error=None, values=None, status=200):
                  officer_names={o.username: o.full_name for o in _officers()})
 
 
+def _report(code):
+    report = reports.get(code)
+    if report.commune != _here():
+        abort(404)
+    return report
+
+
 @bp.get("/<code>")
 @desk
 def detail(code):
-    return _detail(reports.get(code))
+    return _detail(_report(code))
 
 
 @bp.post("/<code>/<any(acknowledge, assign, answer, close):action>")
 @desk
 def act(code, action):
-    report = reports.get(code)
-    if report.commune != _here():
-        abort(404)
+    report = _report(code)
     form = {k: v.strip() for k, v in request.form.items()}
     now = local_now()
     try:
