@@ -171,6 +171,7 @@ NAV = (("operator.index", "Trung tâm", "fleet.view"),
        ("catalog_admin.agencies", "Cơ quan", "agencies.manage"),
        ("reminders.index", "Nhắc việc", "reminders.manage"),
        ("notifications.page", "Tin nhắn gửi đi", "messages.manage"),
+       ("open311_clients.index", "Ứng dụng Open311", "hub_data.manage"),
        ("accounts.index", "Tài khoản", "accounts.manage"),
        ("audit.index", "Nhật ký thao tác", "audit.view"))
 

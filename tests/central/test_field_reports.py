@@ -183,3 +183,24 @@ def test_the_hub_statistics_count_reports_per_commune(hub):
     book = operator.get("/stats/reports.xlsx?month=2026-03")
     assert book.status_code == 200 and book.data[:2] == b"PK"
     book.close()
+
+
+def test_an_operator_registers_an_open311_app_its_key_shown_once_and_can_switch_it_off(hub):
+    from central.open311_clients import Open311Client, client_of_key
+    from tests.central.hub_accounts import session_client
+
+    operator = session_client(hub, "operator")
+    token = CSRF.search(operator.get("/open311-clients").get_data(as_text=True)).group(1)
+    made = operator.post("/open311-clients", data={"name": "Ứng dụng tỉnh", "csrf_token": token},
+                         headers={"Origin": "http://localhost"})
+    page = made.get_data(as_text=True)
+    key = re.search(r"<code>([A-Za-z0-9_-]{20,})</code>", page).group(1)
+    client = Open311Client.get()
+    assert client.key_hash != key and key not in client.key_hash and client_of_key(key).name == "Ứng dụng tỉnh"
+    assert key not in operator.get("/open311-clients").get_data(as_text=True)  # shown once
+    again = operator.post("/open311-clients", data={"name": "Ứng dụng tỉnh", "csrf_token": token},
+                          headers={"Origin": "http://localhost"})
+    assert again.status_code == 409 and "Đã có ứng dụng" in again.get_data(as_text=True)
+    operator.post(f"/open311-clients/{client.id}/active", data={"csrf_token": token},
+                  headers={"Origin": "http://localhost"})
+    assert client_of_key(key) is None
