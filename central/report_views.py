@@ -154,9 +154,14 @@ def index():
 @public_bp.get("/<code>")
 def show(code):
     report = reports.public_report(code)
+    store = open_store(hub_settings())
+
+    def here(rows):  # (attachment, whether its bytes reached the hub)
+        return [(a, store.has(a.sha256)) for a in rows]
+
     return render_template("public_report.html", report=report, names=reports.category_names(),
-                           commune_label=commune_label, photos=reports.photos_of(report, "photo"),
-                           answer_photos=reports.photos_of(report, "answer"))
+                           commune_label=commune_label, photos=here(reports.photos_of(report, "photo")),
+                           answer_photos=here(reports.photos_of(report, "answer")))
 
 
 @public_bp.get("/anh/<sha>")
