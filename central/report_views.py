@@ -109,6 +109,7 @@ def create():
             raise MotcuaError("Chỉ gửi được tối đa 5 ảnh.", status=400)
         reports.clean(code, values["category"], values["description"], values["lat"], values["lon"],
                       values["address"])  # before any bytes are kept
+        reports.check_daily_limit(citizen.phone, local_now())
         photos = store_photos(open_store(hub_settings()), files)
         report = reports.submit(code, values["category"], values["description"], citizen.phone,
                                 work_calendar(code), local_now(), lat=values["lat"], lon=values["lon"],

@@ -33,6 +33,7 @@ OPEN_STATES = (NEW, ACKNOWLEDGED, IN_PROGRESS)
 DESCRIPTION_MAX = 4000
 ANSWER_MAX = 4000
 ADDRESS_MAX = 300
+DAILY_LIMIT = 10  # reports one phone may send in 24 hours
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no O/0, I/1, L: read aloud and typed on a phone
 
 DEFAULT_CATEGORIES = (  # code, name, description, ack_hours, answer_days
@@ -195,10 +196,18 @@ def clean(commune, category_code, description, lat=None, lon=None, address=""):
     return found, description, lat, lon, address
 
 
+def check_daily_limit(phone, now):
+    if phone and FieldReport.select().where(FieldReport.phone == phone,
+                                            FieldReport.created_at > now - timedelta(days=1)).count() >= DAILY_LIMIT:
+        raise MotcuaError(f"Mỗi số điện thoại gửi được tối đa {DAILY_LIMIT} phản ánh trong 24 giờ. "
+                          "Xin thử lại sau.", status=429)
+
+
 def submit(commune, category_code, description, phone, calendar, now, lat=None, lon=None, address="",
            public=True, photos=(), source="web"):
     """A new report; ``photos``: [(name, mime, sha256, size)] of blobs already stored. Returns it."""
     found, description, lat, lon, address = clean(commune, category_code, description, lat, lon, address)
+    check_daily_limit(phone, now)
     with FieldReport._meta.database.atomic():
         report = FieldReport.create(
             commune=commune, code=new_code(), category=found.code, description=description, lat=lat, lon=lon,

@@ -204,3 +204,13 @@ def test_an_operator_registers_an_open311_app_its_key_shown_once_and_can_switch_
     operator.post(f"/open311-clients/{client.id}/active", data={"csrf_token": token},
                   headers={"Origin": "http://localhost"})
     assert client_of_key(key) is None
+
+
+def test_one_phone_sends_a_bounded_number_of_reports_a_day(hub, monkeypatch):
+    monkeypatch.setattr("office.reports.DAILY_LIMIT", 2)
+    client = citizen(hub)
+    assert [send(client, address="Tổ 5").status_code for _ in range(2)] == [302, 302]
+    refused = send(client, address="Tổ 5", photos=[("a.jpg", JPEG)])
+    assert refused.status_code == 429 and "tối đa 2 phản ánh trong 24 giờ" in refused.get_data(as_text=True)
+    assert FieldReport.select().count() == 2 and Attachment.select().count() == 0
+    assert send(citizen(hub, "0987000111"), address="Tổ 5").status_code == 302  # another phone is not held up
