@@ -10,7 +10,7 @@ from motcua.web import configure_logging, install_assets, install_error_handlers
 from office.clock import local_clock
 from office.db import bind, open_database
 from office.models import MODELS
-from office.reports import ensure_default_categories, reports_of_phone
+from office.reports import ensure_default_categories
 from office.synonyms import ensure_default_synonyms
 from provisioning.identity import ensure_hub_identity
 
@@ -82,7 +82,7 @@ def create_app(settings=None):
     app.register_blueprint(report_views.public_bp)
     app.register_blueprint(open311.bp)
     app.register_blueprint(open311_clients.bp)
-    app.jinja_env.globals["reports_of_phone"] = reports_of_phone  # the citizen's home page lists them
+    app.jinja_env.globals["citizen_reports_here"] = report_views.citizen_reports_here  # the citizen's home page
 
     @app.get("/api/v1/health")
     def health():

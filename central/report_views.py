@@ -134,10 +134,16 @@ def sent(code):
                            commune_label=commune_label)
 
 
+def citizen_reports_here():
+    """The reports of the phone this browser proved (none without one): for the citizen's pages."""
+    citizen = current_citizen()
+    return reports.reports_of_phone(citizen.phone) if citizen else []
+
+
 @citizen_bp.get("/")
 @citizen_required
 def mine():
-    return render_template("citizen_reports_mine.html", phone=current_citizen().phone)
+    return render_template("citizen_reports_mine.html")
 
 
 # ---- public pages -------------------------------------------------------------------------------
