@@ -43,14 +43,18 @@ ROLES = {
 # citizens' tracking, health, assets, and the sign-in page itself.
 MACHINE_ENDPOINTS = {"sync_api.hub_info", "sync_api.push", "sync_api.pull", "sync_api.snapshot", "sync_api.hello",
                      "enrol.enrol_box", "releases_api.hello", "releases_api.release_file", "inbound_sms.inbound",
-                     "blob_api.blob"}
+                     "blob_api.blob",
+                     # Open311 GeoReport v2: reads are public, posts carry a client app's api_key
+                     "open311.services", "open311.service_definition", "open311.post_request",
+                     "open311.get_requests", "open311.get_request"}
 PUBLIC_ENDPOINTS = MACHINE_ENDPOINTS | {"tracking.tracking_api", "tracking.tracking_page", "health", "static",
                                         "form_files.download",
                                         "assets.static", "auth.sign_in"}
 PUBLIC_ENDPOINTS |= {"ticket_track.track"}  # a ticket's QR code, opened on a citizen's phone
+PUBLIC_ENDPOINTS |= {"public_reports.index", "public_reports.show", "public_reports.photo"}  # public field reports
 # Blueprints of the citizens' own pages (no operator sign-in; a citizen proves a phone number there):
 # each adds its name here. Browser forms still carry the CSRF token.
-CITIZEN_BLUEPRINTS = {"citizen", "citizen_online", "citizen_uploads"}
+CITIZEN_BLUEPRINTS = {"citizen", "citizen_online", "citizen_uploads", "citizen_reports"}
 
 
 def is_public(endpoint):

@@ -11,18 +11,21 @@ from office.clock import local_clock
 from office.db import bind, open_database
 from office.models import MODELS
 from office.stats_rollup import install as install_queue_rollup
+from office.reports import ensure_default_categories
 from office.synonyms import ensure_default_synonyms
 from provisioning.identity import ensure_hub_identity
 
 from . import agency, blob_api, enrol, inbound_sms, notifications, operator, releases_api, sync_api
 from . import accounts_admin, accounts_signin, audit_views, catalog_admin, reminder_views, stats_views
-from . import booking_admin, booking_views, citizen_online, citizen_views, form_files, ticket_track, tus_uploads  # noqa: F401
+from . import booking_admin, booking_views, citizen_online, citizen_views, form_files, open311, open311_clients, \
+    report_views, ticket_track, tus_uploads  # noqa: F401
 from .accounts import ensure_first_operator
 from .accounts_models import ACCOUNT_MODELS
 from .bookings import BOOKING_MODELS
 from .citizens import CITIZEN_MODELS
 from .online_drafts import ONLINE_MODELS
 from .phone_codes import PhoneCode
+from .open311_clients import OPEN311_MODELS
 from .audit import make_append_only
 from .export_jobs import EXPORT_MODELS
 from .auth import install_auth, operator_password
@@ -31,7 +34,7 @@ from .releases_models import RELEASE_MODELS
 from .tasks import create_hub_huey
 
 HUB_MODELS = (MODELS + HUB_ONLY_MODELS + ACCOUNT_MODELS + RELEASE_MODELS + CITIZEN_MODELS + EXPORT_MODELS
-              + ONLINE_MODELS + BOOKING_MODELS + (PhoneCode,))
+              + ONLINE_MODELS + BOOKING_MODELS + (PhoneCode,) + OPEN311_MODELS)
 
 
 @dataclass
@@ -60,6 +63,7 @@ def create_app(settings=None):
     _, tasks = create_hub_huey(settings)
     app.extensions["hub"] = Hub(settings, ensure_hub_identity(settings["data_dir"]), tasks)
     ensure_default_synonyms()
+    ensure_default_categories()
     ensure_first_operator(lambda: operator_password(settings))
     install_error_handlers(app)
     install_auth(app, settings["session_idle_minutes"])
@@ -87,6 +91,11 @@ def create_app(settings=None):
     app.register_blueprint(booking_admin.bp)
     app.register_blueprint(citizen_online.bp)
     app.register_blueprint(tus_uploads.bp)
+    app.register_blueprint(report_views.citizen_bp)
+    app.register_blueprint(report_views.public_bp)
+    app.register_blueprint(open311.bp)
+    app.register_blueprint(open311_clients.bp)
+    app.jinja_env.globals["citizen_reports_here"] = report_views.citizen_reports_here  # the citizen's home page
 
     @app.get("/api/v1/health")
     def health():

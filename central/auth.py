@@ -172,6 +172,7 @@ NAV = (("operator.index", "Trung tâm", "fleet.view"),
        ("reminders.index", "Nhắc việc", "reminders.manage"),
        ("booking_admin.index", "Đặt lịch hẹn", "bookings.manage"),
        ("notifications.page", "Tin nhắn gửi đi", "messages.manage"),
+       ("open311_clients.index", "Ứng dụng Open311", "hub_data.manage"),
        ("accounts.index", "Tài khoản", "accounts.manage"),
        ("audit.index", "Nhật ký thao tác", "audit.view"))
 

@@ -8,11 +8,12 @@ operator's sign-in. Pages for citizens are in blueprints listed in
 import functools
 import time
 
-from flask import redirect, request, session, url_for
+from flask import current_app, redirect, request, session, url_for
 from peewee import CharField, DateTimeField
 
 from office.clock import utcnow
 from office.db import BaseModel
+from office.errors import MotcuaError
 
 SESSION_KEY = "citizen"
 SESSION_DAYS = 30
@@ -59,6 +60,8 @@ def citizen_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if current_citizen() is None:
+            if "citizen.sign_in" not in current_app.view_functions:  # a hub without the sign-in pages
+                raise MotcuaError("Cần xác minh số điện thoại để dùng trang này.", status=401)
             return redirect(url_for("citizen.sign_in", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 

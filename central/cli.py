@@ -81,6 +81,9 @@ def _open(settings):
     db = open_hub_database(settings)
     ensure_hub_identity(settings["data_dir"])
     ensure_default_synonyms()
+    from office.reports import ensure_default_categories
+
+    ensure_default_categories()
     return db
 
 
@@ -180,3 +183,4 @@ def key(settings):
 from . import catalog_cli  # noqa: E402,F401  (registers `hub import-catalog`)
 from . import accounts_cli  # noqa: E402,F401  (registers `hub account ...`)
 from . import releases_cli  # noqa: E402,F401  (registers `hub release ...`)
+from . import open311_cli  # noqa: E402,F401  (registers `hub open311-key ...`)

@@ -18,7 +18,8 @@ STATES = {"pending": "Chờ gửi", "sending": "Đang gửi", "sent": "Đã gử
 PURPOSES = {"dossier_received": "Tiếp nhận hồ sơ", "dossier_supplement": "Yêu cầu bổ sung", "dossier_ready": "Có kết quả",
             "dossier_refused": "Không được tiếp nhận", "turn_near": "Sắp đến lượt", "reminder": "Nhắc việc",
             "sms_reply": "Trả lời tin nhắn tra cứu", "citizen_code": "Mã xác thực công dân", "booking_made": "Đặt lịch",
-            "booking_cancelled": "Huỷ lịch hẹn"}
+            "booking_cancelled": "Huỷ lịch hẹn",
+            "report_answered": "Trả lời phản ánh"}
 LIMIT = 200
 
 

@@ -19,6 +19,7 @@ from office.calendar import WorkCalendar, calendar_from
 from office.clock import local_clock
 from office.dossiers import IN_HAND, Dossier
 from office.models import Holiday, Officer
+from office.reports import category_names, overdue_reports
 from sync.policy import GLOBAL_SCOPE
 
 from .outbox import enqueue, normalise_phone
@@ -108,9 +109,10 @@ class Item:
     kind: str  # near_due / overdue
     days: int  # working days late (overdue) or left (near due), the due day's or today's not counted
     minutes: int  # working minutes left; late: only when less than a working day (else 0)
+    what: str = "dossier"  # or "report": a field report past its target
 
     def to_dict(self):
-        return {"code": self.code, "commune": self.commune, "procedure": self.procedure, "stage": self.stage,
+        return {"what": self.what, "code": self.code, "commune": self.commune, "procedure": self.procedure, "stage": self.stage,
                 "handler": self.handler, "agency": self.agency, "due_at": self.due_at.isoformat(sep=" "),
                 "kind": self.kind, "days": self.days, "minutes": self.minutes}
 
@@ -168,6 +170,32 @@ def select_dossiers(rule, now_local, calendar, closed=()):
         items.append(Item(d.code, d.commune, d.procedure_name, d.stage, d.handler, d.agency, d.due_at, kind, days,
                           int(span.total_seconds() // 60)))
     return items
+
+
+def select_reports(rule, now_local, calendar, closed=()):
+    """Field reports past a target (acknowledge, answer) at ``now_local``, as overdue items: the
+    commune's leaders are reminded of them, a handler of those assigned to them."""
+    if not rule.overdue:
+        return []
+    names = category_names()
+    items = []
+    for r in overdue_reports(now_local, rule.listed("communes"), closed):
+        missed = r.overdue(now_local)
+        due = r.answer_due if missed == "answer" else r.ack_due
+        days = max(0, len([1 for _ in _working_days_between(calendar, due.date(), now_local.date())]))
+        span = calendar.working_time(due, now_local) if not days else timedelta()
+        target = "chưa trả lời" if missed == "answer" else "chưa tiếp nhận"
+        items.append(Item(r.code, r.commune, f"Phản ánh: {names.get(r.category, r.category)}", target,
+                          r.assigned_to, "", due, "overdue", days, int(span.total_seconds() // 60), "report"))
+    return items
+
+
+def _working_days_between(calendar, a, b):
+    day = a
+    while day < b:
+        day += timedelta(days=1)
+        if calendar.is_working_day(day):
+            yield day
 
 
 # ---- who gets what ------------------------------------------------------------------------------
@@ -242,9 +270,10 @@ def item_text(item, leader=False, long=False):
     else:
         left = f"còn {item.days} ngày làm việc" if item.days else f"còn {span_text(item.minutes)} làm việc"
         state = f"hạn {item.due_at:%H:%M %d/%m/%Y}, {left}"
-    parts = [f"- {item.code}: {state}"]
+    parts = [f"- {item.code}{' (phản ánh)' if item.what == 'report' else ''}: {state}"]
     if long:
-        parts.append(f"; {item.procedure}; bước: {item.stage}")
+        parts.append(f"; {item.procedure}; {item.stage}" if item.what == "report"
+                     else f"; {item.procedure}; bước: {item.stage}")
     if leader and item.handler:
         parts.append(f"; cán bộ: {item.handler}")
     return "".join(parts)
@@ -252,12 +281,15 @@ def item_text(item, leader=False, long=False):
 
 def totals_text(items):
     near = sum(i.kind == "near_due" for i in items)
-    late = len(items) - near
+    late_reports = sum(i.what == "report" for i in items)
+    late = len(items) - near - late_reports
     parts = []
     if near:
         parts.append(f"{near} hồ sơ sắp đến hạn")
     if late:
         parts.append(f"{late} hồ sơ quá hạn")
+    if late_reports:
+        parts.append(f"{late_reports} phản ánh quá hạn")
     return ", ".join(parts)
 
 
@@ -308,7 +340,7 @@ def compose(rule, now_local, calendar, zalo_template="", closed=()):
     """The messages the rule makes at ``now_local``: per contact of its audience with at least
     one dossier, one message per channel it can be reached on, naming every dossier (of the
     communes not ``closed`` today)."""
-    items = select_dossiers(rule, now_local, calendar, closed)
+    items = select_dossiers(rule, now_local, calendar, closed) + select_reports(rule, now_local, calendar, closed)
     if not items:
         return []
     channels = rule.listed("channels")

@@ -17,6 +17,8 @@ TEXTS = {
     "booking_made": "{co_quan}: lịch hẹn {ma_dat_lich} ({dich_vu}) lúc {gio} ngày {ngay}. Đến kiosk, chọn "
                     "\"Tôi đã đặt lịch\" và nhập mã {ma_dat_lich} để lấy số.",
     "booking_cancelled": "{co_quan}: lịch hẹn {ma_dat_lich} lúc {gio} ngày {ngay} đã được huỷ.",
+    "report_answered": "{co_quan} đã trả lời phản ánh {ma_phan_anh} của ông/bà. Xem nội dung trả lời "
+                       "tại trang Phản ánh, kiến nghị với mã phản ánh.",
 }
 SUBJECTS = {
     "dossier_received": "Đã tiếp nhận hồ sơ {ma_ho_so}",
@@ -26,6 +28,7 @@ SUBJECTS = {
     "turn_near": "Sắp đến lượt số {so_thu_tu}",
     "booking_made": "Lịch hẹn {ma_dat_lich} lúc {gio} ngày {ngay}",
     "booking_cancelled": "Đã huỷ lịch hẹn {ma_dat_lich}",
+    "report_answered": "Phản ánh {ma_phan_anh} đã được trả lời",
 }
 
 

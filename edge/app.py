@@ -15,7 +15,7 @@ from office.db import bind, open_database
 from office.models import MODELS
 
 from . import api, auth, cccd_views, console, dossier_views, screens
-from . import catalog_views, dossier_files, stats_views
+from . import catalog_views, dossier_files, report_views, stats_views
 from .box import Box
 
 log = logging.getLogger("motcua.edge")
@@ -59,6 +59,7 @@ def create_app(settings=None, tasks=None):
     app.add_template_filter(local_time)  # times on pages in the office's time zone
     app.register_blueprint(console.bp)
     app.register_blueprint(dossier_views.bp)
+    app.register_blueprint(report_views.bp)
     app.register_blueprint(cccd_views.bp)
     app.register_blueprint(catalog_views.bp)
     app.register_blueprint(stats_views.bp)

@@ -5,7 +5,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import current_app, jsonify, render_template, request, send_file
 
-from office import export, stats, stats_queue
+from office import export, stats, stats_queue, stats_reports
 from office.calendar import calendar_from
 from office.errors import MotcuaError, NotFound
 from office.models import Holiday
@@ -25,6 +25,7 @@ SECTIONS = {  # name: (tab label, groupings offered (first: default), hub-only g
     "satisfaction": ("Mức độ hài lòng", ("officer", "counter", "commune"), ("commune",)),
     "index766": ("Chỉ số 766", (), ()),
     "queue": ("Xếp hàng", ("service", "counter", "officer", "commune"), ("commune",)),
+    "reports": ("Phản ánh, kiến nghị", (), ()),
 }
 GROUP_LABELS = {**stats.GROUPS, **stats_queue.QUEUE_GROUPS, **stats_queue.RATING_GROUPS}
 CHARTS = {  # the series drawn per table: (key, label, colour); stacked when several
@@ -37,6 +38,8 @@ CHARTS = {  # the series drawn per table: (key, label, colour); stacked when sev
                      ("dissatisfied", "Chưa hài lòng", "#c62828")),
     "index766": (("satisfaction_index", "Chỉ số hài lòng (%)", "#0b4f9c"),),
     "queue": (("wait_p90", "Chờ P90 (phút)", "#ef8f00"),),
+    "reports": (("on_time", "Trả lời đúng hạn", "#2e7d32"), ("overdue", "Đang quá hạn", "#c62828"),
+                ("open", "Chưa trả lời", "#0b4f9c")),
 }
 CHART_LABEL = {"overdue": "code", "lateness": "handler"}
 
@@ -100,6 +103,8 @@ def build_table(section, period, filters, now, group, tz_name, limit=None):
         return stats.index766(period, filters, now)
     if section == "satisfaction":
         return stats_queue.satisfaction(period, filters, group, tz_name)
+    if section == "reports":
+        return stats_reports.report_stats(period, filters, now)
     if section == "queue":
         return stats_queue.queue_stats(period, filters, group)
     raise NotFound("Không có bảng thống kê này.")

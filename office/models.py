@@ -226,9 +226,11 @@ from .rating_screens import RatingScreen  # noqa: E402
 from .synonyms import SearchSynonym  # noqa: E402
 from .attachments import Attachment, SentBlob  # noqa: E402
 from .bookings import Booking  # noqa: E402
+from .reports import FieldReport, ReportCategory  # noqa: E402
 
 REPLICATED = (Office, Service, Officer, Counter, CounterService, Ticket, TicketEvent, Rating, Place, Holiday,
-              Procedure, Agency, Dossier, DossierEvent, Notice, SearchSynonym, Attachment, Booking)
+              Procedure, Agency, Dossier, DossierEvent, Notice, SearchSynonym, Attachment, Booking,
+              ReportCategory, FieldReport)
 
 MODELS = SYNC_MODELS + (
     Office,
@@ -256,4 +258,6 @@ MODELS = SYNC_MODELS + (
     Attachment,
     Booking,
     SentBlob,
+    ReportCategory,
+    FieldReport,
 )

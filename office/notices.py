@@ -22,6 +22,7 @@ KINDS = {
     "turn_near": "Sắp đến lượt",
     "booking_made": "Đặt lịch",
     "booking_cancelled": "Huỷ lịch hẹn",
+    "report_answered": "Phản ánh đã được trả lời",
 }
 
 

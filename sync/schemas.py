@@ -11,7 +11,8 @@ from .protocol import SCHEMA
 ALL = None  # the whole table is new
 ADDED = {  # schema -> {table: new columns, or ALL}
     6: {"procedure": ("details",), "dossier": ("decided_by", "collect_at"), "search_synonym": ALL},
-    7: {"attachment": ALL, "booking": ALL, "ticket": ("booking", "booked_for")},  # citizens online: files named by hash, bookings, field reports
+    7: {"attachment": ALL, "booking": ALL, "ticket": ("booking", "booked_for"), "report_category": ALL,
+        "field_report": ALL},  # citizens online: files named by hash, bookings, field reports
 }
 
 

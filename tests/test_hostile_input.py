@@ -94,7 +94,14 @@ def check(response, method, path, problems):
     if response.status_code >= 500:
         problems.append(f"{where}: {response.status_code}")
     elif response.status_code >= 400:
-        if response.is_json:
+        if response.is_json and path.startswith("/open311/"):  # GeoReport v2's own shape: [{code, description}]
+            body = response.get_json()
+            if not (isinstance(body, list) and body and isinstance(body[0], dict)
+                    and body[0].get("code") == response.status_code and isinstance(body[0].get("description"), str)):
+                problems.append(f"{where}: error body not in GeoReport v2's shape: {str(body)[:120]}")
+            elif not vietnamese(body[0]["description"]):
+                problems.append(f"{where}: error not in Vietnamese: {body[0]['description'][:120]}")
+        elif response.is_json:
             body = response.get_json()
             if not (isinstance(body, dict) and body.get("ok") is False and isinstance(body.get("error"), str)):
                 problems.append(f"{where}: error body not in the documented shape: {str(body)[:120]}")

@@ -6,8 +6,8 @@ from datetime import datetime
 import pytest
 
 from central.accounts_models import Account
-from central.accounts_roles import MACHINE_ENDPOINTS, PUBLIC_ENDPOINTS, ROLES, SCOPED, allowed, is_public, \
-    permission_of
+from central.accounts_roles import CITIZEN_BLUEPRINTS, MACHINE_ENDPOINTS, PUBLIC_ENDPOINTS, ROLES, SCOPED, allowed, \
+    is_public, permission_of
 from central.app import create_app
 from central.outbox import Outbox, enqueue
 from central.reminder_models import Contact, ReminderRule
@@ -15,6 +15,7 @@ from motcua.settings import load_settings
 from office.db import database
 from office.models import Agency, Dossier, Office
 from sync.capture import applying_remote
+from tests.central.citizen_session import proved_citizen
 from tests.central.hub_accounts import CSRF, make_account, sign_in
 
 A, B = "05518", "00454"  # the leader's and viewer's commune; another commune
@@ -73,7 +74,8 @@ def url_values(world, endpoint, arguments):
     samples = {"pk": pk, "code": world["code_a"], "action": "transfer", "table": "summary", "filename": "app.css",
                "node": "no-box", "kind": "json", "version": "0.0.1", "name": "x.whl", "sha256": "0" * 64, "sha": "0" * 64,
                "message_id": world["reminders"][A].id, "token_id": 999, "commune": A, "draft_id": "x",
-               "upload_id": "x", "token": "x"}
+               "upload_id": "x", "token": "x", "fmt": "json",
+               "request_id": "PA-KHONGCO", "client_id": 999}
     return {name: samples[name] for name in arguments}
 
 
@@ -128,6 +130,8 @@ def test_every_route_is_declared_and_enforced_for_every_role(world):
     app = world["app"]
     browsers = {role: Browser(app, world["accounts"][role]) for role in CLIENT_ROLES}
     anonymous = app.test_client()
+    citizen = proved_citizen(app.test_client(), "0912000111")
+    citizen_token = CSRF.search(citizen.get("/cong-dan/phan-anh/moi").get_data(as_text=True)).group(1)
     checked = 0
     for rule, method in routes(app):
         endpoint = rule.endpoint
@@ -138,6 +142,11 @@ def test_every_route_is_declared_and_enforced_for_every_role(world):
         if is_public(endpoint):  # listed public, or a page of the citizens' blueprints
             response = closed(anonymous.open(url, method=method))
             assert not refused_for_sign_in(response) or endpoint in MACHINE_ENDPOINTS, (method, url)
+            continue
+        if endpoint.split(".", 1)[0] in CITIZEN_BLUEPRINTS:  # a citizen's proved phone, no operator's sign-in
+            response = closed(citizen.open(url, method=method, headers={"Origin": "http://localhost",
+                                                                         "X-CSRFToken": citizen_token}))
+            assert not refused_for_sign_in(response) and response.status_code not in (401, 403), (method, url)
             continue
         permission = permission_of(app.view_functions[endpoint])
         assert permission is not None, f"{endpoint} ({rule.rule}) declares no permission and is not listed public"

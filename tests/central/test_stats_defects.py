@@ -69,5 +69,5 @@ def test_the_hub_statistics_page_has_the_hub_navigation_bar(hub):  # noqa: F811
         nav = html.split('class="hubnav"', 1)
         assert len(nav) == 2, path
         links = re.findall(r'<a href="([^"]+)"', nav[1].split("</nav>", 1)[0])
-        assert links[:10] == ["/", "/stats", "/agency", "/catalog", "/agencies", "/reminders", "/dat-lich",
-                              "/notifications", "/accounts", "/audit"], (path, links)
+        assert links[:11] == ["/", "/stats", "/agency", "/catalog", "/agencies", "/reminders", "/dat-lich",
+                              "/notifications", "/open311-clients", "/accounts", "/audit"], (path, links)

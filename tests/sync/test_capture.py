@@ -7,6 +7,7 @@
     match write for write, and replaying the log must give each row exactly as written.
 (c) Entries applied from elsewhere (inside ``applying_remote()``) add nothing to the log.
 """
+import hashlib
 import io
 import json
 import threading
@@ -416,6 +417,26 @@ def test_every_write_path_of_a_box_is_captured(audited_app, settings):
     _ok(post(one, "/bookings/ticket", code="K7PX3M2Q"), 409)  # used already: nothing written
     assert {a["table"] for a in audit_rows()[before:]} >= {"ticket", "booking"}
     before = len(audit_rows())
+    # field reports (edge/report_views.py): a report (written here as the hub writes it), the commune's acts
+    from office.reports import FieldReport
+
+    FieldReport.create(commune=DEMO_COMMUNE, code="PA-ABCDEFG", category="moi-truong",
+                       description="Rác thải đổ trộm bên đường", address="Tổ 5", phone="0912345678",
+                       created_at=datetime(2026, 3, 2, 9), ack_due=datetime(2026, 3, 2, 11),
+                       answer_due=datetime(2026, 3, 9, 17))
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x01" * 500
+    for action, form in (("acknowledge", {}), ("assign", {"officer": "canbo2"}),
+                         ("answer", {"answer": "Đã thu dọn, cảm ơn ông/bà.", "confirm": "1",
+                                     "photos": (io.BytesIO(jpeg), "xong.jpg")}), ("close", {})):
+        response = one.post(f"/reports/PA-ABCDEFG/{action}", data=form, content_type="multipart/form-data")
+        assert response.status_code == 303, (action, response.get_data(as_text=True)[:500])
+    before = len(audit_rows())
+    sha = hashlib.sha256(jpeg).hexdigest()
+    for path in ("/reports", "/reports?status=all", "/reports/PA-ABCDEFG", f"/reports/photo/{sha}"):
+        response = one.get(path)
+        response.close()  # send_file's open file
+        assert response.status_code == 200, path  # the reports' pages read only
+    assert len(audit_rows()) == before
 
     from tests.edge.test_console import drive_every_route  # the technician console writes no replicated row
 
