@@ -1,6 +1,9 @@
 """A field report travels: written at the hub by a citizen's phone, down to the commune's box (offline
 at first), answered there, up again; the hub's public page shows the answer and the reporter gets an
-SMS. On SQLite and PostgreSQL hubs, with the hub and its worker as their own processes."""
+SMS; the citizen's photo comes down to the box and the answer's photo goes up, whole. On SQLite and
+PostgreSQL hubs, with the hub and its worker as their own processes."""
+import hashlib
+import io
 import re
 from datetime import datetime
 
@@ -15,9 +18,11 @@ from tests.central.citizen_session import citizen_cookie
 from tests.central.fakes import FakeSms
 
 from .notify_support import NotifyQueue, WorkerProcess, sms_args, wait_for
+from .test_blob_transfer import box_transfer
 
 PHONE = "0912345678"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(range(256)) * 20
+ANSWER_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(range(255, -1, -1)) * 30
 
 
 @pytest.fixture
@@ -66,7 +71,9 @@ def test_a_report_goes_down_to_the_offline_box_is_answered_there_and_published_w
         assert photo.kind == "photo" and photo.size == len(JPEG)
         assert not open_store(box.settings).has(photo.sha256)  # the bytes travel apart (the desk: "đang tải tệp")
         reports.acknowledge(report, datetime(2026, 3, 4, 9, 30))
-        reports.answer(report, "Đã thay bóng đèn ngày 05/3, cảm ơn ông/bà.", "canbo1", datetime(2026, 3, 5, 10, 0))
+        answer_sha, size = open_store(box.settings).put(io.BytesIO(ANSWER_JPEG))
+        reports.answer(report, "Đã thay bóng đèn ngày 05/3, cảm ơn ông/bà.", "canbo1", datetime(2026, 3, 5, 10, 0),
+                       photos=[("den-moi.jpg", "image/jpeg", answer_sha, size)])
 
     worker_args = [*hub.args, *sms_args(sms)]
     queue = NotifyQueue(worker_args)
@@ -85,3 +92,10 @@ def test_a_report_goes_down_to_the_offline_box_is_answered_there_and_published_w
         worker.close()
         queue.huey.flush()
     assert hub.query(f"select status, answered_by from field_report where code = '{code}'") == [("answered", "canbo1")]
+
+    moved = box_transfer(box)  # the box's worker: the citizen's photo down, the answer's photo up
+    assert (moved["fetched"], moved["sent"]) == (1, 1), moved
+    with open_store(box.settings).open(hashlib.sha256(JPEG).hexdigest()) as photo:
+        assert photo.read() == JPEG
+    published = requests.get(f"{hub.url}/phan-anh/anh/{answer_sha}", timeout=10)
+    assert published.status_code == 200 and published.content == ANSWER_JPEG
