@@ -10,6 +10,7 @@ from . import outbound
 from .ingest import count_refusal, ingest
 from .fleet import record_contact
 from .models import BoxNode
+from .push_gate import PushGate
 from .replay import check_fresh
 from .tasks import trigger_notify
 
@@ -32,8 +33,27 @@ def hub_info():
                    hub_time_ms=now_ms())
 
 
+BUSY = "Trung tâm đang nhận dữ liệu của nhiều xã/phường cùng lúc; hộp sẽ tự gửi lại sau {seconds} giây."
+
+
+def push_gate():
+    """The hub's push admission (``central.push_gate``), one per web process."""
+    return current_app.extensions.setdefault("push_gate", PushGate.from_settings(hub().settings))
+
+
 @bp.post("/push")
 def push():
+    gate = push_gate()
+    with gate.admit() as admitted:
+        if not admitted:  # answered before the body is read: the hub stays usable while it drains
+            seconds = gate.retry_after()
+            body = BatchRejected("busy", BUSY.format(seconds=seconds), status=503).to_dict()
+            body.update(reason="busy", retry_after=seconds, hub_time_ms=now_ms())
+            return jsonify(body), 503, {"Retry-After": str(seconds)}
+        return _push()
+
+
+def _push():
     try:
         result = ingest(request.headers.get(ORIGIN, ""), request.get_data(cache=False),
                         request.headers.get(SIGNATURE, ""), hub().settings["future_bound_seconds"] * 1000,
