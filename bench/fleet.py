@@ -14,7 +14,6 @@ Usage: .venv/bin/python bench/fleet.py [--boxes 10,100,300] [--tickets 20-120] [
 import argparse
 import concurrent.futures
 import contextlib
-import hashlib
 import importlib.util
 import json
 import math
@@ -173,6 +172,8 @@ class FleetHub:
                      "--web-threads", str(args.web_threads), "--citizen-channels", "log"]
         if args.push_limit is not None:
             self.args += ["--push-concurrency", str(args.push_limit)]
+        if args.push_retry is not None:
+            self.args += ["--push-retry-seconds", str(args.push_retry)]
         self.workers = args.hub_workers
 
     def start(self):
@@ -268,7 +269,7 @@ class SimBox:
         shutil.copytree(cached, self.dir)  # a fresh copy each run: the push moves acked_seq
         self.commune, self.prefix, self.last = info["commune"], info["prefix"], info["last"]
         self.tracking = info["tracking"]
-        self.settings = {"hub_url": hub_url, "sync_timeout": 60.0, "data_dir": str(self.dir)}
+        self.settings = {"hub_url": hub_url, "data_dir": str(self.dir)}  # sync_timeout: the box's default, 20 s
         self.key = ensure_key(self.dir)
         self.db = None
         self.stats = {"attempts": 0, "busy": 0, "errors": {}, "done_at": None, "entries": self.last - self.prefix}
@@ -283,8 +284,13 @@ class SimBox:
         client = sync_box.client_for(self.settings, self.key)
         node = this_node()
         rows = sync_box._unsent(node, self.prefix)
-        body, signature = encode_batch(node.node_id, rows, self.key, node.clock, at_ms=client.hub_now_ms())
-        status, answer = client.push(body, signature)
+        for _ in range(100):
+            body, signature = encode_batch(node.node_id, rows, self.key, node.clock, at_ms=client.hub_now_ms())
+            try:
+                status, answer = client.push(body, signature)
+                break
+            except HubBusy as exc:
+                time.sleep(exc.retry_after / 4)  # not measured: no need to wait the whole time
         if status != 200:
             raise RuntimeError(f"pre-outage push of {self.commune} refused: {status} {answer}")
         SyncNode.update(acked_seq=int(answer["acked_seq"])).execute()
@@ -328,6 +334,17 @@ class SimBox:
 
 # ---- probes: a citizen's tracking page and an operator's statistics page ----------------------
 
+def browser_session():
+    """A keep-alive session that, like a browser, sends a GET once more when the server had just
+    closed the idle connection it was sent on (not counted as an error; a second failure is)."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=Retry(total=1, connect=1, read=1, status=0, redirect=0)))
+    return session
+
+
 class Probe(threading.Thread):
     def __init__(self, name, session, url, headers=None):
         super().__init__(daemon=True)
@@ -358,12 +375,12 @@ def citizen_probe(hub, box):
     code, secret = box.tracking
     url = f"{hub.url}/tracking?code={code}&secret={secret}"
     # every look-up from another phone: the hub counts 30 a minute per address (X-Forwarded-For)
-    return Probe("tracking", requests.Session(), url,
+    return Probe("tracking", browser_session(), url,
                  headers=lambda n: {"X-Forwarded-For": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"})
 
 
 def operator_probe(hub):
-    session = requests.Session()
+    session = browser_session()
     page = session.get(hub.url + "/signin", timeout=30).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     answer = session.post(hub.url + "/signin", data={"name": OPERATOR[0], "password": OPERATOR[1],
@@ -517,10 +534,11 @@ def pg_query(hub, sql):
 
 
 def report(results, args):
-    limit = "none" if args.push_limit is None else args.push_limit
+    limit = "the hub default (2)" if args.push_limit is None else args.push_limit or "none"
+    retry = "the hub default (10)" if args.push_retry is None else args.push_retry
     print(f"\nFleet storm: {args.days} office days of backlog per box ({args.tickets} tickets/day, "
           f"{args.dossiers} dossiers/day), batches of {args.batch}, hub: {args.web_workers} web workers x "
-          f"{args.web_threads} threads, {args.hub_workers} Redis workers, push limit {limit}")
+          f"{args.web_threads} threads, {args.hub_workers} Redis workers, push limit {limit}, retry after {retry} s")
     rows = []
     for r in results:
         rows.append({"boxes": r["boxes"], "entries": r["entries"], "drain s": r["drain s"], "entries/s": r["entries/s"],
@@ -551,6 +569,8 @@ def main():
     parser.add_argument("--hub-workers", type=int, default=2, help="`motcua hub worker` processes on Redis")
     parser.add_argument("--push-limit", type=int, default=None,
                         help="the hub's push_concurrency setting (default: the hub's default)")
+    parser.add_argument("--push-retry", type=int, default=None,
+                        help="the hub's push_retry_seconds setting (default: the hub's default)")
     parser.add_argument("--baseline", type=float, default=5.0, help="seconds of probes on the idle hub first")
     parser.add_argument("--time-limit", type=float, default=900.0, help="seconds a round may drain at most")
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "motcua-fleet-cache"),

@@ -5,7 +5,8 @@ moment. The hub applies batches one at a time anyway (``office.db.serialize_log_
 more pushes at once only hold web threads and database connections while they queue, and a
 citizen's tracking page or an operator's statistics wait behind them. A push beyond the limit
 is answered at once with 503 and ``Retry-After`` (the box waits and sends again, see
-``sync.box.push``), before its body is read.
+``sync.box.push``). A slot is held while the batch is verified and applied, not while its body
+comes in.
 
 Two limits, both from ``push_concurrency``:
 - per web process, a semaphore of at most ``web_threads - 2`` slots, so people always find a

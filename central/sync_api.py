@@ -43,19 +43,22 @@ def push_gate():
 
 @bp.post("/push")
 def push():
+    # read whole first, also when refused: a socket closed on an unread body resets the connection
+    # and the box would never see the answer (behind a reverse proxy the body is already here)
+    data = request.get_data(cache=False)
     gate = push_gate()
     with gate.admit() as admitted:
-        if not admitted:  # answered before the body is read: the hub stays usable while it drains
+        if not admitted:  # answered at once: the hub stays usable while it drains
             seconds = gate.retry_after()
             body = BatchRejected("busy", BUSY.format(seconds=seconds), status=503).to_dict()
             body.update(reason="busy", retry_after=seconds, hub_time_ms=now_ms())
             return jsonify(body), 503, {"Retry-After": str(seconds)}
-        return _push()
+        return _push(data)
 
 
-def _push():
+def _push(data):
     try:
-        result = ingest(request.headers.get(ORIGIN, ""), request.get_data(cache=False),
+        result = ingest(request.headers.get(ORIGIN, ""), data,
                         request.headers.get(SIGNATURE, ""), hub().settings["future_bound_seconds"] * 1000,
                         window_ms=window_ms())
     except BatchRejected as exc:

@@ -5,6 +5,7 @@ Real hub processes on 127.0.0.1 (PostgreSQL, several web workers) and real box d
 hub's slots are PostgreSQL advisory locks, so the test holds one from its own connection exactly
 as a push in another web worker holds it.
 """
+import os
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from sync import box as sync_box
 from sync.box import _unsent
 from sync.capture import this_node
 from sync.client import HubBusy, HubClient, retry_after_seconds
+from sync.keys import sign
 from sync.protocol import ORIGIN, SIGNATURE, encode_batch
 
 from .conftest import PG_URL, Box, HubProcess, drop_schema, postgres_schema
@@ -94,6 +96,12 @@ def test_push_storm_saturating_the_hub_gets_503_with_retry_after(busy_hub, tmp_p
             answer = response.json()
             assert answer["ok"] is False and answer["reason"] == "busy" and "giây" in answer["error"]
             assert "acked_seq" not in answer
+        # a big body too: the hub reads it before answering, else closing the socket on unread
+        # bytes resets the connection and the box never sees the 503
+        big = os.urandom(3 * 1024 * 1024)
+        response = requests.post(busy_hub.url + "/sync/v1/push", data=big, timeout=30,
+                                 headers={ORIGIN: box.node_id, SIGNATURE: sign(box.key, big)})
+        assert response.status_code == 503 and response.json()["reason"] == "busy"
     assert hub_entries(busy_hub, box) == (0, 0)  # nothing was applied, nothing recorded as refused
     assert busy_hub.query("SELECT count(*) FROM rejection")[0][0] == 0
     # the slot is free again: the same batch (a fresh request) goes in
