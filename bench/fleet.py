@@ -272,7 +272,8 @@ class SimBox:
         self.settings = {"hub_url": hub_url, "data_dir": str(self.dir)}  # sync_timeout: the box's default, 20 s
         self.key = ensure_key(self.dir)
         self.db = None
-        self.stats = {"attempts": 0, "busy": 0, "errors": {}, "done_at": None, "entries": self.last - self.prefix}
+        self.stats = {"attempts": 0, "busy": 0, "errors": {}, "done_at": None, "entries": self.last - self.prefix,
+                      "last_ack": None}
 
     def open(self, router):
         self.db = open_database(str(self.dir / "edge.db"))
@@ -296,36 +297,50 @@ class SimBox:
         SyncNode.update(acked_seq=int(answer["acked_seq"])).execute()
         self.db.close()
 
-    def drain(self, router, started, deadline, batch):
-        """The box's worker after the network came back: push until nothing is pending; after a
-        failure wait as its periodic sync would (backoff with jitter, at most a minute here)."""
+    def drain(self, router, started, deadline, batch, period=60.0):
+        """The box's worker after the network came back, run as ``edge.tasks.sync_periodic``
+        runs it: a push every ``period`` seconds with a budget of one period (inside it the box
+        waits out a busy hub's Retry-After and sends again), skipped while ``sync.box.due`` says
+        to back off after a failure (a busy hub is not one)."""
         self.open(router)
         client = sync_box.client_for(self.settings, self.key)
         client.push = self._counting(client.push)
-        failures, rng = 0, random.Random(self.commune)
+        failures, failed_at, rng = 0, None, random.Random(self.commune)
+        tick = started
         try:
-            while time.monotonic() < deadline:
+            while tick < deadline:
+                time.sleep(max(tick - time.monotonic(), 0))
+                tick += period
+                if failures and time.monotonic() < failed_at + min(10 * 2 ** min(failures, 10), 900) * rng.uniform(0.5, 1):
+                    continue  # sync.box.due(): still backing off
                 self.stats["attempts"] += 1
                 try:
-                    sync_box.push(client, self.key, batch_size=batch, budget_s=max(deadline - time.monotonic(), 0.1))
+                    sync_box.push(client, self.key, batch_size=batch,
+                                  budget_s=min(period, max(deadline - time.monotonic(), 0.1)))
+                except HubBusy as exc:
+                    self._error(exc)  # the next run, without a longer backoff
                 except (HubUnreachable, HubRefused, sync_box.SyncFailed) as exc:
-                    kind = type(exc).__name__ + (f" {exc.status}" if isinstance(exc, HubRefused) else
-                                                 f": {getattr(exc, 'message', None) or exc}")
-                    self.stats["errors"][kind] = self.stats["errors"].get(kind, 0) + 1
-                    failures += 1
-                    time.sleep(min(min(10 * 2 ** failures, 60) * rng.uniform(0.5, 1.0),
-                                   max(deadline - time.monotonic(), 0)))
-                    continue
+                    self._error(exc)
+                    failures, failed_at = failures + 1, time.monotonic()
+                else:
+                    failures = 0
                 if sync_box.pending_count() == 0:
                     self.stats["done_at"] = time.monotonic() - started
                     break
         finally:
             self.db.close()
 
+    def _error(self, exc):
+        kind = type(exc).__name__ + (f" {exc.status}" if isinstance(exc, HubRefused) else
+                                     f": {getattr(exc, 'message', None) or exc}")
+        self.stats["errors"][kind] = self.stats["errors"].get(kind, 0) + 1
+
     def _counting(self, push):
         def counted(body, signature):
             try:
-                return push(body, signature)
+                answer = push(body, signature)
+                self.stats["last_ack"] = time.monotonic()
+                return answer
             except HubBusy:
                 self.stats["busy"] += 1  # sync.box.push waits Retry-After and sends again
                 raise
@@ -467,7 +482,10 @@ def run_round(args, n):
         for thread in (*probes, pg):
             thread.join(35)
         result.update(summarise(boxes, probes, pg, pg_idle_peak, drained, hub_cpu))
+        acks = [b.stats["last_ack"] for b in boxes if b.stats["last_ack"] is not None]
+        result["last ack s"] = max(acks) - started if acks else math.nan
         result["check"] = check_hub(hub, boxes)
+        result["confirmed/s"] = (result["check"]["hub entries"] - sum(b.prefix for b in boxes)) / result["last ack s"]
     finally:
         database.initialize(previous)
         hub.stop()
@@ -542,6 +560,7 @@ def report(results, args):
     rows = []
     for r in results:
         rows.append({"boxes": r["boxes"], "entries": r["entries"], "drain s": r["drain s"], "entries/s": r["entries/s"],
+                     "last ack s": r["last ack s"], "acked/s": r["confirmed/s"],
                      "box p50 s": r["box p50 s"], "503 busy": r["busy answers"],
                      "track idle p99": r["tracking idle p99 ms"], "track storm p50": r["tracking storm p50 ms"],
                      "track storm p99": r["tracking storm p99 ms"], "stats idle p99": r["stats idle p99 ms"],
@@ -550,7 +569,8 @@ def report(results, args):
                      "missing": r["check"]["missing entries"], "held": r["check"]["held"]})
     bench_sync.print_table("Drain and probes (ms)", rows)
     for r in results:
-        print(f"\n{r['boxes']} boxes: drained {r['drained boxes']}/{r['boxes']}; box errors {r['box errors'] or 'none'}; "
+        print(f"\n{r['boxes']} boxes: drained {r['drained boxes']}/{r['boxes']} (round stopped after {r['wall s']:.0f} s); "
+              f"box errors {r['box errors'] or 'none'}; "
               f"probe errors during the storm: tracking {r['tracking storm errors'] or 'none'}, "
               f"stats {r['stats storm errors'] or 'none'}; probes during the storm: "
               f"{r['tracking storm n']} + {r['stats storm n']}; pg connections idle {r['pg idle peak']}")

@@ -43,8 +43,8 @@ def push_gate():
 
 @bp.post("/push")
 def push():
-    # read whole first, also when refused: a socket closed on an unread body resets the connection
-    # and the box would never see the answer (behind a reverse proxy the body is already here)
+    # read whole first, also when refused: the answer then never races an upload still coming in
+    # (the first fleet runs saw boxes' connections reset); behind a reverse proxy it is already here
     data = request.get_data(cache=False)
     gate = push_gate()
     with gate.admit() as admitted:

@@ -96,8 +96,7 @@ def test_push_storm_saturating_the_hub_gets_503_with_retry_after(busy_hub, tmp_p
             answer = response.json()
             assert answer["ok"] is False and answer["reason"] == "busy" and "giây" in answer["error"]
             assert "acked_seq" not in answer
-        # a big body too: the hub reads it before answering, else closing the socket on unread
-        # bytes resets the connection and the box never sees the 503
+        # a big body too (the hub reads it before answering): the box sees the 503, not a reset
         big = os.urandom(3 * 1024 * 1024)
         response = requests.post(busy_hub.url + "/sync/v1/push", data=big, timeout=30,
                                  headers={ORIGIN: box.node_id, SIGNATURE: sign(box.key, big)})
