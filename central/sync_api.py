@@ -10,6 +10,7 @@ from . import outbound
 from .ingest import count_refusal, ingest
 from .fleet import record_contact
 from .models import BoxNode
+from .push_gate import PushGate
 from .replay import check_fresh
 from .tasks import trigger_notify
 
@@ -32,10 +33,32 @@ def hub_info():
                    hub_time_ms=now_ms())
 
 
+BUSY = "Trung tâm đang nhận dữ liệu của nhiều xã/phường cùng lúc; hộp sẽ tự gửi lại sau {seconds} giây."
+
+
+def push_gate():
+    """The hub's push admission (``central.push_gate``), one per web process."""
+    return current_app.extensions.setdefault("push_gate", PushGate.from_settings(hub().settings))
+
+
 @bp.post("/push")
 def push():
+    # read whole first, also when refused: the answer then never races an upload still coming in
+    # (the first fleet runs saw boxes' connections reset); behind a reverse proxy it is already here
+    data = request.get_data(cache=False)
+    gate = push_gate()
+    with gate.admit() as admitted:
+        if not admitted:  # answered at once: the hub stays usable while it drains
+            seconds = gate.retry_after()
+            body = BatchRejected("busy", BUSY.format(seconds=seconds), status=503).to_dict()
+            body.update(reason="busy", retry_after=seconds, hub_time_ms=now_ms())
+            return jsonify(body), 503, {"Retry-After": str(seconds)}
+        return _push(data)
+
+
+def _push(data):
     try:
-        result = ingest(request.headers.get(ORIGIN, ""), request.get_data(cache=False),
+        result = ingest(request.headers.get(ORIGIN, ""), data,
                         request.headers.get(SIGNATURE, ""), hub().settings["future_bound_seconds"] * 1000,
                         window_ms=window_ms())
     except BatchRejected as exc:

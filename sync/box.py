@@ -17,7 +17,7 @@ from office.db import database
 from .apply import apply_entries, table_order
 from . import capture
 from .capture import applying_remote, observe, replicated_models, this_node
-from .client import CLOCK_REFUSALS, HubClient, HubRefused, HubUnreachable, pinned_cert, refusal_reason
+from .client import CLOCK_REFUSALS, HubBusy, HubClient, HubRefused, HubUnreachable, pinned_cert, refusal_reason
 from .hlc import pack
 from .keys import load_public_text, verify
 from .models import ChangeEntry, FieldClock, SyncNode
@@ -66,8 +66,12 @@ def pending_count():
     return ChangeEntry.select().where(ChangeEntry.origin == node.node_id, ChangeEntry.seq > node.acked_seq).count()
 
 
-def push(client, key, batch_size=2000, budget_s=60.0):
-    """Send unconfirmed entries batch by batch; return how many the hub confirmed."""
+def push(client, key, batch_size=2000, budget_s=60.0, sleep=time.sleep):
+    """Send unconfirmed entries batch by batch; return how many the hub confirmed.
+
+    A hub taking in other boxes' data answers 503 with Retry-After (``HubBusy``): the box
+    waits that long (plus up to half again, so refused boxes spread out) and sends the batch
+    again, newly stamped, while its budget lasts; after that ``HubBusy`` goes up to the caller."""
     started, confirmed, restamped = time.monotonic(), 0, False
     while time.monotonic() - started < budget_s:
         node = this_node()
@@ -77,7 +81,14 @@ def push(client, key, batch_size=2000, budget_s=60.0):
         pending = pending_count()
         body, signature = encode_batch(node.node_id, rows, key, node.clock, at_ms=client.hub_now_ms(),
                                        extra={"pending": pending, "sent_ms": capture.now_ms()})
-        status, answer = client.push(body, signature)
+        try:
+            status, answer = client.push(body, signature)
+        except HubBusy as exc:
+            wait = exc.retry_after * random.uniform(1.0, 1.5)
+            if time.monotonic() - started + wait >= budget_s:
+                raise
+            sleep(wait)
+            continue
         _observe_hub(client)
         if refusal_reason(answer) in CLOCK_REFUSALS and not restamped:
             restamped = True  # the refusal taught us the hub's time: once more, restamped
@@ -156,7 +167,8 @@ def sync_now(settings, key, client=None):
         received = pull(client, settings.get("sync_batch_size", 2000))
     except (HubUnreachable, HubRefused, SyncFailed) as exc:
         message = getattr(exc, "message", None) or str(exc)
-        _record_failure(message)
+        # a busy hub asked for the next run, not for a longer backoff
+        _record_failure(message, count=not isinstance(exc, HubBusy))
         return {"ok": False, "error": message, "pending": pending_count()}
     SyncNode.update(last_success_at=utcnow(), last_error="", failures=0).execute()
     return {"ok": True, "sent": sent, "received": received, "pending": pending_count()}
@@ -178,10 +190,11 @@ def say_hello(settings, key, client=None):
         return None
 
 
-def _record_failure(message):
+def _record_failure(message, count=True):
     node = this_node()
-    SyncNode.update(last_error=message[:500], last_error_at=utcnow(), failures=node.failures + 1).execute()
-    log.warning("sync failed (%s in a row): %s", node.failures + 1, message)
+    failures = node.failures + 1 if count else node.failures
+    SyncNode.update(last_error=message[:500], last_error_at=utcnow(), failures=failures).execute()
+    log.warning("sync failed (%s in a row): %s", failures, message)
 
 
 def due(now=None):

@@ -55,6 +55,20 @@ class HubUnreachable(Exception):
     """The hub did not answer (network down, timeout, cut body): try again later."""
 
 
+class HubBusy(HubUnreachable):
+    """The hub is taking in other boxes' data (503 with Retry-After): send again after
+    ``retry_after`` seconds. Callers that do not wait treat it as any unanswered request."""
+
+    def __init__(self, message, retry_after):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+BUSY = "Máy chủ tỉnh đang bận nhận dữ liệu của nhiều xã/phường; hộp sẽ tự gửi lại sau ít phút."
+MAX_RETRY_AFTER_S = 300  # a hub asking for longer is heard as this
+
+
 class HubClient:
     def __init__(self, hub_url, key, node_id, timeout=20.0, session=None, verify=None, clock_offset_ms=None):
         """``verify``: the pinned hub certificate file (``pinned_cert``), None for the system CAs."""
@@ -193,6 +207,10 @@ class HubClient:
                 self.clock_offset_ms = self.hub_time_ms - capture.now_ms()
             except ValueError:
                 pass
+        if response.status_code == 503 and "Retry-After" in response.headers:
+            retry_after = retry_after_seconds(response.headers["Retry-After"])
+            log.info("the hub %s is busy; %s %s again in %s s", self.base, method, path.split("?")[0], retry_after)
+            raise HubBusy(BUSY, retry_after)
         if response.status_code >= 500:
             log.warning("the hub %s answered %s to %s %s", self.base, response.status_code, method, path.split("?")[0])
             raise HubUnreachable(f"Máy chủ tỉnh đang gặp sự cố (mã lỗi {response.status_code}).")
@@ -204,6 +222,15 @@ class HubRefused(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def retry_after_seconds(value):
+    """Seconds of a ``Retry-After`` header (a number; an HTTP date or nonsense counts as 30)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return 30.0
+    return min(max(seconds, 1.0), MAX_RETRY_AFTER_S) if seconds == seconds else 30.0
 
 
 def plain_reason(exc):
