@@ -2,7 +2,6 @@
 from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, render_template, request, send_file
-from openpyxl import Workbook
 
 from office import export
 from office.errors import MotcuaError
@@ -45,11 +44,15 @@ def index():
 @bp.get("/audit.xlsx")
 @requires("audit.view")
 def excel():
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Nhật ký thao tác"
-    sheet.append(["Thời gian", "Tài khoản", "Địa chỉ", "Thao tác", "Đối tượng", "Chi tiết"])
-    for local, e in _rows():
-        sheet.append([local.strftime("%Y-%m-%d %H:%M:%S"), e.account, e.address, audit.ACTIONS.get(e.action, e.action),
-                      e.target, e.detail])
-    return send_file(export.save(book), mimetype=XLSX, as_attachment=True, download_name="nhat-ky-thao-tac.xlsx")
+    rows = _rows()
+
+    def write(workbook, progress):
+        sheet = workbook.add_sheet("Nhật ký thao tác", widths=(20, 18, 16, 26, 30, 60), freeze_rows=1)
+        sheet.append([export.Cell(label, bold=True) for label in
+                      ("Thời gian", "Tài khoản", "Địa chỉ", "Thao tác", "Đối tượng", "Chi tiết")])
+        for local, e in rows:
+            sheet.append([local.strftime("%Y-%m-%d %H:%M:%S"), e.account, e.address,
+                          audit.ACTIONS.get(e.action, e.action), e.target, e.detail])
+
+    return send_file(export.save(export.Book(write)), mimetype=XLSX, as_attachment=True,
+                     download_name="nhat-ky-thao-tac.xlsx")

@@ -17,7 +17,7 @@ from datetime import datetime, time, timedelta
 
 from office.calendar import WorkCalendar, calendar_from
 from office.clock import local_clock
-from office.dossiers import IN_HAND, Dossier
+from office.dossiers import OPEN, Dossier
 from office.models import Holiday, Officer
 from office.reports import category_names, overdue_reports
 from sync.policy import GLOBAL_SCOPE
@@ -26,7 +26,7 @@ from .outbox import enqueue, normalise_phone
 from .reminder_models import Contact, ReminderRule
 from .texts import for_channel
 
-REMINDED_STATUSES = tuple(s for s in IN_HAND if s != 5)  # 5: waiting for the citizen's papers, clock stopped
+REMINDED_STATUSES = tuple(s for s in OPEN if s != 5)  # 5: waiting for the citizen's papers, clock stopped
 TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 PHONE_CHANNELS = ("sms", "zalo")
 
