@@ -58,7 +58,8 @@ def sign_in():
     if request.method == "POST":
         try:
             number = check_phone(phone)
-            send_code(number, client_address(), _secret(), _settings()["citizen_code_minutes"])
+            send_code(number, client_address(), _secret(), _settings()["citizen_code_minutes"],
+                      channel=_settings()["citizen_code_channel"])
             trigger_notify(current_app.extensions["hub"].tasks)
             session[PENDING] = number
             return redirect(url_for("citizen.enter_code", next=_next_url()), code=303)

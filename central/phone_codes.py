@@ -51,7 +51,7 @@ def _wait_text(seconds):
     return f"{minutes // 60} giờ {minutes % 60} phút" if minutes >= 60 else f"{minutes} phút"
 
 
-def send_code(phone, address, secret, minutes, now=None):
+def send_code(phone, address, secret, minutes, now=None, channel="sms"):
     """Make a code for ``phone`` (0xxxxxxxxx), put its SMS in the outbox; returns the PhoneCode.
     Refused (429) when the number or the address asked too often."""
     now = now or utcnow()
@@ -68,7 +68,7 @@ def send_code(phone, address, secret, minutes, now=None):
         PhoneCode.update(used_at=now).where(PhoneCode.phone == phone, PhoneCode.used_at.is_null()).execute()
         row = PhoneCode.create(phone=phone, code_hash=_digest(secret, phone, code), created_at=now,
                                expires_at=now + timedelta(minutes=minutes))
-        enqueue(f"citizen-code-{row.id}", "sms", normalise_phone(phone),
+        enqueue(f"citizen-code-{row.id}", channel, normalise_phone(phone),
                 f"Ma xac thuc cong dan cua quy khach: {code}. Ma co hieu luc {minutes} phut. "
                 "Khong dua ma nay cho bat ky ai.", purpose="citizen_code", now=now)
     log.info("citizen code sent to %s", mask_phone(phone))

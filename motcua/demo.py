@@ -39,8 +39,9 @@ def demo(port_base, data_dir, boxes):
         token = _demo_operator(hub_args)
         subprocess.run(_command("hub", "import-catalog", "--sample", 60, hub_dir / "catalog-sample.json", *hub_args),
                        check=True, stdout=subprocess.DEVNULL)  # procedures for the kiosks: the boxes pull them
-        procs.append(_spawn("hub", "serve", "--port", port_base, *hub_args))
-        procs.append(_spawn("hub", "worker", *hub_args))  # reminders and citizen messages (log channel)
+        citizen_codes = ("--citizen-code-channel", "log")  # a demo has no SMS gateway: codes show in this window
+        procs.append(_spawn("hub", "serve", "--port", port_base, *hub_args, *citizen_codes))
+        procs.append(_spawn("hub", "worker", *hub_args, *citizen_codes))  # reminders and citizen messages (log channel)
         urls, technician = [], generate_password_hash(DEMO_TECHNICIAN_PASSWORD)
         for i in range(1, boxes + 1):
             box_dir, port, commune = data / f"box-{i}", port_base + i, DEMO_COMMUNES[i - 1]
@@ -189,6 +190,10 @@ def _print_summary(port_base, urls):
     echo(f"  Tin nhắn gửi đi:      {hub}/notifications")
     echo(f"  Tài khoản:            {hub}/accounts")
     echo(f"  Nhật ký thao tác:     {hub}/audit")
+    echo(f"  Lịch hẹn (xã đặt chỗ): {hub}/dat-lich")
+    echo(f"\nCông dân (điện thoại): {hub}/cong-dan/   (mã xác thực hiện trong cửa sổ này: bản demo không gửi SMS)")
+    echo(f"  Phản ánh công khai:   {hub}/phan-anh")
+    echo(f"  Open311 GeoReport v2: {hub}/open311/v2/services.json")
     for i, (base, box_dir, samples) in enumerate(urls, 1):
         echo(f"\nHộp {i}: {base}/   (dữ liệu: {box_dir})")
         echo(f"  Kiosk lấy số:         {base}/kiosk")
@@ -198,6 +203,7 @@ def _print_summary(port_base, urls):
             echo(f"  Đánh giá quầy {number}:       {base}/rate/{number}   (ghép lần đầu: cán bộ quầy {number} đăng nhập)")
         echo(f"  Tiếp nhận hồ sơ:      {base}/dossiers   (cán bộ đăng nhập tại quầy trước)")
         echo(f"  Thông tin địa phương: {base}/places")
+        echo(f"  Phản ánh của xã:      {base}/reports   (cán bộ đăng nhập tại quầy trước)")
         echo(f"  Tra cứu hồ sơ:        {base}/tracking")
         for code, secret, state in samples:
             echo(f"    hồ sơ mẫu {STATE_LABELS[state]}: {base}/tracking?code={code}&secret={secret}")

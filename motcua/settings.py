@@ -103,6 +103,7 @@ SETTINGS = (
     Setting("booking_days_ahead", 6, "Citizens book a time at the office from today up to this many working days ahead (the calendar's holidays and the commune's closed days are skipped).", ("hub",)),
     Setting("booking_per_phone", 3, "Open bookings (today or later, not cancelled or used) one phone number may hold at once.", ("hub",)),
     Setting("booking_late_minutes", 15, "The kiosk still honours a booking this many minutes after its slot started; later, the citizen takes an ordinary number.", ("edge",)),
+    Setting("citizen_code_channel", "sms", "Channel of the one-time codes citizens sign in with: sms; log only for a demonstration (the code then shows in the hub's log).", ("hub",)),
     Setting("citizen_code_minutes", 5, "Minutes a one-time code sent to a citizen's phone stays valid (5 wrong tries end it sooner).", ("hub",)),
     Setting("citizen_channels", "log", "Channels a citizen notice goes out on, comma-separated, in order: sms, zalo, email, log.", ("hub",)),
     Setting("notify_max_attempts", 8, "Attempts at sending a message before it is marked failed (an operator can send it again).", ("hub",)),

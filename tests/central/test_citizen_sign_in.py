@@ -121,3 +121,15 @@ def test_codes_are_limited_per_number_and_per_address(hub, sms):
     assert ask_code(client, "0912340099", address="10.0.0.2").status_code == 303  # another address
     deliver(hub)
     assert len(sent_codes(sms)) == 3 + 7 + 1
+
+
+def test_a_demonstration_hub_sends_codes_on_the_log_channel(hub):
+    """The demo has no SMS gateway: with ``citizen_code_channel = log`` the code goes to the log channel
+    (shown in the demo's window), so a citizen's pages can be tried; the default stays SMS."""
+    from central.outbox import Outbox
+    from motcua.settings import SETTINGS
+
+    assert {s.name: s.default for s in SETTINGS}["citizen_code_channel"] == "sms"
+    with hub.app_context():
+        send_code(PHONE, "127.0.0.1", "secret", 5, channel="log")
+        assert [m.channel for m in Outbox.select()] == ["log"]
