@@ -84,6 +84,7 @@ def seed_standard(commune):
 def check_snapshot(snapshot, commune):
     """The bundle's rows of hub-owned tables as ``[(table, columns, rows)]``, checked before
     anything is written: any other table, column, row shape or commune is refused."""
+    import office.models  # noqa: F401  (every replicated model known, whatever this process imported so far)
     from sync.capture import replicated_models
     from sync.policy import GLOBAL_SCOPE, HUB
 

@@ -155,7 +155,7 @@ def test_online_dossier_journey(hub, box, browser, shots, problems, tmp_path):
         expect(waiting).to_contain_text("3 tệp")
         shots(desk, "online-05-desk-waiting", full_page=True)
         waiting.get_by_role("link", name=code).click()
-        expect(desk.locator("#online-papers")).to_contain_text("Giấy chứng sinh")
+        expect(desk.locator("#files")).to_contain_text("Giấy chứng sinh")
         shots(desk, "online-06-desk-dossier", full_page=True)
         desk.get_by_role("button", name="Tiếp nhận", exact=True).click()
         expect(desk.locator("#dossier-status")).to_have_text("Được tiếp nhận")
