@@ -85,7 +85,7 @@ def test_a_replacement_box_provisioned_offline_loads_the_commune_when_the_hub_is
     hub.stop()
     code, out = provision(tmp_path / "new", bundle)
     assert code == 0, out
-    assert "sẽ tải dữ liệu của xã từ trung tâm" in out and "10 dòng dữ liệu của trung tâm" in out  # a holiday, 9 synonyms
+    assert "sẽ tải dữ liệu của xã từ trung tâm" in out and "17 dòng dữ liệu của trung tâm" in out  # a holiday, 9 synonyms, 7 report categories
     new = opened(tmp_path / "new")
     with new:
         assert Service.select().count() == 0 and Holiday.select().count() == 1  # no fork of the commune's rows
