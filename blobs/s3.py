@@ -15,7 +15,7 @@ import os
 import tempfile
 from urllib.parse import parse_qs, urlparse
 
-from .store import BlobError, BlobStore, DiskStore, _check_sha, hash_file
+from .store import BlobError, BlobStore, DiskStore, _check_sha, checked_partial
 
 SPOOL = 8 * 1024 * 1024  # a blob read from the bucket stays in memory up to this, then a temporary file
 
@@ -84,15 +84,7 @@ class S3Store(BlobStore):
 
     def commit(self, upload_id, expect_sha=None, expect_size=None):
         path = self.local._partial(upload_id)
-        try:
-            with open(path, "rb") as f:
-                sha, size = hash_file(f)
-        except FileNotFoundError:
-            raise BlobError("Không có phần tải lên nào để hoàn tất.", status=404) from None
-        if (expect_sha and sha != expect_sha) or (expect_size is not None and size != expect_size):
-            os.unlink(path)
-            raise BlobError("Tệp nhận được không khớp mã kiểm tra (sha256): đã bỏ, cần gửi lại.", status=422,
-                            detail={"sha256": sha, "size": size})
+        sha, size = checked_partial(path, expect_sha, expect_size)
         if self.size(sha) is None:
             self.client.upload_file(path, self.bucket, self.key(sha))
         os.unlink(path)

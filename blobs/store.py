@@ -96,6 +96,21 @@ class BlobStore:
         raise NotImplementedError
 
 
+def checked_partial(path, expect_sha=None, expect_size=None):
+    """(sha256, size) of a finished partial upload at ``path``; a mismatch with what was expected
+    removes it and refuses (422)."""
+    try:
+        with open(path, "rb") as f:
+            sha, size = hash_file(f)
+    except FileNotFoundError:
+        raise BlobError("Không có phần tải lên nào để hoàn tất.", status=404) from None
+    if (expect_sha and sha != expect_sha) or (expect_size is not None and size != expect_size):
+        os.unlink(path)
+        raise BlobError("Tệp nhận được không khớp mã kiểm tra (sha256): đã bỏ, cần gửi lại.", status=422,
+                        detail={"sha256": sha, "size": size})
+    return sha, size
+
+
 def _fsync_dir(path):
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -172,15 +187,7 @@ class DiskStore(BlobStore):
 
     def commit(self, upload_id, expect_sha=None, expect_size=None):
         path = self._partial(upload_id)
-        try:
-            with open(path, "rb") as f:
-                sha, size = hash_file(f)
-        except FileNotFoundError:
-            raise BlobError("Không có phần tải lên nào để hoàn tất.", status=404) from None
-        if (expect_sha and sha != expect_sha) or (expect_size is not None and size != expect_size):
-            os.unlink(path)
-            raise BlobError("Tệp nhận được không khớp mã kiểm tra (sha256): đã bỏ, cần gửi lại.", status=422,
-                            detail={"sha256": sha, "size": size})
+        sha, size = checked_partial(path, expect_sha, expect_size)
         final = self.path(sha)
         os.makedirs(os.path.dirname(final), exist_ok=True)
         os.replace(path, final)

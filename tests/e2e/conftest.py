@@ -117,6 +117,27 @@ class Box:
         return f"--- last lines of {self.log_path} ---\n" + "\n".join(text.splitlines()[-lines:])
 
 
+def linked_box(hub, base, commune, worker=True):
+    """A box of ``commune`` that knows ``hub`` (its key pinned, registered there), started and synced once."""
+    from tests.sync.conftest import motcua
+
+    b = Box(base / "data", base / "box.log", extra=("--hub-url", hub.url), worker=worker)
+    subprocess.run([sys.executable, "-m", "motcua", "edge", "init", "--demo-data", "--hub-key", hub.key, *b.options],
+                   cwd=ROOT, check=True, capture_output=True, timeout=60)  # pins the hub's key; start() finds it done
+    motcua("hub", "register-box", "--commune", commune, "--public-key", b.data_dir / "keys" / "box.pub", *hub.args)
+    b.start()
+    sync_box(b)
+    return b
+
+
+def sync_box(box):
+    """``motcua edge sync``: push and pull now."""
+    done = subprocess.run([sys.executable, "-m", "motcua", "edge", "sync", *box.options], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
 def page_headers(context, url):
     """What the box's own pages send with a write, for a test's direct request in ``context``:
     the box's Origin and the session's CSRF token (read from a page, as the pages' scripts do)."""

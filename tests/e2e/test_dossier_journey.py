@@ -16,10 +16,10 @@ import segno
 from playwright.sync_api import expect
 
 from tests.e2e.hub_signin import sign_in
-from tests.sync.conftest import HubProcess, motcua
+from tests.sync.conftest import HubProcess
 from tests.sync.test_dossier_convergence import hub_import_catalog, write_catalog
 
-from .conftest import COMMUNE, ROOT, SCREENSHOTS, Box, page_headers
+from .conftest import COMMUNE, SCREENSHOTS, linked_box, page_headers, sync_box
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -44,22 +44,9 @@ def hub(tmp_path_factory):
 def box(hub, tmp_path_factory):
     """A box (web server + worker) of the hub's commune 05518, registered, synced once."""
     base = tmp_path_factory.mktemp("linked-box")
-    b = Box(base / "data", base / "box.log", extra=("--hub-url", hub.url))
-    subprocess.run([sys.executable, "-m", "motcua", "edge", "init", "--demo-data", "--hub-key", hub.key, *b.options],
-                   cwd=ROOT, check=True, capture_output=True, timeout=60)  # pins the hub's key; start() finds it done
-    motcua("hub", "register-box", "--commune", COMMUNE, "--public-key", b.data_dir / "keys" / "box.pub", *hub.args)
-    b.start()
-    sync(b)
+    b = linked_box(hub, base, COMMUNE)
     yield b
     b.stop()
-
-
-def sync(box):
-    """``motcua edge sync``: push and pull now."""
-    done = subprocess.run([sys.executable, "-m", "motcua", "edge", "sync", *box.options], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def page_text(page):
@@ -170,7 +157,7 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         desk.get_by_role("button", name="Chuyển", exact=True).click()
         expect(desk.locator("#dossier-agency")).to_have_text(STP_NAME)
         expect(desk.locator("#dossier-status")).to_have_text("Đang xử lý")
-        assert "Đã gửi" in sync(box)
+        assert "Đã gửi" in sync_box(box)
 
         # 6. The department works on it on the hub's web, then hands it back to the commune.
         agency = problems.watch(agency_pc.new_page(), "agency")
@@ -240,7 +227,7 @@ def test_dossier_journey(hub, box, browser, shots, problems):
         kiosk.get_by_role("button", name="Tra cứu").click()
         expect(kiosk.locator("#result")).to_contain_text("Có hồ sơ mã")
         expect(kiosk.locator("#result")).not_to_contain_text("Đã trả kết quả")
-        sync(box)  # the hub, where the slip's QR code points, sees the returned result too
+        sync_box(box)  # the hub, where the slip's QR code points, sees the returned result too
         assert hub.query(f"select status from dossier where code = '{code}'") == [(10,)]
         kiosk.goto(qr_text)
         expect(kiosk.locator("#result")).to_contain_text("Đã trả kết quả")

@@ -7,19 +7,17 @@ goes back up; the citizen tracks it on the phone, and the notices for the citize
 """
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.central.online_support import pdf, png
-from tests.sync.conftest import HubProcess, motcua
+from tests.sync.conftest import HubProcess
 from tests.sync.online_citizen import consenting_citizen
 from tests.sync.test_dossier_convergence import hub_import_catalog
 
 from .accessibility import assert_accessible
-from .conftest import COMMUNE, ROOT, Box
+from .conftest import COMMUNE, linked_box, sync_box
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -50,21 +48,9 @@ def hub(tmp_path_factory):
 def box(hub, tmp_path_factory):
     """The commune's box (web server only: it syncs when the test says), registered, synced once."""
     base = tmp_path_factory.mktemp("online-box")
-    b = Box(base / "data", base / "box.log", extra=("--hub-url", hub.url), worker=False)
-    subprocess.run([sys.executable, "-m", "motcua", "edge", "init", "--demo-data", "--hub-key", hub.key, *b.options],
-                   cwd=ROOT, check=True, capture_output=True, timeout=60)
-    motcua("hub", "register-box", "--commune", COMMUNE, "--public-key", b.data_dir / "keys" / "box.pub", *hub.args)
-    b.start()
-    sync(b)
+    b = linked_box(hub, base, COMMUNE, worker=False)
     yield b
     b.stop()
-
-
-def sync(box):
-    done = subprocess.run([sys.executable, "-m", "motcua", "edge", "sync", *box.options], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def test_online_dossier_journey(hub, box, browser, shots, problems, tmp_path):
@@ -148,7 +134,7 @@ def test_online_dossier_journey(hub, box, browser, shots, problems, tmp_path):
         desk.goto(box.url + "/dossiers")
         expect(desk.locator("#dossier-list, .empty").first).to_be_visible()
         expect(desk.locator("#online-incoming")).to_have_count(0)
-        sync(box)
+        sync_box(box)
         desk.reload()
         waiting = desk.locator("#online-incoming")
         expect(waiting).to_contain_text(code)
@@ -164,7 +150,7 @@ def test_online_dossier_journey(hub, box, browser, shots, problems, tmp_path):
         desk.locator("#act-finish button").click()
         expect(desk.locator("#dossier-status")).to_have_text("Đã xử lý xong")
         shots(desk, "online-07-desk-finished", full_page=True)
-        sync(box)
+        sync_box(box)
 
         # 6. The citizen tracks it; the notices for the citizen are at the hub.
         citizen.goto(f"{hub.url}/tracking?code={code}&secret={secret}")

@@ -7,8 +7,6 @@ public page shows the answer, without the reporter's phone or address, and the r
 reached the (fake) gateway."""
 import io
 import re
-import subprocess
-import sys
 from datetime import datetime
 
 import pytest
@@ -17,11 +15,11 @@ from playwright.sync_api import expect
 
 from tests.central.citizen_session import citizen_cookie
 from tests.central.fakes import FakeSms
-from tests.sync.conftest import HubProcess, motcua
+from tests.sync.conftest import HubProcess
 from tests.sync.notify_support import WorkerProcess, sms_args, wait_for
 
 from .accessibility import assert_accessible
-from .conftest import COMMUNE, ROOT, SCREENSHOTS, Box
+from .conftest import COMMUNE, SCREENSHOTS, linked_box, sync_box
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -60,21 +58,9 @@ def hub(tmp_path_factory, sms):
 @pytest.fixture(scope="module")
 def box(hub, tmp_path_factory):
     base = tmp_path_factory.mktemp("linked-box")
-    b = Box(base / "data", base / "box.log", extra=("--hub-url", hub.url))
-    subprocess.run([sys.executable, "-m", "motcua", "edge", "init", "--demo-data", "--hub-key", hub.key, *b.options],
-                   cwd=ROOT, check=True, capture_output=True, timeout=60)
-    motcua("hub", "register-box", "--commune", COMMUNE, "--public-key", b.data_dir / "keys" / "box.pub", *hub.args)
-    b.start()
-    sync(b)
+    b = linked_box(hub, base, COMMUNE)
     yield b
     b.stop()
-
-
-def sync(box):
-    done = subprocess.run([sys.executable, "-m", "motcua", "edge", "sync", *box.options], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def shot(page, name):
@@ -111,7 +97,7 @@ def test_report_journey(hub, box, browser, sms, problems, tmp_path):
         shot(citizen, "report-phone-sent")
 
         # 2. The box receives it; the photo's bytes are not there yet.
-        sync(box)
+        sync_box(box)
         desk = problems.watch(office_pc.new_page(), "desk")
         desk.goto(box.url + "/counter")
         desk.get_by_label("Tên đăng nhập").fill("canbo1")
@@ -139,7 +125,7 @@ def test_report_journey(hub, box, browser, sms, problems, tmp_path):
         shot(desk, "report-box-answered")
 
         # 4. Up by sync: the public page shows the answer; the reporter got an SMS.
-        sync(box)
+        sync_box(box)
         public = problems.watch(phone_ctx.new_page(), "public")
         public.goto(f"{hub.url}/phan-anh/{code}")
         expect(public.locator("#answer")).to_contain_text("Đã thay bóng đèn ngày hôm nay")
