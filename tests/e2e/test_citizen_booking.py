@@ -15,10 +15,9 @@ from playwright.sync_api import expect
 from tests.central.fakes import FakeSms
 from tests.e2e.accessibility import assert_accessible
 from tests.e2e.hub_signin import sign_in
-from tests.e2e.test_dossier_journey import sync
-from tests.sync.conftest import HubProcess, motcua
+from tests.sync.conftest import HubProcess
 
-from .conftest import COMMUNE, ROOT, Box
+from .conftest import COMMUNE, linked_box, sync_box
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -62,12 +61,7 @@ def hub(tmp_path_factory, sms):
 @pytest.fixture(scope="module")
 def box(hub, tmp_path_factory):
     base = tmp_path_factory.mktemp("booking-box")
-    b = Box(base / "data", base / "box.log", extra=("--hub-url", hub.url))
-    subprocess.run([sys.executable, "-m", "motcua", "edge", "init", "--demo-data", "--hub-key", hub.key, *b.options],
-                   cwd=ROOT, check=True, capture_output=True, timeout=60)
-    motcua("hub", "register-box", "--commune", COMMUNE, "--public-key", b.data_dir / "keys" / "box.pub", *hub.args)
-    b.start()
-    sync(b)  # the box's services reach the hub
+    b = linked_box(hub, base, COMMUNE)  # synced once: the box's services reach the hub
     yield b
     b.stop()
 
@@ -156,7 +150,7 @@ def test_book_on_a_phone_and_take_the_ticket_at_the_kiosk(hub, box, sms, browser
         expect(page.locator("#my-bookings")).to_contain_text(booking_code)
 
         # 4. At the office: the box has the booking after its sync; the kiosk takes the code.
-        sync(box)
+        sync_box(box)
         kiosk = problems.watch(kiosk_ctx.new_page(), "kiosk")
         kiosk.goto(box.url + "/kiosk")
         shots(kiosk, "citizen-booking-08-kiosk-start")
@@ -174,7 +168,7 @@ def test_book_on_a_phone_and_take_the_ticket_at_the_kiosk(hub, box, sms, browser
         kiosk.get_by_role("button", name="Lấy số").click()
         expect(kiosk.locator("#kiosk-error")).to_contain_text("đã được dùng để lấy số")
         shots(kiosk, "citizen-booking-11-kiosk-used")
-        sync(box)
+        sync_box(box)
         assert hub.query(f"SELECT state FROM booking WHERE code = '{booking_code}'") == [("used",)]
         problems.check(expected_http=("/cong-dan/dang-nhap/ma", "/api/v1/bookings/ticket"))  # the wrong code, the used booking
     finally:

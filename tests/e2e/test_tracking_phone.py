@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.accessibility import assert_accessible
-from tests.e2e.test_dossier_journey import box, hub, sync  # noqa: F401  (a linked hub and box)
+from tests.e2e.test_dossier_journey import box, hub  # noqa: F401  (a linked hub and box)
 
-from .conftest import page_headers
+from .conftest import page_headers, sync_box
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -57,7 +57,7 @@ def test_tracking_on_a_phone_says_what_to_do(hub, box, browser, shots, problems)
         desk.get_by_label("Giấy tờ cần bổ sung, hoàn thiện *").fill("Bản sao giấy chứng sinh có chứng thực")
         desk.get_by_role("button", name="Lập yêu cầu bổ sung").click()
         expect(desk.locator("#dossier-status")).to_have_text("Yêu cầu bổ sung giấy tờ")
-        sync(box)
+        sync_box(box)
 
         phone = problems.watch(phone_ctx.new_page(), "phone")
         phone.goto(f"{hub.url}/tracking?code={code}&secret={secret}")
@@ -86,7 +86,7 @@ def test_tracking_on_a_phone_says_what_to_do(hub, box, browser, shots, problems)
         desk.locator("#confirm-finish").check()
         desk.get_by_role("button", name="Xác nhận đã xử lý xong").click()
         expect(desk.locator("#dossier-status")).to_have_text("Đã xử lý xong")
-        sync(box)
+        sync_box(box)
         phone.reload()
         expect(todo).to_contain_text("Đã có kết quả – mời quý khách đến nhận")
         expect(todo).to_contain_text("Nơi nhận: Trung tâm Phục vụ hành chính công của UBND Phường Sông Công")
@@ -99,7 +99,7 @@ def test_tracking_on_a_phone_says_what_to_do(hub, box, browser, shots, problems)
         ticket = desk.context.request.post(box.url + "/api/v1/tickets", data={"service": "ho-tich"},
                                            headers=page_headers(desk.context, box.url)).json()
         assert ticket["qr"] == f"{hub.url}/t/{ticket['tracking_code']}"
-        sync(box)
+        sync_box(box)
         phone.goto(ticket["qr"])
         expect(phone.locator("#ticket")).to_contain_text(ticket["number"])
         expect(phone.locator("#ticket")).to_contain_text("Đang chờ đến lượt")
