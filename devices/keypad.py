@@ -2,8 +2,6 @@
 import functools
 import logging
 
-from gpiozero import ButtonBoard
-
 log = logging.getLogger("motcua.keypad")
 
 SCORES = (3, 2, 1)  # Rất hài lòng, Hài lòng, Chưa hài lòng
@@ -20,6 +18,8 @@ class RatingKeypad:
     def __init__(self, pins, on_rate, pin_factory=None, bounce_time=0.05):
         if len(pins) != len(SCORES):
             raise ValueError(f"the rating keypad needs {len(SCORES)} pins, got {len(pins)}")
+        from gpiozero import ButtonBoard  # ~2 MB, loaded only by a box that has a keypad
+
         self.on_rate = on_rate
         self.board = ButtonBoard(*pins, pull_up=True, bounce_time=bounce_time, pin_factory=pin_factory)
         for button, score in zip(self.board, SCORES):

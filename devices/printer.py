@@ -11,11 +11,15 @@ from functools import lru_cache
 from pathlib import Path
 
 import segno
-from escpos.constants import QR_ECLEVEL_M
-from escpos.printer import Dummy, File, Network, Serial, Usb
 from PIL import Image, ImageDraw, ImageFont
 
 from office.errors import MotcuaError
+
+from . import escpos_capabilities
+
+escpos_capabilities.load()  # before escpos reads its printer profiles
+from escpos.constants import QR_ECLEVEL_M  # noqa: E402
+from escpos.printer import Dummy, File, Network, Serial, Usb  # noqa: E402
 
 FONTS = Path(__file__).with_name("fonts")
 BASE_WIDTH = 576  # 80 mm paper; sizes below are for it and scale down for 58 mm

@@ -19,12 +19,15 @@ def edge():
 def serve(settings):
     """Serve the kiosk, lobby display, counter consoles and the API."""
     leave_out_unused_clients(settings)
-    from motcua.serve import serve as run
+    from motcua.serve import in_child_process, serve as run
 
-    from .app import create_app
+    def app():
+        from .app import create_app  # in the web worker only (see in_child_process)
+
+        return create_app(settings)
 
     click.echo(f"Hộp một cửa: http://{settings['host']}:{settings['port']}/  (dữ liệu: {settings['data_dir']})")
-    run(lambda: create_app(settings), settings, prepare=lambda: _prepare(settings))
+    run(app, settings, prepare=lambda: in_child_process(lambda: _prepare(settings)))
 
 
 def leave_out_unused_clients(settings):

@@ -3,6 +3,7 @@
 Every setting is also an option of the commands that use it (``--port``, ``--data-dir``...),
 and readable from ``MOTCUA_<NAME>`` or a config file (``--config`` / ``MOTCUA_CONFIG``).
 """
+import importlib
 import sys
 
 import click
@@ -35,22 +36,30 @@ def with_settings(scope):
     return decorate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs (or help lists it): the box's
+    long-running processes (`edge serve`, `edge worker`) never load the hub's, the demo's or the
+    provisioning's modules, which cost them memory for nothing (click documents this pattern)."""
+
+    lazy = {"edge": "edge.cli:edge", "hub": "central.cli:hub", "demo": "motcua.demo:demo",
+            "provision": "provisioning.cli:provision"}
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx, name):
+        if name not in self.lazy:
+            return super().get_command(ctx, name)
+        module, attr = self.lazy[name].split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 def cli():
     """motcua: the commune one-stop office box and its hub."""
 
 
 def main():
-    from central.cli import hub
-    from edge.cli import edge
-    from provisioning.cli import provision
-
-    from .demo import demo
-
-    cli.add_command(edge)
-    cli.add_command(hub)
-    cli.add_command(demo)
-    cli.add_command(provision)
     try:
         cli(prog_name="motcua")
     except MotcuaError as exc:

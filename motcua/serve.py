@@ -5,6 +5,9 @@ Whatever must exist once per data dir (tables, the node row, keys, secret files)
 them on a fresh data dir made the server fail to start. With ``tls_cert`` and ``tls_key``
 set, the server speaks HTTPS itself.
 """
+import os
+import sys
+import traceback
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -60,3 +63,36 @@ def serve(factory, settings, prepare=None):
     if prepare is not None:
         prepare()
     _Server(factory, options).run()
+
+
+def in_child_process(fn):
+    """Run ``fn()`` in a forked child and wait for it: what it imports (Flask, the models, the
+    database check) never stays in the server's master process, which only forks workers that
+    import their own (about 20 MB less on a box). A ``MotcuaError`` is raised again here with its
+    message; any other failure ends the command after the child printed its traceback."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_end)
+        code = 0
+        try:
+            fn()
+        except MotcuaError as exc:
+            os.write(write_end, exc.message.encode())
+            code = 2
+        except BaseException:  # noqa: BLE001  the child must never return into the caller's code
+            traceback.print_exc()
+            code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        message = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code == 2 and message:
+        raise MotcuaError(message)
+    if code != 0:
+        raise SystemExit(code if code > 0 else 1)

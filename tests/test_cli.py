@@ -4,14 +4,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from central.cli import hub
-from edge.cli import edge
 from motcua.cli import cli
-from motcua.demo import demo
-from provisioning.cli import provision
-
-for command in (edge, hub, demo, provision):
-    cli.add_command(command)
 
 
 @pytest.mark.parametrize("args", [[], ["edge"], ["edge", "serve"], ["edge", "worker"], ["edge", "init"],
@@ -121,3 +114,17 @@ def test_enrolment_bundles_made_at_the_hub_are_in_its_audit_log(tmp_path):
         rows = conn.execute("select action, target, detail, account from audit_entry").fetchall()
     assert [(action, target) for action, target, _, _ in rows] == [("bundle.make", read_bundle(out).manifest["bundle_id"])]
     assert "xã 05518" in rows[0][2] and rows[0][3].startswith("cli:")
+
+
+def test_box_commands_do_not_load_the_hub_demo_or_provisioning_modules():
+    """Each module the box's long-running processes import stays in their memory for the day
+    (issue 15: the box's web and worker were over their memory budget)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.argv = ['motcua', 'edge', 'worker', '--help']\n"
+            "from motcua.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('central.cli', 'motcua.demo', 'provisioning.cli', 'werkzeug') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

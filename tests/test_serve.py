@@ -123,3 +123,26 @@ def test_processes_making_the_hub_key_at_once_all_get_the_same_key(tmp_path):
         keys = list(pool.map(_hub_public_key, [str(tmp_path)] * 16))
     assert len(set(keys)) == 1
     assert (tmp_path / "keys" / "hub.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_preparing_in_a_child_keeps_its_imports_out_of_the_server_process():
+    """The box's web master forked its worker after importing the whole app and the models for
+    its start-up checks: 35 MB of the box's memory held for nothing (issue 15)."""
+    from motcua.serve import in_child_process
+
+    assert "tests.fixtures.heavy_for_prepare" not in sys.modules
+    in_child_process(lambda: __import__("tests.fixtures.heavy_for_prepare"))
+    assert "tests.fixtures.heavy_for_prepare" not in sys.modules
+
+
+def test_a_refusal_while_preparing_in_a_child_reaches_the_command_with_its_message():
+    from motcua.serve import in_child_process
+    from office.errors import MotcuaError
+
+    def refuse():
+        raise MotcuaError("Cơ sở dữ liệu hỏng.")
+
+    with pytest.raises(MotcuaError, match="Cơ sở dữ liệu hỏng."):
+        in_child_process(refuse)
+    with pytest.raises(SystemExit):
+        in_child_process(lambda: 1 / 0)

@@ -2,15 +2,10 @@
 import pytest
 from click.testing import CliRunner
 
-from central.cli import hub
-from edge.cli import edge
 from motcua.cli import cli
 from motcua.settings import load_settings
 from provisioning.cli import provision
 from provisioning.local import read_config, write_config
-
-for command in (edge, hub, provision):
-    cli.add_command(command)
 
 
 def test_the_data_dir_config_is_read_below_every_other_source(tmp_path):
