@@ -44,19 +44,72 @@ def process_job(job_id, open_printer_fn, settings, now=None):
     stem = f"{payload.get('number', 'ticket')}-{job_id}"  # file names of the preview printer
     error = _attempt(open_printer_fn, payload, settings["printer_width"], timeout, stem)
     with database.atomic():
-        job = PrintJob.get_by_id(job_id)
         if error is None:
+            job = PrintJob.get_by_id(job_id)
             job.state, job.printed_at, job.last_error = PrintJob.DONE, now, ""
+            job.save()
         else:
-            job.attempts += 1
-            job.last_error = error
-            job.next_attempt_at = now + timedelta(seconds=min(2**job.attempts, MAX_BACKOFF))
-            if job.attempts >= settings["print_max_attempts"]:
-                job.state = PrintJob.FAILED
-        job.save()
+            job = _failed_attempt(job_id, error, settings, now)
     if error is not None:
         log.warning("print job %s (%s) attempt %s: %s", job_id, payload.get("number"), job.attempts, error)
     return job.state
+
+
+def print_due(open_printer_fn, settings, now=None, limit=10):
+    """Print the jobs due now, oldest first, up to ``limit``; return how many were tried.
+
+    The kiosks' tickets of a busy moment share the box's writes: this claims them in one
+    transaction and records what happened in one more, where ``process_job`` pays two commits
+    (two fsyncs of ``edge.db``, under the writer lock the kiosks wait for) per ticket. Each job
+    is claimed for as long as printing the ones before it may take, so a job of a worker that
+    was killed is printed again after that. After a failed attempt the printer is not asked
+    again in this call: the jobs after it are handed back as they were."""
+    now = now or utcnow()
+    timeout = float(settings["printer_timeout"])
+    claimed = []
+    with database.atomic():
+        for job in (PrintJob.select(PrintJob.id, PrintJob.payload, PrintJob.next_attempt_at)
+                    .where(PrintJob.state == PrintJob.PENDING, PrintJob.next_attempt_at <= now)
+                    .order_by(PrintJob.created_at, PrintJob.id).limit(limit)):
+            lease = now + timedelta(seconds=(len(claimed) + 1) * (timeout + LEASE_MARGIN))
+            if (PrintJob.update(next_attempt_at=lease)
+                    .where(PrintJob.id == job.id, PrintJob.state == PrintJob.PENDING, PrintJob.next_attempt_at <= now)
+                    .execute()):
+                claimed.append(job)
+    done, failed = [], None
+    for job in claimed:
+        payload = json.loads(job.payload)
+        error = _attempt(open_printer_fn, payload, settings["printer_width"], timeout,
+                         f"{payload.get('number', 'ticket')}-{job.id}")
+        if error is not None:
+            failed = (job, error, payload)
+            break
+        done.append(job.id)
+    if not claimed:
+        return 0
+    with database.atomic():
+        if done:
+            (PrintJob.update(state=PrintJob.DONE, printed_at=now, last_error="")
+             .where(PrintJob.id.in_(done)).execute())
+        untried = [job for job in claimed[len(done) + (failed is not None):]]
+        for job in untried:  # as they were: the next nudge or sweep takes them
+            PrintJob.update(next_attempt_at=job.next_attempt_at).where(PrintJob.id == job.id).execute()
+        if failed is not None:
+            _failed_attempt(failed[0].id, failed[1], settings, now)
+    if failed is not None:
+        log.warning("print job %s (%s): %s", failed[0].id, failed[2].get("number"), failed[1])
+    return len(done) + (failed is not None)
+
+
+def _failed_attempt(job_id, error, settings, now):
+    job = PrintJob.get_by_id(job_id)
+    job.attempts += 1
+    job.last_error = error
+    job.next_attempt_at = now + timedelta(seconds=min(2**job.attempts, MAX_BACKOFF))
+    if job.attempts >= settings["print_max_attempts"]:
+        job.state = PrintJob.FAILED
+    job.save()
+    return job
 
 
 def _attempt(open_printer_fn, payload, width, timeout, stem):

@@ -23,7 +23,7 @@ from office.models import PrintJob, utcnow
 from provisioning.enrol import enrol_pending
 from sync import box as sync_box
 
-from .printing import due_jobs, process_job
+from .printing import print_due as print_jobs_due, process_job
 from .process_lock import process_lock
 
 log = logging.getLogger("motcua.tasks")
@@ -56,20 +56,29 @@ def register_tasks(huey, settings):
         return open_printer(settings["printer"], settings["data_dir"], settings["printer_timeout"])
 
     @huey.task(name="print_job")
-    def print_job(job_id):
+    def print_job(job_id=None):
+        """Print ``job_id`` (when given), then every job due: the kiosks' tickets of a moment send
+        one nudge between them (``Box.nudge_printer``)."""
         if settings.get("device_url"):  # the device service owns the printer and prints the job
             return
-        if process_job(job_id, printer, settings) == PrintJob.PENDING:
+        if job_id is not None and process_job(job_id, printer, settings) == PrintJob.PENDING:
             job = PrintJob.get_by_id(job_id)
             delay = max((job.next_attempt_at - utcnow()).total_seconds(), 1)
             print_job.schedule((job_id,), delay=delay)
+        print_due()
 
     @huey.periodic_task(every(settings), name="sweep_print_jobs")
     def sweep_print_jobs():
         if settings.get("device_url"):
             return
-        for job_id in due_jobs():
-            process_job(job_id, printer, settings)
+        print_due()
+
+    def print_due(rounds=50):
+        """Every job due now, oldest first, a few per commit (``printing.print_due``); a job that
+        fails waits for its next attempt, so this ends (bounded besides, while tickets keep coming)."""
+        for _ in range(rounds):
+            if print_jobs_due(printer, settings, limit=10) < 10:  # none left, or the printer failed
+                return
 
     @huey.task(name="sync_now")
     def sync_now():

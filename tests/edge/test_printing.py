@@ -149,3 +149,50 @@ def test_due_jobs_respect_next_attempt_and_order(office, policy):
     process_job(first.id, PaperOut, SETTINGS, now=at(1))  # next attempt at 3 s
     assert due_jobs(now=at(2)) == [second.id]
     assert due_jobs(now=at(3)) == [first.id, second.id]
+
+
+def test_jobs_printed_together_cost_two_commits_not_two_each(office, policy, monkeypatch):
+    """The worker's two commits per ticket (claim, then done), each an fsync under the writer lock
+    the kiosks wait for, held the web back while twenty kiosks issued (issue 15)."""
+    from edge.printing import print_due
+
+    jobs = [issue_job(policy, now=at(i)) for i in range(6)]
+    commits = []
+    original = database.obj.commit
+    monkeypatch.setattr(database.obj, "commit", lambda: commits.append(1) or original())
+    assert print_due(Dummy, SETTINGS, now=at(10)) == 6
+    assert len(commits) == 2
+    assert [PrintJob.get_by_id(j.id).state for j in jobs] == [PrintJob.DONE] * 6
+    assert print_due(Dummy, SETTINGS, now=at(11)) == 0  # nothing printed twice
+
+
+def test_a_failed_attempt_hands_the_later_jobs_back_untouched(office, policy):
+    from edge.printing import print_due
+
+    jobs = [issue_job(policy, now=at(i)) for i in range(3)]
+    printers = iter([Dummy(), PaperOut()])
+    assert print_due(lambda: next(printers), SETTINGS, now=at(10)) == 2
+    first, second, third = (PrintJob.get_by_id(j.id) for j in jobs)
+    assert first.state == PrintJob.DONE
+    assert (second.state, second.attempts, second.last_error) == (PrintJob.PENDING, 1, "Lỗi máy in: Hết giấy")
+    assert second.next_attempt_at == at(12)  # the usual backoff
+    assert (third.state, third.attempts, third.next_attempt_at) == (PrintJob.PENDING, 0, at(2))
+    assert due_jobs(now=at(10)) == [third.id]
+
+
+def test_jobs_of_a_worker_killed_while_printing_are_printed_again_after_their_claim(office, policy, monkeypatch):
+    import edge.printing as printing
+
+    jobs = [issue_job(policy, now=at(i)) for i in range(2)]
+
+    def killed(*args, **kwargs):
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(printing, "_attempt", killed)
+    with pytest.raises(SystemExit):
+        printing.print_due(Dummy, SETTINGS, now=at(10))
+    assert due_jobs(now=at(10)) == []  # claimed: another worker thread does not print them meanwhile
+    monkeypatch.undo()
+    lease = SETTINGS["printer_timeout"] + printing.LEASE_MARGIN
+    assert due_jobs(now=at(10 + 2 * lease)) == [j.id for j in jobs]
+    assert printing.print_due(Dummy, SETTINGS, now=at(10 + 2 * lease)) == 2
