@@ -115,7 +115,9 @@ class Ticket(ReplicatedModel):
     booked_for = DateTimeField(null=True)  # the booking's slot start: called ahead of walk-ins from then
 
     class Meta:
-        indexes = ((("commune", "day", "prefix", "seq"), True), (("day", "state"), False))
+        indexes = ((("commune", "day", "prefix", "seq"), True),
+                   (("day", "state", "service", "queued_at"), False),  # the people ahead (office.board)
+                   (("service", "state", "ended_at"), False))  # the service's last finished tickets
 
     @property
     def wait_seconds(self):

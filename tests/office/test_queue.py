@@ -212,3 +212,27 @@ def test_estimate_uses_recent_service_times_and_open_counters(office, policy):
     assert estimate_wait_minutes(policy, service, 4) == 20
     overview = {row["code"]: row for row in services_overview(policy, now=at(12))}
     assert overview["ho-tich"]["open_counters"] == 2
+
+
+@pytest.mark.parametrize("query", ["ahead", "service time"])
+def test_the_kiosks_answer_reads_an_index_range_not_the_days_tickets(office, policy, query, monkeypatch):
+    """Counting the people ahead walked every waiting ticket of the day (0.39 ms a ticket with
+    3,000 waiting, on every ticket issued), and the average service time every finished ticket of
+    every day (issue 15): both now read one range of an index that holds every column they need."""
+    from office import board
+    from office.db import database
+
+    ticket = queue.issue_ticket(policy, "ho-tich")
+    ran = []
+    execute = database.obj.execute_sql
+    monkeypatch.setattr(database.obj, "execute_sql", lambda sql, params=None: ran.append((sql, params)) or execute(sql, params))
+    if query == "ahead":
+        board.waiting_ahead(ticket)
+    else:
+        board.average_service_minutes(policy, ticket.service)
+    monkeypatch.undo()
+    ((sql, params),) = ran
+    plan = " ".join(row[-1] for row in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+    index = {"ahead": "ticket_day_state_service_id_queued_at", "service time": "ticket_service_id_state_ended_at"}[query]
+    assert f"USING COVERING INDEX {index}" in plan or f"USING INDEX {index}" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan  # no sort of every finished ticket
