@@ -664,7 +664,8 @@ def ingest_steps(hub_db, origin, batches):
 
     timer = Timer()
     for name, label in (("verify_body", "decode: signature"), ("parse_batch", "decode: gunzip + JSON"),
-                        ("check_stamp", "freshness: time"), ("remember_nonce", "freshness: nonce"), ("verify_chain", "verify_chain"),
+                        ("check_stamp", "freshness: time"), ("remember_nonce", "freshness: nonce"),
+                        ("verify_chain", "verify_chain"),
                         ("_text_checked", "text check (per value)"),
                         ("check_entry", "check_entry (per entry)"), ("_row_scopes", "_row_scopes"),
                         ("_log_entries", "_log_entries (hub change log)"),
