@@ -438,10 +438,10 @@ def drain(box_db, box_key, hub, batch, label, db_cpu=None):
         settle()
         client = CountingClient(hub.url, box_key, node.node_id, timeout=120)
         timer = Timer()
-        timer.wrap(sync_box, "_unsent", "read rows")
+        timer.wrap(sync_box, "_unsent_texts", "read rows")
         timer.wrap(sync_box, "pending_count", "pending count")
-        timer.wrap(sync_box, "encode_batch", "encode")
-        timer.wrap(protocol, "canonical", "encode: JSON")
+        timer.wrap(sync_box, "encode_batch_texts", "encode")
+        timer.wrap(protocol, "batch_json", "encode: JSON")
         timer.wrap(protocol, "sign", "encode: sign")
         timer.wrap(sync_box, "_observe_hub", "observe hub clock")
         hub_cpu0, box_cpu0, db_cpu0 = tree_cpu(hub.proc.pid), time.process_time(), db_cpu() if db_cpu else 0.0
@@ -664,7 +664,8 @@ def ingest_steps(hub_db, origin, batches):
 
     timer = Timer()
     for name, label in (("verify_body", "decode: signature"), ("parse_batch", "decode: gunzip + JSON"),
-                        ("check_fresh", "freshness: time + nonce"), ("verify_chain", "verify_chain"),
+                        ("check_stamp", "freshness: time"), ("remember_nonce", "freshness: nonce"),
+                        ("verify_chain", "verify_chain"),
                         ("_text_checked", "text check (per value)"),
                         ("check_entry", "check_entry (per entry)"), ("_row_scopes", "_row_scopes"),
                         ("_log_entries", "_log_entries (hub change log)"),

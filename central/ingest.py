@@ -18,7 +18,7 @@ from sync.protocol import BatchRejected, parse_batch, push_stamp, verify_body
 from sync.text import column_limits, may_hold, printable, row_problems
 
 from .models import Alert, BoxNode, HeldEntry, RefusalCount, Rejection
-from .replay import STALE, check_fresh
+from .replay import STALE, check_stamp, remember_nonce
 
 log = logging.getLogger("motcua.hub.ingest")
 
@@ -47,7 +47,7 @@ def ingest(origin, body, signature, future_bound_ms, hub_now_ms=None, window_ms=
         if batch.origin != box.node_id:
             raise BatchRejected("origin", "Lô dữ liệu ghi nguồn khác với hộp đã ký.", status=401)
         at_ms, nonce = push_stamp(batch)
-        check_fresh(box.node_id, at_ms, nonce, window_ms, hub_now_ms)
+        check_stamp(at_ms, nonce, window_ms, hub_now_ms)
     except BatchRejected as exc:
         if exc.reason in STALE:
             count_refusal(box.node_id, exc)
@@ -57,19 +57,39 @@ def ingest(origin, body, signature, future_bound_ms, hub_now_ms=None, window_ms=
     if not isinstance(database.obj, PostgresqlDatabase):
         database.execute_sql(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
     try:
-        with database.atomic():
+        with database.atomic():  # the nonce is kept in the batch's transaction: one commit a batch
             serialize_log_writes()
+            remember_nonce(box.node_id, nonce, window_ms, hub_now_ms)
             try:
                 result = _apply(BoxNode.get_by_id(box.id), batch, future_bound_ms, hub_now_ms)
             except UnicodeError as exc:  # a lone surrogate: no box writes one (capture refuses it)
                 raise BatchRejected("malformed", "Lô dữ liệu có ký tự Unicode hỏng.") from exc
     except BatchRejected as exc:  # the batch's transaction is rolled back; what follows is kept
+        if exc.reason in STALE:  # a replay: nothing of it was written
+            count_refusal(box.node_id, exc)
+            raise
+        _remember_refused(box.node_id, nonce, window_ms, hub_now_ms)
         if exc.reason == "fork":
             _quarantine(box, exc.message)
         _reject(box.node_id, exc)
         exc.acked_seq = BoxNode.get_by_id(box.id).acked_seq
         raise
+    except Exception:
+        _remember_refused(box.node_id, nonce, window_ms, hub_now_ms)
+        raise
     return result
+
+
+def _remember_refused(origin, nonce, window_ms, hub_now_ms):
+    """Keep the nonce of a batch whose transaction was rolled back, so that a copy of it is refused
+    as a replay, as before it was applied; a copy that got in first has kept it already."""
+    try:
+        with database.atomic():
+            remember_nonce(origin, nonce, window_ms, hub_now_ms)
+    except BatchRejected:
+        pass
+    except Exception:  # noqa: BLE001 (the database itself failing: the refusal that led here goes up)
+        log.exception("nonce of a refused batch from %s not kept", origin)
 
 
 def _known_box(origin):

@@ -9,6 +9,8 @@ import json
 import logging
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 
 from office.clock import utcnow
@@ -21,7 +23,7 @@ from .client import CLOCK_REFUSALS, HubBusy, HubClient, HubRefused, HubUnreachab
 from .hlc import pack
 from .keys import load_public_text, verify
 from .models import ChangeEntry, FieldClock, SyncNode
-from .protocol import MAX_PULL_RAW, RELAYED, BatchRejected, decode_batch, encode_batch
+from .protocol import MAX_PULL_RAW, RELAYED, BatchRejected, decode_batch, encode_batch_texts, entry_text
 
 log = logging.getLogger("motcua.sync")
 
@@ -69,44 +71,91 @@ def pending_count():
 def push(client, key, batch_size=2000, budget_s=60.0, sleep=time.sleep):
     """Send unconfirmed entries batch by batch; return how many the hub confirmed.
 
+    The next batch is read and encoded while the hub takes in the one sent (one request in
+    flight: the hub takes a box's batches in order), so box and hub work at the same time. The
+    box confirms a batch only from the hub's answer, in order; after a failure the next run
+    starts again from the first batch not confirmed (the one built ahead is dropped).
+
     A hub taking in other boxes' data answers 503 with Retry-After (``HubBusy``): the box
     waits that long (plus up to half again, so refused boxes spread out) and sends the batch
     again, newly stamped, while its budget lasts; after that ``HubBusy`` goes up to the caller."""
     started, confirmed, restamped = time.monotonic(), 0, False
-    while time.monotonic() - started < budget_s:
-        node = this_node()
-        rows = _unsent(node, batch_size)
-        if not rows:
-            break
-        pending = pending_count()
-        body, signature = encode_batch(node.node_id, rows, key, node.clock, at_ms=client.hub_now_ms(),
-                                       extra={"pending": pending, "sent_ms": capture.now_ms()})
-        try:
-            status, answer = client.push(body, signature)
-        except HubBusy as exc:
-            wait = exc.retry_after * random.uniform(1.0, 1.5)
-            if time.monotonic() - started + wait >= budget_s:
-                raise
-            sleep(wait)
-            continue
-        _observe_hub(client)
-        if refusal_reason(answer) in CLOCK_REFUSALS and not restamped:
-            restamped = True  # the refusal taught us the hub's time: once more, restamped
-            continue
-        acked = int(answer.get("acked_seq", node.acked_seq))
-        if status == 200 or answer.get("reason") == "gap":
-            confirmed += max(acked - node.acked_seq, 0)
-            SyncNode.update(acked_seq=acked).where(SyncNode.id == node.id).execute()
-            if status == 200:
+    acked = this_node().acked_seq
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="motcua-push") as sender:
+        batch = _outgoing(client, key, acked, batch_size)
+        while batch is not None and time.monotonic() - started < budget_s:
+            in_flight = sender.submit(client.push, batch.body, batch.signature)
+            ahead = _outgoing(client, key, batch.last_seq, batch_size)  # while the hub takes in `batch`
+            try:
+                status, answer = in_flight.result()
+            except HubBusy as exc:
+                wait = exc.retry_after * random.uniform(1.0, 1.5)
+                if time.monotonic() - started + wait >= budget_s:
+                    raise
+                sleep(wait)
+                batch = _outgoing(client, key, acked, batch_size)
                 continue
-            if acked == node.acked_seq:  # the hub wants what we no longer have
+            if refusal_reason(answer) in CLOCK_REFUSALS and not restamped:
+                _observe_hub(client)
+                restamped = True  # the refusal taught us the hub's time: once more, restamped
+                batch = _outgoing(client, key, acked, batch_size)
+                continue
+            if status != 200 and answer.get("reason") != "gap":
+                _observe_hub(client)
+                raise HubRefused(status, answer.get("error") or f"mã {status}")
+            hub_acked = int(answer.get("acked_seq", acked))
+            _acknowledge(client, hub_acked)
+            confirmed += max(hub_acked - acked, 0)
+            if status != 200 and hub_acked == acked:  # the hub wants what we no longer have
                 raise SyncFailed(answer.get("error", "trung tâm yêu cầu gửi lại nhưng không tiến triển"))
-            continue
-        raise HubRefused(status, answer.get("error") or f"mã {status}")
+            if status != 200 or hub_acked != batch.last_seq:  # the hub stands elsewhere: go on from there
+                ahead = _outgoing(client, key, hub_acked, batch_size)
+            acked, batch = hub_acked, ahead
     return confirmed
 
 
+@dataclass
+class _Outgoing:
+    """A batch ready to send: its signed bytes and the seq of its last entry."""
+
+    body: bytes
+    signature: str
+    last_seq: int
+
+
+def _outgoing(client, key, after, limit):
+    """The next batch of own entries after seq ``after``, stamped with the hub's estimated
+    time; None when there is none. ``pending`` (the hub's estimate of the backlog) counts from
+    ``after``: a box's seqs have no holes."""
+    node = this_node()
+    texts, last_seq = _unsent_texts(node.node_id, after, limit)
+    if not texts:
+        return None
+    body, signature = encode_batch_texts(node.node_id, texts, key, node.clock, at_ms=client.hub_now_ms(),
+                                         extra={"pending": node.last_seq - after, "sent_ms": capture.now_ms()})
+    return _Outgoing(body, signature, last_seq)
+
+
+def _unsent_texts(origin, after, limit):
+    """(canonical JSON of each own entry after seq ``after``, the last one's seq), from the
+    stored texts: the log keeps data and base as canonical JSON, so nothing is decoded."""
+    p = database.param
+    rows = database.execute_sql(
+        f'SELECT seq, hlc, "table", pk, op, scope, data, base, prev, hash FROM change_entry'
+        f" WHERE origin = {p} AND seq > {p} ORDER BY seq LIMIT {p}", (origin, after, limit)).fetchall()
+    return [entry_text(*row) for row in rows], (rows[-1][0] if rows else after)
+
+
+def _acknowledge(client, acked):
+    """Record the hub's confirmation and its clock in one transaction (one commit a batch)."""
+    with database.atomic():
+        SyncNode.update(acked_seq=acked).execute()  # the one row: this node
+        _observe_hub(client)
+
+
 def _unsent(node, limit):
+    """Own entries after ``node.acked_seq`` as decoded arrays (``FIELDS``), for tools and tests
+    that change them before encoding; ``push`` sends the stored texts (``_unsent_texts``)."""
     query = (ChangeEntry.select().where(ChangeEntry.origin == node.node_id, ChangeEntry.seq > node.acked_seq)
              .order_by(ChangeEntry.seq).limit(limit).tuples())
     columns = [f.name for f in ChangeEntry._meta.sorted_fields]

@@ -20,10 +20,11 @@ import secrets
 import time
 import zlib
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _text
 
 from office.errors import MotcuaError
 
-from .encoding import canonical
+from .encoding import canonical, canonical_text
 from .keys import sign, verify
 
 PROTOCOL = 1
@@ -97,9 +98,41 @@ def encode_batch(origin, rows, key, sent_hlc, extra=None, protocol=PROTOCOL, sch
     nonce it makes every batch unique and datable.
     """
     doc = {"protocol": protocol, "schema": schema, "origin": origin, "sent_hlc": sent_hlc, "entries": rows}
-    doc["extra"] = {**(extra or {}), "at_ms": int(at_ms if at_ms is not None else time.time() * 1000),
-                    "nonce": new_nonce()}
-    body = gzip.compress(canonical(doc), compresslevel=1)
+    doc["extra"] = _stamped(extra, at_ms)
+    return _sealed(canonical(doc), key)
+
+
+def encode_batch_texts(origin, texts, key, sent_hlc, extra=None, protocol=PROTOCOL, schema=SCHEMA, at_ms=None):
+    """``encode_batch`` for entries already in canonical JSON (``entry_text``), as a box's log
+    keeps them: the same bytes, without decoding the log to encode it again."""
+    return _sealed(batch_json(origin, texts, sent_hlc, _stamped(extra, at_ms), protocol, schema).encode(), key)
+
+
+def batch_json(origin, texts, sent_hlc, extra, protocol=PROTOCOL, schema=SCHEMA):
+    """The canonical JSON of a batch whose entries are the canonical texts ``texts``.
+
+    Canonical JSON sorts keys, and "entries" sorts before every other key of a batch: the entries
+    go first, the rest is the canonical JSON of the other keys."""
+    rest = canonical_text({"protocol": protocol, "schema": schema, "origin": origin, "sent_hlc": sent_hlc,
+                           "extra": extra})
+    return '{"entries":[' + ",".join(texts) + "]," + rest[1:]
+
+
+def entry_text(seq, hlc, table, pk, op, scope, data, base, prev, hash_):
+    """The canonical JSON of an entry's array (``FIELDS``) from its stored columns: ``data`` and
+    ``base`` are canonical JSON texts already (an empty ``base`` is ``{}``), the rest plain values."""
+    return (f"[{seq},{hlc},{_text(table)},{_text(pk)},{_text(op)},{_text(scope)},{data},{base or '{}'},"
+            f"{_text(prev)},{_text(hash_)}]")
+
+
+def _stamped(extra, at_ms):
+    """``extra`` with the batch's timestamp and a fresh nonce, under the signature."""
+    return {**(extra or {}), "at_ms": int(at_ms if at_ms is not None else time.time() * 1000), "nonce": new_nonce()}
+
+
+def _sealed(raw, key):
+    """(gzip of ``raw``, signature over those exact bytes)."""
+    body = gzip.compress(raw, compresslevel=1)
     return body, sign(key, body)
 
 

@@ -121,6 +121,19 @@ def test_replayed_push_is_refused(hub, box):
     assert hub.query(f"select count(*) from ticket where commune = '{box.commune}'") == tickets
 
 
+def test_replayed_refused_push_is_refused_as_a_replay(hub, box):
+    """The nonce of a push is kept in the transaction that applies it; a push refused after it
+    (rolled back) still has its nonce kept, so its copy is a replay, not a second try."""
+    issue(box)
+    with box:
+        rows = _unsent(this_node(), 10_000)[1:]  # the first entry left out: a gap
+    body, signature = encode_batch(box.node_id, rows, box.key, 1)
+    first = push(hub, box, body, signature)
+    assert first.status_code == 409 and first.json()["reason"] == "gap"
+    refused_with_nothing(push(hub, box, body, signature), "replay")
+    assert box.sync()["ok"] and box.status()["pending"] == 0
+
+
 def test_replayed_enrol_request_is_refused(hub, tmp_path):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
