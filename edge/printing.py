@@ -56,7 +56,8 @@ def process_job(job_id, open_printer_fn, settings, now=None):
 
 
 def print_due(open_printer_fn, settings, now=None, limit=10):
-    """Print the jobs due now, oldest first, up to ``limit``; return how many were tried.
+    """Print the jobs due now, oldest first, up to ``limit``; return how many were tried and the
+    job whose attempt failed (None when none did).
 
     The kiosks' tickets of a busy moment share the box's writes: this claims them in one
     transaction and records what happened in one more, where ``process_job`` pays two commits
@@ -86,7 +87,7 @@ def print_due(open_printer_fn, settings, now=None, limit=10):
             break
         done.append(job.id)
     if not claimed:
-        return 0
+        return 0, None
     with database.atomic():
         if done:
             (PrintJob.update(state=PrintJob.DONE, printed_at=now, last_error="")
@@ -96,9 +97,10 @@ def print_due(open_printer_fn, settings, now=None, limit=10):
             PrintJob.update(next_attempt_at=job.next_attempt_at).where(PrintJob.id == job.id).execute()
         if failed is not None:
             _failed_attempt(failed[0].id, failed[1], settings, now)
-    if failed is not None:
-        log.warning("print job %s (%s): %s", failed[0].id, failed[2].get("number"), failed[1])
-    return len(done) + (failed is not None)
+    if failed is None:
+        return len(done), None
+    log.warning("print job %s (%s): %s", failed[0].id, failed[2].get("number"), failed[1])
+    return len(done) + 1, failed[0].id
 
 
 def _failed_attempt(job_id, error, settings, now):

@@ -62,10 +62,14 @@ def register_tasks(huey, settings):
         if settings.get("device_url"):  # the device service owns the printer and prints the job
             return
         if job_id is not None and process_job(job_id, printer, settings) == PrintJob.PENDING:
-            job = PrintJob.get_by_id(job_id)
-            delay = max((job.next_attempt_at - utcnow()).total_seconds(), 1)
-            print_job.schedule((job_id,), delay=delay)
+            retry(job_id)
         print_due()
+
+    def retry(job_id):
+        """The failed job's next attempt, on time (and the jobs behind it with it)."""
+        job = PrintJob.get_by_id(job_id)
+        if job.state == PrintJob.PENDING:
+            print_job.schedule((job_id,), delay=max((job.next_attempt_at - utcnow()).total_seconds(), 1))
 
     @huey.periodic_task(every(settings), name="sweep_print_jobs")
     def sweep_print_jobs():
@@ -77,8 +81,12 @@ def register_tasks(huey, settings):
         """Every job due now, oldest first, a few per commit (``printing.print_due``); a job that
         fails waits for its next attempt, so this ends (bounded besides, while tickets keep coming)."""
         for _ in range(rounds):
-            if print_jobs_due(printer, settings, limit=10) < 10:  # none left, or the printer failed
-                return
+            tried, failed = print_jobs_due(printer, settings, limit=10)
+            if failed is not None:
+                return retry(failed)
+            if tried < 10:  # none left
+                return None
+        return None
 
     @huey.task(name="sync_now")
     def sync_now():

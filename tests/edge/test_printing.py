@@ -160,10 +160,10 @@ def test_jobs_printed_together_cost_two_commits_not_two_each(office, policy, mon
     commits = []
     original = database.obj.commit
     monkeypatch.setattr(database.obj, "commit", lambda: commits.append(1) or original())
-    assert print_due(Dummy, SETTINGS, now=at(10)) == 6
+    assert print_due(Dummy, SETTINGS, now=at(10)) == (6, None)
     assert len(commits) == 2
     assert [PrintJob.get_by_id(j.id).state for j in jobs] == [PrintJob.DONE] * 6
-    assert print_due(Dummy, SETTINGS, now=at(11)) == 0  # nothing printed twice
+    assert print_due(Dummy, SETTINGS, now=at(11)) == (0, None)  # nothing printed twice
 
 
 def test_a_failed_attempt_hands_the_later_jobs_back_untouched(office, policy):
@@ -171,7 +171,7 @@ def test_a_failed_attempt_hands_the_later_jobs_back_untouched(office, policy):
 
     jobs = [issue_job(policy, now=at(i)) for i in range(3)]
     printers = iter([Dummy(), PaperOut()])
-    assert print_due(lambda: next(printers), SETTINGS, now=at(10)) == 2
+    assert print_due(lambda: next(printers), SETTINGS, now=at(10)) == (2, jobs[1].id)
     first, second, third = (PrintJob.get_by_id(j.id) for j in jobs)
     assert first.state == PrintJob.DONE
     assert (second.state, second.attempts, second.last_error) == (PrintJob.PENDING, 1, "Lỗi máy in: Hết giấy")
@@ -195,4 +195,4 @@ def test_jobs_of_a_worker_killed_while_printing_are_printed_again_after_their_cl
     monkeypatch.undo()
     lease = SETTINGS["printer_timeout"] + printing.LEASE_MARGIN
     assert due_jobs(now=at(10 + 2 * lease)) == [j.id for j in jobs]
-    assert printing.print_due(Dummy, SETTINGS, now=at(10 + 2 * lease)) == 2
+    assert printing.print_due(Dummy, SETTINGS, now=at(10 + 2 * lease)) == (2, None)
