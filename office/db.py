@@ -18,8 +18,13 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     "synchronous": "full",
     "busy_timeout": 15000,
-    "cache_size": -2000,  # KiB per connection; there is one connection per thread
 }
+# SQLite's page cache, per connection (there is one per thread): the box's database is small and
+# the kernel caches its file anyway, while nine connections of the web at SQLite's default of
+# 2 MB each held 8 MB more after a busy hour (bench/queue.py, issue 15). The hub's statistics
+# read far more pages.
+BOX_CACHE_KIB = 512
+HUB_CACHE_KIB = 2000
 
 
 class WriterQueueSqliteDatabase(SqliteDatabase):
@@ -128,7 +133,7 @@ def serialize_log_writes():
         database.execute_sql("SELECT pg_advisory_xact_lock(7311)")
 
 
-def open_database(url):
+def open_database(url, cache_kib=BOX_CACHE_KIB):
     """Open a database from a file path, ``sqlite:///path`` or ``postgresql://...``."""
     if url.startswith(("postgresql://", "postgres://")):
         from playhouse.db_url import connect
@@ -138,7 +143,8 @@ def open_database(url):
         url = url[len("sqlite:///"):]
     if url != ":memory:":
         Path(url).parent.mkdir(parents=True, exist_ok=True)
-    return WriterQueueSqliteDatabase(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+    pragmas = {**SQLITE_PRAGMAS, "cache_size": -int(cache_kib)}
+    return WriterQueueSqliteDatabase(url, pragmas=pragmas, lock_type="IMMEDIATE")
 
 
 def bind(db, models):
