@@ -21,7 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]  # bench/queue.py would shadow the stdlib's queue (the box's group commit imports it)
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 from office.catalog_realistic import realistic  # noqa: E402
 from office.search import SearchIndex, procedure_texts, terms  # noqa: E402
