@@ -106,9 +106,11 @@ class Dossier(ReplicatedModel):
 
     class Meta:
         # the statistics (office.stats) read periods of receipt, per commune, and open dossiers past due
-        # (covering the summaries: no row is read, only the index)
-        indexes = ((("received_at", "commune", "procedure_code", "status", "timeliness", "due_at"), False),
-                   (("commune", "received_at", "procedure_code", "status", "timeliness", "due_at"), False),
+        # (covering the summaries: no row is read, only the index; the deciding commune included)
+        indexes = ((("received_at", "commune", "procedure_code", "status", "timeliness", "due_at", "decided_by"),
+                    False),
+                   (("commune", "received_at", "procedure_code", "status", "timeliness", "due_at", "decided_by"),
+                    False),
                    (("status", "due_at"), False), (("ticket",), False))
 
     @property

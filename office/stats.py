@@ -208,8 +208,9 @@ def _grouped_by_commune(period, filters, now):
     if not is_postgres():
         query = query.where(Dossier.commune.in_(communes_with_dossiers()))
     groups = {key: list(numbers) for key, *numbers in query.tuples()}
+    # ``> ""`` (the same rows as ``!= ""``) lets SQLite seek the few routed dossiers in their index
     routed = dossier_filter(Dossier.select(Dossier.decided_by, *_tallies(now)), period, filters).where(
-        Dossier.decided_by != "").group_by(Dossier.decided_by)
+        Dossier.decided_by > "").group_by(Dossier.decided_by)
     for decider, _received, *resolution in routed.tuples():
         numbers = groups.setdefault(decider, [0] * 6)
         for i, n in enumerate(resolution, start=1):
