@@ -126,7 +126,11 @@ def test_whole_box_power_cut_at_random_moments_loses_nothing_acknowledged(hub, t
             day = f"2031-{1 + round_no // 28:02d}-{1 + round_no % 28:02d}"
             hub.api("POST", "/api/v1/holidays", json={"day": day, "name": f"Nghỉ thử {round_no}", "commune": "05518"})
             holidays.append(day)
-            if rng.random() < 0.3:  # the power flickers while the box starts (its checks, migrations, binds)
+            flickers = sum(cut.startswith("start+") for cut in cuts)
+            # the power flickers while the box starts (its checks, migrations, binds): at most a
+            # third of the cuts, so that enough are taken while it serves (a seed that drew 7 of 8
+            # failed with one ticket acknowledged)
+            if flickers < KILLS // 3 and rng.random() < 0.3:
                 box.start(wait=False)
                 moment = rng.uniform(0.3, 4.0)
                 time.sleep(moment)

@@ -167,10 +167,21 @@ def test_boxes_pushing_at_once_through_one_slot_all_drain_and_lose_nothing(busy_
     boxes = [make_box(tmp_path, busy_hub, 60, f"box-{i}") for i in range(4)]
     for box in boxes:
         box.db.close()
-    procs = [subprocess.Popen([sys.executable, "-m", "motcua", "edge", "sync", "--data-dir", str(box.dir),
-                               "--hub-url", busy_hub.url, "--sync-batch-size", "50"], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for box in boxes]
+
+    def sync(box):
+        return subprocess.Popen([sys.executable, "-m", "motcua", "edge", "sync", "--data-dir", str(box.dir),
+                                 "--hub-url", busy_hub.url, "--sync-batch-size", "50"], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    procs = [sync(box) for box in boxes]
     outputs = [proc.communicate(timeout=240)[0] for proc in procs]
+    for i, (proc, out) in enumerate(zip(procs, outputs)):
+        # a run whose minute ran out while others held the slot says so and is run again, as the
+        # box's worker does at its next minute (on a loaded machine four boxes' batches through
+        # one slot can take longer than a run's budget); once is enough
+        if proc.returncode != 0 and "bận" in out:
+            procs[i] = sync(boxes[i])
+            outputs[i] = out + procs[i].communicate(timeout=240)[0]
     for box, proc, out in zip(boxes, procs, outputs):
         assert proc.returncode == 0, out
         box.db.connect(reuse_if_open=True)
