@@ -3,7 +3,7 @@
 On import, escpos parses its 96 KB ``capabilities.json`` with the pure-Python YAML parser and
 caches the result as a pickle in a directory it makes with ``mkdtemp()``: a new directory in
 /tmp at every start of every process that prints (never removed), and the slow parse every time
-(about 2 MB more memory for the day in the process that prints). Its cache directory can be
+(about 6 MB more memory for the day in the process that prints). Its cache directory can be
 set: here it is a private one in the user's cache, filled with the same data read by ``json``.
 escpos calls ``mkdtemp()`` even then, so its import runs here with the temporary directory in
 that cache, and the empty directory it made is removed.

@@ -41,8 +41,7 @@ def process_job(job_id, open_printer_fn, settings, now=None):
     if not claimed:
         return PrintJob.get_by_id(job_id).state
     payload = json.loads(job.payload)
-    stem = f"{payload.get('number', 'ticket')}-{job_id}"  # file names of the preview printer
-    error = _attempt(open_printer_fn, payload, settings["printer_width"], timeout, stem)
+    error = _attempt(open_printer_fn, payload, settings["printer_width"], timeout, _stem(payload, job_id))
     with database.atomic():
         if error is None:
             job = PrintJob.get_by_id(job_id)
@@ -69,30 +68,27 @@ def print_due(open_printer_fn, settings, now=None, limit=10):
     timeout = float(settings["printer_timeout"])
     claimed = []
     with database.atomic():
-        for job in (PrintJob.select(PrintJob.id, PrintJob.payload, PrintJob.next_attempt_at)
-                    .where(PrintJob.state == PrintJob.PENDING, PrintJob.next_attempt_at <= now)
-                    .order_by(PrintJob.created_at, PrintJob.id).limit(limit)):
+        for job in _due(now, limit, PrintJob.id, PrintJob.payload, PrintJob.next_attempt_at):
             lease = now + timedelta(seconds=(len(claimed) + 1) * (timeout + LEASE_MARGIN))
             if (PrintJob.update(next_attempt_at=lease)
                     .where(PrintJob.id == job.id, PrintJob.state == PrintJob.PENDING, PrintJob.next_attempt_at <= now)
                     .execute()):
                 claimed.append(job)
+    if not claimed:
+        return 0, None
     done, failed = [], None
     for job in claimed:
         payload = json.loads(job.payload)
-        error = _attempt(open_printer_fn, payload, settings["printer_width"], timeout,
-                         f"{payload.get('number', 'ticket')}-{job.id}")
+        error = _attempt(open_printer_fn, payload, settings["printer_width"], timeout, _stem(payload, job.id))
         if error is not None:
             failed = (job, error, payload)
             break
         done.append(job.id)
-    if not claimed:
-        return 0, None
     with database.atomic():
         if done:
             (PrintJob.update(state=PrintJob.DONE, printed_at=now, last_error="")
              .where(PrintJob.id.in_(done)).execute())
-        untried = [job for job in claimed[len(done) + (failed is not None):]]
+        untried = claimed[len(done) + (failed is not None):]
         for job in untried:  # as they were: the next nudge or sweep takes them
             PrintJob.update(next_attempt_at=job.next_attempt_at).where(PrintJob.id == job.id).execute()
         if failed is not None:
@@ -101,6 +97,11 @@ def print_due(open_printer_fn, settings, now=None, limit=10):
         return len(done), None
     log.warning("print job %s (%s): %s", failed[0].id, failed[2].get("number"), failed[1])
     return len(done) + 1, failed[0].id
+
+
+def _stem(payload, job_id):
+    """The file names of the preview printer."""
+    return f"{payload.get('number', 'ticket')}-{job_id}"
 
 
 def _failed_attempt(job_id, error, settings, now):
@@ -193,14 +194,12 @@ def printer_trouble():
 
 def due_jobs(now=None, limit=20):
     """Ids of pending jobs whose next attempt is due, oldest first."""
-    now = now or utcnow()
-    query = (
-        PrintJob.select(PrintJob.id)
-        .where(PrintJob.state == PrintJob.PENDING, PrintJob.next_attempt_at <= now)
-        .order_by(PrintJob.created_at, PrintJob.id)
-        .limit(limit)
-    )
-    return [job.id for job in query]
+    return [job.id for job in _due(now or utcnow(), limit, PrintJob.id)]
+
+
+def _due(now, limit, *fields):
+    return (PrintJob.select(*fields).where(PrintJob.state == PrintJob.PENDING, PrintJob.next_attempt_at <= now)
+            .order_by(PrintJob.created_at, PrintJob.id).limit(limit))
 
 
 def reprint(job_id, now=None):
