@@ -31,7 +31,7 @@ import sys
 
 from office import queue, ratings
 from office.db import bind, open_database
-from office.errors import MotcuaError
+from office.errors import Conflict, MotcuaError
 from office.models import MODELS, Counter, Officer, Service, Ticket
 
 
@@ -55,7 +55,10 @@ def work(path, seed):
     priorities = list(policy.priority_categories)
     for number, officer in zip(numbers, officers):  # a killed sign-in is redone by the next child
         if Counter.get_by_id(counters[number]).officer_id is None:
-            queue.sign_in(number, officer)
+            try:
+                queue.sign_in(number, officer)
+            except Conflict:  # the other issuer of a two-issuer round seated someone there meanwhile
+                pass
     ack("ready")
 
     def issue():
