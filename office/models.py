@@ -213,6 +213,12 @@ class PrintJob(BaseModel):
     printed_at = DateTimeField(null=True)
 
 
+# The newest job tried since the last one printed (``edge.printing.printer_trouble``, on every ticket
+# issued) is found through this index: without it the jobs not yet tried were read one by one, a
+# printer's whole backlog on every ticket while the worker catches up (migration 9).
+PrintJob.add_index(PrintJob.index(PrintJob.id, name="print_job_tried", where=(PrintJob.attempts > 0)))
+
+
 def _seconds(start, end):
     if start is None or end is None:
         return None
