@@ -198,8 +198,11 @@ def due_jobs(now=None, limit=20):
 
 
 def _due(now, limit, *fields):
+    # In the order they were committed (their ids), which the index on state keeps: the first
+    # ``limit`` found end the read. Ordered by ``created_at``, every pending job was read and sorted
+    # (1.6 ms with 3,000 waiting), under the writer lock the kiosks wait for while a printer catches up.
     return (PrintJob.select(*fields).where(PrintJob.state == PrintJob.PENDING, PrintJob.next_attempt_at <= now)
-            .order_by(PrintJob.created_at, PrintJob.id).limit(limit))
+            .order_by(PrintJob.id).limit(limit))
 
 
 def reprint(job_id, now=None):
