@@ -78,8 +78,9 @@ class GroupCommit:
                 with self._lock:
                     if self._jobs.empty():  # new callers start a new thread
                         self._thread = None
-                        if not database.is_closed():
-                            database.close()
+                        db = database.obj  # None once a process (a test) unbound it meanwhile
+                        if db is not None and not db.is_closed():
+                            db.close()  # this thread's connection
                         return
                 continue
             batch = [first]

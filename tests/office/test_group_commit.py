@@ -125,3 +125,21 @@ def test_inside_a_transaction_the_write_runs_in_place(office, policy):
     with database.atomic():
         ticket = writes.run(issue_ticket, policy, "ho-tich")
     assert ticket.number == "A-001" and writes.batches == 0
+
+
+def test_the_writer_thread_idles_out_quietly_after_its_database_is_unbound(office, policy, monkeypatch):
+    """The writer thread closes its connection when idle: it asked the database proxy, which raised
+    once the proxy was unbound meanwhile (a whole-suite run: the next test failed on that thread's
+    exception)."""
+    errors = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    writes = GroupCommit(idle_seconds=0.2)
+    assert writes.run(issue_ticket, policy, "ho-tich").number == "A-001"
+    thread = writes._thread
+    bound = database.obj
+    database.initialize(None)
+    try:
+        thread.join(5)
+    finally:
+        database.initialize(bound)
+    assert not thread.is_alive() and errors == []
