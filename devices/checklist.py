@@ -11,7 +11,7 @@ from datetime import datetime
 
 from escpos.constants import QR_ECLEVEL_M
 
-from .printer import PreviewPrinter, _qr_band, _qr_size, _set_paper_width, _stack
+from .printer import PreviewPrinter, _qr_band, _qr_size, _set_paper_width, _stack, print_image
 from .slip import _Row, render_rows
 
 
@@ -49,14 +49,14 @@ def write_checklist(printer, payload, width, stem=None):
     """Send one checklist to ``printer``; ``stem`` names the files a preview printer keeps."""
     _set_paper_width(printer, width)
     image = render_checklist(payload, width)
-    printer.image(image)
+    print_image(printer, image)
     qr = payload.get("qr")
     if qr and printer.profile.supports("qrCode"):
         printer.set(align="center")
         printer.qr(qr, ec=QR_ECLEVEL_M, size=_qr_size(qr, width), native=True)
         printer.set(align="left")
     elif qr:
-        printer.image(_qr_band(qr, width))
+        print_image(printer, _qr_band(qr, width))
     printer.cut()
     if isinstance(printer, PreviewPrinter):
         preview = _stack(image, _qr_band(qr, width)) if qr else image

@@ -18,7 +18,8 @@ from datetime import datetime
 from escpos.constants import QR_ECLEVEL_M
 from PIL import Image, ImageDraw
 
-from .printer import BASE_WIDTH, PreviewPrinter, _font, _qr_band, _qr_size, _set_paper_width, _stack, _wrap
+from .printer import (BASE_WIDTH, PreviewPrinter, _font, _qr_band, _qr_size, _set_paper_width, _stack, _wrap,
+                      print_image)
 
 BARCODE_HEIGHT = 72  # dots (9 mm at 203 dpi)
 BARCODE_QUIET = 4  # modules of quiet zone each side, at least
@@ -158,14 +159,14 @@ def render_slip_preview(payload, width):
 def write_slip(printer, payload, width, stem=None):
     """Send one slip to ``printer``; ``stem`` names the files a preview printer keeps."""
     _set_paper_width(printer, width)
-    printer.image(render_slip(payload, width))
+    print_image(printer, render_slip(payload, width))
     qr = payload.get("qr") or payload["code"]
     if printer.profile.supports("qrCode"):
         printer.set(align="center")
         printer.qr(qr, ec=QR_ECLEVEL_M, size=_qr_size(qr, width), native=True)
         printer.set(align="left")
     else:
-        printer.image(_qr_band(qr, width))
+        print_image(printer, _qr_band(qr, width))
     printer.cut()
     if isinstance(printer, PreviewPrinter):
         printer.save_ticket(stem or f"slip-{payload['code']}-{datetime.now():%Y%m%d-%H%M%S-%f}",

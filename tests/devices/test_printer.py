@@ -118,3 +118,49 @@ def test_print_previews_do_not_pile_up(tmp_path):
         "A007.bin", "A007.png", "A008.bin", "A008.png", "A009.bin", "A009.png", "notes.txt"]
     assert prune_previews(prints, 3) == 0
     assert prune_previews(tmp_path / "absent", 3) == 0
+
+
+def _escpos_and_ours(image, width):
+    """The bytes of ``image`` from escpos's own ``image()`` and from ``print_image``."""
+    from devices.printer import _set_paper_width, print_image
+
+    theirs, ours = Dummy(), Dummy()
+    for printer in (theirs, ours):
+        _set_paper_width(printer, width)
+    theirs.image(image)
+    print_image(ours, image)
+    return theirs.output, ours.output
+
+
+@pytest.mark.parametrize("width", [384, 576])
+def test_printed_images_are_escposs_bytes(width):
+    """``print_image`` skips escpos's conversion of each image through RGBA, RGB and greyscale (half of
+    a ticket's printing): the printer must get exactly the bytes escpos would have sent."""
+    import random
+
+    from devices.printer import _qr_band
+
+    noise = Image.new("1", (width, 2_100), 1)  # taller than escpos's fragments of 960 rows
+    rng = random.Random(7)
+    noise.putdata([rng.choice((0, 255)) for _ in range(width * 2_100)])
+    for image in (render_ticket(PAYLOAD, width), _qr_band(PAYLOAD["qr"], width), noise):
+        theirs, ours = _escpos_and_ours(image, width)
+        assert ours == theirs and ours.count(b"\x1dv0") == -(-image.height // 960)
+
+
+def test_an_image_escpos_must_convert_goes_to_escpos():
+    grey = Image.new("L", (100, 30), 128)  # not black and white, nor whole bytes wide
+    theirs, ours = _escpos_and_ours(grey, 384)
+    assert ours == theirs
+
+
+def test_an_image_wider_than_the_paper_is_refused_as_escpos_does():
+    from escpos.exceptions import ImageWidthError
+
+    from devices.printer import _set_paper_width, print_image
+
+    for write in (Dummy.image, print_image):
+        printer = Dummy()
+        _set_paper_width(printer, 384)
+        with pytest.raises(ImageWidthError):
+            write(printer, Image.new("1", (576, 10), 1))
