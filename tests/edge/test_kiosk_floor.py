@@ -120,7 +120,7 @@ def test_service_list_shows_queue_and_open_counters(client):
 # ---- the printer ---------------------------------------------------------------------------
 
 class Broken(Dummy):
-    def image(self, *args, **kwargs):
+    def _raw(self, msg):  # where a real printer fails: the write to the device
         raise OSError("out of paper")
 
 
