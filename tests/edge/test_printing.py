@@ -198,7 +198,7 @@ def test_jobs_of_a_worker_killed_while_printing_are_printed_again_after_their_cl
     assert printing.print_due(Dummy, SETTINGS, now=at(10 + 2 * lease)) == (2, None)
 
 
-def _statements_steps(fn):
+def _sqlite_steps(fn):
     """SQLite virtual-machine steps ``fn`` costs: a count that does not move with the machine's load."""
     steps = [0]
 
@@ -215,6 +215,13 @@ def _statements_steps(fn):
     return steps[0]
 
 
+def backlog(n):
+    """``n`` jobs waiting for the printer, not yet tried."""
+    rows = [dict(payload="{}", created_at=T0, next_attempt_at=T0)] * n
+    with database.atomic():
+        PrintJob.insert_many(rows).execute()
+
+
 def test_printer_check_of_every_ticket_does_not_read_the_print_backlog(office, policy):
     """``printer_trouble`` runs on every ticket issued: it read every job not yet tried, so a
     ticket cost more the further the printer fell behind (0.43 ms with 5,000 waiting jobs)."""
@@ -225,17 +232,12 @@ def test_printer_check_of_every_ticket_does_not_read_the_print_backlog(office, p
     failed = issue_job(policy)
     PrintJob.update(attempts=1, last_error="Hết giấy").where(PrintJob.id == failed.id).execute()
 
-    def backlog(n):
-        rows = [dict(payload="{}", created_at=T0, next_attempt_at=T0)] * n
-        with database.atomic():
-            PrintJob.insert_many(rows).execute()
-
     backlog(10)
     assert printer_trouble() == "Hết giấy"
-    few = _statements_steps(printer_trouble)
+    few = _sqlite_steps(printer_trouble)
     backlog(3000)
     assert printer_trouble() == "Hết giấy"  # still found, behind 3,010 jobs not yet tried
-    many = _statements_steps(printer_trouble)
+    many = _sqlite_steps(printer_trouble)
     assert many < few * 2, f"{few} steps behind 10 waiting jobs, {many} behind 3,010"
 
 
@@ -244,13 +246,8 @@ def test_worker_claim_does_not_read_the_print_backlog(office, policy):
     pending job was read and sorted (1.6 ms with 3,000 waiting) while the kiosks' writes waited."""
     issue_job(policy)
 
-    def backlog(n):
-        rows = [dict(payload="{}", created_at=T0, next_attempt_at=T0)] * n
-        with database.atomic():
-            PrintJob.insert_many(rows).execute()
-
     backlog(20)
-    few = _statements_steps(lambda: due_jobs(now=at(1), limit=10))
+    few = _sqlite_steps(lambda: due_jobs(now=at(1), limit=10))
     backlog(3000)
-    many = _statements_steps(lambda: due_jobs(now=at(1), limit=10))
+    many = _sqlite_steps(lambda: due_jobs(now=at(1), limit=10))
     assert many < few * 2, f"{few} steps behind 21 waiting jobs, {many} behind 3,021"
