@@ -11,8 +11,8 @@ comes in.
 Two limits, both from ``push_concurrency``:
 - per web process, a semaphore of at most ``web_threads - 2`` slots, so people always find a
   free thread in every process;
-- across the hub's processes on PostgreSQL, one session advisory lock per slot, taken on the
-  request's own connection and released when the push ends (PostgreSQL releases it too when
+- across the hub's processes on PostgreSQL, one session advisory lock per slot (keyed by the hub's
+  schema), taken on the request's own connection and released when the push ends (PostgreSQL releases it too when
   the process dies: no slot outlives its holder). On SQLite the hub is one process's business.
 """
 import contextlib
@@ -23,7 +23,10 @@ from peewee import PostgresqlDatabase
 
 from office.db import database
 
-LOCK_SPACE = 7312  # first key of the advisory locks (7311 orders the change log's writers)
+# The first key of the slots' advisory locks: advisory locks are the whole database's, so two hubs
+# in one PostgreSQL database (a schema each) took each other's slots and sent each other's boxes
+# away for as long as the other was busy. The hub's schema names its own.
+SLOT_KEY = "hashtext('motcua push slots ' || coalesce(current_schema(), ''))"
 PEOPLE_THREADS = 2  # threads of each web process pushes never take
 
 
@@ -70,11 +73,11 @@ class PushGate:
         first = random.randrange(self.limit)  # not everyone tries slot 0 first
         for i in range(self.limit):
             slot = (first + i) % self.limit
-            if database.execute_sql("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_SPACE, slot)).fetchone()[0]:
+            if database.execute_sql(f"SELECT pg_try_advisory_lock({SLOT_KEY}, %s)", (slot,)).fetchone()[0]:
                 return slot
         return False
 
     def _release(self, slot):
         if slot is True:
             return
-        database.execute_sql("SELECT pg_advisory_unlock(%s, %s)", (LOCK_SPACE, slot))
+        database.execute_sql(f"SELECT pg_advisory_unlock({SLOT_KEY}, %s)", (slot,))

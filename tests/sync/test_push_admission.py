@@ -15,7 +15,7 @@ import psycopg2
 import pytest
 import requests
 
-from central.push_gate import LOCK_SPACE
+from central.push_gate import SLOT_KEY
 from office import queue
 from office.communes import all_communes
 from sync import box as sync_box
@@ -62,12 +62,12 @@ class HeldSlot:
 
     def __enter__(self):
         with self.conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_lock(%s, 0)", (LOCK_SPACE,))
+            cur.execute(f"SELECT pg_advisory_lock({SLOT_KEY}, 0)")
         return self
 
     def release(self):
         with self.conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_unlock(%s, 0)", (LOCK_SPACE,))
+            cur.execute(f"SELECT pg_advisory_unlock({SLOT_KEY}, 0)")
 
     def __exit__(self, *exc):
         self.conn.close()
@@ -107,6 +107,20 @@ def test_push_storm_saturating_the_hub_gets_503_with_retry_after(busy_hub, tmp_p
     with box:
         assert sync_box.sync_now(box.settings, box.key)["ok"]
     assert hub_entries(busy_hub, box)[1] == box_last_seq(box)
+
+
+def test_another_hubs_push_in_the_same_database_does_not_take_this_hubs_slot(busy_hub, tmp_path):
+    """Advisory locks belong to the whole PostgreSQL database: two hubs in one database (a schema
+    each) shared their push slots, so one hub's push sent the other's boxes away. A whole-suite run
+    failed that way: a box was told "busy" for two minutes while no push of its own hub was in."""
+    other, _ = postgres_schema()
+    box = make_box(tmp_path, busy_hub, 3, "box-1")
+    try:
+        with HeldSlot(other), box:  # slot 0 of the hub in the other schema: busy over there
+            assert sync_box.sync_now(box.settings, box.key)["ok"]
+        assert hub_entries(busy_hub, box)[1] == box_last_seq(box)
+    finally:
+        drop_schema(other)
 
 
 def box_last_seq(box):
