@@ -58,16 +58,16 @@ class PushGate:
         slot = None
         try:
             slot = self._global_slot()
-            yield slot is not False
+            yield slot is not None
         finally:
             try:
-                if slot not in (None, False):
+                if slot is not None:  # slot 0 too (``0 in (None, False)``: it was never given back)
                     self._release(slot)
             finally:
                 self.local.release()
 
     def _global_slot(self):
-        """The advisory lock taken (its slot number), True on SQLite, False when all are held."""
+        """The advisory lock taken (its slot number), True on SQLite, None when all are held."""
         if not isinstance(database.obj, PostgresqlDatabase):
             return True
         first = random.randrange(self.limit)  # not everyone tries slot 0 first
@@ -75,7 +75,7 @@ class PushGate:
             slot = (first + i) % self.limit
             if database.execute_sql(f"SELECT pg_try_advisory_lock({SLOT_KEY}, %s)", (slot,)).fetchone()[0]:
                 return slot
-        return False
+        return None
 
     def _release(self, slot):
         if slot is True:

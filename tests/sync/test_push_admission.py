@@ -109,6 +109,20 @@ def test_push_storm_saturating_the_hub_gets_503_with_retry_after(busy_hub, tmp_p
     assert hub_entries(busy_hub, box)[1] == box_last_seq(box)
 
 
+def test_a_push_gives_its_slot_back(busy_hub, tmp_path):
+    """Slot 0 was never released (``0 in (None, False)`` is true): the web thread that took it kept
+    it on its connection, so with one slot every push landing on another thread was refused for as
+    long as the hub ran (a whole-suite run: a box told busy for two minutes), and with the default
+    two slots the hub took one push at a time from then on."""
+    box = make_box(tmp_path, busy_hub, 3, "box-1")
+    with box:
+        assert sync_box.sync_now(box.settings, box.key)["ok"]
+    with psycopg2.connect(PG_URL, options=f"-csearch_path={busy_hub.schema}") as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT pg_try_advisory_lock({SLOT_KEY}, 0)")
+        assert cur.fetchone()[0], "the push kept the hub's only slot"
+        cur.execute(f"SELECT pg_advisory_unlock({SLOT_KEY}, 0)")
+
+
 def test_another_hubs_push_in_the_same_database_does_not_take_this_hubs_slot(busy_hub, tmp_path):
     """Advisory locks belong to the whole PostgreSQL database: two hubs in one database (a schema
     each) shared their push slots, so one hub's push sent the other's boxes away. A whole-suite run
