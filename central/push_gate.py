@@ -12,8 +12,8 @@ Two limits, both from ``push_concurrency``:
 - per web process, a semaphore of at most ``web_threads - 2`` slots, so people always find a
   free thread in every process;
 - across the hub's processes on PostgreSQL, one session advisory lock per slot (keyed by the hub's
-  schema), taken on the request's own connection and released when the push ends (PostgreSQL releases it too when
-  the process dies: no slot outlives its holder). On SQLite the hub is one process's business.
+  schema), taken on the request's own connection and released when the push ends (PostgreSQL
+  releases it too when the process dies: no slot outlives its holder). On SQLite the hub is one process's business.
 """
 import contextlib
 import random

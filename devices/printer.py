@@ -127,7 +127,8 @@ def _qr_size(content, width, qr=None):
     """Dots per module: QR_SIZE unless the code would not fit on the paper. Without ``qr`` the code
     is made with a fixed mask: its size is the same, and choosing the best of eight masks (segno,
     in Python) cost 40 % of a ticket's printing when only the size was wanted."""
-    qr = qr or segno.make(content, error="m", mask=0)
+    if qr is None:
+        qr = segno.make(content, error="m", mask=0)
     modules = qr.symbol_size(scale=1, border=QR_BORDER)[0]
     return max(1, min(QR_SIZE, width // modules))
 
@@ -154,7 +155,7 @@ def _stack(top, bottom):
 def render_preview(payload, width, text=None):
     """What the paper will look like: the text (``render_ticket``'s image, made here without
     ``text``) with the QR code under it."""
-    return _stack(text or render_ticket(payload, width), _qr_band(payload["qr"], width))
+    return _stack(render_ticket(payload, width) if text is None else text, _qr_band(payload["qr"], width))
 
 
 def write_ticket(printer, payload, width, stem=None):
