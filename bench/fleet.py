@@ -42,6 +42,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
+from peewee import SqliteDatabase  # noqa: E402
 
 from office import dossiers, queue  # noqa: E402
 from office.calendar import WorkCalendar  # noqa: E402
@@ -251,16 +252,19 @@ def register_fleet(hub, boxes):
 
 class PerThreadDatabase:
     """What ``office.db.database`` points at during the storm: each thread's own box database,
-    so the real ``sync.box`` code runs for many boxes at once in one process."""
+    so the real ``sync.box`` code runs for many boxes at once in one process. A thread with no box
+    yet (the one binding the proxy: peewee asks the database for its binary type) sees an unopened
+    SQLite database."""
 
     def __init__(self):
         self.local = threading.local()
+        self.unbound = SqliteDatabase(None)
 
     def use(self, db):
         self.local.db = db
 
     def __getattr__(self, name):
-        return getattr(self.local.db, name)
+        return getattr(getattr(self.local, "db", self.unbound), name)
 
 
 class SimBox:
