@@ -18,6 +18,7 @@ from office.clock import utcnow
 
 from .encoding import canonical, digest
 from .hlc import COUNTER_BITS, COUNTER_MAX, HLC
+from .merge import entry_texts
 from .models import FieldClock, SyncNode
 from .policy import BOX, GLOBAL_SCOPE, SHARED, may_write
 from .text import check_row
@@ -200,13 +201,13 @@ def _record(node, stamp, row, op, data):
     seq, prev = node.last_seq + 1, node.last_hash
     entry = dict(origin=node.node_id, seq=seq, hlc=stamp, table=table, pk=str(row._pk), op=op,
                  scope=row.commune, data=data, base=base, prev=prev)
-    entry_id = entry_hash(entry)
+    entry_id, data_text, base_text = entry_texts(entry)  # the data encoded once, for the hash and the log
     p = database.param
     database.execute_sql(
         f'INSERT INTO change_entry (origin, seq, hlc, "table", pk, op, scope, data, base, prev, hash, created_at)'
         f" VALUES ({', '.join([p] * 12)})",
-        (node.node_id, seq, stamp, table, entry["pk"], op, row.commune, _text(data),
-         _text(base) if base else "", prev, entry_id, str(utcnow())),
+        (node.node_id, seq, stamp, table, entry["pk"], op, row.commune, data_text,
+         base_text if base else "", prev, entry_id, str(utcnow())),
     )
     database.execute_sql(f"UPDATE sync_node SET last_seq = {p}, last_hash = {p}", (seq, entry_id))
 
@@ -239,10 +240,6 @@ def entry_hash(entry):
     """The hash chaining an entry to its predecessor; any changed field changes it."""
     return digest(canonical([entry["origin"], entry["seq"], entry["hlc"], entry["table"], entry["pk"],
                              entry["op"], entry["scope"], entry["data"], entry["base"], entry["prev"]]))
-
-
-def _text(obj):
-    return canonical(obj).decode()
 
 
 def init_node(node_id, scope, hub_url="", hub_key=""):
