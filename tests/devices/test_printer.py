@@ -1,7 +1,7 @@
 import pytest
 from escpos.constants import PAPER_FULL_CUT
 from escpos.printer import Dummy, File, Network
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from devices.printer import PreviewPrinter, open_printer, render_preview, render_ticket, write_ticket
 from office.errors import MotcuaError
@@ -52,6 +52,25 @@ def test_render_fits_the_paper(width):
         assert 0 < black_pixels(image) < width * image.height / 2
     assert preview.height > ticket.height
     assert black_pixels(preview) > black_pixels(ticket)
+
+
+@pytest.mark.parametrize("width", [384, 576])
+def test_rows_stamped_from_their_cached_dots_print_what_drawing_them_prints(width, monkeypatch):
+    """Each row's glyphs are rendered once and stamped from then on (rendering them was most of a
+    ticket's printing): the ticket must be dot for dot the one ``ImageDraw.text`` draws, marks stacked
+    on capitals, white rows on black and wrapped rows included."""
+    import devices.printer as printer
+
+    payloads = [PAYLOAD, dict(PAYLOAD, priority_label=None, estimated_wait_min=0, ahead=0),
+                dict(PAYLOAD, office="ỦY BAN NHÂN DÂN XÃ ĐỒNG HỶ", service="Chứng thực bản sao từ bản chính, "
+                     "chữ ký, hợp đồng, giao dịch liên quan đến động sản", number="Ễ-999", priority_label="NGƯỜI KHUYẾT TẬT")]
+    stamped = [render_ticket(p, width).tobytes() for p in payloads + payloads]  # the second time from the cache
+
+    def drawn(image, row, font, y, row_height, ink):
+        ImageDraw.Draw(image).text((image.width / 2, y), row, font=font, fill=ink, anchor="ma")
+
+    monkeypatch.setattr(printer, "_put_row", drawn)
+    assert stamped == [render_ticket(p, width).tobytes() for p in payloads + payloads]
 
 
 def test_optional_lines_change_the_ticket():
