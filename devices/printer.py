@@ -36,18 +36,19 @@ class _Line:
     bold: bool = False
     inverse: bool = False
     fit: bool = False  # shrink to one line instead of wrapping
+    repeats: bool = False  # the same text on every ticket (of a service): its dots are kept (``_row_mask``)
 
 
 def _lines(payload):
     lines = [
-        _Line(payload.get("office") or "", 28, bold=True),
+        _Line(payload.get("office") or "", 28, bold=True, repeats=True),
         None,  # a rule
-        _Line("PHIẾU THỨ TỰ", 36, bold=True),
-        _Line(payload.get("service") or "", 28),
+        _Line("PHIẾU THỨ TỰ", 36, bold=True, repeats=True),
+        _Line(payload.get("service") or "", 28, repeats=True),
         _Line(payload["number"], 170, bold=True, fit=True),
     ]
     if payload.get("priority_label"):
-        lines.append(_Line(payload["priority_label"], 28, bold=True, inverse=True))
+        lines.append(_Line(payload["priority_label"], 28, bold=True, inverse=True, repeats=True))
     if payload.get("estimated_wait_min") is not None:
         minutes = payload["estimated_wait_min"]
         text = f"Thời gian chờ dự kiến: khoảng {minutes} phút" if minutes >= 1 else "Sắp đến lượt quý khách"
@@ -58,7 +59,7 @@ def _lines(payload):
         _Line(f"Lấy số lúc {payload.get('issued_at', '')}", 24),
         _Line(f"Mã tra cứu: {payload.get('tracking_code', '')}", 28, bold=True),
         None,
-        _Line("Xin vui lòng chờ đến lượt", 26),
+        _Line("Xin vui lòng chờ đến lượt", 26, repeats=True),
     ]
     return [line for line in lines if line is None or line.text]
 
@@ -82,24 +83,34 @@ def _wrap(text, font, max_width):
     return tuple(rows + [row] if row else rows)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)
 def _row_mask(row, font, width, row_height):
-    """(mask, left, top) of the dots ``row`` sets when drawn centred on a strip ``width`` dots wide,
+    """(dots, size, left, top) of what ``row`` sets when drawn centred on a strip ``width`` dots wide,
     ``top`` from the row's own top; None for a row with no dot. Rendering the glyphs is most of a
     ticket's printing, and most rows repeat on every ticket: each is rendered once, cropped to its
-    dots (kept small), then stamped with ``paste``: the same dots ``ImageDraw.text`` sets."""
+    dots and packed, then stamped with ``paste``: the same dots ``ImageDraw.text`` sets. Only the rows
+    every ticket of a service repeats are kept (the office, the title, the service, the priority, the
+    closing words): rows that change (the number, the time, the people ahead) are drawn, as a cache
+    churning through them left the worker's heap 4 MB larger (bench/queue.py)."""
     pad = row_height  # room for marks above and below the row (Vietnamese capitals stack them)
     strip = Image.new("1", (width, row_height + 2 * pad), 0)
     ImageDraw.Draw(strip).text((width / 2, pad), row, font=font, fill=1, anchor="ma")
     box = strip.getbbox()
-    return None if box is None else (strip.crop(box), box[0], box[1] - pad)
+    if box is None:
+        return None
+    dots = strip.crop(box)
+    return dots.tobytes(), dots.size, box[0], box[1] - pad  # packed, a bit a dot
 
 
-def _put_row(image, row, font, y, row_height, ink):
+def _put_row(image, row, font, y, row_height, ink, repeats):
     """Set the dots of ``row`` to ``ink`` (0 black, 1 white), centred, its top at ``y``."""
+    if not repeats:
+        ImageDraw.Draw(image).text((image.width / 2, y), row, font=font, fill=ink, anchor="ma")
+        return
     mask = _row_mask(row, font, image.width, row_height)
     if mask is not None:
-        image.paste(ink, (mask[1], y + mask[2]), mask=mask[0])
+        dots, size, left, top = mask
+        image.paste(ink, (left, y + top), mask=Image.frombytes("1", size, dots))
 
 
 def render_ticket(payload, width):
@@ -107,7 +118,7 @@ def render_ticket(payload, width):
     scale = (width / BASE_WIDTH) ** 0.5  # shrink text less than the paper: 58 mm stays readable
     margin = max(8, width // 32)
     inner = width - 2 * margin
-    blocks = []  # (rows, font, inverse, height of one row, gap after)
+    blocks = []  # (rows, font, inverse, height of one row, gap after, repeats)
     for line in _lines(payload):
         if line is None:
             blocks.append(None)
@@ -122,7 +133,7 @@ def render_ticket(payload, width):
         else:
             rows = _wrap(line.text, font, inner - (2 * margin if line.inverse else 0))
         ascent, descent = font.getmetrics()
-        blocks.append((rows, font, line.inverse, ascent + descent, round(min(size, 36) * 0.4)))
+        blocks.append((rows, font, line.inverse, ascent + descent, round(min(size, 36) * 0.4), line.repeats))
     rule_height = 2 * margin
     height = 2 * margin + sum(
         rule_height if b is None else len(b[0]) * b[3] + b[4] for b in blocks
@@ -135,12 +146,12 @@ def render_ticket(payload, width):
             draw.line((margin, y + margin, width - margin, y + margin), fill=0, width=2)
             y += rule_height
             continue
-        rows, font, inverse, row_height, gap = block
+        rows, font, inverse, row_height, gap, repeats = block
         for row in rows:
             if inverse:
                 half = font.getlength(row) / 2 + margin
                 draw.rectangle((width / 2 - half, y, width / 2 + half, y + row_height), fill=0)
-            _put_row(image, row, font, y, row_height, 1 if inverse else 0)
+            _put_row(image, row, font, y, row_height, 1 if inverse else 0, repeats)
             y += row_height
         y += gap
     return image
