@@ -221,11 +221,14 @@ def report_memory(trees):
             rss, pss = _kb_field(f"/proc/{pid}/status", "VmRSS"), _kb_field(f"/proc/{pid}/smaps_rollup", "Pss")
             label = name if name != "web" else ("web master" if i == 0 else "web worker")
             rows.append({"process": label, "pid": pid, "RSS MB": rss or 0.0, "PSS MB": pss,
+                         # the heap (where malloc arenas and Python's objects live) and mapped files
+                         "of it anon": _kb_field(f"/proc/{pid}/smaps_rollup", "Pss_Anon") or 0.0,
+                         "of it files": _kb_field(f"/proc/{pid}/smaps_rollup", "Pss_File") or 0.0,
                          "peak RSS MB": _kb_field(f"/proc/{pid}/status", "VmHWM") or 0.0})
     pss = None if any(r["PSS MB"] is None for r in rows) else sum(r["PSS MB"] for r in rows)
     rss = sum(r["RSS MB"] for r in rows)
     rows.append({"process": "total", "pid": "", "RSS MB": rss, "PSS MB": pss,
-                 "peak RSS MB": sum(r["peak RSS MB"] for r in rows)})
+                 **{k: sum(r[k] for r in rows) for k in ("of it anon", "of it files", "peak RSS MB")}})
     print_table("Memory after the load (PSS shares pages the gunicorn fork has in common)",
                 [dict(r, **{"PSS MB": "n/a" if r["PSS MB"] is None else r["PSS MB"]}) for r in rows])
     return pss, rss
