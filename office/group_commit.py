@@ -14,20 +14,15 @@ If SQLite ends the whole transaction itself (disk full, I/O error), the function
 it gets the error and the others of the batch run again in a new transaction; if the commit
 fails, every caller of the batch gets the error (none of their writes is stored).
 
-Functions run with their caller's context variables (Flask's app and request included) on one
-writer connection, which each leader borrows for its batch: a connection per thread that writes
-would each fill a page cache of its own (the web's memory grew by 4 MB with eight threads). They
-must be written as transactions: no effect outside the database that a rerun would repeat.
-Anywhere else (PostgreSQL, ``:memory:``, a caller already inside a transaction) ``run`` simply
-calls the function in the caller's thread.
+Functions run with their caller's context variables (Flask's app and request included) on the
+leader's connection; they must be written as transactions: no effect outside the database that
+a rerun would repeat. Anywhere else (PostgreSQL, ``:memory:``, a caller already inside a
+transaction) ``run`` simply calls the function in the caller's thread.
 """
 import contextvars
-import os
-import sqlite3
 import threading
 from collections import deque
 from concurrent.futures import Future
-from contextlib import contextmanager
 
 from peewee import SqliteDatabase
 
@@ -52,7 +47,6 @@ class GroupCommit:
         self.max_batch = max_batch
         self._queue = deque()  # jobs not answered yet, in arrival order; the front one's caller leads
         self._turn = threading.Condition()
-        self._writer = None  # (database, process id, connection): the connection every leader writes on
         self.batches = self.jobs = 0  # how many commits served how many functions (for benchmarks)
 
     def run(self, fn, *args, **kwargs):
@@ -79,8 +73,7 @@ class GroupCommit:
         """Commit ``batch`` (the front of the queue, this caller's job first), answer its callers,
         and hand the lead to the next caller in the queue."""
         try:
-            with self._on_writer_connection():
-                self._commit(batch)
+            self._commit(batch)
         except BaseException as exc:  # a fault of this loop itself: nobody is left waiting for ever
             for job in batch:
                 if not job.future.done():
@@ -92,28 +85,6 @@ class GroupCommit:
                 for _ in batch:
                     self._queue.popleft()
                 self._turn.notify_all()
-
-    @contextmanager
-    def _on_writer_connection(self):
-        """This thread's peewee connection state set to the writer connection, and given back after.
-        Leaders take turns (one batch at a time), so the connection is never used by two threads."""
-        db = database.obj
-        writer = self._writer
-        if writer is None or writer[0] is not db or writer[1] != os.getpid():  # first, rebound, or forked
-            conn = sqlite3.connect(db.database, timeout=db._timeout, isolation_level=None,
-                                   **{**db.connect_params, "check_same_thread": False})
-            db._add_conn_hooks(conn)  # the database's pragmas and functions, as peewee's own connections
-            if writer is not None and writer[1] == os.getpid():
-                writer[2].close()
-            writer = self._writer = (db, os.getpid(), conn)
-        state = db._state  # thread-local
-        own = dict(state.__dict__)
-        state.set_connection(writer[2])
-        try:
-            yield
-        finally:
-            state.__dict__.clear()
-            state.__dict__.update(own)
 
     def _commit(self, batch):
         while batch:

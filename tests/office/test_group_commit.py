@@ -158,23 +158,3 @@ def test_queued_writes_run_in_the_leaders_transaction_with_their_own_context(off
     assert [r[0] for r in results] == [0, 1, 2, 3]  # each function saw its own caller's context
     assert len({r[1] for r in results[1:]}) == 1 and writes.batches == 2  # one caller led the three: one commit
     assert sorted(r[2].number for r in results[1:]) == ["A-001", "A-002", "A-003"]
-
-
-def test_leaders_take_turns_on_one_writer_connection_and_get_their_own_back(office, policy):
-    """Each leader wrote on its own thread's connection: eight web threads each filled a page
-    cache of their own with the pages tickets write (the web's memory grew by 4 MB)."""
-    writes = GroupCommit()
-    used = []
-
-    def issue(code):
-        used.append(database.connection())
-        return issue_ticket(policy, code)
-
-    own = database.connection()
-    assert writes.run(issue, "ho-tich").number == "A-001"
-    other = threading.Thread(target=lambda: writes.run(issue, "dat-dai"))
-    other.start()
-    other.join(10)
-    assert len(used) == 2 and used[0] is used[1] and used[0] is not own
-    assert database.connection() is own and not database.obj.in_transaction()
-    assert sorted(t.number for t in Ticket.select()) == ["A-001", "C-001"]
