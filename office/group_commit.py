@@ -3,25 +3,24 @@
 On the box (SQLite in WAL mode, ``synchronous = full``) a commit waits until the storage
 has the write: milliseconds on an SD card, and no other write may start meanwhile. Twenty
 kiosks issuing at once each paid for their own commit, one after another, so a ticket cost
-a whole fsync of waiting. Here the callers queue, and the one at the front leads: in its own
-thread it runs the queued write functions back to back in one transaction, each in its own
-savepoint, and commits once; then the next at the front leads the writes queued meanwhile.
-Each caller gets its answer (or its error) only after that commit returned: nothing is
-acknowledged before it is on the storage, and a function that fails rolls back alone. A
-caller that finds no one ahead runs its own write at once, with no other thread involved.
+a whole fsync of waiting. Here one thread per process runs the queued write functions back
+to back in one transaction, each in its own savepoint, and commits once. Each caller gets
+its answer (or its error) only after that commit returned: nothing is acknowledged before
+it is on the storage, exactly as before, and a function that fails rolls back alone.
 
 If SQLite ends the whole transaction itself (disk full, I/O error), the function that hit
 it gets the error and the others of the batch run again in a new transaction; if the commit
 fails, every caller of the batch gets the error (none of their writes is stored).
 
-Functions run with their caller's context variables (Flask's app and request included) on the
-leader's connection; they must be written as transactions: no effect outside the database that
-a rerun would repeat. Anywhere else (PostgreSQL, ``:memory:``, a caller already inside a
-transaction) ``run`` simply calls the function in the caller's thread.
+Functions run with the caller's context variables (Flask's app and request included) on the
+writer's own connection; they must be written as transactions: no effect outside the
+database that a rerun would repeat. Anywhere else (PostgreSQL, ``:memory:``, a caller already
+inside a transaction) ``run`` simply calls the function in the caller's thread.
 """
 import contextvars
+import os
+import queue
 import threading
-from collections import deque
 from concurrent.futures import Future
 
 from peewee import SqliteDatabase
@@ -43,10 +42,13 @@ class GroupCommit:
     """``run(fn, *args)``: ``fn(*args)`` inside a transaction shared with the other callers of
     the moment; returns its value once the transaction is committed."""
 
-    def __init__(self, max_batch=32):
+    def __init__(self, max_batch=32, idle_seconds=30.0):
         self.max_batch = max_batch
-        self._queue = deque()  # jobs not answered yet, in arrival order; the front one's caller leads
-        self._turn = threading.Condition()
+        self.idle_seconds = idle_seconds
+        self._jobs = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread = None
+        self._pid = None
         self.batches = self.jobs = 0  # how many commits served how many functions (for benchmarks)
 
     def run(self, fn, *args, **kwargs):
@@ -54,37 +56,49 @@ class GroupCommit:
             with database.atomic():
                 return fn(*args, **kwargs)
         job = _Job(fn, args, kwargs)
-        with self._turn:
-            self._queue.append(job)
-            while not job.future.done() and self._queue[0] is not job:
-                self._turn.wait()
-            batch = [] if job.future.done() else [self._queue[i] for i in range(min(self.max_batch,
-                                                                                       len(self._queue)))]
-        if batch:
-            self._lead(batch)
+        with self._lock:
+            self._jobs.put(job)
+            if self._thread is None or self._pid != os.getpid():  # none yet, idle-stopped, or forked
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._serve, name="motcua-group-commit", daemon=True)
+                self._thread.start()
         return job.future.result()
 
     @staticmethod
     def _shares_commits():
         db = database.obj
-        return isinstance(db, SqliteDatabase) and db.database != ":memory:" and not db.transaction_depth()
+        return (isinstance(db, SqliteDatabase) and db.database != ":memory:"
+                and not db.transaction_depth() and threading.current_thread().name != "motcua-group-commit")
 
-    def _lead(self, batch):
-        """Commit ``batch`` (the front of the queue, this caller's job first), answer its callers,
-        and hand the lead to the next caller in the queue."""
-        try:
-            self._commit(batch)
-        except BaseException as exc:  # a fault of this loop itself: nobody is left waiting for ever
-            for job in batch:
-                if not job.future.done():
-                    job.future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-        finally:
-            with self._turn:
-                for _ in batch:
-                    self._queue.popleft()
-                self._turn.notify_all()
+    def _serve(self):
+        while True:
+            try:
+                first = self._jobs.get(timeout=self.idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    if self._jobs.empty():  # new callers start a new thread
+                        self._thread = None
+                        db = database.obj  # None once a process (a test) unbound it meanwhile
+                        if db is not None and not db.is_closed():
+                            db.close()  # this thread's connection
+                        return
+                continue
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._jobs.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._commit(batch)
+            except BaseException as exc:  # a fault of this loop itself: nobody is left waiting for ever
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    with self._lock:
+                        self._thread = None  # the next caller starts another
+                    raise
 
     def _commit(self, batch):
         while batch:

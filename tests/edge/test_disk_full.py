@@ -12,11 +12,12 @@ from office.db import database
 from office.models import PrintJob, Ticket
 
 
-def _freeze_size(pages=None):
-    """``max_page_count`` is a setting of one connection: the test's, on which the test client's
-    requests write their tickets (a caller of the group commit leads it in its own thread)."""
+def _freeze_size(client, pages=None):
+    """``max_page_count`` is a setting of one connection: set it on the test's and on the one the
+    kiosks' tickets are written on (the group-commit writer's)."""
     pages = pages or database.execute_sql("PRAGMA page_count").fetchone()[0]
     database.execute_sql(f"PRAGMA max_page_count = {pages}")
+    client.application.extensions["box"].writes.run(database.execute_sql, f"PRAGMA max_page_count = {pages}")
 
 
 def _issue(client):
@@ -25,7 +26,7 @@ def _issue(client):
 
 def test_full_database_is_a_plain_507_not_a_500(client):
     assert _issue(client).status_code == 201
-    _freeze_size()
+    _freeze_size(client)
     answers = [_issue(client) for _ in range(60)]
     refused = [a for a in answers if a.status_code != 201]
     assert refused, "the frozen database kept taking tickets"
@@ -33,7 +34,7 @@ def test_full_database_is_a_plain_507_not_a_500(client):
         assert answer.status_code == 507
         assert answer.get_json() == {"ok": False, "error": DISK_FULL, "status": 507, "detail": {"reason": "disk_full"}}
     issued = [a.get_json()["number"] for a in answers if a.status_code == 201]
-    _freeze_size(1073741823)
+    _freeze_size(client, 1073741823)
     again = _issue(client)
     assert again.status_code == 201
     # Nothing half-written: one ticket and one print job per number handed out, no gap.
@@ -47,7 +48,7 @@ def test_technician_locked_out_by_a_full_disk_is_told_how_to_free_space(client, 
     from werkzeug.security import generate_password_hash
 
     settings.update(technician_password_hash=generate_password_hash("kythuat-test"))
-    _freeze_size()
+    _freeze_size(client)
     while _issue(client).status_code == 201:  # fill what room the pages had left
         pass
     for _ in range(200):  # the sessions' own page may still hold a few rows
