@@ -1,6 +1,6 @@
 """The box's web and worker run with two malloc arenas: glibc gives each thread that allocates an
-arena of its own and keeps what is freed in it, so the web, whose eight threads all write tickets,
-held 3 to 6 MB more (issue 15: box web + worker under 120 MB)."""
+arena of its own and keeps what is freed in it, so the web (nine threads) and the worker held about
+5 MB more after a busy spell (issue 15: box web + worker under 120 MB)."""
 import subprocess
 import sys
 
