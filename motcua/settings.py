@@ -49,7 +49,7 @@ SETTINGS = (
     Setting("stats_export_background_rows", 5000, "Statistics Excel files longer than this many rows are made by the worker in the background, with a progress bar; shorter ones download at once.", ("hub",)),
     Setting("reminder_catchup_minutes", 30, "A reminder slot (e.g. 08:00) still goes out this many minutes late when the worker was down at its time.", ("hub",)),
     Setting("reminder_zalo_template", "", "Zalo ZNS template id for reminders to handlers and leaders (fields ten, sap_den_han, qua_han, ma_ho_so).", ("hub",)),
-    Setting("push_concurrency", 2, "Box pushes the hub takes in at once, across all its web workers (PostgreSQL: advisory locks; each worker also keeps 2 threads for people); the others get 503 with Retry-After and send again. 0: no limit.", ("hub",)),
+    Setting("push_concurrency", 4, "Box pushes the hub takes in at once, across all its web workers (PostgreSQL: advisory locks; each worker also keeps 2 threads for people); the others get 503 with Retry-After and send again. 0: no limit.", ("hub",)),
     Setting("push_retry_seconds", 10, "A push refused because the hub is full is told to come back after this many seconds to twice as many.", ("hub",)),
     Setting("sync_batch_size", 2000, "Change-log entries per pushed or pulled batch.", ("edge", "hub")),
     Setting("sync_timeout", 20.0, "Seconds an exchange with the hub may take.", ("edge",)),
