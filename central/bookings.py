@@ -6,14 +6,13 @@ the commune's box by sync; the box marks it used or no-show. Places are counted 
 transaction as the insert, under a lock per slot (PostgreSQL: an advisory lock; SQLite: the
 database's one writer, ``BEGIN IMMEDIATE``), so the last place of a slot goes to exactly one citizen.
 """
-import functools
 import secrets
 from datetime import date, datetime, timedelta
 
 from peewee import BooleanField, CharField, DateTimeField, IntegerField, PostgresqlDatabase
 
 from office.bookings import Booking
-from office.calendar import DEFAULT_HOURS, WorkCalendar, calendar_from
+from office.calendar import DEFAULT_HOURS, calendar_from
 from office.clock import utcnow
 from office.db import BaseModel, database
 from office.errors import Conflict, MotcuaError, NotFound
@@ -54,16 +53,10 @@ class BookingClosedDay(BaseModel):
 BOOKING_MODELS = (BookingPlan, BookingClosedDay)
 
 
-@functools.cache
-def _national():
-    return WorkCalendar()._national
-
-
 def commune_calendar(commune):
     """Working days of ``commune``: national holidays, the hub's days for all and for that commune."""
     rows = Holiday.select(Holiday.day, Holiday.kind).where(Holiday.commune.in_([commune, GLOBAL_SCOPE])).tuples()
     calendar = calendar_from(rows, hours=DEFAULT_HOURS)
-    calendar._national = _national()
     return calendar
 
 

@@ -8,14 +8,13 @@ Saturday counts; a commune's own day off silences that commune's dossiers), and 
 the worker looking at the same slot twice, or coming back a few minutes late, sends it once.
 The outbox's sender delivers the messages; nothing here talks to a gateway.
 """
-import functools
 import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from office.calendar import WorkCalendar, calendar_from
+from office.calendar import calendar_from
 from office.clock import local_clock
 from office.dossiers import OPEN, Dossier
 from office.models import Holiday, Officer
@@ -80,16 +79,10 @@ def due_slots(rule, now_local, calendar, catchup_minutes=30):
             if scheduled_day(rule, slot.date(), calendar)]
 
 
-@functools.cache
-def _national():
-    return WorkCalendar()._national
-
-
 def hub_calendar():
     """Working days as every commune keeps them: national holidays and the hub's days for all."""
     rows = Holiday.select(Holiday.day, Holiday.kind).where(Holiday.commune == GLOBAL_SCOPE).tuples()
     calendar = calendar_from(rows)
-    calendar._national = _national()
     return calendar
 
 
