@@ -14,6 +14,9 @@ def devices(settings):
     """
     from devices.service import run_service
 
+    from .cli import fewer_malloc_arenas  # here, not at the top: edge.cli registers this command
+
+    fewer_malloc_arenas()  # it prints and answers on threads of its own, as the worker does
     click.echo(f"Dịch vụ thiết bị: http://127.0.0.1:{settings['device_port']}/status "
                f"(máy in {settings['printer']}, bàn phím {settings['keypad_pins'] or 'không có'})")
     run_service(settings)

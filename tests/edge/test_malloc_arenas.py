@@ -43,14 +43,17 @@ def test_threads_of_a_box_process_share_two_malloc_arenas():
     assert heaps("few") <= 2
 
 
-def test_the_box_commands_set_the_limit_before_their_threads_start(monkeypatch):
+@pytest.mark.parametrize("command, runs", [("worker", "edge.worker.run_worker"),
+                                           ("devices", "devices.service.run_service")])
+def test_the_box_commands_set_the_limit_before_their_threads_start(monkeypatch, command, runs):
+    """The worker prints; so does the device service where a box has one (``device_url``)."""
     import edge.cli
 
     calls = []
-    monkeypatch.setattr(edge.cli, "fewer_malloc_arenas", lambda: calls.append(1))
+    monkeypatch.setattr(edge.cli, "fewer_malloc_arenas", lambda: calls.append("arenas"))
     monkeypatch.setattr(edge.cli, "leave_out_unused_clients", lambda settings: None)
-    monkeypatch.setattr("edge.worker.run_worker", lambda settings: calls.append("worker"))
+    monkeypatch.setattr(runs, lambda settings: calls.append(command))
     from click.testing import CliRunner
 
-    result = CliRunner().invoke(edge.cli.edge, ["worker"], catch_exceptions=False)
-    assert calls == [1, "worker"], result.output
+    result = CliRunner().invoke(edge.cli.edge, [command], catch_exceptions=False)
+    assert calls == ["arenas", command], result.output
