@@ -9,6 +9,7 @@ import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+
 @functools.cache
 def _vietnam():
     """Vietnam's holidays, one object a process: made anew for every calendar, it cost 0.26 ms of
