@@ -112,12 +112,19 @@ def _cpu_seconds(trees):
     return {name: sum(st[1] for pid in pids if (st := _stat(pid))) for name, pids in trees.items()}
 
 
-def _kb_field(path, key):
+def _kb_fields(path):
+    """{key: MB} of the "Key: N kB" lines of a /proc file; {} when it cannot be read."""
     try:
-        line = next(ln for ln in Path(path).read_text().splitlines() if ln.startswith(key + ":"))
-        return int(line.split()[1]) / 1024
-    except (OSError, StopIteration):
-        return None
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return {}
+    fields = {}
+    for line in lines:
+        key, _, rest = line.partition(":")
+        parts = rest.split()
+        if len(parts) == 2 and parts[1] == "kB" and parts[0].isdigit():
+            fields[key] = int(parts[0]) / 1024
+    return fields
 
 
 # ---- the load generator: one asyncio loop, one keep-alive connection per client -------------
@@ -218,13 +225,12 @@ def report_memory(trees):
     rows = []
     for name, pids in trees.items():
         for i, pid in enumerate(pids):
-            rss, pss = _kb_field(f"/proc/{pid}/status", "VmRSS"), _kb_field(f"/proc/{pid}/smaps_rollup", "Pss")
+            status, smaps = _kb_fields(f"/proc/{pid}/status"), _kb_fields(f"/proc/{pid}/smaps_rollup")
             label = name if name != "web" else ("web master" if i == 0 else "web worker")
-            rows.append({"process": label, "pid": pid, "RSS MB": rss or 0.0, "PSS MB": pss,
+            rows.append({"process": label, "pid": pid, "RSS MB": status.get("VmRSS", 0.0), "PSS MB": smaps.get("Pss"),
                          # the heap (where malloc arenas and Python's objects live) and mapped files
-                         "of it anon": _kb_field(f"/proc/{pid}/smaps_rollup", "Pss_Anon") or 0.0,
-                         "of it files": _kb_field(f"/proc/{pid}/smaps_rollup", "Pss_File") or 0.0,
-                         "peak RSS MB": _kb_field(f"/proc/{pid}/status", "VmHWM") or 0.0})
+                         "of it anon": smaps.get("Pss_Anon", 0.0), "of it files": smaps.get("Pss_File", 0.0),
+                         "peak RSS MB": status.get("VmHWM", 0.0)})
     pss = None if any(r["PSS MB"] is None for r in rows) else sum(r["PSS MB"] for r in rows)
     rss = sum(r["RSS MB"] for r in rows)
     rows.append({"process": "total", "pid": "", "RSS MB": rss, "PSS MB": pss,

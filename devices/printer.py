@@ -102,11 +102,8 @@ def _row_mask(row, font, width, row_height):
     return dots.tobytes(), dots.size, box[0], box[1] - pad  # packed, a bit a dot
 
 
-def _put_row(image, row, font, y, row_height, ink, repeats):
-    """Set the dots of ``row`` to ``ink`` (0 black, 1 white), centred, its top at ``y``."""
-    if not repeats:
-        ImageDraw.Draw(image).text((image.width / 2, y), row, font=font, fill=ink, anchor="ma")
-        return
+def _stamp_row(image, row, font, y, row_height, ink):
+    """Set the dots of a repeating ``row`` to ``ink`` (0 black, 1 white), centred, its top at ``y``."""
     mask = _row_mask(row, font, image.width, row_height)
     if mask is not None:
         dots, size, left, top = mask
@@ -151,7 +148,11 @@ def render_ticket(payload, width):
             if inverse:
                 half = font.getlength(row) / 2 + margin
                 draw.rectangle((width / 2 - half, y, width / 2 + half, y + row_height), fill=0)
-            _put_row(image, row, font, y, row_height, 1 if inverse else 0, repeats)
+            ink = 1 if inverse else 0
+            if repeats:
+                _stamp_row(image, row, font, y, row_height, ink)
+            else:
+                draw.text((width / 2, y), row, font=font, fill=ink, anchor="ma")
             y += row_height
         y += gap
     return image

@@ -3,6 +3,8 @@ import click
 
 from motcua.cli import with_settings
 
+from .memory import fewer_malloc_arenas
+
 
 @click.command("devices")
 @with_settings("edge")
@@ -13,8 +15,6 @@ def devices(settings):
     worker then leaves printing and the keypad to this service.
     """
     from devices.service import run_service
-
-    from .cli import fewer_malloc_arenas  # here, not at the top: edge.cli registers this command
 
     fewer_malloc_arenas()  # it prints and answers on threads of its own, as the worker does
     click.echo(f"Dịch vụ thiết bị: http://127.0.0.1:{settings['device_port']}/status "

@@ -66,10 +66,10 @@ def test_rows_stamped_from_their_cached_dots_print_what_drawing_them_prints(widt
                      "chữ ký, hợp đồng, giao dịch liên quan đến động sản", number="Ễ-999", priority_label="NGƯỜI KHUYẾT TẬT")]
     stamped = [render_ticket(p, width).tobytes() for p in payloads + payloads]  # the second time from the cache
 
-    def drawn(image, row, font, y, row_height, ink, repeats):
+    def drawn(image, row, font, y, row_height, ink):
         ImageDraw.Draw(image).text((image.width / 2, y), row, font=font, fill=ink, anchor="ma")
 
-    monkeypatch.setattr(printer, "_put_row", drawn)
+    monkeypatch.setattr(printer, "_stamp_row", drawn)
     assert stamped == [render_ticket(p, width).tobytes() for p in payloads + payloads]
 
 

@@ -10,7 +10,7 @@ import pytest
 # malloc_info counts the heaps: the main arena and one per thread that got its own.
 HEAPS = """
 import ctypes, sys, tempfile, threading
-from edge.cli import fewer_malloc_arenas
+from edge.memory import fewer_malloc_arenas
 if sys.argv[1] == "few":
     assert fewer_malloc_arenas()
 held, barrier = [], threading.Barrier(8)
@@ -48,9 +48,11 @@ def test_threads_of_a_box_process_share_two_malloc_arenas():
 def test_the_box_commands_set_the_limit_before_their_threads_start(monkeypatch, command, runs):
     """The worker prints; so does the device service where a box has one (``device_url``)."""
     import edge.cli
+    import edge.devices_cli
 
     calls = []
-    monkeypatch.setattr(edge.cli, "fewer_malloc_arenas", lambda: calls.append("arenas"))
+    for module in (edge.cli, edge.devices_cli):
+        monkeypatch.setattr(module, "fewer_malloc_arenas", lambda: calls.append("arenas"))
     monkeypatch.setattr(edge.cli, "leave_out_unused_clients", lambda settings: None)
     monkeypatch.setattr(runs, lambda settings: calls.append(command))
     from click.testing import CliRunner
