@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from peewee import fn
 
+from sync.capture import one_savepoint
+
 from .db import database, insert_row
 from .errors import Conflict, MotcuaError, NotFound
 from .models import (
@@ -100,7 +102,7 @@ def issue_ticket(policy, service_code, priority=None, phone=None, print_payload=
     if service is None:
         raise NotFound(f"Không tìm thấy dịch vụ “{service_code}”.")
     day = policy.local_day(now)
-    with database.atomic():
+    with one_savepoint():  # the ticket, its event and its print job, or none of them
         seq = _next_seq(day, service.prefix)
         ticket = Ticket.create(
             day=day,

@@ -1,0 +1,64 @@
+"""Issue 15: the rows of a unit that commits or fails whole (a ticket, its first event and its print
+job) are saved without a savepoint each (``sync.capture.one_savepoint``): two statements a row less,
+and still the row and its log entry are kept together or dropped together."""
+import pytest
+
+from office.db import database
+from office.models import Place, PrintJob, Ticket, TicketEvent
+from office.queue import issue_ticket
+from sync.capture import one_savepoint, this_node
+from sync.models import ChangeEntry
+
+
+def statements_of(fn):
+    """The SQL ``fn`` runs on this thread's connection, as SQLite reads it."""
+    seen = []
+    connection = database.connection()
+    connection.set_trace_callback(seen.append)
+    try:
+        fn()
+    finally:
+        connection.set_trace_callback(None)
+    return seen
+
+
+def test_a_ticket_saves_its_rows_without_a_savepoint_each(office, policy):
+    with database.atomic():  # as the group commit runs it: inside the transaction of the moment
+        issued = statements_of(lambda: issue_ticket(policy, "ho-tich", print_payload=lambda ticket: {}))
+    savepoints = [s for s in issued if s.startswith("SAVEPOINT")]
+    assert len(savepoints) == 1, issued  # the ticket's own (before: one more for the ticket, one for its event)
+    assert [Ticket.select().count(), TicketEvent.select().count(), PrintJob.select().count()] == [1, 1, 1]
+    logged = [(e.table, e.op) for e in ChangeEntry.select().order_by(ChangeEntry.seq)]
+    assert logged[-2:] == [("ticket", "insert"), ("ticket_event", "insert")]
+
+
+def test_a_ticket_that_fails_after_its_rows_leaves_no_row_entry_or_number(office, policy):
+    before = this_node().last_seq
+
+    def payload(ticket):
+        raise RuntimeError("printer payload failed after the ticket and its event were written")
+
+    with database.atomic():
+        with pytest.raises(RuntimeError):
+            issue_ticket(policy, "ho-tich", print_payload=payload)
+        assert [Ticket.select().count(), TicketEvent.select().count()] == [0, 0]
+        assert ChangeEntry.select().where(ChangeEntry.seq > before).count() == 0
+        assert this_node().last_seq == before
+        assert issue_ticket(policy, "ho-tich").number == "A-001"  # the number was not spent
+    seqs = [e.seq for e in ChangeEntry.select().where(ChangeEntry.seq > before).order_by(ChangeEntry.seq)]
+    assert seqs == [before + 1, before + 2]  # the chain goes on without a hole
+
+
+def test_rows_saved_in_one_savepoint_are_dropped_with_their_entries(office):
+    before = this_node().last_seq
+    with database.atomic():
+        with pytest.raises(ZeroDivisionError):
+            with one_savepoint():
+                Place.create(name="Chợ Bến", category="cho")
+                Place.create(name="Bưu điện", category="buu-dien")
+                1 / 0
+        Place.create(name="Trạm y tế", category="y-te")
+    assert [p.name for p in Place.select()] == ["Trạm y tế"]
+    entries = list(ChangeEntry.select().where(ChangeEntry.seq > before).order_by(ChangeEntry.seq))
+    assert [(e.seq, e.table) for e in entries] == [(before + 1, "place")]
+    assert entries[0].prev == ChangeEntry.get(ChangeEntry.seq == before).hash  # the chain is whole
