@@ -125,6 +125,20 @@ def insert_row(row, values=None):
     return 1
 
 
+def row_instance(model, cursor):
+    """The next row of ``cursor`` (a plain statement selecting ``model``'s columns) as peewee's
+    select makes it: each value through its field's ``python_value``, nothing dirty; None when no
+    row is left. Without the query builder and the cursor wrapper: 0.1 ms less on a Pi, per ticket."""
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    columns = model._meta.columns
+    fields = [columns[d[0]] for d in cursor.description]
+    instance = model(__no_default__=1, **{f.name: f.python_value(v) for f, v in zip(fields, row)})
+    instance._dirty.clear()
+    return instance
+
+
 def serialize_log_writes():
     """Inside a transaction: make transactions that append to the change log commit in the
     order of their log ids (PostgreSQL; SQLite has a single writer anyway), so a reader
