@@ -46,10 +46,10 @@ applying_remote = _allow  # the merge writes rows that are already in another no
 @contextmanager
 def one_savepoint():
     """A transaction (a savepoint inside one) for a unit of writes that fails or commits whole:
-    the rows it saves write their log entries in it, without a savepoint each (two statements a
-    row: a ticket is 26 statements, four of them these). Only for code that catches no failed
-    save inside the block: the failure must reach this savepoint, which then drops the row and
-    its log entry together."""
+    the rows it saves write their log entries in it, without a savepoint each (SAVEPOINT and
+    RELEASE: four of the 26 statements a ticket took). Only for code that catches no failed save
+    inside the block: the failure must reach this savepoint, which then drops every row and log
+    entry of the block together."""
     with database.atomic():
         token = _one_savepoint.set(True)
         try:
