@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 
 SERVICES = ("ho-tich", "chung-thuc", "dat-dai", "tu-phap", "ldtbxh")
 
@@ -53,7 +54,8 @@ class Counting:
             delattr(self.db, name)
 
 
-def kiosk_client(app):
+def kiosk_client(app, with_headers=False):
+    """(test client, issue(i)) of a kiosk, and the headers it sends when ``with_headers``."""
     from itsdangerous import URLSafeTimedSerializer
 
     client = app.test_client()
@@ -67,10 +69,12 @@ def kiosk_client(app):
         response = client.post("/api/v1/tickets", json={"service": SERVICES[i % len(SERVICES)]}, headers=headers)
         assert response.status_code == 201, response.get_data(as_text=True)
 
-    return client, issue
+    return (client, issue, headers) if with_headers else (client, issue)
 
 
-def profile(tickets=300, kiosks=8, top=25):
+@contextmanager
+def demo_box_app():
+    """The app of a demo box (commune 05518) on a real SQLite file in a temp dir, removed after."""
     os.environ.setdefault("MOTCUA_ISSUE_ANY_TIME", "true")
     from edge.app import create_app
     from edge.tasks import create_huey
@@ -88,6 +92,16 @@ def profile(tickets=300, kiosks=8, top=25):
         app = create_app(settings, tasks=tasks)
         init_node("box-bench000000000", "05518")
         seed_office(find_commune("05518"))
+        yield app
+    finally:
+        database.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def profile(tickets=300, kiosks=8, top=25):
+    from office.db import database
+
+    with demo_box_app() as app:
         client, issue = kiosk_client(app)
         for i in range(50):  # warm-up
             issue(i)
@@ -143,9 +157,6 @@ def profile(tickets=300, kiosks=8, top=25):
         finally:
             GroupCommit._shares_commits = shares
         return rows, kinds, rows[0]["cpu ms/req"] / rows[1]["cpu ms/req"], pstats.Stats(profiler), top
-    finally:
-        database.close()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def report(print_table, tickets=300, kiosks=8, top=25):
