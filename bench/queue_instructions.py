@@ -59,7 +59,7 @@ def inner(requests, phase):
     from office.group_commit import GroupCommit
 
     with demo_box_app() as app:
-        client, issue, headers = kiosk_client(app, with_headers=True)
+        client, issue, headers = kiosk_client(app)
         issue(0)  # the session cookie and the CSRF token exist from here on
         call = wsgi_caller(app, client, headers)
         GroupCommit._shares_commits = staticmethod(lambda: False)  # the writes in this thread, counted

@@ -54,8 +54,8 @@ class Counting:
             delattr(self.db, name)
 
 
-def kiosk_client(app, with_headers=False):
-    """(test client, issue(i)) of a kiosk, and the headers it sends when ``with_headers``."""
+def kiosk_client(app):
+    """(test client, issue(i), the headers it sends) of a kiosk."""
     from itsdangerous import URLSafeTimedSerializer
 
     client = app.test_client()
@@ -69,7 +69,7 @@ def kiosk_client(app, with_headers=False):
         response = client.post("/api/v1/tickets", json={"service": SERVICES[i % len(SERVICES)]}, headers=headers)
         assert response.status_code == 201, response.get_data(as_text=True)
 
-    return (client, issue, headers) if with_headers else (client, issue)
+    return client, issue, headers
 
 
 @contextmanager
@@ -102,7 +102,7 @@ def profile(tickets=300, kiosks=8, top=25):
     from office.db import database
 
     with demo_box_app() as app:
-        client, issue = kiosk_client(app)
+        client, issue, _ = kiosk_client(app)
         for i in range(50):  # warm-up
             issue(i)
         counting = Counting(database.obj)

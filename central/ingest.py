@@ -169,17 +169,15 @@ def _apply(box, batch, future_bound_ms, hub_now_ms):
 
 def _text_checked(entries):
     """(entries to apply, [(entry, reason)] whose text no database on the way may store)."""
-    models, limits, good, bad = replicated_models(), {}, [], []
+    models, good, bad = replicated_models(), [], []
     for entry in entries:
         model = models.get(entry["table"])
         values = {"id": entry["pk"], "commune": entry["scope"]}
         if isinstance(entry["data"], dict):
             values.update(entry["data"])
         problems = []
-        if model is not None:
-            known = limits.get(model) or limits.setdefault(model, column_limits(model))
-            if not may_hold(known, values):
-                problems = row_problems(model, values)
+        if model is not None and not may_hold(column_limits(model), values):
+            problems = row_problems(model, values)
         if problems:
             bad.append((entry, "Nội dung không hợp lệ: " + "; ".join(f"{printable(c, 40)} {p}" for c, p in problems)))
         else:

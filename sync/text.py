@@ -65,7 +65,7 @@ def row_problems(model, values):
 
 def check_row(model, values):
     """Raise ``MotcuaError`` (400, Vietnamese) when a text value of the row may not be stored."""
-    if may_hold(_limits_of(model), values):  # every row saved passes here: the quick test first
+    if may_hold(column_limits(model), values):  # every row saved passes here: the quick test first
         return
     problems = row_problems(model, values)
     if problems:
@@ -77,14 +77,11 @@ def check_row(model, values):
 _ANY_BAD = re.compile(f"{_CONTROL.pattern}|{_SURROGATE.pattern}")  # NUL is among the controls
 
 
+@functools.cache
 def column_limits(model):
-    """{column: the most characters it holds} of ``model`` (for ``may_hold``)."""
+    """{column: the most characters it holds} of ``model`` (for ``may_hold``): worked out once a
+    model, shared (not to be changed)."""
     return {column: column_limit(field) for column, field in model._meta.columns.items()}
-
-
-@functools.lru_cache(maxsize=None)
-def _limits_of(model):
-    return column_limits(model)
 
 
 def may_hold(limits, values):
