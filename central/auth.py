@@ -5,8 +5,8 @@ import time
 from flask import current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, logout_user
-from flask_wtf.csrf import CSRFProtect
 
+from motcua.csrf import CSRFProtect
 from motcua.web import setting_or_secret_file, wants_json
 from office.errors import MotcuaError, NotFound
 

@@ -1,6 +1,5 @@
 """JSON API v1 of the box. The screens use it too. Views parse, call one domain function, answer."""
 import functools
-import time
 
 from flask import Blueprint, g, jsonify, request, session
 
@@ -68,7 +67,7 @@ def issue():
 
     # one transaction with the other kiosks' tickets of the moment: one fsync for them all
     ticket = box.writes.run(queue.issue_ticket, box.policy, service, priority, phone, print_payload=print_payload)
-    box.nudge_printer(time.monotonic())
+    box.nudge_printer()
     info["printer_error"] = PRINTER_FAILING if printer_trouble() else None  # known broken: said at once
     return jsonify(info), 201
 
@@ -91,7 +90,7 @@ def honour_booking():
         return box.print_payload(info)
 
     ticket = bookings.honour_booking(box.policy, code, box.settings["booking_late_minutes"], print_payload=print_payload)
-    box.nudge_printer(time.monotonic())
+    box.nudge_printer()
     booking = ticket.booking_row
     info["booking"] = {"code": booking.code, "slot": booking.slot, "day": booking.day}
     info["printer_error"] = PRINTER_FAILING if printer_trouble() else None

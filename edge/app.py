@@ -2,7 +2,7 @@
 import logging
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
+from motcua.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, PackageLoader
 
 from devices.health import attach_log_file

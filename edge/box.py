@@ -1,7 +1,5 @@
 """What a request needs to know about this box: settings, queue policy, task queue."""
 import logging
-import threading
-import time
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -18,6 +16,8 @@ from office.group_commit import GroupCommit
 from office.models import Holiday, Office, utcnow
 from office.opening import Opening, opening
 from office.queue import QueuePolicy
+
+from .nudge import Nudge
 
 log = logging.getLogger("motcua.edge")
 
@@ -46,8 +46,7 @@ class Box:
                               "tăng dần dạng 07:00-11:30,13:30-17:00.") from None
         self.to_local = local_clock(s["timezone"])
         self.writes = GroupCommit()
-        self._nudge_lock = threading.Lock()
-        self._nudged_at = float("-inf")
+        self.printer_nudge = Nudge(lambda: self.enqueue("print_job"), name="motcua-print-nudge")
 
     def opening(self, now=None):
         """Whether the kiosk issues numbers now: the office calendar (Vietnam's holidays, the hub's
@@ -121,18 +120,10 @@ class Box:
         except Exception:  # the database row is the truth; the task is only a nudge
             log.exception("could not enqueue %s%r", name, args)
 
-    def nudge_printer(self, committed_at):
-        """Ask the worker to print what is due, once for the tickets of a moment: a nudge that
-        started after ``committed_at`` (``time.monotonic()`` once the print job is committed) makes
-        the worker read the jobs after that commit, so it prints this one too. Twenty kiosks
-        issuing together queued twenty nudges on the task store's one connection, behind the
-        worker's reads of it (issue 15: the web waited there a quarter of its time)."""
-        with self._nudge_lock:
-            if self._nudged_at >= committed_at:
-                return False
-            self._nudged_at = time.monotonic()
-        self.enqueue("print_job")
-        return True
+    def nudge_printer(self):
+        """Ask the worker to print what is due, from the nudge's own thread (``edge.nudge``): call
+        it once the print job is committed. Twenty kiosks issuing together share the nudges."""
+        self.printer_nudge.ask()
 
     def clip_urls(self, call):
         repeat = min(max(int(self.settings.get("lobby_call_repeat") or 1), 1), 3)

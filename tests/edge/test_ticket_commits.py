@@ -53,13 +53,38 @@ def test_kiosks_issuing_at_once_send_the_worker_one_nudge_between_them(app):
     """Twenty kiosks issuing together queued twenty nudges on the task store's one connection,
     behind the worker's reads of it: the web waited there instead of issuing (issue 15)."""
     box = app.extensions["box"]
-    sent = []
-    box.tasks = dict(box.tasks, print_job=lambda *args: sent.append(args))
-    committed = time.monotonic()
-    assert box.nudge_printer(committed) is True
-    assert [box.nudge_printer(committed) for _ in range(7)] == [False] * 7  # the nudge above covers them
-    assert box.nudge_printer(time.monotonic()) is True  # committed after it: the worker might have read before
+    sent, on_its_way = [], threading.Event()
+
+    def print_job(*args):
+        sent.append(args)
+        on_its_way.wait(10)
+
+    box.tasks = dict(box.tasks, print_job=print_job)
+    box.nudge_printer()
+    for _ in range(1000):  # bounded: 10 s
+        if sent:
+            break
+        time.sleep(0.01)
+    for _ in range(7):  # tickets committed while the first nudge is on its way: one more covers them
+        box.nudge_printer()
+    on_its_way.set()
+    assert box.printer_nudge.wait_sent(10)
     assert sent == [(), ()]
+
+
+def test_a_ticket_does_not_wait_for_the_task_store(app):
+    """The request sent the worker's nudge itself: with the task store busy (huey's lock held, as
+    while the worker reads it), the kiosk's answer waited for it (issue 15: one web thread of eight
+    was always there under twenty kiosks)."""
+    box = app.extensions["box"]
+    answers = []
+    kiosk = threading.Thread(target=lambda: answers.append(
+        app.test_client().post("/api/v1/tickets", json={"service": "ho-tich"}).status_code))
+    with box.tasks["print_job"].huey.storage.lock:  # the task store is busy
+        kiosk.start()
+        kiosk.join(10)
+        assert answers == [201]
+    assert box.printer_nudge.wait_sent(10)  # sent once the store was free
 
 
 def test_one_nudge_prints_every_job_due(app, settings):
@@ -73,3 +98,44 @@ def test_one_nudge_prints_every_job_due(app, settings):
     _, tasks = create_huey(dict(settings, printer="dummy"))
     tasks["print_job"].call_local()  # the worker runs the one nudge the five tickets sent
     assert PrintJob.select().where(PrintJob.state == PrintJob.DONE).count() == 5
+
+
+def test_the_workers_print_bookkeeping_does_not_wait_for_the_storage(app, settings):
+    """The worker claimed and closed each round of print jobs in two commits with an fsync each,
+    holding the box's writer lock the kiosks' tickets wait for (issue 15: the web idled a fifth of
+    the time while the worker printed)."""
+    from edge.printing import print_due
+    from devices.printer import open_printer
+    from office.models import PrintJob
+
+    client = app.test_client()
+    for code in SERVICES[:3]:
+        assert client.post("/api/v1/tickets", json={"service": code}).status_code == 201
+    statements = []
+    database.connection().set_trace_callback(statements.append)
+    try:
+        tried, failed = print_due(lambda: open_printer("dummy", settings["data_dir"], 5), dict(settings, printer="dummy"))
+    finally:
+        database.connection().set_trace_callback(None)
+    assert (tried, failed) == (3, None)
+    assert PrintJob.select().where(PrintJob.state == PrintJob.DONE).count() == 3
+    assert [s for s in statements if s.startswith("PRAGMA synchronous")] == [
+        "PRAGMA synchronous = normal", "PRAGMA synchronous = full"] * 2  # the claim, then the outcome
+    assert database.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # FULL again for the tickets
+
+
+def test_an_unsynced_transaction_that_fails_leaves_nothing_and_full_sync(app):
+    from office.db import unsynced_transaction
+    from office.models import PrintJob
+
+    before = PrintJob.select().count()
+    try:
+        with unsynced_transaction():
+            assert database.execute_sql("PRAGMA synchronous").fetchone()[0] == 1
+            database.execute_sql("INSERT INTO print_job (payload, state, attempts, last_error, created_at, "
+                                 "next_attempt_at) VALUES ('{}', 'pending', 0, '', '2026-01-01', '2026-01-01')")
+            raise RuntimeError("the printer's thread failed")
+    except RuntimeError:
+        pass
+    assert PrintJob.select().count() == before
+    assert database.execute_sql("PRAGMA synchronous").fetchone()[0] == 2
