@@ -9,9 +9,10 @@ import logging
 import threading
 from datetime import timedelta
 
-from office.db import database
+from office.db import database, unsynced_transaction
 from office.errors import NotFound
 from office.models import PrintJob, utcnow
+from sync.apply import executemany
 
 log = logging.getLogger("motcua.printing")
 
@@ -60,20 +61,18 @@ def print_due(open_printer_fn, settings, now=None, limit=10):
 
     The kiosks' tickets of a busy moment share the box's writes: this claims them in one
     transaction and records what happened in one more, where ``process_job`` pays two commits
-    (two fsyncs of ``edge.db``, under the writer lock the kiosks wait for) per ticket. Each job
+    (two fsyncs of ``edge.db``, under the writer lock the kiosks wait for) per ticket; neither of
+    the two waits for the storage (``office.db.unsynced_transaction``). Each job
     is claimed for as long as printing the ones before it may take, so a job of a worker that
     was killed is printed again after that. After a failed attempt the printer is not asked
     again in this call: the jobs after it are handed back as they were."""
     now = now or utcnow()
     timeout = float(settings["printer_timeout"])
-    claimed = []
-    with database.atomic():
-        for job in _due(now, limit, PrintJob.id, PrintJob.payload, PrintJob.next_attempt_at):
-            lease = now + timedelta(seconds=(len(claimed) + 1) * (timeout + LEASE_MARGIN))
-            if (PrintJob.update(next_attempt_at=lease)
-                    .where(PrintJob.id == job.id, PrintJob.state == PrintJob.PENDING, PrintJob.next_attempt_at <= now)
-                    .execute()):
-                claimed.append(job)
+    with unsynced_transaction():  # the box's writer lock from the read on: no one else claims what it finds
+        claimed = list(_due(now, limit, PrintJob.id, PrintJob.payload, PrintJob.next_attempt_at))
+        leases = [(PrintJob.next_attempt_at.db_value(now + timedelta(seconds=(i + 1) * (timeout + LEASE_MARGIN))),
+                   job.id) for i, job in enumerate(claimed)]
+        executemany(f"UPDATE print_job SET next_attempt_at = {database.param} WHERE id = {database.param}", leases)
     if not claimed:
         return 0, None
     done, failed = [], None
@@ -84,7 +83,7 @@ def print_due(open_printer_fn, settings, now=None, limit=10):
             failed = (job, error, payload)
             break
         done.append(job.id)
-    with database.atomic():
+    with unsynced_transaction():
         if done:
             (PrintJob.update(state=PrintJob.DONE, printed_at=now, last_error="")
              .where(PrintJob.id.in_(done)).execute())

@@ -2,6 +2,7 @@
 import fcntl
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
@@ -137,6 +138,26 @@ def row_instance(model, cursor):
     instance = model(__no_default__=1, **{f.name: f.python_value(v) for f, v in zip(fields, row)})
     instance._dirty.clear()
     return instance
+
+
+@contextmanager
+def unsynced_transaction():
+    """A transaction whose commit does not wait for the storage (SQLite: ``synchronous = normal`` for
+    it alone), for bookkeeping whose loss in a power cut is harmless: WAL keeps the file whole and
+    only the latest such commits may be forgotten. The worker's print jobs use it: a forgotten
+    "printed" prints a ticket twice after the power comes back, and printing is at least once anyway
+    (a killed worker's claimed job is printed again). An fsync holds the box's writer lock, which
+    the kiosks' tickets wait for: on an SD card, several milliseconds a commit."""
+    if not isinstance(database.obj, SqliteDatabase) or database.in_transaction():
+        with database.atomic():
+            yield
+        return
+    database.execute_sql("PRAGMA synchronous = normal")
+    try:
+        with database.atomic():
+            yield
+    finally:
+        database.execute_sql(f"PRAGMA synchronous = {SQLITE_PRAGMAS['synchronous']}")
 
 
 def serialize_log_writes():
