@@ -61,14 +61,9 @@ def issue():
         raise MotcuaError(state.message, status=409, detail={"reason": "closed", **state.as_dict()})
     info = {}
 
-    def print_payload(ticket):  # inside the issuing transaction: what the kiosk shows is what prints
-        info.update(box.ticket_info(ticket))
-        return box.print_payload(info)
-
     # one transaction with the other kiosks' tickets of the moment: one fsync for them all
-    ticket = box.writes.run(queue.issue_ticket, box.policy, service, priority, phone, print_payload=print_payload)
+    box.writes.run(queue.issue_ticket, box.policy, service, priority, phone, print_payload=_kiosk_answer(box, info))
     box.nudge_printer()
-    info["printer_error"] = PRINTER_FAILING if printer_trouble() else None  # known broken: said at once
     return jsonify(info), 201
 
 
@@ -84,17 +79,25 @@ def honour_booking():
     if not state.issuing:
         raise MotcuaError(state.message, status=409, detail={"reason": "closed", **state.as_dict()})
     info = {}
-
-    def print_payload(ticket):
-        info.update(box.ticket_info(ticket))
-        return box.print_payload(info)
-
-    ticket = bookings.honour_booking(box.policy, code, box.settings["booking_late_minutes"], print_payload=print_payload)
+    ticket = bookings.honour_booking(box.policy, code, box.settings["booking_late_minutes"],
+                                     print_payload=_kiosk_answer(box, info))
     box.nudge_printer()
     booking = ticket.booking_row
     info["booking"] = {"code": booking.code, "slot": booking.slot, "day": booking.day}
-    info["printer_error"] = PRINTER_FAILING if printer_trouble() else None
     return jsonify(info), 201
+
+
+def _kiosk_answer(box, info):
+    """The ``print_payload`` of a ticket, called inside the issuing transaction: it fills ``info``,
+    the kiosk's answer, so that what the kiosk shows is what prints, with whether the printer is
+    known to be broken (said at once; read in the transaction the ticket's statements already hold,
+    not in one of its own)."""
+    def print_payload(ticket):
+        info.update(box.ticket_info(ticket))
+        info["printer_error"] = PRINTER_FAILING if printer_trouble() else None
+        return box.print_payload(info)
+
+    return print_payload
 
 
 def _phone(raw):

@@ -69,20 +69,18 @@ class Box:
             host = lan_address() or "127.0.0.1"
         return f"http://{host}:{self.settings['port']}"
 
-    def tracking_base(self):
+    def tracking_base(self, node=None):
         """Where a phone on mobile data follows a ticket or a dossier: ``public_tracking_url``, else
-        the hub (which holds every ticket and dossier the box has sent), else this box."""
+        the hub (which holds every ticket and dossier the box has sent), else this box. ``node``:
+        the box's stored hub address (``.hub_url``) when already read."""
         from sync.box import hub_url
 
-        base = self.settings.get("public_tracking_url") or hub_url(self.settings) or self.public_url()
+        base = self.settings.get("public_tracking_url") or hub_url(self.settings, node) or self.public_url()
         return base.rstrip("/")
-
-    def tracking_url(self, ticket):
-        return f"{self.tracking_base()}/t/{ticket.tracking_code}"
 
     def ticket_info(self, ticket):
         """The ticket as the kiosk shows it and the printer prints it."""
-        ahead = waiting_ahead(ticket)
+        ahead, labels = waiting_ahead(ticket), _ticket_labels()
         return {
             "id": ticket.id,
             "number": ticket.number,
@@ -95,8 +93,8 @@ class Box:
             "issued_at_local": self.policy.local_time(ticket.issued_at).strftime("%H:%M %d/%m/%Y"),
             "ahead": ahead,
             "estimated_wait_min": estimate_wait_minutes(self.policy, ticket.service, ahead),
-            "office": office_name(),
-            "qr": self.tracking_url(ticket),
+            "office": labels.office,
+            "qr": f"{self.tracking_base(labels)}/t/{ticket.tracking_code}",
         }
 
     @staticmethod
@@ -132,10 +130,18 @@ class Box:
         return [f"/clips/{name}.wav" for name in names]
 
 
-def office_name():
-    """The office's name ("" before the office is set up): one plain statement, on every ticket."""
-    row = database.execute_sql("SELECT name FROM office LIMIT 1").fetchone()
-    return row[0] if row else ""
+@dataclass
+class _Labels:
+    office: str
+    hub_url: str
+
+
+def _ticket_labels():
+    """The office's name and the hub address stored in the box ("" before ``edge init``), read
+    together: a ticket prints both (its QR code leads to the hub), one statement on every ticket."""
+    row = database.execute_sql("SELECT (SELECT name FROM office LIMIT 1), (SELECT hub_url FROM sync_node LIMIT 1)") \
+        .fetchone()
+    return _Labels(row[0] or "", row[1] or "")
 
 
 def current_box():

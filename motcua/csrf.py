@@ -28,6 +28,15 @@ def _payload(secret_key, token):
 
 
 class CSRFProtect(csrf.CSRFProtect):
+    def _get_csrf_token(self):
+        """The header first (the pages' scripts send it): Flask-WTF parsed a JSON write's body as a
+        form to look for the token there before. A form's field is still found when no header is."""
+        for name in current_app.config["WTF_CSRF_HEADERS"]:
+            token = request.headers.get(name)
+            if token:
+                return token
+        return super()._get_csrf_token()
+
     def protect(self, apply_exemptions=False):
         config = current_app.config
         if config["WTF_CSRF_TIME_LIMIT"] is not None or request.is_secure:
