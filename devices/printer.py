@@ -158,11 +158,29 @@ def render_ticket(payload, width):
     return image
 
 
+# The most bytes a QR code of each version (1 to 40) holds at level M in byte mode (ISO/IEC 18004),
+# the mode that needs the most room: no content of that many bytes makes a larger code.
+_BYTES_AT_M = (14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412, 450, 504, 560, 624, 666,
+               711, 779, 857, 911, 997, 1059, 1125, 1190, 1264, 1370, 1452, 1538, 1628, 1722, 1809, 1911, 1989,
+               2099, 2213, 2331)
+
+
+@lru_cache(maxsize=8)
+def _bytes_at_full_size(width):
+    """The most bytes whose QR code fits ``width`` dots at QR_SIZE dots a module (-1: none does)."""
+    fitting = [n for version, n in enumerate(_BYTES_AT_M, 1) if QR_SIZE * (17 + 4 * version + 2 * QR_BORDER) <= width]
+    return fitting[-1] if fitting else -1
+
+
 def _qr_size(content, width, qr=None):
-    """Dots per module: QR_SIZE unless the code would not fit on the paper. Without ``qr`` the code
-    is made with a fixed mask: its size is the same, and choosing the best of eight masks (segno,
-    in Python) cost 40 % of a ticket's printing when only the size was wanted."""
+    """Dots per module: QR_SIZE unless the code would not fit on the paper. Without ``qr``, a content
+    short enough to fit at QR_SIZE in any mode needs no code made at all (a ticket's tracking address:
+    up to 213 bytes fit on 58 mm paper, 560 on 80 mm); a longer one is made with a fixed mask: its
+    size is the same, and segno's building and masking in Python were a third of a ticket's printing
+    (choosing the best of eight masks, before, 40 %) when only the size was wanted."""
     if qr is None:
+        if len(content.encode()) <= _bytes_at_full_size(width):
+            return QR_SIZE
         qr = segno.make(content, error="m", mask=0)
     modules = qr.symbol_size(scale=1, border=QR_BORDER)[0]
     return max(1, min(QR_SIZE, width // modules))

@@ -1,4 +1,5 @@
 import pytest
+from hypothesis import given, settings, strategies as st
 from escpos.constants import PAPER_FULL_CUT
 from escpos.printer import Dummy, File, Network
 from PIL import Image, ImageDraw
@@ -183,3 +184,22 @@ def test_an_image_wider_than_the_paper_is_refused_as_escpos_does():
         _set_paper_width(printer, 384)
         with pytest.raises(ImageWidthError):
             write(printer, Image.new("1", (576, 10), 1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=700), st.text(alphabet="0123456789", max_size=1500),
+                 st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 $%*+-./:", max_size=900)),
+       st.sampled_from([384, 576, 256, 96]))
+def test_the_qr_codes_size_without_making_the_code_is_the_size_of_the_code(content, width):
+    """A short content's size is read from the byte-mode capacities instead of a code segno builds
+    (a third of a ticket's printing): the same dots a module as the code segno makes."""
+    import segno
+
+    from devices.printer import QR_BORDER, QR_SIZE, _qr_size
+
+    try:
+        code = segno.make(content, error="m", mask=0)
+    except segno.DataOverflowError:
+        return
+    modules = code.symbol_size(scale=1, border=QR_BORDER)[0]
+    assert _qr_size(content, width) == max(1, min(QR_SIZE, width // modules))
