@@ -16,6 +16,7 @@ from sync.capture import one_savepoint
 
 from .db import database, insert_row, row_instance
 from .errors import Conflict, MotcuaError, NotFound
+from .group_commit import own_savepoint
 from .models import (
     Counter,
     CounterService,
@@ -87,6 +88,7 @@ def new_tracking_code():
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
 
 
+@own_savepoint  # its writes: all in ``one_savepoint`` below
 def issue_ticket(policy, service_code, priority=None, phone=None, print_payload=None, now=None, booking=None,
                  booked_for=None):
     """Hand out the next number of the service's prefix for today.

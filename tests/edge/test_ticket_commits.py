@@ -139,3 +139,21 @@ def test_an_unsynced_transaction_that_fails_leaves_nothing_and_full_sync(app):
         pass
     assert PrintJob.select().count() == before
     assert database.execute_sql("PRAGMA synchronous").fetchone()[0] == 2
+
+
+def test_a_ticket_in_the_group_commit_opens_one_savepoint(app, monkeypatch):
+    """The group commit ran each function in a savepoint of its own, and the ticket opened its own
+    inside it (``one_savepoint``): SAVEPOINT and RELEASE twice a ticket, two of its statements."""
+    seen, original = [], database.obj.execute_sql
+
+    def execute_sql(sql, *args, **kwargs):
+        seen.append(sql)
+        return original(sql, *args, **kwargs)
+
+    monkeypatch.setattr(database.obj, "execute_sql", execute_sql)  # every thread's statements
+    box = app.extensions["box"]
+    batches = box.writes.batches
+    assert app.test_client().post("/api/v1/tickets", json={"service": "ho-tich"}).status_code == 201
+    assert box.writes.batches == batches + 1  # through the group commit's thread
+    assert len([s for s in seen if s.startswith("SAVEPOINT")]) == 1, seen
+    assert Ticket.select().count() == 1
