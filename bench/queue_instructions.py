@@ -6,8 +6,9 @@ with the machine's load (two runs of the same code differ by about 0.05 %).
 
 A box app (demo office) on a real SQLite file in a temp dir answers in this process, called as
 gunicorn calls it (a WSGI environ with the kiosk's session cookie, Origin and CSRF header); the
-writes run in the request's thread. The script runs itself under ``valgrind --tool=callgrind`` with
-instrumentation off and switches it on (``callgrind_control``) around the measured requests only.
+writes go through the group commit's thread, as in the web (callgrind counts every thread). The
+script runs itself under ``valgrind --tool=callgrind`` with instrumentation off and switches it on
+(``callgrind_control``) around the measured requests only.
 Needs valgrind; a run takes a minute or two.
 """
 import argparse
@@ -56,13 +57,11 @@ def inner(requests, phase):
     """In valgrind: build the box, warm up, then count ``phase`` ("tickets" or "health") only."""
     sys.path.insert(0, str(ROOT))
     from bench.queue_profile import demo_box_app, kiosk_client
-    from office.group_commit import GroupCommit
 
     with demo_box_app() as app:
         client, issue, headers = kiosk_client(app)
         issue(0)  # the session cookie and the CSRF token exist from here on
         call = wsgi_caller(app, client, headers)
-        GroupCommit._shares_commits = staticmethod(lambda: False)  # the writes in this thread, counted
         for i in range(20):
             call(i, health=phase == "health")
         subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True, capture_output=True)
