@@ -85,7 +85,9 @@ def forget_phones(policy, now=None):
 
 
 def new_tracking_code():
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    # one read of the system's randomness for the eight characters (``secrets.choice`` read it once a
+    # character); 32 symbols take the low five bits of a byte each, as evenly as ``choice`` does
+    return "".join(_CODE_ALPHABET[byte & 31] for byte in secrets.token_bytes(8))
 
 
 @own_savepoint  # its writes: all in ``one_savepoint`` below
