@@ -9,7 +9,52 @@ from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
 
 from office.migrations import upgrade
 
-database = DatabaseProxy()
+
+class _DatabaseProxy(DatabaseProxy):
+    """peewee's database proxy, with what every statement asks it for defined on it.
+
+    peewee's proxy reaches the database in ``__getattr__``, which Python calls only after the
+    ordinary lookup failed: an AttributeError built, its message formatted, and dropped. A ticket
+    asked 39 times (``execute_sql`` 17, ``param`` 11...), 4 % of its instructions (issue 15,
+    bench/queue_instructions.py). These names go straight to the database; any other still goes
+    through ``__getattr__``."""
+
+    @property
+    def param(self):
+        return self.obj.param
+
+    def execute_sql(self, *args, **kwargs):
+        return self.obj.execute_sql(*args, **kwargs)
+
+    def connection(self):
+        return self.obj.connection()
+
+    def transaction_depth(self):
+        return self.obj.transaction_depth()
+
+    def in_transaction(self):
+        return self.obj.in_transaction()
+
+    def begin(self, *args, **kwargs):
+        return self.obj.begin(*args, **kwargs)
+
+    def commit(self):
+        return self.obj.commit()
+
+    def rollback(self):
+        return self.obj.rollback()
+
+    def push_transaction(self, transaction):
+        return self.obj.push_transaction(transaction)
+
+    def pop_transaction(self):
+        return self.obj.pop_transaction()
+
+    def top_transaction(self):
+        return self.obj.top_transaction()
+
+
+database = _DatabaseProxy()
 
 # WAL lets the kiosk read while a counter writes; FULL keeps committed writes on an SD
 # card through a power cut; IMMEDIATE makes every transaction take the write lock up
