@@ -3,8 +3,8 @@
 Box and hub let a token live as long as its session (``WTF_CSRF_TIME_LIMIT = None``: a kiosk or
 counter page stays open all day), so whether a signed token is genuine depends on the secret key
 and the token's text alone. Flask-WTF verifies it again on every write: a serializer built anew,
-its key derived, the HMAC and the JSON of the token, about a tenth of a ticket's instructions on
-the box. Here the payload of a token that verified is kept (the tokens of the sessions in use, at
+its key derived, the HMAC and the JSON of the token, 4 % of a ticket's instructions on the box
+(issue 15). Here the payload of a token that verified is kept (the tokens of the sessions in use, at
 most ``REMEMBERED``); a token that fails is never kept. Every request still compares the payload
 with its own session's token, as Flask-WTF does, and gets Flask-WTF's error when it differs.
 
