@@ -157,3 +157,30 @@ def test_a_ticket_in_the_group_commit_opens_one_savepoint(app, monkeypatch):
     assert box.writes.batches == batches + 1  # through the group commit's thread
     assert len([s for s in seen if s.startswith("SAVEPOINT")]) == 1, seen
     assert Ticket.select().count() == 1
+
+
+def test_the_workers_claim_and_outcome_build_no_query_under_the_writer_lock(app, settings, monkeypatch):
+    """The worker built peewee queries (a select, then an update a job) while it held the box's writer
+    lock the kiosks' tickets wait for: 0.58 ms a commit, 0.17 ms with plain statements (issue 15)."""
+    import peewee
+
+    from devices.printer import open_printer
+    from edge.printing import print_due
+    from office.models import PrintJob
+
+    client = app.test_client()
+    for code in SERVICES[:3]:
+        assert client.post("/api/v1/tickets", json={"service": code}).status_code == 201
+    built, original = [], peewee.Database.execute
+
+    def execute(self, query, *args, **kwargs):
+        built.append(type(query).__name__)
+        return original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(peewee.Database, "execute", execute)
+    printer = lambda: open_printer("dummy", settings["data_dir"], 5)  # noqa: E731
+    assert print_due(printer, dict(settings, printer="dummy")) == (3, None)
+    assert built == []
+    monkeypatch.undo()
+    jobs = PrintJob.select().order_by(PrintJob.id)
+    assert [(j.state, j.last_error, j.printed_at is not None) for j in jobs] == [(PrintJob.DONE, "", True)] * 3
