@@ -17,7 +17,8 @@ class _DatabaseProxy(DatabaseProxy):
     ordinary lookup failed: an AttributeError built, its message formatted, and dropped. A ticket
     asked 39 times (``execute_sql`` 17, ``param`` 11...), 4 % of its instructions (issue 15,
     bench/queue_instructions.py). These names go straight to the database; any other still goes
-    through ``__getattr__``."""
+    through ``__getattr__``. Written out rather than made with peewee's ``Proxy.passthrough``, whose
+    check and name lookup a call cost 0.5 % of a ticket again."""
 
     @property
     def param(self):
@@ -193,16 +194,15 @@ def unsynced_transaction():
     "printed" prints a ticket twice after the power comes back, and printing is at least once anyway
     (a killed worker's claimed job is printed again). An fsync holds the box's writer lock, which
     the kiosks' tickets wait for: on an SD card, several milliseconds a commit."""
-    if not isinstance(database.obj, SqliteDatabase) or database.in_transaction():
-        with database.atomic():
-            yield
-        return
-    database.execute_sql("PRAGMA synchronous = normal")
+    toggled = isinstance(database.obj, SqliteDatabase) and not database.in_transaction()  # not inside one
+    if toggled:
+        database.execute_sql("PRAGMA synchronous = normal")
     try:
         with database.atomic():
             yield
     finally:
-        database.execute_sql(f"PRAGMA synchronous = {SQLITE_PRAGMAS['synchronous']}")
+        if toggled:
+            database.execute_sql(f"PRAGMA synchronous = {SQLITE_PRAGMAS['synchronous']}")
 
 
 def serialize_log_writes():
