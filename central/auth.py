@@ -3,7 +3,6 @@ that enforces ``central.accounts_roles`` on every request."""
 import time
 
 from flask import current_app, g, redirect, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, logout_user
 
 from motcua.csrf import CSRFProtect
@@ -49,13 +48,6 @@ class HubLoginManager(LoginManager):
         return super()._load_user()
 
 
-class CookieSessions(SecureCookieSessionInterface):
-    """Session cookies are ``Secure`` whenever the request came over TLS."""
-
-    def get_cookie_secure(self, app):
-        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
-
-
 def _load_session_user(user_id):
     pk, _, version = str(user_id).partition(":")
     account = Account.get_or_none(Account.id == pk) if pk.isdigit() else None
@@ -75,7 +67,6 @@ def _load_token_user(req):
 def install_auth(app, idle_minutes):
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", WTF_CSRF_CHECK_DEFAULT=False,
                       WTF_CSRF_TIME_LIMIT=None, HUB_IDLE_SECONDS=int(idle_minutes) * 60)
-    app.session_interface = CookieSessions()
     manager = HubLoginManager(app)
     manager.session_protection = "strong"
     manager.user_loader(_load_session_user)

@@ -2,6 +2,7 @@
 import logging
 
 from devices.health import attach_log_file
+from motcua.cpus import pin_beside_web
 from motcua.logs import configure_logging
 from motcua.periodic import create_consumer
 from office.db import bind, open_database
@@ -33,6 +34,7 @@ def keypad_for(settings, pin_factory=None):
 
 def run_worker(settings):
     configure_logging(settings["log_level"])
+    pin_beside_web(settings)  # before the consumer's threads start: they inherit it
     attach_log_file(settings["data_dir"], "worker", settings["timezone"],
                     max_mb=settings["log_file_mb"], count=settings["log_file_count"])
     at_start(settings, echo=log.error)  # a damaged database is kept aside and rebuilt before anything opens it

@@ -14,6 +14,8 @@ from gunicorn.app.base import BaseApplication
 
 from office.errors import MotcuaError
 
+from .cpus import gunicorn_hooks
+
 
 class _Server(BaseApplication):
     def __init__(self, factory, options):
@@ -59,6 +61,7 @@ def serve(factory, settings, prepare=None):
         "proc_name": "motcua",
         "control_socket_disable": True,  # several servers run side by side on one machine
         **tls_options(settings),
+        **gunicorn_hooks(settings),
     }
     if prepare is not None:
         prepare()

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 import peewee
 from flask import current_app, jsonify, render_template, request
-from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -20,6 +19,7 @@ from office.clock import utcnow
 from office.errors import MotcuaError
 
 from .logs import configure_logging  # noqa: F401  (the app factories take it from here)
+from .session import SessionCookies
 
 log = logging.getLogger("motcua.web")
 
@@ -147,13 +147,6 @@ class BoundedInt(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", SQLITE_MAX_INT)
         super().__init__(url_map, *args, **kwargs)
-
-
-class SessionCookies(SecureCookieSessionInterface):
-    """The session cookie is ``Secure`` whenever the page came over HTTPS (or the setting says so)."""
-
-    def get_cookie_secure(self, app):
-        return bool(app.config["SESSION_COOKIE_SECURE"] or (request and request.is_secure))
 
 
 def content_security_policy():

@@ -1,12 +1,15 @@
 """Database handle shared by every model, initialised by the app factories."""
 import fcntl
 import os
+import sqlite3
 import threading
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
 
+from office.clock import datetime_text
 from office.migrations import upgrade
 
 
@@ -56,6 +59,9 @@ class _DatabaseProxy(DatabaseProxy):
 
 
 database = _DatabaseProxy()
+# the text Python's sqlite3 stores a datetime as (its default adapter), made once for a moment written
+# again and again (``datetime_text``)
+sqlite3.register_adapter(datetime, datetime_text)
 
 # WAL lets the kiosk read while a counter writes; FULL keeps committed writes on an SD
 # card through a power cut; IMMEDIATE makes every transaction take the write lock up

@@ -4,10 +4,12 @@ import json
 from datetime import date, datetime
 from json.encoder import c_make_encoder, encode_basestring
 
+from office.clock import datetime_text
+
 
 def _default(value):
     if isinstance(value, (datetime, date)):
-        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+        return datetime_text(value) if isinstance(value, datetime) else value.isoformat()
     if isinstance(value, bytes):
         return value.hex()
     raise TypeError(f"cannot encode {type(value).__name__}")
