@@ -15,7 +15,8 @@ core, it keeps them all. A core already given to a live web worker is not given 
 one is free (a worker restarted by gunicorn takes the core its predecessor left).
 
 Pinning is skipped where the system cannot do it (no ``sched_setaffinity``) or has one core for
-the process, and when the ``cpu_pinning`` setting is off.
+the process, when there are more web workers than cores, and when the ``cpu_pinning`` setting is
+off.
 """
 import logging
 import os
@@ -66,7 +67,7 @@ def gunicorn_hooks(settings):
     """gunicorn's ``pre_fork``/``post_fork`` settings that put each web worker on a core of its own
     ({} when pinning is off or pointless)."""
     cores = usable_cores()
-    if not settings.get("cpu_pinning", True) or len(cores) < 2:
+    if not _pinning(settings, cores):
         return {}
 
     def pre_fork(server, worker):  # in the master: it knows which cores the live workers hold
@@ -82,9 +83,15 @@ def gunicorn_hooks(settings):
 def pin_beside_web(settings):
     """Put the box's worker on the cores the web workers do not take (see ``cores_beside_web``)."""
     cores = usable_cores()
-    if not settings.get("cpu_pinning", True) or len(cores) < 2:
+    if not _pinning(settings, cores):
         return None
     beside = cores_beside_web(cores, int(settings["web_workers"]))
     if beside != cores and pin(beside, "worker"):
         return beside
     return None
+
+
+def _pinning(settings, cores):
+    """Whether to pin: asked for, two cores or more, and no more web workers than cores (more would
+    share cores unevenly, where the system would have spread them)."""
+    return bool(settings.get("cpu_pinning", True)) and 2 <= len(cores) and int(settings["web_workers"]) <= len(cores)

@@ -27,7 +27,7 @@ SETTINGS = (
     Setting("port", 8001, "Port of the web server (the hub's default is 8000)."),
     Setting("web_workers", 1, "Web server worker processes."),
     Setting("web_threads", 8, "Threads per web worker (each lobby display or console holds one while it asks)."),
-    Setting("cpu_pinning", True, "Run each web worker process on a core of its own (its threads hand Python's lock over within that core: more requests a second on several cores) and, on the box, the worker on the other cores; false: the system moves them between cores."),
+    Setting("cpu_pinning", True, "Run each web worker process on a core of its own (its threads hand Python's lock over within that core: more requests a second on several cores) and, on the box, the worker on the other cores, when there are no more web workers than cores; false: the system moves them between cores."),
     Setting("tls_cert", "", "Certificate file (PEM, with its chain) the web server serves HTTPS with; empty: plain HTTP (e.g. behind a TLS reverse proxy).", ("hub",)),
     Setting("tls_key", "", "Private key file (PEM) of tls_cert.", ("hub",)),
     Setting("tls_pin_cert", "", "Certificate (or CA) file (PEM) put into provisioning bundles for boxes to pin; default tls_cert. Set it to the proxy's certificate or CA when a reverse proxy serves HTTPS.", ("hub",)),

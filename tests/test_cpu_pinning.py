@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from motcua.cpus import core_for_web_worker, cores_beside_web, usable_cores, web_cores
+from motcua.cpus import core_for_web_worker, cores_beside_web, gunicorn_hooks, pin_beside_web, usable_cores, web_cores
 from tests.sync.conftest import free_port
 from tests.test_serve import _start, _stop, _wait_healthy
 
@@ -36,6 +36,13 @@ def test_the_boxs_worker_runs_beside_the_web():
     assert cores_beside_web([0, 1], 1) == [0]
     assert cores_beside_web([0, 1], 2) == [0, 1]  # the web holds every core: the worker may use them all
     assert cores_beside_web([4, 6], 1) == [4]  # the cores an outer taskset allows
+
+
+def test_more_web_workers_than_cores_are_left_to_the_system():
+    cores = list(range(len(usable_cores())))
+    assert gunicorn_hooks({"cpu_pinning": True, "web_workers": len(cores) + 1}) == {}
+    assert pin_beside_web({"cpu_pinning": True, "web_workers": len(cores) + 1}) is None
+    assert gunicorn_hooks({"cpu_pinning": False, "web_workers": 1}) == {}
 
 
 def _cores_of(pid):
