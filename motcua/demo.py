@@ -85,9 +85,11 @@ def _command(*args):
 def _spawn(*args):
     # Own process group: Ctrl-C reaches the demo, which then stops children in order.
     # The demo's kiosks issue numbers at any hour, so it can be tried in the evening; a real box
-    # follows the office calendar (setting issue_any_time, off by default).
+    # follows the office calendar (setting issue_any_time, off by default). A hub and several boxes
+    # share this machine's cores: each would pin its web worker to the same last core (motcua.cpus).
     return subprocess.Popen(_command(*args), start_new_session=True,
-                            env=dict(os.environ, PYTHONUNBUFFERED="1", MOTCUA_ISSUE_ANY_TIME="true"))
+                            env=dict(os.environ, PYTHONUNBUFFERED="1", MOTCUA_ISSUE_ANY_TIME="true",
+                                     MOTCUA_CPU_PINNING="false"))
 
 
 def _wait_healthy(bases, procs, timeout=30):

@@ -16,6 +16,9 @@ DEMO_COMMUNE = "05518"  # Phường Sông Công, Thái Nguyên
 # The suite runs at any hour: boxes it starts (processes inherit this) issue numbers round the clock;
 # the tests of the office calendar at the kiosk set it back (tests/edge/test_opening.py, tests/e2e).
 os.environ.setdefault("MOTCUA_ISSUE_ANY_TIME", "true")
+# The suite runs many boxes and hubs side by side: pinned, every web worker would take the same last
+# core (motcua.cpus); tests/test_cpu_pinning.py turns it on for the processes it starts.
+os.environ.setdefault("MOTCUA_CPU_PINNING", "false")
 
 
 @pytest.fixture

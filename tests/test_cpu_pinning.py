@@ -39,7 +39,7 @@ def test_the_boxs_worker_runs_beside_the_web():
 
 
 def test_more_web_workers_than_cores_are_left_to_the_system():
-    cores = list(range(len(usable_cores())))
+    cores = usable_cores()
     assert gunicorn_hooks({"cpu_pinning": True, "web_workers": len(cores) + 1}) == {}
     assert pin_beside_web({"cpu_pinning": True, "web_workers": len(cores) + 1}) is None
     assert gunicorn_hooks({"cpu_pinning": False, "web_workers": 1}) == {}
@@ -86,7 +86,7 @@ def _wait_for(condition, what, timeout=20):
 def _box(tmp_path, *extra):
     data, port = tmp_path / "box", free_port()
     options = ["--data-dir", data, "--port", port, "--commune-code", "05518", "--printer", "dummy",
-               "--log-level", "WARNING", *extra]
+               "--log-level", "WARNING", *(extra or ["--cpu-pinning", "true"])]  # the suite turns it off
     subprocess.run([sys.executable, "-m", "motcua", "edge", "init", "--demo-data", *map(str, options)], check=True,
                    stdout=subprocess.DEVNULL)
     log_path = tmp_path / "box.log"
@@ -130,7 +130,7 @@ def test_a_hubs_web_workers_each_hold_a_core_and_a_restarted_one_takes_the_free_
     port, log_path = free_port(), tmp_path / "hub.log"
     with open(log_path, "wb") as log:
         hub = _start(["hub", "serve", "--data-dir", tmp_path / "hub", "--port", port, "--web-workers", 2,
-                      "--web-threads", 2, "--log-level", "WARNING"], log)
+                      "--web-threads", 2, "--log-level", "WARNING", "--cpu-pinning", "true"], log)
     try:
         _wait_healthy(f"http://127.0.0.1:{port}", hub, log_path)
         workers = _wait_for(lambda: len(_children(hub.pid)) == 2 and _children(hub.pid), "two web workers")
