@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 
 def kill_group(proc, sig=signal.SIGKILL, grace=15):
@@ -26,3 +27,17 @@ def wait_for(predicate, timeout=60, step=0.05, what="condition"):
             return value
         time.sleep(step)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def children(pid):
+    """{pid: command name} of the live children of process ``pid``, read from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # gone meanwhile
+                continue
+            if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+                found[int(entry.name)] = stat[stat.index("(") + 1:stat.rindex(")")]
+    return found

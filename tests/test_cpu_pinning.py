@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from motcua.cpus import core_for_web_worker, cores_beside_web, gunicorn_hooks, pin_beside_web, usable_cores, web_cores
+from tests.processes import children, wait_for
 from tests.sync.conftest import free_port
 from tests.test_serve import _start, _stop, _wait_healthy
 
@@ -60,29 +61,6 @@ def _parse_list(text):
     return cores
 
 
-def _children(pid):
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
-
-
-def _wait_for(condition, what, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"no {what} after {timeout} s")
-
-
 def _box(tmp_path, *extra):
     data, port = tmp_path / "box", free_port()
     options = ["--data-dir", data, "--port", port, "--commune-code", "05518", "--printer", "dummy",
@@ -102,9 +80,9 @@ def test_the_boxs_web_worker_runs_on_the_last_core_and_its_worker_on_the_others(
     cores = usable_cores()
     web, worker = _box(tmp_path)
     try:
-        web_worker = _wait_for(lambda: _children(web.pid), "web worker")[0]
+        web_worker = sorted(wait_for(lambda: children(web.pid), what="a web worker", timeout=20))[0]
         assert _cores_of(web_worker) == [cores[-1]]
-        assert _wait_for(lambda: _cores_of(worker.pid) == cores[:-1], "worker beside the web")
+        assert wait_for(lambda: _cores_of(worker.pid) == cores[:-1], what="the worker beside the web", timeout=20)
         assert _cores_of(web.pid) == cores  # gunicorn's master forks and waits: it is left free
     finally:
         _stop(web)
@@ -116,7 +94,7 @@ def test_without_pinning_the_boxs_processes_run_on_every_core(tmp_path):
     cores = usable_cores()
     web, worker = _box(tmp_path, "--cpu-pinning", "false")
     try:
-        web_worker = _wait_for(lambda: _children(web.pid), "web worker")[0]
+        web_worker = sorted(wait_for(lambda: children(web.pid), what="a web worker", timeout=20))[0]
         time.sleep(1.0)  # the worker has started (and would have pinned itself) by now
         assert _cores_of(web_worker) == cores and _cores_of(worker.pid) == cores
     finally:
@@ -133,12 +111,14 @@ def test_a_hubs_web_workers_each_hold_a_core_and_a_restarted_one_takes_the_free_
                       "--web-threads", 2, "--log-level", "WARNING", "--cpu-pinning", "true"], log)
     try:
         _wait_healthy(f"http://127.0.0.1:{port}", hub, log_path)
-        workers = _wait_for(lambda: len(_children(hub.pid)) == 2 and _children(hub.pid), "two web workers")
+        workers = wait_for(lambda: len(children(hub.pid)) == 2 and sorted(children(hub.pid)), what="two web workers",
+                           timeout=20)
         held = {pid: _cores_of(pid) for pid in workers}
         assert sorted(held.values()) == sorted([[core] for core in web_cores(cores, 2)])
         gone = workers[0]
         os.kill(gone, signal.SIGKILL)
-        new = _wait_for(lambda: [p for p in _children(hub.pid) if p not in workers], "a restarted web worker")[0]
+        new = wait_for(lambda: [p for p in children(hub.pid) if p not in workers], what="a restarted web worker",
+                       timeout=20)[0]
         assert _cores_of(new) == held[gone]
     finally:
         _stop(hub)

@@ -7,12 +7,14 @@ from itsdangerous import URLSafeTimedSerializer
 from office.models import Ticket
 
 
-def _loads_counted(monkeypatch):
+def loads_counted(monkeypatch, salt=b"wtf-csrf-token"):
+    """The signatures checked from now on with ``salt`` (CSRF tokens by default; b"cookie-session":
+    session cookies), one item each."""
     calls = []
     original = itsdangerous.URLSafeTimedSerializer.loads
 
     def loads(self, *args, **kwargs):
-        if self.salt == b"wtf-csrf-token":  # not the session cookie's
+        if self.salt == salt:
             calls.append(1)
         return original(self, *args, **kwargs)
 
@@ -27,7 +29,7 @@ def _ticket(client, token):
 def test_a_sessions_token_is_verified_once_for_all_its_writes(app, monkeypatch):
     client = app.test_client()
     token = client.csrf_token()
-    calls = _loads_counted(monkeypatch)
+    calls = loads_counted(monkeypatch)
     assert [_ticket(client, token).status_code for _ in range(5)] == [201] * 5
     assert len(calls) <= 1  # five before: one a write
 

@@ -1,26 +1,17 @@
 """A genuine session cookie's signature is checked once, and every cookie Flask refuses is still
 refused (motcua.session: Flask parsed and verified the same cookie again on every request, a fifth
 of the web's time for a kiosk's ticket; issue 15)."""
-import itsdangerous
 import pytest
 from flask import Flask, session
 from itsdangerous import URLSafeTimedSerializer
 
 from motcua import session as sessions
 from motcua.session import SessionCookies
+from tests.test_csrf_once import loads_counted
 
 
 def _verifications(monkeypatch):
-    calls = []
-    original = itsdangerous.URLSafeTimedSerializer.loads
-
-    def loads(self, *args, **kwargs):
-        if self.salt == b"cookie-session":  # not a CSRF token's
-            calls.append(1)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(itsdangerous.URLSafeTimedSerializer, "loads", loads)
-    return calls
+    return loads_counted(monkeypatch, salt=b"cookie-session")
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.processes import children
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("MOTCUA_MACHINE_CACHE", "/var/cache"))
 ROOTFS = CACHE / "motcua-rootfs"
@@ -179,17 +181,7 @@ class Machine:
     def _find_leader(self):
         if self.proc.poll() is not None:
             raise BootFailed(f"systemd-nspawn exited with {self.proc.returncode}:\n{self.console()}")
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                comm = stat[stat.index("(") + 1:stat.rindex(")")]
-                ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-                if ppid == self.proc.pid and comm == "systemd":
-                    return int(entry.name)
-        return None
+        return next((pid for pid, name in children(self.proc.pid).items() if name == "systemd"), None)
 
     @staticmethod
     def _wait(probe, deadline, what):
