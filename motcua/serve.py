@@ -5,6 +5,7 @@ Whatever must exist once per data dir (tables, the node row, keys, secret files)
 them on a fresh data dir made the server fail to start. With ``tls_cert`` and ``tls_key``
 set, the server speaks HTTPS itself.
 """
+import gc
 import os
 import sys
 import traceback
@@ -29,7 +30,13 @@ class _Server(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        return self.factory()
+        app = self.factory()
+        # What the app loaded lives as long as the worker: the collector's full passes skip it from
+        # now on (on the box, 75,000 objects: a 26 ms pause of every thread every ~2,000 tickets).
+        # The garbage of loading goes first, or it would be kept for good.
+        gc.collect()
+        gc.freeze()
+        return app
 
 
 def tls_options(settings):
