@@ -39,7 +39,7 @@ def _session_cookie(serializer, name, header):
 
 class SessionCookies(SecureCookieSessionInterface):
     def __init__(self):
-        self._serializers = {}  # by the keys: the same serializer, so that ``_genuine`` finds its cookies
+        self._serializers = {}  # by the keys: the same serializer, so that ``_session_cookie`` finds its headers
 
     def get_cookie_secure(self, app):
         return bool(app.config["SESSION_COOKIE_SECURE"] or (request and request.is_secure))
