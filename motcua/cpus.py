@@ -85,7 +85,7 @@ def pin_beside_web(settings):
     cores = usable_cores()
     if not _pinning(settings, cores):
         return None
-    beside = cores_beside_web(cores, int(settings["web_workers"]))
+    beside = cores_beside_web(cores, int(settings.get("web_workers", 1)))
     if beside != cores and pin(beside, "worker"):
         return beside
     return None
@@ -94,4 +94,5 @@ def pin_beside_web(settings):
 def _pinning(settings, cores):
     """Whether to pin: asked for, two cores or more, and no more web workers than cores (more would
     share cores unevenly, where the system would have spread them)."""
-    return bool(settings.get("cpu_pinning", True)) and 2 <= len(cores) and int(settings["web_workers"]) <= len(cores)
+    return (bool(settings.get("cpu_pinning")) and 2 <= len(cores)  # a dict without it (a test's) pins nothing
+            and int(settings.get("web_workers", 1)) <= len(cores))

@@ -21,6 +21,17 @@ os.environ.setdefault("MOTCUA_ISSUE_ANY_TIME", "true")
 os.environ.setdefault("MOTCUA_CPU_PINNING", "false")
 
 
+@pytest.fixture(autouse=True)
+def _test_process_stays_on_its_cores():
+    """A test that pinned this process (``motcua.cpus``) would put every later test, and every process
+    it starts, on those cores alone: the test fails and the cores are given back."""
+    before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    yield
+    if before is not None and os.sched_getaffinity(0) != before:
+        os.sched_setaffinity(0, before)
+        pytest.fail("the test pinned the test process to other cores (motcua.cpus)")
+
+
 @pytest.fixture
 def db(tmp_path):
     """A real SQLite file in WAL mode with the box's tables."""
@@ -47,7 +58,7 @@ def settings(tmp_path):
     from motcua.settings import load_settings
 
     return load_settings("edge", overrides={"data_dir": str(tmp_path / "box"), "commune_code": DEMO_COMMUNE,
-                                            "issue_any_time": True}, environ={})
+                                            "issue_any_time": True, "cpu_pinning": False}, environ={})
 
 
 class PageClient(FlaskClient):

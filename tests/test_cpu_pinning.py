@@ -46,6 +46,14 @@ def test_more_web_workers_than_cores_are_left_to_the_system():
     assert gunicorn_hooks({"cpu_pinning": False, "web_workers": 1}) == {}
 
 
+def test_settings_that_do_not_ask_for_it_pin_nothing():
+    """Tests run the worker in their own process with settings of their own: one without the setting
+    pinned the test process, and every process the suite started after it, to one core."""
+    before = usable_cores()
+    assert pin_beside_web({"web_workers": 1}) is None and gunicorn_hooks({"web_workers": 1}) == {}
+    assert usable_cores() == before
+
+
 def _cores_of(pid):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("Cpus_allowed_list:"):
