@@ -39,11 +39,7 @@ def web_cores(cores, count):
 def core_for_web_worker(cores, taken):
     """The core for a new web worker: the first of the web's order that no live worker holds
     (``taken``: the cores of the live workers), else the one fewest hold."""
-    order = web_cores(cores, len(cores))
-    free = [core for core in order if core not in taken]
-    if free:
-        return free[0]
-    return min(order, key=lambda core: (sum(1 for t in taken if t == core), order.index(core)))
+    return min(web_cores(cores, len(cores)), key=taken.count)  # the first of the fewest: a free one if any
 
 
 def cores_beside_web(cores, web_workers):
