@@ -100,16 +100,19 @@ def _free_port():
 
 
 def _stat(pid):
-    """(ppid, cpu seconds) of a process, or None once it is gone."""
+    """(ppid, cpu seconds, of them in the kernel) of a process, or None once it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
         return None
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, int(fields[12]) / tick
 
 
-def _cpu_seconds(trees):
-    return {name: sum(st[1] for pid in pids if (st := _stat(pid))) for name, pids in trees.items()}
+def _cpu_seconds(trees, kernel=False):
+    """{tree: cpu seconds} of the live processes (``kernel``: only those spent in the kernel)."""
+    column = 2 if kernel else 1
+    return {name: sum(st[column] for pid in pids if (st := _stat(pid))) for name, pids in trees.items()}
 
 
 def _kb_fields(path):
@@ -184,6 +187,7 @@ def run_phase(box, name, requests, ok_status, clients, seconds, limit):
     state = {"sent": 0, "limit": limit or math.inf, "deadline": time.perf_counter() + seconds}
     latencies, errors, trees = [], {}, box.trees()
     cpu0, own0, t0 = _cpu_seconds(trees), time.process_time(), time.perf_counter()
+    kernel0 = _cpu_seconds(trees, kernel=True)["web"]
 
     async def all_clients():
         await asyncio.gather(*(_client(box.port, state, requests, ok_status, latencies, errors)
@@ -191,6 +195,7 @@ def run_phase(box, name, requests, ok_status, clients, seconds, limit):
 
     asyncio.run(all_clients())
     elapsed, cpu1, latencies = time.perf_counter() - t0, _cpu_seconds(trees), sorted(latencies)
+    kernel = _cpu_seconds(trees, kernel=True)["web"] - kernel0
     failed = sum(errors.values())
     ok = len(latencies) - sum(v for k, v in errors.items() if isinstance(k, int))
 
@@ -204,6 +209,8 @@ def run_phase(box, name, requests, ok_status, clients, seconds, limit):
            "errors": failed, "req/s": ok / elapsed, "p50 ms": ms(0.5), "p90 ms": ms(0.9), "p99 ms": ms(0.99),
            "max ms": ms(1.0), **{f"cpu {k}": cpu(cpu1[k] - cpu0[k]) for k in cpu0},
            "cpu bench": cpu(time.process_time() - own0),
+           # of the web's CPU, the share spent in the kernel (writes, fsyncs, locks): invisible to callgrind
+           "web kernel": f"{100 * kernel / (cpu1['web'] - cpu0['web']):.0f}%" if cpu1["web"] > cpu0["web"] else "-",
            # CPU seconds the web spent per answered request: moves far less with the machine's load than req/s
            "web cpu ms/req": 1000 * (cpu1["web"] - cpu0["web"]) / ok if ok else math.nan}
     return row, ok

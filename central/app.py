@@ -8,7 +8,7 @@ from motcua import tracking
 from motcua.settings import load_settings
 from motcua.web import configure_logging, install_assets, install_error_handlers, local_time, secret_key
 from office.clock import local_clock
-from office.db import HUB_CACHE_KIB, bind, open_database
+from office.db import HUB_SQLITE, bind, open_database
 from office.models import MODELS
 from office.stats_rollup import install as install_queue_rollup
 from office.reports import ensure_default_categories
@@ -45,7 +45,7 @@ class Hub:
 
 
 def open_hub_database(settings):
-    db = bind(open_database(settings["database"], cache_kib=HUB_CACHE_KIB), HUB_MODELS)
+    db = bind(open_database(settings["database"], **HUB_SQLITE), HUB_MODELS)
     make_append_only(db)
     install_queue_rollup(db)
     return db

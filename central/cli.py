@@ -52,13 +52,13 @@ def worker(settings):
 def migrate(settings, check):
     """Bring the hub's database to this release's schema: run it once, with the hub's web and
     worker stopped, before starting them on a new release."""
-    from office.db import HUB_CACHE_KIB, database, open_database
+    from office.db import HUB_SQLITE, database, open_database
     from office.migrations import migrate_command
 
     from .app import HUB_MODELS
     from .audit import make_append_only
 
-    db = open_database(settings["database"], cache_kib=HUB_CACHE_KIB)
+    db = open_database(settings["database"], **HUB_SQLITE)
     database.initialize(db)
     ok, message = migrate_command(db, HUB_MODELS, check)
     if not check:
