@@ -81,8 +81,8 @@ HUB_CACHE_KIB = 2000
 # SQLite keeps the pages a savepoint changes (its statement journal, to roll back to it) in memory
 # up to 64 KiB, then spills them into a temp file. A ticket changes about 24 pages (its table's
 # eleven indexes, its event, print job and change-log entry): every ticket created, wrote ~100 KB
-# into, unlinked and closed a file in /var/tmp, the SD card's file system on a box, and the kernel's
-# share of the web's CPU under twenty kiosks was 16 % against 11 % for a health request (issue 15).
+# into, unlinked and closed a file in /var/tmp, the SD card's file system on a box: the kernel's share
+# of the web's CPU under twenty kiosks was 21-22 %, 17 % since (a health request's: 11-13 %; issue 15).
 # In memory on the box; the hub, whose statistics sort far more rows, keeps SQLite's default.
 BOX_TEMP_STORE = "memory"
 HUB_SQLITE = {"cache_kib": HUB_CACHE_KIB, "temp_store": "default"}  # open_database(url, **HUB_SQLITE)
