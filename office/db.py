@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
+from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase, _savepoint
 
 from office.clock import datetime_text
 from office.migrations import upgrade
@@ -56,6 +56,9 @@ class _DatabaseProxy(DatabaseProxy):
 
     def top_transaction(self):
         return self.obj.top_transaction()
+
+    def savepoint(self):  # peewee's proxy makes its own; the database's (below) is cheaper on SQLite
+        return self.obj.savepoint()
 
 
 database = _DatabaseProxy()
@@ -121,6 +124,9 @@ class WriterQueueSqliteDatabase(SqliteDatabase):
             self._release()
             raise
 
+    def savepoint(self):
+        return _SqliteSavepoint(self)
+
     def commit(self):
         try:
             super().commit()
@@ -148,6 +154,27 @@ class WriterQueueSqliteDatabase(SqliteDatabase):
                 self._flock(fcntl.LOCK_UN)
             finally:
                 self._writer.release()
+
+
+class _SqliteSavepoint(_savepoint):
+    """A savepoint of SQLite under one name, always the same, and off the stack when rolled back.
+
+    peewee names each savepoint anew (``s`` and a random UUID): a SAVEPOINT and a RELEASE SQLite had
+    never seen, parsed and planned again on every ticket (58 µs of the writer's CPU of a ticket here,
+    4 % of it), after a read of the system's randomness. SQLite lets names repeat: RELEASE and
+    ROLLBACK TO act on the newest savepoint of the name. That is this one only if every savepoint
+    opened after it has left the stack, so a rollback releases it too (peewee's leaves it there)."""
+
+    NAME = "motcua_savepoint"
+
+    def __init__(self, db, sid=None):
+        super().__init__(db, sid or self.NAME)
+
+    def rollback(self, begin=True):
+        self.db.execute_sql(f"ROLLBACK TO SAVEPOINT {self.quoted_sid};")
+        self.db.execute_sql(f"RELEASE SAVEPOINT {self.quoted_sid};")
+        if begin:
+            self._begin()
 
 
 class BaseModel(Model):
