@@ -16,6 +16,10 @@ Functions run with the caller's context variables (Flask's app and request inclu
 writer's own connection; they must be written as transactions: no effect outside the
 database that a rerun would repeat. Anywhere else (PostgreSQL, ``:memory:``, a caller already
 inside a transaction) ``run`` simply calls the function in the caller's thread.
+
+A function marked ``own_savepoint`` (a ticket) runs without a savepoint at all: if it fails after
+writing, the batch's transaction is rolled back and the others run again without it, as when
+SQLite ends the transaction. Its savepoint cost SQLite a copy of every page the ticket changed.
 """
 import contextvars
 import os
@@ -27,6 +31,24 @@ from contextlib import nullcontext
 from peewee import SqliteDatabase
 
 from .db import database
+
+
+_alone = contextvars.ContextVar("motcua_group_commit_alone", default=False)
+
+
+def in_a_unit_of_its_own():
+    """Whether the function running now, marked ``own_savepoint``, is in a unit of work that is
+    rolled back whole if it fails (its batch, or ``run``'s transaction): a savepoint of its own
+    (``sync.capture.one_savepoint``) would hold nothing more."""
+    return _alone.get()
+
+
+def _call(alone, fn, args, kwargs):
+    token = _alone.set(alone)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _alone.reset(token)
 
 
 class _Job:
@@ -54,8 +76,8 @@ class GroupCommit:
 
     def run(self, fn, *args, **kwargs):
         if not self._shares_commits():
-            with database.atomic():
-                return fn(*args, **kwargs)
+            with database.atomic():  # a transaction, or a savepoint inside the caller's: its alone
+                return _call(getattr(fn, "own_savepoint", False), fn, args, kwargs)
         job = _Job(fn, args, kwargs)
         with self._lock:
             self._jobs.put(job)
@@ -106,15 +128,21 @@ class GroupCommit:
             lost = None
             try:
                 with database.atomic():
+                    connection = database.connection()
                     for index, job in enumerate(batch):
                         job.error = None
+                        alone = getattr(job.fn, "own_savepoint", False)
+                        changes = connection.total_changes
                         try:  # a savepoint: a failing function rolls back alone
-                            with nullcontext() if getattr(job.fn, "own_savepoint", False) else database.atomic():
-                                job.value = job.context.run(job.fn, *job.args, **job.kwargs)
+                            with nullcontext() if alone else database.atomic():
+                                job.value = job.context.run(_call, alone, job.fn, job.args, job.kwargs)
                         except Exception as exc:
                             job.error = exc
-                            if not database.connection().in_transaction:  # SQLite ended the transaction
+                            if not connection.in_transaction:  # SQLite ended the transaction
                                 job.error, lost = _cause(exc), index
+                                raise
+                            if alone and connection.total_changes != changes:  # its writes, and no savepoint
+                                lost = index
                                 raise
             except Exception as exc:
                 if lost is None:  # BEGIN or COMMIT failed: no function's writes are stored
@@ -135,9 +163,10 @@ class GroupCommit:
 
 
 def own_savepoint(fn):
-    """Mark ``fn`` as writing in a savepoint of its own only (its reads may come before): the group
-    commit runs it without one more around it. A ticket's SAVEPOINT and RELEASE twice were two of
-    its statements."""
+    """Mark ``fn`` as writing in a savepoint of its own only (``sync.capture.one_savepoint``; its
+    reads may come before) and catching no failure of it: the group commit runs it in no savepoint
+    at all, and the function's own opens none (``in_a_unit_of_its_own``). A ticket's SAVEPOINT and
+    RELEASE twice were two of its statements; once, SQLite still copied each page it changed."""
     fn.own_savepoint = True
     return fn
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from peewee import CharField
 
 from office.db import BaseModel, database, insert_row, serialize_log_writes
+from office.group_commit import in_a_unit_of_its_own
 from office.clock import utcnow
 
 from .encoding import canonical, digest
@@ -49,8 +50,9 @@ def one_savepoint():
     the rows it saves write their log entries in it, without a savepoint each (SAVEPOINT and
     RELEASE: four of the 26 statements a ticket took). Only for code that catches no failed save
     inside the block: the failure must reach this savepoint, which then drops every row and log
-    entry of the block together."""
-    with database.atomic():
+    entry of the block together. In a function the group commit runs as a unit of its own
+    (``office.group_commit.own_savepoint``) the unit itself is rolled back: no savepoint."""
+    with nullcontext() if in_a_unit_of_its_own() else database.atomic():
         token = _one_savepoint.set(True)
         try:
             yield

@@ -141,9 +141,12 @@ def test_an_unsynced_transaction_that_fails_leaves_nothing_and_full_sync(app):
     assert database.execute_sql("PRAGMA synchronous").fetchone()[0] == 2
 
 
-def test_a_ticket_in_the_group_commit_opens_one_savepoint(app, monkeypatch):
+def test_a_ticket_in_the_group_commit_opens_no_savepoint(app, monkeypatch):
     """The group commit ran each function in a savepoint of its own, and the ticket opened its own
-    inside it (``one_savepoint``): SAVEPOINT and RELEASE twice a ticket, two of its statements."""
+    inside it (``one_savepoint``): SAVEPOINT and RELEASE twice a ticket, two of its statements. Then
+    once: SQLite still copied every page the ticket changed, 4 % of its instructions (issue 15). A
+    ticket that fails after writing now has its batch rolled back and the others run again
+    (tests/office/test_group_commit.py)."""
     seen, original = [], database.obj.execute_sql
 
     def execute_sql(sql, *args, **kwargs):
@@ -155,7 +158,7 @@ def test_a_ticket_in_the_group_commit_opens_one_savepoint(app, monkeypatch):
     batches = box.writes.batches
     assert app.test_client().post("/api/v1/tickets", json={"service": "ho-tich"}).status_code == 201
     assert box.writes.batches == batches + 1  # through the group commit's thread
-    assert len([s for s in seen if s.startswith("SAVEPOINT")]) == 1, seen
+    assert [s for s in seen if "SAVEPOINT" in s] == [], seen
     assert Ticket.select().count() == 1
 
 

@@ -86,6 +86,41 @@ def test_a_refused_write_rolls_back_alone(office, policy):
     assert [t.number for t in Ticket.select().order_by(Ticket.number)] == ["A-001", "A-002"]
 
 
+def _fails_after_writing(ticket):
+    raise MotcuaError("the ticket's print payload failed")  # after its row and event are written
+
+
+def test_a_ticket_failing_after_its_writes_takes_its_batch_down_and_the_others_run_again(office, policy,
+                                                                                         monkeypatch):
+    """A ticket runs in no savepoint in the group commit (issue 15): its failure rolls back the batch's
+    transaction, which is run again without it. Nothing of it is kept, no number is lost."""
+    commits = counting_commits(database.obj, monkeypatch)
+    writes, seeded = GroupCommit(), ChangeEntry.select().count()
+    results = run_together(writes, [(issue_ticket, (policy, "ho-tich")),
+                                    (issue_ticket, (policy, "ho-tich", None, None, _fails_after_writing)),
+                                    (issue_ticket, (policy, "dat-dai")), (issue_ticket, (policy, "ho-tich"))])
+    assert isinstance(results[1], MotcuaError)
+    assert [results[0].number, results[2].number, results[3].number] == ["A-001", "C-001", "A-002"]
+    assert sorted(t.number for t in Ticket.select()) == ["A-001", "A-002", "C-001"]
+    assert len(commits) == 2  # the held one; the batch rolled back, then run again and committed
+    entries = list(ChangeEntry.select().order_by(ChangeEntry.seq))
+    assert [e.seq for e in entries] == list(range(entries[0].seq, entries[0].seq + seeded + 6))  # no gap
+    assert {e.pk for e in entries if e.table == "ticket"} == {t.id for t in Ticket.select()}
+
+
+def test_a_ticket_failing_after_its_writes_in_the_callers_transaction_leaves_nothing(office, policy):
+    writes, seeded = GroupCommit(), ChangeEntry.select().count()
+    with database.atomic():
+        first = writes.run(issue_ticket, policy, "ho-tich")
+        try:
+            writes.run(issue_ticket, policy, "ho-tich", print_payload=_fails_after_writing)
+        except MotcuaError:
+            pass
+        second = writes.run(issue_ticket, policy, "ho-tich")
+    assert [first.number, second.number] == ["A-001", "A-002"]
+    assert Ticket.select().count() == 2 and ChangeEntry.select().count() == seeded + 4
+
+
 def test_a_transaction_ended_by_sqlite_is_run_again_without_the_write_that_ended_it(office, policy):
     writes = GroupCommit()
 
