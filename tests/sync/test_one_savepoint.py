@@ -1,6 +1,8 @@
 """Issue 15: the rows of a unit that commits or fails whole (a ticket, its first event and its print
 job) are saved without a savepoint each (``sync.capture.one_savepoint``): two statements a row less,
 and still the row and its log entry are kept together or dropped together."""
+import json
+
 import pytest
 
 from office.db import database
@@ -62,3 +64,47 @@ def test_rows_saved_in_one_savepoint_are_dropped_with_their_entries(office):
     entries = list(ChangeEntry.select().where(ChangeEntry.seq > before).order_by(ChangeEntry.seq))
     assert [(e.seq, e.table) for e in entries] == [(before + 1, "place")]
     assert entries[0].prev == ChangeEntry.get(ChangeEntry.seq == before).hash  # the chain is whole
+
+
+def test_a_ticket_writes_the_nodes_clock_and_log_end_twice_not_four_times(office, policy):
+    """Issue 15: each of a ticket's two rows ticked the clock and moved the log's end in statements of
+    their own on ``sync_node`` (four); its block now ticks once and writes clock and end once."""
+    with database.atomic():
+        issued = statements_of(lambda: issue_ticket(policy, "ho-tich", print_payload=lambda ticket: {}))
+    assert len([s for s in issued if s.startswith("UPDATE sync_node")]) == 2, issued
+    node, entries = this_node(), list(ChangeEntry.select().order_by(ChangeEntry.seq))
+    assert (node.last_seq, node.last_hash) == (entries[-1].seq, entries[-1].hash)
+    assert node.clock == entries[-1].hlc > entries[-2].hlc  # the clock stored is the last stamp given
+    assert entries[-1].prev == entries[-2].hash
+
+
+def test_a_chain_written_in_blocks_verifies_as_the_hub_checks_it(office, policy):
+    from sync.merge import verify_chain
+
+    for code in ("ho-tich", "dat-dai", "ho-tich"):
+        with database.atomic():
+            issue_ticket(policy, code)
+    Place.create(name="Chợ Bến", category="cho")  # a write outside any block goes on from the blocks' end
+    entries = [e.__data__ | {"data": json.loads(e.data), "base": json.loads(e.base) if e.base else {}}
+               for e in ChangeEntry.select().order_by(ChangeEntry.seq)]
+    verdict = verify_chain(entries, 0, "", lambda seq: None)
+    assert verdict.reason is None and len(verdict.apply) == len(entries)
+    stamps = [e["hlc"] for e in entries]
+    assert stamps == sorted(set(stamps))  # every stamp later than the one before
+
+
+def test_a_block_inside_a_block_starts_from_what_the_outer_one_wrote(office):
+    before = this_node().last_seq
+    with database.atomic():
+        with one_savepoint():
+            Place.create(name="Chợ Bến", category="cho")
+            with pytest.raises(ZeroDivisionError), one_savepoint():
+                Place.create(name="Bưu điện", category="buu-dien")
+                1 / 0
+            with one_savepoint():
+                Place.create(name="Trạm y tế", category="y-te")
+            Place.create(name="Nhà văn hoá", category="van-hoa")
+    entries = list(ChangeEntry.select().where(ChangeEntry.seq > before).order_by(ChangeEntry.seq))
+    assert [e.seq - before for e in entries] == [1, 2, 3]
+    assert [e.prev for e in entries[1:]] == [e.hash for e in entries[:-1]]
+    assert (this_node().last_seq, this_node().last_hash) == (entries[-1].seq, entries[-1].hash)
