@@ -84,8 +84,9 @@ HUB_CACHE_KIB = 2000
 # SQLite keeps the pages a savepoint changes (its statement journal, to roll back to it) in memory
 # up to 64 KiB, then spills them into a temp file. A ticket changes about 24 pages (its table's
 # eleven indexes, its event, print job and change-log entry): every ticket created, wrote ~100 KB
-# into, unlinked and closed a file in /var/tmp, the SD card's file system on a box: the kernel's share
-# of the web's CPU under twenty kiosks was 20-23 %, 17-18 % since (a health request's: 11-14 %; issue 15).
+# into, unlinked and closed a file in /var/tmp, the SD card's file system on a box: the kernel's
+# share of the web's CPU under twenty kiosks was 20-23 %, 17-18 % since (a health request's:
+# 11-14 %; issue 15).
 # In memory on the box; the hub, whose statistics sort far more rows, keeps SQLite's default.
 BOX_TEMP_STORE = "memory"
 HUB_SQLITE = {"cache_kib": HUB_CACHE_KIB, "temp_store": "default"}  # open_database(url, **HUB_SQLITE)
@@ -161,9 +162,9 @@ class _SqliteSavepoint(_savepoint):
 
     peewee names each savepoint anew (``s`` and a random UUID): a SAVEPOINT and a RELEASE SQLite had
     never seen, parsed and planned again on every ticket (58 µs of the writer's CPU a ticket here,
-    28 µs under one name), after a read of the system's randomness. SQLite lets names repeat: RELEASE and
-    ROLLBACK TO act on the newest savepoint of the name. That is this one only if every savepoint
-    opened after it has left the stack, so a rollback releases it too (peewee's leaves it there)."""
+    28 µs under one name), after a read of the system's randomness. SQLite lets names repeat:
+    RELEASE and ROLLBACK TO act on the newest savepoint of the name. That is this one only if every
+    savepoint opened after it has left the stack, so a rollback releases it too (peewee's stays)."""
 
     NAME = "motcua_savepoint"
 

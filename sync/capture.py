@@ -55,8 +55,8 @@ def one_savepoint():
 
     The node's clock and the log's end are written once, at the block's end (``_Block``)."""
     outer = _block.get()
-    if outer is not None:
-        outer.write()  # what the enclosing block holds, so that this one starts from it (and may roll back to it)
+    if outer is not None:  # this one starts from what the enclosing block holds (and may roll back to it)
+        outer.write()
     with nullcontext() if in_a_unit_of_its_own() else database.atomic():
         block = _Block()
         token = _block.set(block)

@@ -1,6 +1,7 @@
-"""The box's SQLite connections keep a small page cache and their temp data in memory: the web has one connection per thread,
-and at SQLite's default of 2 MB each they held 8 MB more after a busy hour (issue 15: the box's
-web and worker were over their memory budget)."""
+"""The box's SQLite connections keep a small page cache and their temp data in memory: the web has
+one connection per thread, and at SQLite's default of 2 MB each they held 8 MB more after a busy
+hour (issue 15: the box's web and worker were over their memory budget); a ticket's savepoint
+spilled its pages into a temp file."""
 import os
 from pathlib import Path
 
