@@ -109,10 +109,11 @@ def _stat(pid):
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, int(fields[12]) / tick
 
 
-def _cpu_seconds(trees, kernel=False):
-    """{tree: cpu seconds} of the live processes (``kernel``: only those spent in the kernel)."""
-    column = 2 if kernel else 1
-    return {name: sum(st[column] for pid in pids if (st := _stat(pid))) for name, pids in trees.items()}
+def _cpu_seconds(trees):
+    """({tree: cpu seconds}, {tree: of them in the kernel}) of the live processes, each read once."""
+    stats = {name: [st for pid in pids if (st := _stat(pid))] for name, pids in trees.items()}
+    return ({name: sum(st[1] for st in sts) for name, sts in stats.items()},
+            {name: sum(st[2] for st in sts) for name, sts in stats.items()})
 
 
 def _kb_fields(path):
@@ -186,16 +187,15 @@ def run_phase(box, name, requests, ok_status, clients, seconds, limit):
     """Run one phase, bounded by ``seconds`` and ``limit`` requests; return its row and its successes."""
     state = {"sent": 0, "limit": limit or math.inf, "deadline": time.perf_counter() + seconds}
     latencies, errors, trees = [], {}, box.trees()
-    cpu0, own0, t0 = _cpu_seconds(trees), time.process_time(), time.perf_counter()
-    kernel0 = _cpu_seconds(trees, kernel=True)["web"]
+    (cpu0, kernel0), own0, t0 = _cpu_seconds(trees), time.process_time(), time.perf_counter()
 
     async def all_clients():
         await asyncio.gather(*(_client(box.port, state, requests, ok_status, latencies, errors)
                                for _ in range(clients)))
 
     asyncio.run(all_clients())
-    elapsed, cpu1, latencies = time.perf_counter() - t0, _cpu_seconds(trees), sorted(latencies)
-    kernel = _cpu_seconds(trees, kernel=True)["web"] - kernel0
+    elapsed, (cpu1, kernel1), latencies = time.perf_counter() - t0, _cpu_seconds(trees), sorted(latencies)
+    kernel = kernel1["web"] - kernel0["web"]
     failed = sum(errors.values())
     ok = len(latencies) - sum(v for k, v in errors.items() if isinstance(k, int))
 

@@ -77,7 +77,7 @@ class GroupCommit:
     def run(self, fn, *args, **kwargs):
         if not self._shares_commits():
             with database.atomic():  # a transaction, or a savepoint inside the caller's: its alone
-                return _call(getattr(fn, "own_savepoint", False), fn, args, kwargs)
+                return _call(_marked(fn), fn, args, kwargs)
         job = _Job(fn, args, kwargs)
         with self._lock:
             self._jobs.put(job)
@@ -131,7 +131,7 @@ class GroupCommit:
                     connection = database.connection()
                     for index, job in enumerate(batch):
                         job.error = None
-                        alone = getattr(job.fn, "own_savepoint", False)
+                        alone = _marked(job.fn)
                         changes = connection.total_changes
                         try:  # a savepoint: a failing function rolls back alone
                             with nullcontext() if alone else database.atomic():
@@ -160,6 +160,10 @@ class GroupCommit:
                 else:
                     job.future.set_result(job.value)
             return
+
+
+def _marked(fn):
+    return getattr(fn, "own_savepoint", False)
 
 
 def own_savepoint(fn):

@@ -229,10 +229,10 @@ def _tick():
     ).fetchone()
     if row is None:
         raise CaptureError("this node has no identity yet: run `motcua edge init` (or init_node())")
-    if block is not None:
-        block.node, block.stamp = _Node(*row[1:]), row[0]
-        return block.node, block.stamp
-    return _Node(*row[1:]), row[0]
+    node, stamp = _Node(*row[1:]), row[0]
+    if block is not None:  # the block's next writes tick and chain from here (``_Block``)
+        block.node, block.stamp = node, stamp
+    return node, stamp
 
 
 def observe(remote_stamp):
