@@ -1,4 +1,6 @@
 """The box's network interfaces (netifaces)."""
+import time
+
 import netifaces
 
 
@@ -12,3 +14,20 @@ def lan_address():
         return addresses[0]["addr"] if addresses else None
     except (ValueError, OSError, KeyError):
         return None
+
+
+_recent = (float("-inf"), None)  # (monotonic time it was read, address)
+
+
+def recent_lan_address(max_age=30.0):
+    """``lan_address()`` as read at most ``max_age`` seconds ago: a ticket's QR code names the box when
+    it knows no hub, and reading the routes and the interfaces on every ticket cost a request more
+    than a SQL statement does, most of it in the kernel (issue 15). A new address (DHCP) shows within
+    ``max_age`` seconds."""
+    global _recent
+    now = time.monotonic()
+    read_at, address = _recent
+    if now - read_at > max_age:
+        address = lan_address()
+        _recent = (now, address)
+    return address

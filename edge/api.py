@@ -15,11 +15,10 @@ from .box import current_box
 from sync import box as sync_box
 
 from .console import technician_signed_in
-from .printing import failed_jobs, job_state, printer_trouble, reprint
+from .printing import PRINTER_FAILING, failed_jobs, job_state, printer_trouble, reprint
 from .screens import rating_screen_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-PRINTER_FAILING = "Máy in đang lỗi"  # for the public: the device's own error goes to the staff only
 
 
 @bp.get("/health")
@@ -93,8 +92,7 @@ def _kiosk_answer(box, info):
     known to be broken (said at once; read in the transaction the ticket's statements already hold,
     not in one of its own)."""
     def print_payload(ticket):
-        info.update(box.ticket_info(ticket))
-        info["printer_error"] = PRINTER_FAILING if printer_trouble() else None
+        info.update(box.ticket_info(ticket, printer=True))
         return box.print_payload(info)
 
     return print_payload

@@ -268,7 +268,7 @@ CHECKLISTS_PENDING_MAX = 3  # more waiting lists than this: the printer is busy 
 def print_checklist(pk):
     """The kiosk's “In danh sách giấy tờ cần mang”: the list on the ticket printer (no A4 printer at a
     kiosk), with the QR code of the procedure's page to read it on a phone."""
-    from .printing import printer_trouble, queue_checklist
+    from .printing import PRINTER_FAILING, printer_trouble, queue_checklist
 
     p = get_procedure(pk)
     box = current_box()
@@ -287,7 +287,7 @@ def print_checklist(pk):
         "qr": procedure_url(p),
     })
     box.enqueue("print_job", job.id)
-    failing = "Máy in đang lỗi" if printer_trouble() else None
+    failing = PRINTER_FAILING if printer_trouble() else None
     return jsonify(ok=True, id=job.id, printer_error=failing, qr=procedure_url(p)), 201
 
 

@@ -10,13 +10,14 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
-from office.db import database, unsynced_transaction
+from office.db import database, scalars, unsynced_transaction
 from office.errors import NotFound
 from office.models import PrintJob, utcnow
 from sync.apply import executemany
 
 log = logging.getLogger("motcua.printing")
 
+PRINTER_FAILING = "Máy in đang lỗi"  # for the public: the device's own error goes to the staff only
 MAX_BACKOFF = 60  # seconds between attempts, at most
 LEASE_MARGIN = 5  # seconds beyond printer_timeout a running attempt keeps the job to itself
 
@@ -187,16 +188,23 @@ def job_state(job):
 def printer_trouble():
     """The printer's latest word: the newest job that was tried, when it failed (and is not printed
     since), else None. A citizen is told at once when the printer is known to be broken."""
-    # asked on every ticket issued: a tried job newer than the newest printed one, if any (the
-    # printed ones through the index on state, then only the jobs since, by rowid)
+    return trouble_of(scalars(printer_trouble_query())[0])
+
+
+def printer_trouble_query():
+    """``printer_trouble``'s question for ``office.db.scalars`` (its answer read by ``trouble_of``): the
+    last error of a tried job newer than the newest printed one, NULL when there is none. Asked on
+    every ticket issued: the printed ones through the index on state, then only the jobs since, by rowid."""
     p = database.param
-    last = database.execute_sql(
-        f"SELECT last_error FROM print_job WHERE attempts > 0 AND id > COALESCE("
-        f"(SELECT MAX(id) FROM print_job WHERE state = {p}), 0) ORDER BY id DESC LIMIT 1",
-        (PrintJob.DONE,)).fetchone()
-    if last is None:
+    return (f"SELECT last_error FROM print_job WHERE attempts > 0 AND id > COALESCE("
+            f"(SELECT MAX(id) FROM print_job WHERE state = {p}), 0) ORDER BY id DESC LIMIT 1", (PrintJob.DONE,))
+
+
+def trouble_of(last_error):
+    """``printer_trouble`` from the answer to its query."""
+    if last_error is None:
         return None
-    return last[0] or "Máy in không in được"
+    return last_error or "Máy in không in được"
 
 
 def due_jobs(now=None, limit=20):

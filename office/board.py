@@ -1,7 +1,7 @@
 """What the lobby, the kiosk and the counters see: waiting counts, estimates, calls."""
 from peewee import JOIN, fn
 
-from .db import database
+from .db import database, scalars
 from .models import Counter, CounterService, Officer, Service, Ticket, TicketEvent, utcnow
 
 
@@ -20,10 +20,14 @@ def average_service_minutes(policy, service):
 
 def open_counters(service):
     """Counters serving ``service`` with an officer seated now."""
+    return scalars(open_counters_query(service))[0]
+
+
+def open_counters_query(service):
+    """``open_counters`` as a query for ``office.db.scalars``."""
     p = database.param
-    return database.execute_sql(
-        f"SELECT COUNT(*) FROM counter c JOIN counter_service cs ON cs.counter_id = c.id"
-        f" WHERE cs.service_id = {p} AND c.officer_id IS NOT NULL", (_id(service),)).fetchone()[0]
+    return (f"SELECT COUNT(*) FROM counter c JOIN counter_service cs ON cs.counter_id = c.id"
+            f" WHERE cs.service_id = {p} AND c.officer_id IS NOT NULL", (_id(service),))
 
 
 def _id(row_or_id):
@@ -46,10 +50,14 @@ def estimate_wait_minutes(policy, service, ahead, counters=None):
 
 def waiting_ahead(ticket):
     """Tickets of the same service and day waiting, queued before ``ticket``."""
+    return scalars(waiting_ahead_query(ticket))[0]
+
+
+def waiting_ahead_query(ticket):
+    """``waiting_ahead`` as a query for ``office.db.scalars``."""
     p = database.param
-    return database.execute_sql(
-        f"SELECT COUNT(*) FROM ticket WHERE day = {p} AND state = {p} AND service_id = {p} AND queued_at < {p}",
-        (ticket.day, Ticket.ISSUED, ticket.service_id, Ticket.queued_at.db_value(ticket.queued_at))).fetchone()[0]
+    return (f"SELECT COUNT(*) FROM ticket WHERE day = {p} AND state = {p} AND service_id = {p} AND queued_at < {p}",
+            (ticket.day, Ticket.ISSUED, ticket.service_id, Ticket.queued_at.db_value(ticket.queued_at)))
 
 
 def services_overview(policy, now=None):

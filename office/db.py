@@ -228,6 +228,14 @@ def row_instance(model, cursor):
     return instance
 
 
+def scalars(*queries):
+    """The first value of the first row of each ``(sql, params)`` query (None where it has no row), in
+    one statement: the kiosk's answer to a ticket asks four such questions, and each statement of
+    its own cost as much again in Python as SQLite's work (issue 15)."""
+    sql = "SELECT " + ", ".join(f"({query})" for query, _ in queries)
+    return database.execute_sql(sql, tuple(value for _, params in queries for value in params)).fetchone()
+
+
 @contextmanager
 def unsynced_transaction():
     """A transaction whose commit does not wait for the storage (SQLite: ``synchronous = normal`` for

@@ -133,7 +133,8 @@ class Ticket(ReplicatedModel):
 
 
 class TicketEvent(ReplicatedModel):
-    """Every transition of a ticket, in order: who did what, where, when."""
+    """Every transition of a ticket after its issue (the ticket's own row), in order: who did what,
+    where, when. Earlier versions also wrote an "issue" event; theirs are kept and merged as before."""
 
     replication = APPEND
 

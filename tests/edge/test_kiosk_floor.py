@@ -137,6 +137,28 @@ def test_printer_failure_was_hidden_from_the_citizen(app, client, settings):
     assert "out of paper" not in json.dumps([status, second])  # the device's words are for the staff
 
 
+def test_the_kiosks_answer_reads_the_database_in_one_statement(app, client, settings):
+    """The people ahead, the counters open, the office's name and hub address and the printer's last
+    word: four statements of their own, one now (issue 15); the answer is the same."""
+    from office.db import database
+
+    first = client.post("/api/v1/tickets", json={"service": "ho-tich"}).get_json()
+    process_job(PrintJob.get(PrintJob.ticket == first["id"]).id, Broken, settings)
+    queue.sign_in(1, Officer.get(username="canbo1"))
+    ticket = queue.issue_ticket(app.extensions["box"].policy, "ho-tich")
+    seen = []
+    with app.test_request_context():
+        database.connection().set_trace_callback(seen.append)
+        try:
+            info = app.extensions["box"].ticket_info(ticket, printer=True)
+        finally:
+            database.connection().set_trace_callback(None)
+    assert len(seen) == 2 and seen[0].startswith("SELECT ("), seen  # and, a counter being open, the
+    assert "ORDER BY ended_at DESC" in seen[1]  # service's last service times for the estimate
+    assert (info["ahead"], info["estimated_wait_min"], info["printer_error"]) == (1, 5, "Máy in đang lỗi")
+    assert info["office"] == first["office"] and info["qr"].endswith(f"/t/{ticket.tracking_code}")
+
+
 def _fail_for_good(settings, ticket_id):
     job = PrintJob.get(PrintJob.ticket == ticket_id)
     for _ in range(settings["print_max_attempts"]):

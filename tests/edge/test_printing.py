@@ -1,3 +1,4 @@
+import json
 import threading
 import time
 from datetime import datetime, timedelta
@@ -54,6 +55,17 @@ def issue_job(policy, now=T0):
 
 def at(seconds):
     return T0 + timedelta(seconds=seconds)
+
+
+def test_a_tickets_print_job_is_written_pending_and_due_at_once(office, policy):
+    """The job is one plain INSERT now (issue 15): the row is the one ``PrintJob.create`` made."""
+    job = issue_job(policy)
+    made = PrintJob.create(ticket=job.ticket_id, payload=job.payload, created_at=T0, next_attempt_at=T0)
+    fields = ("ticket_id", "payload", "state", "attempts", "last_error", "created_at", "next_attempt_at", "printed_at")
+    assert [getattr(job, f) for f in fields] == [getattr(PrintJob.get_by_id(made.id), f) for f in fields]
+    assert (job.state, job.attempts, job.next_attempt_at) == (PrintJob.PENDING, 0, T0)
+    assert json.loads(job.payload) == dict(payload(job.ticket), number="A-001")
+    assert due_jobs(now=T0) == [job.id, made.id]  # both due now, in the order they were written
 
 
 def test_broken_printer_keeps_the_ticket_and_retries_until_it_returns(office, policy):
