@@ -14,7 +14,7 @@ from peewee import fn
 
 from sync.capture import one_savepoint
 
-from .db import database, insert_row, row_instance
+from .db import database, row_instance
 from .errors import Conflict, MotcuaError, NotFound
 from .group_commit import own_savepoint
 from .models import (
