@@ -7,6 +7,7 @@ import functools
 
 from flask import Blueprint, g, jsonify, session
 
+from motcua.current import current_session
 from motcua.ratelimit import client_address
 from motcua.web import json_body
 from office import sessions
@@ -22,7 +23,7 @@ SESSION_KEYS = ("officer_id", "counter", "officer_session")
 @bp.before_app_request
 def check_officer_session():
     """Forget the officer of a cookie whose session ended or whose account was disabled."""
-    officer_id = session.get("officer_id")
+    officer_id = current_session().get("officer_id")
     g.officer = None
     if officer_id is None:
         return

@@ -2,10 +2,10 @@
 import logging
 from dataclasses import dataclass, field
 
-from flask import current_app
 
 from devices.network import recent_lan_address
 from devices.voice import call_clips
+from motcua.current import current_flask_app
 from motcua.settings import parse_pairs
 from office.board import estimate_wait_minutes, open_counters_query, waiting_ahead_query
 from office.calendar import calendar_from, parse_hours
@@ -84,7 +84,7 @@ class Box:
         printer is known to be broken (``printer_error``), for the kiosk's answer. What it reads of the
         database (the people ahead, the counters open, the office's name and hub address, the
         printer's last word) is one statement: four of their own cost 3 % of a ticket (issue 15)."""
-        queries = [waiting_ahead_query(ticket), open_counters_query(ticket.service_id), _OFFICE_NAME, _HUB_URL]
+        queries = [waiting_ahead_query(ticket), open_counters_query(ticket.service), _OFFICE_NAME, _HUB_URL]
         if printer:
             queries.append(printer_trouble_query())
         ahead, counters, office, stored_hub, *trouble = scalars(*queries)
@@ -153,4 +153,4 @@ _HUB_URL = ("SELECT hub_url FROM sync_node LIMIT 1", ())
 
 
 def current_box():
-    return current_app.extensions["box"]
+    return current_flask_app().extensions["box"]

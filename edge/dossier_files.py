@@ -7,6 +7,7 @@ rest of the desk works as usual. Files open for signed-in officers only.
 from flask import Response, current_app, flash, g, redirect, request, url_for
 
 from blobs import BlobError, open_store
+from motcua.current import current_request
 from office.attachments import Attachment, attach_file, attachments_of
 from office.errors import MotcuaError, NotFound
 
@@ -31,7 +32,7 @@ def allow_scan_bodies():
     """Before any hook reads the form: a scan's form may be larger than the box's other forms (they stay
     under the app's small limit). Room for twice the limit, so a file somewhat too large reaches the
     view and gets the desk page with its reason; past that, the plain 413 page."""
-    if request.endpoint == "dossiers.scan":
+    if current_request().endpoint == "dossiers.scan":
         request.max_content_length = 2 * scan_limit() + 1024 * 1024
 
 

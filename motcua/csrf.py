@@ -14,9 +14,11 @@ goes through Flask-WTF's own check unchanged.
 import functools
 import hmac
 
-from flask import current_app, g, request, session
+from flask import g, session
 from flask_wtf import csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
+
+from .current import current_flask_app, current_request
 
 REMEMBERED = 512
 
@@ -31,25 +33,27 @@ class CSRFProtect(csrf.CSRFProtect):
     def _get_csrf_token(self):
         """The header first (the pages' scripts send it): Flask-WTF parsed a JSON write's body as a
         form to look for the token there before. A form's field is still found when no header is."""
-        for name in current_app.config["WTF_CSRF_HEADERS"]:
-            token = request.headers.get(name)
+        headers = current_request().headers
+        for name in current_flask_app().config["WTF_CSRF_HEADERS"]:
+            token = headers.get(name)
             if token:
                 return token
         return super()._get_csrf_token()
 
     def protect(self, apply_exemptions=False):
-        config = current_app.config
-        if config["WTF_CSRF_TIME_LIMIT"] is not None or request.is_secure:
+        app, req = current_flask_app(), current_request()
+        config = app.config
+        if config["WTF_CSRF_TIME_LIMIT"] is not None or req.is_secure:
             return super().protect(apply_exemptions)
-        if apply_exemptions and (not request.endpoint or self._is_exempt()):
+        if req.method not in config["WTF_CSRF_METHODS"]:  # before the exemptions: a read needs neither
             return None
-        if request.method not in config["WTF_CSRF_METHODS"]:
+        if apply_exemptions and (not req.endpoint or self._is_exempt()):
             return None
         token, field = self._get_csrf_token(), config["WTF_CSRF_FIELD_NAME"]
         if not token or field not in session:
             return super().protect(apply_exemptions)  # Flask-WTF says which is missing
         try:
-            payload = _payload(config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, token)
+            payload = _payload(config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, token)
         except BadData:
             return super().protect(apply_exemptions)  # "invalid", in Flask-WTF's words and log
         if not isinstance(payload, str) or not hmac.compare_digest(session[field], payload):

@@ -19,6 +19,8 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from werkzeug.http import parse_cookie
 
+from .current import current_request
+
 REMEMBERED = 512
 LONGEST = 2048  # a request's Cookie header longer than this is read without keeping it
 _IMMUTABLE = (str, int, float, bool, type(None))
@@ -42,7 +44,7 @@ class SessionCookies(SecureCookieSessionInterface):
         self._serializers = {}  # by the keys: the same serializer, so that ``_session_cookie`` finds its headers
 
     def get_cookie_secure(self, app):
-        return bool(app.config["SESSION_COOKIE_SECURE"] or (request and request.is_secure))
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (request and current_request().is_secure))
 
     def get_signing_serializer(self, app):
         if not app.secret_key:

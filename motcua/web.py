@@ -19,6 +19,7 @@ from office.clock import utcnow
 from office.errors import MotcuaError
 
 from .logs import configure_logging  # noqa: F401  (the app factories take it from here)
+from .current import current_request
 from .session import SessionCookies
 
 log = logging.getLogger("motcua.web")
@@ -162,7 +163,7 @@ def security_headers(response):
     headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
-    endpoint = request.endpoint or ""
+    endpoint = current_request().endpoint or ""
     if "Cache-Control" not in headers and endpoint != "static" and not endpoint.endswith(".static"):
         headers["Cache-Control"] = "no-store"
     return response
@@ -181,9 +182,10 @@ def install_browser_policy(app):
 def refuse_bad_text():
     """No NUL character in a path, a query string or a form (PostgreSQL refuses them in text, and
     no person types one): a 400 before any view runs."""
-    texts = [request.path, *request.args.keys(), *request.args.values()]
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        texts += [*request.form.keys(), *request.form.values()]
+    req = current_request()
+    texts = [req.path, *req.args.keys(), *req.args.values()]
+    if req.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts += [*req.form.keys(), *req.form.values()]
     if any("\x00" in text for text in texts):
         raise MotcuaError(BAD_TEXT, status=400)
 
@@ -198,17 +200,19 @@ def refuse_cross_site():
     JSON, which no page elsewhere can send without the CORS preflight these apps never grant
     (so API clients with Basic credentials keep working). A bearer token is no ambient credential
     (a browser never adds one by itself), and signed machine requests carry none."""
-    if request.method in SAFE_METHODS:
+    req = current_request()
+    if req.method in SAFE_METHODS:
         return
-    origin = request.headers.get("Origin")
+    headers = req.headers
+    origin = headers.get("Origin")
     if origin is None:
-        origin = request.headers.get("Referer")
+        origin = headers.get("Referer")
     if origin is None:
-        bearer = request.headers.get("Authorization", "").startswith("Bearer ")  # no page elsewhere can add one
-        if (request.headers.get("Cookie") or request.headers.get("Authorization")) and not (request.is_json or bearer):
+        bearer = headers.get("Authorization", "").startswith("Bearer ")  # no page elsewhere can add one
+        if (headers.get("Cookie") or headers.get("Authorization")) and not (req.is_json or bearer):
             raise MotcuaError(CROSS_SITE, status=403)
         return
-    if origin == "null" or urlsplit(origin).netloc != request.host:
+    if origin == "null" or urlsplit(origin).netloc != req.host:
         raise MotcuaError(CROSS_SITE, status=403)
 
 
@@ -266,10 +270,11 @@ def parse_json(raw):
 
 def json_body():
     """The request's JSON object, or a clear 400 (bad JSON, NaN/Infinity, too deep, lone surrogates)."""
-    if not request.is_json:
+    req = current_request()
+    if not req.is_json:
         raise MotcuaError(BAD_JSON, status=400)
     try:
-        data = parse_json(request.get_data(cache=True))
+        data = parse_json(req.get_data(cache=True))
     except BadText:
         raise MotcuaError(BAD_TEXT, status=400) from None
     except ValueError:
