@@ -2,7 +2,6 @@
 import logging
 from dataclasses import dataclass, field
 
-
 from devices.network import recent_lan_address
 from devices.voice import call_clips
 from motcua.current import current_flask_app
@@ -83,7 +82,7 @@ class Box:
         """The ticket as the kiosk shows it and the printer prints it; with ``printer``, also whether the
         printer is known to be broken (``printer_error``), for the kiosk's answer. What it reads of the
         database (the people ahead, the counters open, the office's name and hub address, the
-        printer's last word) is one statement: four of their own cost 3 % of a ticket (issue 15)."""
+        printer's last word) is one statement: four of their own cost 0.7 % more of a ticket (issue 15)."""
         queries = [waiting_ahead_query(ticket), open_counters_query(ticket.service), _OFFICE_NAME, _HUB_URL]
         if printer:
             queries.append(printer_trouble_query())

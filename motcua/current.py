@@ -1,5 +1,5 @@
-"""The request and the app behind Flask's ``request`` and ``current_app`` proxies, for the code every
-request runs.
+"""The request, the session and the app behind Flask's ``request``, ``session`` and ``current_app``
+proxies, for the code every request runs.
 
 Each attribute read through one of the proxies first fails on the proxy itself (Python builds an
 AttributeError, message included) before the proxy's ``__getattr__`` forwards the read: some 2,000

@@ -18,8 +18,8 @@ from werkzeug.routing import IntegerConverter
 from office.clock import utcnow
 from office.errors import MotcuaError
 
-from .logs import configure_logging  # noqa: F401  (the app factories take it from here)
 from .current import current_request
+from .logs import configure_logging  # noqa: F401  (the app factories take it from here)
 from .session import SessionCookies
 
 log = logging.getLogger("motcua.web")
