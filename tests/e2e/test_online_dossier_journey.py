@@ -97,7 +97,9 @@ def test_online_dossier_journey(hub, box, browser, shots, problems, tmp_path):
             return route.continue_()
 
         citizen.route("**/cong-dan/tai-len/**", on_upload)
-        citizen.wait_for_load_state("load")  # the page's upload script in place (else the form posts without it)
+        # the papers page loaded, its upload script in place (else the form posts without it); waiting
+        # for "load" alone could return at once for the applicant's page, before the navigation began
+        citizen.wait_for_url(re.compile(r"/cong-dan/nop-ho-so/ban-nhap/[^/?]+$"), wait_until="load")
         citizen.set_input_files("#file-0", str(tmp_path / "to-khai.png"))
         citizen.set_input_files("#file-1", str(tmp_path / "giay-chung-sinh.pdf"))
         citizen.set_input_files("#file-2", str(tmp_path / "ket-hon.png"))
