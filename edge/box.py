@@ -100,7 +100,7 @@ class Box:
             "ahead": ahead,
             "estimated_wait_min": estimate_wait_minutes(self.policy, ticket.service, ahead, counters),
             "office": office or "",
-            "qr": f"{self.tracking_base(_Labels(office or '', stored_hub or ''))}/t/{ticket.tracking_code}",
+            "qr": f"{self.tracking_base(_StoredNode(stored_hub or ''))}/t/{ticket.tracking_code}",
         }
         if printer:
             info["printer_error"] = PRINTER_FAILING if trouble_of(trouble[0]) else None
@@ -140,8 +140,7 @@ class Box:
 
 
 @dataclass
-class _Labels:  # what ``tracking_base`` reads of the stored node
-    office: str
+class _StoredNode:  # what ``tracking_base`` reads of the stored node: its hub address
     hub_url: str
 
 

@@ -32,8 +32,9 @@ def allow_scan_bodies():
     """Before any hook reads the form: a scan's form may be larger than the box's other forms (they stay
     under the app's small limit). Room for twice the limit, so a file somewhat too large reaches the
     view and gets the desk page with its reason; past that, the plain 413 page."""
-    if current_request().endpoint == "dossiers.scan":
-        request.max_content_length = 2 * scan_limit() + 1024 * 1024
+    req = current_request()
+    if req.endpoint == "dossiers.scan":
+        req.max_content_length = 2 * scan_limit() + 1024 * 1024
 
 
 @bp.context_processor
