@@ -17,6 +17,7 @@ import gzip
 import heapq
 import io
 import itertools
+import json
 import math
 import os
 import pstats
@@ -33,6 +34,7 @@ import urllib.parse
 import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
+from hashlib import sha256
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -705,6 +707,55 @@ def print_steps(title, total, steps, entries):
     print_table(f"{title}: {entries / total:,.0f} entries/s", rows)
 
 
+def c_floor(box_dir, batches):
+    """Seconds of the work in C that every pushed entry needs however lean the Python around it:
+    the signature, inflating, parsing, the canonical JSON of each entry's data (all of a batch's in
+    one call) and the SHA-256 of each entry's hashed text (made before the clock starts: calling
+    sha256 once an entry is the least Python that can do)."""
+    from sync.encoding import canonical_text
+    from sync.keys import load_public_text
+
+    public = load_public_text(public_path(box_dir).read_text())
+    prepared = []
+    for body, signature, _ in batches:
+        entries = protocol.parse_batch(body).entries
+        prepared.append((body, signature, [canonical_text([e[k] for k in ("origin",) + protocol.FIELDS[:-1]]).encode()
+                                           for e in entries]))
+    settle()
+    seconds = {"signature": 0.0, "gunzip": 0.0, "JSON parse": 0.0, "canonical JSON of the data": 0.0, "SHA-256": 0.0}
+    for body, signature, texts in prepared:
+        t0 = time.perf_counter()
+        protocol.verify_body(body, signature, public)
+        t1 = time.perf_counter()
+        raw = protocol.inflate(body)
+        t2 = time.perf_counter()
+        rows = json.loads(raw)["entries"]
+        t3 = time.perf_counter()
+        canonical_text([row[6] for row in rows])
+        t4 = time.perf_counter()
+        for text in texts:
+            sha256(text).hexdigest()
+        t5 = time.perf_counter()
+        for label, spent in zip(seconds, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+            seconds[label] += spent
+    return seconds
+
+
+def print_floor(floor, ceiling, ingest_total, entries):
+    """The C floor beside the ceiling: the best ratio a hub with no Python around them could reach,
+    and the Python a batch may spend for the 0.5 target."""
+    c_work = sum(floor.values())
+    rows = [{"work": k, "seconds": v, "us/entry": 1e6 * v / entries} for k, v in floor.items()]
+    rows.append({"work": "all of it", "seconds": c_work, "us/entry": 1e6 * c_work / entries})
+    print_table("What every entry needs done in C, however lean the Python around it", rows)
+    budget = ceiling / TARGET_RATIO - ceiling - c_work
+    print(f"the ceiling (with the log) {ceiling:.2f} s + this {c_work:.2f} s: a hub with no Python at all would "
+          f"reach {ceiling / (ceiling + c_work):.2f}; the target {TARGET_RATIO} leaves "
+          f"{1e6 * max(budget, 0) / entries:.1f} us of everything else an entry (HTTP, checks, commits, rows for "
+          f"SQLite), against {1e6 * (ingest_total - c_work - ceiling) / entries:.1f} us in this process now "
+          "(its total less the ceiling and this)")
+
+
 def profile_ingest(hub_db, origin, batches, top):
     from central import ingest as hub_ingest
 
@@ -851,6 +902,7 @@ def main():
             total, steps = ingest_steps(hub_db, origin, batches)
             print_steps("Hub ingest in this process, SQLite (no HTTP)", total, steps, n)
             hub_db.close()
+            print_floor(c_floor(box_dir, batches), ceiling_log["SQLite"], total, n)
             if args.postgres:
                 pg_execute(f"DROP SCHEMA IF EXISTS {schemas[2]} CASCADE; CREATE SCHEMA {schemas[2]}")
                 hub_db = inprocess_hub(pg_url(schemas[2]), box_dir)

@@ -78,7 +78,7 @@ def deliver(message, settings, now=None):
         return _failed_attempt(message, settings, exc.message, permanent=False, now=now)
     except Permanent as exc:
         return _failed_attempt(message, settings, exc.message, permanent=True, now=now)
-    except Exception as exc:  # a fault of ours: keep the message, say what happened
+    except Exception:  # a fault of ours: keep the message, say what happened
         log.exception("gửi tin %s lỗi", message.id)
         return _failed_attempt(message, settings, "Lỗi không mong đợi khi gửi tin (chi tiết trong nhật ký của "
                                "trung tâm); sẽ tự thử lại.", permanent=False, now=now)

@@ -7,7 +7,7 @@ from motcua.web import json_body
 from office import bookings, queue, rating_screens, ratings
 from office.board import counters_overview, current_call, recent_calls, services_overview
 from office.errors import MotcuaError, NotFound
-from office.models import PrintJob, Service, Ticket, utcnow
+from office.models import PrintJob, Ticket, utcnow
 from office.ratings import awaiting_rating
 
 from .auth import counter_by_number, officer_required, signed_in

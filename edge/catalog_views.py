@@ -10,10 +10,9 @@ synonyms) is built once per process and rebuilt when the catalog may have change
 catalog version, which moves whenever the box takes in catalog rows from the hub, and the highest ids).
 """
 import functools
-from urllib.parse import quote
 import gc
-import json
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import segno
 
