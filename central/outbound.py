@@ -1,5 +1,6 @@
 """What the hub sends down: the changes in a box's scope, and whole-commune snapshots."""
 import gzip
+import heapq
 import json
 
 from peewee import SQL
@@ -36,25 +37,15 @@ def pull_batch(key, box, cursor, limit, schema=SCHEMA):
     hidden = hidden_from(schema)
     end = ChangeEntry.select(ChangeEntry.id).order_by(ChangeEntry.id.desc()).first()
     end = end.id if end else 0  # read first: entries committed meanwhile wait for the next pull
-    in_scope = ChangeEntry.scope.in_([box.commune, GLOBAL_SCOPE])
-    if schema >= ROUTING_SCHEMA:  # dossiers another commune received for this one to decide
-        routed = Dossier.select(Dossier.id).where(Dossier.decided_by == box.commune)
-        events = DossierEvent.select(DossierEvent.id).where(DossierEvent.dossier.in_(routed))
-        in_scope = in_scope | ((ChangeEntry.table == "dossier") & ChangeEntry.pk.in_(routed)) | (
-            (ChangeEntry.table == "dossier_event") & ChangeEntry.pk.in_(events))
-    query = (ChangeEntry.select()
-             .where(ChangeEntry.id > cursor, ChangeEntry.id <= end, ChangeEntry.origin != box.node_id, in_scope)
-             .order_by(ChangeEntry.id).limit(limit))
     rows, new_cursor = [], cursor
     seen = 0
-    for entry in query:
+    for entry_id, *entry in pulled_entries(box, cursor, end, limit, schema):
         seen += 1
-        row = strip_entry([entry.origin, entry.seq, entry.hlc, entry.table, entry.pk, entry.op, entry.scope,
-                           json.loads(entry.data), json.loads(entry.base) if entry.base else {}, entry.prev,
-                           entry.hash], hidden)
+        entry[7], entry[8] = json.loads(entry[7]), json.loads(entry[8]) if entry[8] else {}  # data, base
+        row = strip_entry(entry, hidden)
         if row is not None:
             rows.append(row)
-        new_cursor = entry.id
+        new_cursor = entry_id
     if seen < limit:  # nothing more in scope up to ``end``: skip other communes' entries
         new_cursor = max(new_cursor, end)
     # one column: a save() of the whole row read before would put back the acked_seq and
@@ -63,6 +54,37 @@ def pull_batch(key, box, cursor, limit, schema=SCHEMA):
     box.pull_cursor = new_cursor
     body, signature = encode_batch(HUB_NODE, rows, key, now_ms(), extra={"cursor": new_cursor})
     return body, signature, new_cursor, len(rows)
+
+
+PULLED = (ChangeEntry.id, ChangeEntry.origin, ChangeEntry.seq, ChangeEntry.hlc, ChangeEntry.table, ChangeEntry.pk,
+          ChangeEntry.op, ChangeEntry.scope, ChangeEntry.data, ChangeEntry.base, ChangeEntry.prev, ChangeEntry.hash)
+
+
+def pulled_entries(box, cursor, end, limit, schema=SCHEMA):
+    """The first ``limit`` entries with an id in (``cursor``, ``end``] that ``box`` receives, in id
+    order, as lists (id, then ``RELAYED``): those of its commune and those for everyone, not from
+    itself, and (from ``ROUTING_SCHEMA``) those of the dossiers it decides for other communes.
+
+    Each part is read through the index on (scope, id) up to ``limit`` entries, and the parts
+    merged: read by id alone, a pull went through every commune's entries after its cursor. A
+    routed dossier's entries, its events' too, are in the scope of the commune that received it
+    (an event takes its dossier's commune), so only those communes' entries are read for them."""
+    def part(where):
+        return [list(row) for row in ChangeEntry.select(*PULLED).where(
+            where, ChangeEntry.id > cursor, ChangeEntry.id <= end, ChangeEntry.origin != box.node_id,
+        ).order_by(ChangeEntry.id).limit(limit).tuples()]
+
+    parts = [part(ChangeEntry.scope == box.commune), part(ChangeEntry.scope == GLOBAL_SCOPE)]
+    if schema >= ROUTING_SCHEMA:
+        routed = Dossier.select(Dossier.id).where(Dossier.decided_by == box.commune)
+        receivers = [commune for (commune,) in Dossier.select(Dossier.commune).distinct().where(
+            Dossier.decided_by == box.commune, Dossier.commune.not_in([box.commune, GLOBAL_SCOPE])).tuples()]
+        if receivers:
+            events = DossierEvent.select(DossierEvent.id).where(DossierEvent.dossier.in_(routed))
+            parts.append(part(ChangeEntry.scope.in_(receivers) & (
+                ((ChangeEntry.table == "dossier") & ChangeEntry.pk.in_(routed))
+                | ((ChangeEntry.table == "dossier_event") & ChangeEntry.pk.in_(events)))))
+    return list(heapq.merge(*parts))[:limit]  # the parts' scopes differ: no entry is in two
 
 
 def snapshot(key, box, schema=SCHEMA):

@@ -43,7 +43,8 @@ class ChangeEntry(BaseModel):
     created_at = DateTimeField()
 
     class Meta:
-        indexes = ((("origin", "seq"), True),)
+        indexes = ((("origin", "seq"), True),
+                   (("scope", "id"), False))  # a box's pull reads its commune's part of the hub's log
 
 
 class FieldClock(BaseModel):

@@ -8,7 +8,7 @@ from office.errors import MotcuaError
 
 from . import m0001_tracking_secret_and_security_tables, m0002_change_log_pruning, m0003_procedure_record, \
     m0004_dossier_routing, m0005_citizens_online, m0006_ticket_booking, m0007_ticket_queue_indexes, \
-    m0008_dossier_statistics_indexes, m0009_print_job_tried_index
+    m0008_dossier_statistics_indexes, m0009_print_job_tried_index, m0010_change_log_scope_index
 from .step import Step, existing_tables
 
 MIGRATIONS = [
@@ -21,6 +21,7 @@ MIGRATIONS = [
     (7, m0007_ticket_queue_indexes),
     (8, m0008_dossier_statistics_indexes),
     (9, m0009_print_job_tried_index),
+    (10, m0010_change_log_scope_index),
 ]
 LATEST = MIGRATIONS[-1][0]
 MIGRATION_LOCK = 7312  # the advisory lock every process takes while it makes or migrates tables
