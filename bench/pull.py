@@ -12,11 +12,12 @@ minute later (the cursor before the last ``--minute`` entries). Prints milliseco
 Usage: .venv/bin/python bench/pull.py [--communes 100] [--entries 2000] [--postgres]
 """
 import argparse
+import importlib.util
+import os
 import statistics
 import sys
 import tempfile
 import time
-import urllib.parse
 from datetime import datetime
 from pathlib import Path
 
@@ -36,7 +37,10 @@ from sync.models import ChangeEntry  # noqa: E402
 from sync.policy import GLOBAL_SCOPE, HUB_NODE  # noqa: E402
 from sync.protocol import SCHEMA  # noqa: E402
 
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+_spec = importlib.util.spec_from_file_location("bench_sync", Path(__file__).with_name("sync.py"))
+bench_sync = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_sync)  # its table printer and PostgreSQL helpers
+
 INDEX = "change_entry_scope_id"
 NOW = datetime(2026, 12, 7, 2, 0)
 LIMIT = 2000  # a box's sync_batch_size
@@ -112,16 +116,6 @@ def measure(label, db, args):
     return rows
 
 
-def print_table(rows):
-    heads = list(rows[0])
-    cells = [[f"{v:,.2f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
-              for v in r.values()] for r in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
-    print("  ".join(h.ljust(w) for h, w in zip(heads, widths)))
-    for c in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(c, widths)))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--communes", type=int, default=100, help="communes whose entries the log holds")
@@ -134,20 +128,13 @@ def main():
     with tempfile.TemporaryDirectory(prefix="motcua-bench-pull-") as tmp:
         rows += measure("SQLite", open_database(str(Path(tmp) / "hub.db")), args)
     if args.postgres:
-        import psycopg2
-
-        schema = f"bench_pull_{int(time.time())}"
-        admin = psycopg2.connect(PG_URL)
-        admin.autocommit = True
-        admin.cursor().execute(f"CREATE SCHEMA {schema}")
+        schema = f"bench_pull_{os.getpid()}"
+        bench_sync.pg_execute(f"CREATE SCHEMA {schema}")
         try:
-            url = PG_URL + "?options=" + urllib.parse.quote(f"-csearch_path={schema}")
-            rows += measure("PostgreSQL", open_database(url), args)
+            rows += measure("PostgreSQL", open_database(bench_sync.pg_url(schema)), args)
         finally:
-            admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
-            admin.close()
-    print()
-    print_table(rows)
+            bench_sync.pg_execute(f"DROP SCHEMA {schema} CASCADE")
+    bench_sync.print_table("A box's pull: the entries it receives found before the index and through it", rows)
 
 
 if __name__ == "__main__":

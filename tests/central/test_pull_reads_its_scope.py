@@ -17,6 +17,8 @@ from sync.capture import applying_remote
 from sync.models import ChangeEntry
 from sync.policy import GLOBAL_SCOPE, HUB_NODE
 
+from tests.sqlite_steps import sqlite_steps
+
 OWN, OTHER = "05518", "05521"
 NOW = datetime(2026, 12, 7, 2, 0)
 
@@ -50,20 +52,8 @@ def end():
 
 
 def steps_of_a_pull(box, cursor):
-    """SQLite's virtual machine steps (in hundreds) to find the box's entries after ``cursor``."""
-    steps = [0]
-
-    def count():
-        steps[0] += 1
-        return 0
-
-    connection = database.connection()
-    connection.set_progress_handler(count, 100)
-    try:
-        found = pulled_entries(box, cursor, end(), 2000)
-    finally:
-        connection.set_progress_handler(None, 100)
-    return steps[0], found
+    """(SQLite's virtual machine steps, in hundreds, to find the box's entries after ``cursor``; them)."""
+    return sqlite_steps(lambda: pulled_entries(box, cursor, end(), 2000), every=100)
 
 
 def test_a_pull_does_not_read_other_communes_entries(box):

@@ -11,6 +11,7 @@ from office.db import database
 from office.errors import NotFound
 from office.models import PrintJob, Ticket
 from office.queue import issue_ticket
+from tests.sqlite_steps import sqlite_steps
 
 T0 = datetime(2026, 11, 23, 1, 15)
 SETTINGS = {"printer_width": 384, "printer_timeout": 2.0, "print_max_attempts": 3}
@@ -210,23 +211,6 @@ def test_jobs_of_a_worker_killed_while_printing_are_printed_again_after_their_cl
     assert printing.print_due(Dummy, SETTINGS, now=at(10 + 2 * lease)) == (2, None)
 
 
-def _sqlite_steps(fn):
-    """SQLite virtual-machine steps ``fn`` costs: a count that does not move with the machine's load."""
-    steps = [0]
-
-    def count():
-        steps[0] += 1
-        return 0
-
-    connection = database.connection()
-    connection.set_progress_handler(count, 1)
-    try:
-        fn()
-    finally:
-        connection.set_progress_handler(None, 1)
-    return steps[0]
-
-
 def backlog(n):
     """``n`` jobs waiting for the printer, not yet tried."""
     rows = [dict(payload="{}", created_at=T0, next_attempt_at=T0)] * n
@@ -246,10 +230,10 @@ def test_printer_check_of_every_ticket_does_not_read_the_print_backlog(office, p
 
     backlog(10)
     assert printer_trouble() == "Hết giấy"
-    few = _sqlite_steps(printer_trouble)
+    few = sqlite_steps(printer_trouble)[0]
     backlog(3000)
     assert printer_trouble() == "Hết giấy"  # still found, behind 3,010 jobs not yet tried
-    many = _sqlite_steps(printer_trouble)
+    many = sqlite_steps(printer_trouble)[0]
     assert many < few * 2, f"{few} steps behind 10 waiting jobs, {many} behind 3,010"
 
 
@@ -259,7 +243,7 @@ def test_worker_claim_does_not_read_the_print_backlog(office, policy):
     issue_job(policy)
 
     backlog(20)
-    few = _sqlite_steps(lambda: due_jobs(now=at(1), limit=10))
+    few = sqlite_steps(lambda: due_jobs(now=at(1), limit=10))[0]
     backlog(3000)
-    many = _sqlite_steps(lambda: due_jobs(now=at(1), limit=10))
+    many = sqlite_steps(lambda: due_jobs(now=at(1), limit=10))[0]
     assert many < few * 2, f"{few} steps behind 21 waiting jobs, {many} behind 3,021"
