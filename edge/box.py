@@ -7,12 +7,12 @@ from devices.voice import call_clips
 from motcua.current import current_flask_app
 from motcua.settings import parse_pairs
 from office.board import estimate_wait_minutes, open_counters_query, waiting_ahead_query
-from office.calendar import calendar_from, parse_hours
+from office.calendar import parse_hours, shared_calendar
 from office.clock import local_clock
-from office.db import scalars
+from office.db import database, scalars
 from office.errors import MotcuaError
 from office.group_commit import GroupCommit
-from office.models import Holiday, Office, utcnow
+from office.models import Office, utcnow
 from office.opening import Opening, opening
 from office.queue import QueuePolicy
 
@@ -53,7 +53,9 @@ class Box:
         days off and working days, ``office_hours``) and ``issue_early_minutes``."""
         if self.settings["issue_any_time"]:
             return Opening(True, True, None, None, None, "")
-        calendar = calendar_from(Holiday.select(Holiday.day, Holiday.kind).tuples(), hours=self.hours)
+        # one plain statement, the calendar made again only when the rows differ: with peewee's query
+        # and the calendar's sets made each time, this took about 0.07 ms of every ticket
+        calendar = shared_calendar(tuple(database.execute_sql(_HOLIDAYS).fetchall()), self.hours)
         return opening(calendar, self.to_local(now or utcnow()), self.settings["issue_early_minutes"])
 
     @property
@@ -148,6 +150,7 @@ class _StoredNode:  # what ``tracking_base`` reads of the stored node: its hub a
 # both (its QR code leads to the hub)
 _OFFICE_NAME = ("SELECT name FROM office LIMIT 1", ())
 _HUB_URL = ("SELECT hub_url FROM sync_node LIMIT 1", ())
+_HOLIDAYS = "SELECT day, kind FROM holiday ORDER BY day, kind"  # the hub's extra days off and working days
 
 
 def current_box():

@@ -158,3 +158,10 @@ def calendar_from(rows, hours=DEFAULT_HOURS):
     off = frozenset(date.fromisoformat(d) for d, kind in rows if kind == "off")
     working = frozenset(date.fromisoformat(d) for d, kind in rows if kind == "working")
     return WorkCalendar(days_off=off, working_days=working, hours=hours)
+
+
+@functools.lru_cache(maxsize=16)
+def shared_calendar(rows, hours=DEFAULT_HOURS):
+    """``calendar_from`` for a tuple of rows, made once for the same rows and hours and shared (not
+    to be changed): the kiosk asks the calendar whether it may issue on every ticket."""
+    return calendar_from(rows, hours)
