@@ -11,9 +11,10 @@ a ticket committed before the mark was cleared is read by the worker after that 
 committed later marks it again. Asks that come while a send is on its way share the next one, and
 the next one waits until ``interval`` has passed since the last: the worker prints every job due
 when it runs a nudge, so one per interval does what one per ticket did. Under twenty kiosks the
-web sent a nudge for every second ticket (each an insert and a commit of the task store, about
-0.15 M instructions, 3 % of a ticket's, and a task the worker took off its queue): 20 ms between
-them delays a ticket's printing by as much at most, against the second or so the printer takes.
+web sent a nudge for every second ticket, each an insert and a commit of the task store (about
+0.15 M instructions: 3 % of what a ticket cost, at one for every second ticket) and a task the
+worker took off its queue: 20 ms between them delays a ticket's printing by as much at most,
+against the second or so the printer takes.
 """
 import logging
 import threading
