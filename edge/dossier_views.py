@@ -8,7 +8,7 @@ filter dossiers, and act on them. Every action is one call of ``office.dossiers`
 dossier row and an append-only event, captured for the hub in the same transaction.
 
 Times of dossiers are office-local wall-clock times (the ``timezone`` setting); due dates count
-working days with the holidays the hub sent down (``office.calendar.calendar_from``).
+working days with the holidays the hub sent down (``edge.box.stored_calendar``).
 """
 import functools
 import io
@@ -37,7 +37,6 @@ from peewee import fn
 from motcua.web import local_now
 from blobs.store import open_store
 from office import dossiers, online_dossiers
-from office.calendar import calendar_from
 from office.catalog import WAYS
 from office.catalog import time_limit as catalog_time_limit
 from office.catalog_shape import bring_label, limit_label, normalise_document
@@ -45,11 +44,11 @@ from office.communes import find_commune
 from office.dossier_returns import back_from_agencies
 from office.dossiers import ACTIONS, OPEN, STATUS, Agency, Dossier, DossierEvent
 from office.errors import Conflict, MotcuaError, NotFound
-from office.models import Counter, Holiday, Officer, Procedure, Ticket
+from office.models import Counter, Officer, Procedure, Ticket
 from office.queue import current_ticket
 from office.search import SearchIndex, fold
 
-from .box import current_box
+from .box import current_box, stored_calendar
 from .printing import queue_slip
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
@@ -96,7 +95,7 @@ def desk(view):
 
 def work_calendar():
     """Working days with the hub's extra days off and swapped working days."""
-    return calendar_from(Holiday.select(Holiday.day, Holiday.kind).tuples())
+    return stored_calendar()
 
 
 def _office():
