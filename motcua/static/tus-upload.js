@@ -5,6 +5,7 @@
   "use strict";
   var form = document.getElementById("papers-form");
   if (!form || !window.fetch || !window.Blob) return;
+  form.setAttribute("data-resumable", "on");  // the files go up in pieces from now on
   var CHUNK = 256 * 1024, TRIES = 12;
   var csrf = (document.querySelector("meta[name=csrf-token]") || {}).content || "";
   var endpoint = form.getAttribute("data-tus"), draft = form.getAttribute("data-draft");

@@ -100,12 +100,14 @@ def test_online_dossier_journey(hub, box, browser, shots, problems, tmp_path):
         # the papers page loaded, its upload script in place (else the form posts without it); waiting
         # for "load" alone could return at once for the applicant's page, before the navigation began
         citizen.wait_for_url(re.compile(r"/cong-dan/nop-ho-so/ban-nhap/[^/?]+$"), wait_until="load")
+        expect(citizen.locator("#papers-form[data-resumable=on]")).to_have_count(1)  # the script, not a plain post
         citizen.set_input_files("#file-0", str(tmp_path / "to-khai.png"))
         citizen.set_input_files("#file-1", str(tmp_path / "giay-chung-sinh.pdf"))
         citizen.set_input_files("#file-2", str(tmp_path / "ket-hon.png"))
         citizen.get_by_role("button", name="Tải các tệp đã chọn lên").click()
         expect(citizen.locator(".progress-list")).to_contain_text(["", "", ""])
         expect(citizen.locator("section.paper .file")).to_have_count(3, timeout=60_000)  # the page reloaded
+        assert len(cut) == 1, ("no piece after the first went through the test's route", patches, problems.errors)
         [(cut_url, cut_at)] = cut  # the second piece of a file bigger than one piece (256 KB)
         assert cut_at == 262144, (cut, patches, problems.errors)
         resent = [offset for url, offset in patches if url == cut_url]
