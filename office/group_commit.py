@@ -4,7 +4,8 @@ On the box (SQLite in WAL mode, ``synchronous = full``) a commit waits until the
 has the write: milliseconds on an SD card, and no other write may start meanwhile. Twenty
 kiosks issuing at once each paid for their own commit, one after another, so a ticket cost
 a whole fsync of waiting. Here one thread per process runs the queued write functions back
-to back in one transaction, each in its own savepoint, and commits once. Each caller gets
+to back in one transaction, each in its own savepoint, taking in those queued while it runs
+them, and commits once the queue is empty (or ``max_batch`` ran). Each caller gets
 its answer (or its error) only after that commit returned: nothing is acknowledged before
 it is on the storage, exactly as before, and a function that fails rolls back alone.
 
@@ -106,12 +107,7 @@ class GroupCommit:
                             db.close()  # this thread's connection
                         return
                 continue
-            batch = [first]
-            while len(batch) < self.max_batch:
-                try:
-                    batch.append(self._jobs.get_nowait())
-                except queue.Empty:
-                    break
+            batch = [first]  # and what is queued, or comes, while it runs (``_late``)
             try:
                 self._commit(batch)
             except BaseException as exc:  # a fault of this loop itself: nobody is left waiting for ever
@@ -129,7 +125,10 @@ class GroupCommit:
             try:
                 with database.atomic():
                     connection = database.connection()
-                    for index, job in enumerate(batch):
+                    index = -1
+                    while index + 1 < len(batch) or self._late(batch):
+                        index += 1
+                        job = batch[index]
                         job.error = None
                         alone = _marked(job.fn)
                         changes = connection.total_changes
@@ -160,6 +159,18 @@ class GroupCommit:
                 else:
                     job.future.set_result(job.value)
             return
+
+    def _late(self, batch):
+        """Take one more job queued while the batch ran, into its transaction (True), until the
+        queue is empty or the batch full: callers who arrive while the writer works wait for its
+        one commit, not for a commit of their own after it."""
+        if len(batch) >= self.max_batch:
+            return False
+        try:
+            batch.append(self._jobs.get_nowait())
+        except queue.Empty:
+            return False
+        return True
 
 
 def _marked(fn):
