@@ -93,11 +93,6 @@ def desk(view):
 
 
 
-def work_calendar():
-    """Working days with the hub's extra days off and swapped working days."""
-    return stored_calendar()
-
-
 def _office():
     office = current_box().office
     if office is None or not office.agency_code:
@@ -376,7 +371,7 @@ def receive():
     office = _office()
     try:
         dossier = dossiers.receive(
-            work_calendar(), procedure,
+            stored_calendar(), procedure,
             {"name": values["name"], "id_number": values["id_number"], "phone": values["phone"],
              "address": values["address"]},
             office.agency_code, officer=officer.full_name, components=received, way=values["way"] or "truc_tiep",
@@ -416,7 +411,7 @@ def _detail(dossier, error=None, values=None, status=200):
     late = dossier.status in OPEN and now > dossier.due_at
     officers = [o.full_name for o in Officer.select().where(Officer.active == True).order_by(Officer.full_name)]  # noqa: E712
     ticket = Ticket.get_or_none(Ticket.id == dossier.ticket) if dossier.ticket else None
-    new_due = work_calendar().due_in_days(max(now, dossier.due_at), 1)
+    new_due = stored_calendar().due_in_days(max(now, dossier.due_at), 1)
     return _page("dossier.html", status, d=dossier, events=events, late=late, now=now, error=error,
                  values=values or {}, agencies=_agencies(office), agency_names=dict(_agencies(office)),
                  officers=officers, stages=STAGES, ticket=ticket, new_due=new_due, office_agency=office.agency_code,
@@ -457,7 +452,7 @@ def act(code, action):
             dossiers.request_supplement(dossier, form.get("note", ""), actor=actor, now=now)
             message = "Đã lập yêu cầu bổ sung giấy tờ (mẫu 02); thời hạn tạm dừng."
         elif action == "resume":
-            dossiers.resume(work_calendar(), dossier, _procedure_of(dossier), actor=actor, now=now)
+            dossiers.resume(stored_calendar(), dossier, _procedure_of(dossier), actor=actor, now=now)
             message = f"Đã nhận đủ giấy tờ bổ sung. Hẹn trả kết quả mới: {fmt(dossier.due_at)}."
         elif action == "refuse":
             dossiers.refuse(dossier, form.get("reason", ""), actor=actor, now=now)
@@ -504,7 +499,7 @@ def accept_online(code):
     """Take in a dossier submitted online: the due date runs from now (the online way's limit)."""
     dossier = _dossier(code)
     try:
-        online_dossiers.accept(work_calendar(), dossier, _procedure_of(dossier), _office().agency_code,
+        online_dossiers.accept(stored_calendar(), dossier, _procedure_of(dossier), _office().agency_code,
                                actor=g.officer.full_name, now=local_now())
     except MotcuaError as exc:
         return _detail(_dossier(code), error=exc.message, values={"action": "accept"}, status=exc.status)

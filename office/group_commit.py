@@ -107,7 +107,7 @@ class GroupCommit:
                             db.close()  # this thread's connection
                         return
                 continue
-            batch = [first]  # and what is queued, or comes, while it runs (``_late``)
+            batch = [first]  # and what is queued, or comes, while it runs (``_growing``)
             try:
                 self._commit(batch)
             except BaseException as exc:  # a fault of this loop itself: nobody is left waiting for ever
@@ -125,10 +125,7 @@ class GroupCommit:
             try:
                 with database.atomic():
                     connection = database.connection()
-                    index = -1
-                    while index + 1 < len(batch) or self._late(batch):
-                        index += 1
-                        job = batch[index]
+                    for index, job in enumerate(self._growing(batch)):
                         job.error = None
                         alone = _marked(job.fn)
                         changes = connection.total_changes
@@ -159,6 +156,13 @@ class GroupCommit:
                 else:
                     job.future.set_result(job.value)
             return
+
+    def _growing(self, batch):
+        """The batch's jobs in order, then those queued while it runs, added to it (``_late``)."""
+        index = 0
+        while index < len(batch) or self._late(batch):
+            yield batch[index]
+            index += 1
 
     def _late(self, batch):
         """Take one more job queued while the batch ran, into its transaction (True), until the
